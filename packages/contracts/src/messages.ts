@@ -1,0 +1,182 @@
+import { z } from "zod";
+
+/**
+ * Message contracts on Kafka. Every message carries `v` so a consumer can
+ * reject (dead-letter) a version it does not understand instead of misreading it.
+ * Timestamps are epoch milliseconds (numbers): cheap to compare, exact in JSON.
+ */
+
+const epochMs = z.number().int().nonnegative();
+const id = z.string().min(1).max(128);
+/** MSISDN or alphanumeric sender id as received on the wire. */
+const address = z.string().max(64);
+
+export const RawMessageV1 = z.object({
+  v: z.literal(1),
+  id,
+  receivedAt: epochMs,
+  gatewayId: z.string().min(1).max(64),
+  account: z.string().max(64),
+  source: address,
+  destination: address,
+  text: z.string().max(20_000),
+  dataCoding: z.number().int().min(0).max(255),
+  parts: z.number().int().min(1).max(255),
+  /** A concatenated message whose parts did not all arrive before the timeout. */
+  partial: z.boolean(),
+});
+export type RawMessage = z.infer<typeof RawMessageV1>;
+
+export const REPORT_STATUSES = ["parsed", "pending_number", "completed_two_step", "unparseable"] as const;
+export type ReportStatus = (typeof REPORT_STATUSES)[number];
+
+export const ReportV1 = z.object({
+  v: z.literal(1),
+  id,
+  /** Id of the SMS (to the report short code) that carried this report. */
+  messageId: id,
+  receivedAt: epochMs,
+  gatewayId: z.string().min(1).max(64),
+  shortCode: address,
+  /** Needed to answer the reporter; stored only in the restricted contact store. */
+  reporterMsisdn: address,
+  /** Keyed hash of the reporter: the only form analytics and logs may hold. */
+  reporterHash: z.string().min(1).max(128),
+  reportedNumber: address.nullable(),
+  content: z.string().max(20_000).nullable(),
+  rawText: z.string().max(20_000),
+  status: z.enum(REPORT_STATUSES),
+  parseError: z.string().max(500).nullable(),
+  /** The reported number is a known service/notification sender: never auto-block. */
+  allowListed: z.boolean(),
+});
+export type Report = z.infer<typeof ReportV1>;
+
+export const VERDICT_LABELS = ["ham", "suspect", "spam"] as const;
+export type VerdictLabel = (typeof VERDICT_LABELS)[number];
+export const VERDICT_ACTIONS = ["allow", "flag", "block"] as const;
+export type VerdictAction = (typeof VERDICT_ACTIONS)[number];
+
+export const ContributionV1 = z.object({
+  source: z.enum(["rule", "model"]),
+  id: z.string().max(128),
+  score: z.number(),
+  category: z.string().max(64).nullable(),
+  detail: z.string().max(500).nullable(),
+});
+export type Contribution = z.infer<typeof ContributionV1>;
+
+export const VerdictV1 = z.object({
+  v: z.literal(1),
+  /** Derived from the message id: the same message always yields the same verdict id. */
+  id,
+  messageId: id,
+  kind: z.enum(["traffic", "report"]),
+  receivedAt: epochMs,
+  scoredAt: epochMs,
+  source: address,
+  destination: address,
+  score: z.number().min(0).max(1),
+  label: z.enum(VERDICT_LABELS),
+  category: z.string().max(64).nullable(),
+  action: z.enum(VERDICT_ACTIONS),
+  contributions: z.array(ContributionV1).max(200),
+  campaignId: z.string().max(64).nullable(),
+  rulesetVersion: z.string().max(64),
+  modelVersion: z.string().max(64),
+  /** Microseconds spent per scoring stage, for the latency budget. */
+  timingsUs: z.record(z.string(), z.number().nonnegative()),
+});
+export type Verdict = z.infer<typeof VerdictV1>;
+
+export const BLOCK_KINDS = ["sender", "domain", "fingerprint"] as const;
+export type BlockKind = (typeof BLOCK_KINDS)[number];
+export const BLOCK_STATES = ["active", "expired", "lifted"] as const;
+export type BlockState = (typeof BLOCK_STATES)[number];
+
+export const BlockListEntryV1 = z.object({
+  v: z.literal(1),
+  kind: z.enum(BLOCK_KINDS),
+  value: z.string().min(1).max(256),
+  state: z.enum(BLOCK_STATES),
+  reason: z.string().max(500),
+  evidence: z.object({
+    reportIds: z.array(id).max(1000),
+    verdictIds: z.array(id).max(1000),
+  }),
+  createdBy: z.string().max(128),
+  createdAt: epochMs,
+  expiresAt: epochMs.nullable(),
+  /** Monotonic per key: consumers keep the highest version they have seen. */
+  version: z.number().int().nonnegative(),
+});
+export type BlockListEntry = z.infer<typeof BlockListEntryV1>;
+
+/** Key on the compacted block-list topic: one live record per kind and value. */
+export function blockListKey(kind: BlockKind, value: string): string {
+  return `${kind}:${value}`;
+}
+
+export const REPLY_KINDS = ["ack", "ask_number", "format_help", "outcome_blocked", "outcome_not_confirmed"] as const;
+export type ReplyKind = (typeof REPLY_KINDS)[number];
+
+export const OutboundReplyV1 = z.object({
+  v: z.literal(1),
+  id,
+  reportId: id.nullable(),
+  to: address,
+  from: address,
+  kind: z.enum(REPLY_KINDS),
+  text: z.string().min(1).max(2_000),
+  createdAt: epochMs,
+});
+export type OutboundReply = z.infer<typeof OutboundReplyV1>;
+
+export const ReviewLabelV1 = z.object({
+  v: z.literal(1),
+  id,
+  caseId: id,
+  messageId: id.nullable(),
+  label: z.enum(["spam", "ham", "escalate"]),
+  category: z.string().max(64).nullable(),
+  reviewer: z.string().max(128),
+  decidedAt: epochMs,
+  comment: z.string().max(2_000),
+});
+export type ReviewLabel = z.infer<typeof ReviewLabelV1>;
+
+export const EnforcementEventV1 = z.object({
+  v: z.literal(1),
+  id,
+  messageId: id,
+  at: epochMs,
+  gatewayId: z.string().max(64),
+  kind: z.enum(BLOCK_KINDS),
+  value: z.string().max(256),
+  policy: z.enum(["reject", "drop"]),
+  source: address,
+  destination: address,
+});
+export type EnforcementEvent = z.infer<typeof EnforcementEventV1>;
+
+export const RulesControlV1 = z.object({
+  v: z.literal(1),
+  command: z.literal("reload"),
+  requestedAt: epochMs,
+  requestedBy: z.string().max(128),
+});
+export type RulesControl = z.infer<typeof RulesControlV1>;
+
+export const DeadLetterV1 = z.object({
+  v: z.literal(1),
+  sourceTopic: z.string(),
+  partition: z.number().int(),
+  offset: z.string(),
+  key: z.string().nullable(),
+  /** The original bytes, base64: the payload may not be valid UTF-8 or JSON. */
+  valueBase64: z.string().nullable(),
+  error: z.string().max(4_000),
+  service: z.string().max(64),
+  failedAt: epochMs,
+});
+export type DeadLetter = z.infer<typeof DeadLetterV1>;
