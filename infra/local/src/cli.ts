@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+import { loadLocalConfig } from "./config.js";
+import { createTopics, migrate, startInfra, stopInfra } from "./infra.js";
+import { createScriptLogger } from "./logger.js";
+import { isAlive, readPid } from "./proc.js";
+import { pidFile } from "./servers.js";
+
+const USAGE = "usage: spam-infra <start|stop|status|migrate|topics> [--prefix P] [--database D]";
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const option = (name: string) => {
+    const i = rest.indexOf(name);
+    return i >= 0 ? rest[i + 1] : undefined;
+  };
+  const config = loadLocalConfig();
+  const logger = createScriptLogger("infra");
+  switch (command) {
+    case "start":
+      await startInfra(config, logger);
+      await migrate(config, logger);
+      await createTopics(config, logger);
+      return 0;
+    case "stop":
+      await stopInfra(config);
+      logger.info("infrastructure stopped");
+      return 0;
+    case "status": {
+      for (const name of ["kafka", "clickhouse"] as const) {
+        const pid = readPid(pidFile(config, name));
+        process.stdout.write(`${name}: ${pid !== null && isAlive(pid) ? `running (pid ${pid})` : "stopped"}\n`);
+      }
+      return 0;
+    }
+    case "migrate":
+      await migrate(config, logger, option("--database") ?? config.CLICKHOUSE_DATABASE);
+      return 0;
+    case "topics":
+      await createTopics(config, logger, option("--prefix") ?? "");
+      return 0;
+    default:
+      process.stderr.write(`${USAGE}\n`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: Error) => {
+    process.stderr.write(`[infra] ${error.name}: ${error.message}\n`);
+    process.exit(1);
+  },
+);

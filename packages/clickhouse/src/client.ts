@@ -1,0 +1,109 @@
+import { createClient, type ClickHouseClient } from "@clickhouse/client";
+import type { Logger } from "pino";
+import type { ZodType, ZodTypeDef } from "zod";
+import type { SqlQuery } from "./sql.js";
+import { ident, sql } from "./sql.js";
+
+export type ClickHouseErrorCode = "query_failed" | "insert_failed" | "row_invalid" | "unavailable";
+
+export class ClickHouseError extends Error {
+  override readonly name = "ClickHouseError";
+  constructor(
+    readonly code: ClickHouseErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export interface ClickHouseOptions {
+  readonly url: string;
+  readonly database: string;
+  readonly username?: string;
+  readonly password?: string;
+  readonly logger: Logger;
+  readonly requestTimeoutMs?: number;
+}
+
+/**
+ * The small interface every service uses. Reads are zod-checked row by row,
+ * so a schema drift fails loudly at the boundary instead of deep in a handler.
+ */
+export interface ClickHouse {
+  readonly database: string;
+  query<T>(query: SqlQuery, schema: ZodType<T, ZodTypeDef, unknown>): Promise<T[]>;
+  command(query: SqlQuery): Promise<void>;
+  insert(table: string, rows: readonly Record<string, unknown>[]): Promise<void>;
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+// 18.16 quotes 64-bit integers in JSON; current ClickHouse too by default.
+// Settings are sent with each request; both versions accept these.
+const READ_SETTINGS = { output_format_json_quote_64bit_integers: 1 } as const;
+
+export function createClickHouse(options: ClickHouseOptions): ClickHouse {
+  const logger = options.logger.child({ component: "clickhouse" });
+  const client: ClickHouseClient = createClient({
+    url: options.url,
+    database: options.database,
+    username: options.username ?? "default",
+    password: options.password ?? "",
+    request_timeout: options.requestTimeoutMs ?? 30_000,
+    compression: { request: false, response: false },
+    application: "spam-platform",
+  });
+
+  return {
+    database: options.database,
+    async query<T>(query: SqlQuery, schema: ZodType<T, ZodTypeDef, unknown>): Promise<T[]> {
+      let rows: unknown[];
+      try {
+        const result = await client.query({ query: query.text, format: "JSONEachRow", clickhouse_settings: READ_SETTINGS });
+        rows = await result.json<unknown>();
+      } catch (cause) {
+        logger.warn({ err: cause }, "query failed");
+        throw new ClickHouseError("query_failed", `ClickHouse query failed: ${(cause as Error).message}`, { cause });
+      }
+      return rows.map((row, i) => {
+        const parsed = schema.safeParse(row);
+        if (!parsed.success) {
+          throw new ClickHouseError("row_invalid", `row ${i} does not match its schema: ${parsed.error.message}`);
+        }
+        return parsed.data;
+      });
+    },
+    async command(query: SqlQuery): Promise<void> {
+      try {
+        await client.command({ query: query.text });
+      } catch (cause) {
+        throw new ClickHouseError("query_failed", `ClickHouse command failed: ${(cause as Error).message}`, { cause });
+      }
+    },
+    async insert(table: string, rows: readonly Record<string, unknown>[]): Promise<void> {
+      if (rows.length === 0) return;
+      ident(table); // refuse anything but a plain table name
+      try {
+        await client.insert({ table, values: rows as Record<string, unknown>[], format: "JSONEachRow" });
+      } catch (cause) {
+        throw new ClickHouseError("insert_failed", `ClickHouse insert into ${table} failed: ${(cause as Error).message}`, { cause });
+      }
+    },
+    async ping(): Promise<boolean> {
+      const result = await client.ping();
+      return result.success;
+    },
+    close: () => client.close(),
+  };
+}
+
+/** Creates the database if missing, using a client bound to `default`. */
+export async function ensureDatabase(options: Omit<ClickHouseOptions, "database">, database: string): Promise<void> {
+  const admin = createClickHouse({ ...options, database: "default" });
+  try {
+    await admin.command(sql`CREATE DATABASE IF NOT EXISTS ${ident(database)}`);
+  } finally {
+    await admin.close();
+  }
+}

@@ -1,0 +1,202 @@
+import type { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage } from "kafkajs";
+import type { Logger } from "pino";
+import type { ZodType, ZodTypeDef } from "zod";
+import type { DeadLetter } from "@spam/contracts";
+import type { BatchingProducer } from "./producer.js";
+
+export interface ConsumedMessage<T> {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  readonly key: string | null;
+  readonly value: T;
+  /** Broker timestamp (epoch ms). */
+  readonly timestamp: number;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+export interface BatchContext {
+  readonly topic: string;
+  readonly partition: number;
+  heartbeat(): Promise<void>;
+  isRunning(): boolean;
+}
+
+export interface DeadLetterTarget {
+  readonly producer: BatchingProducer;
+  readonly topic: string;
+  /** The service name recorded on each dead letter. */
+  readonly service: string;
+}
+
+export interface SchemaConsumerOptions<T> {
+  readonly kafka: Kafka;
+  readonly logger: Logger;
+  readonly groupId: string;
+  readonly topics: readonly string[];
+  readonly schema: ZodType<T, ZodTypeDef, unknown>;
+  readonly deadLetter: DeadLetterTarget;
+  /**
+   * Called with the valid messages of one partition batch, in offset order.
+   * Offsets are committed only after it resolves; if it throws, the batch is
+   * fetched again (at-least-once), so handlers must be idempotent.
+   */
+  readonly handleBatch: (messages: readonly ConsumedMessage<T>[], context: BatchContext) => Promise<void>;
+  readonly fromBeginning?: boolean;
+  /** Broker waits for this many bytes (or `fetchMaxWaitMs`) before answering: larger batches. */
+  readonly fetchMinBytes?: number;
+  readonly fetchMaxWaitMs?: number;
+  readonly partitionsConsumedConcurrently?: number;
+  readonly sessionTimeoutMs?: number;
+  /** Called after each committed batch with its size (for metrics). */
+  readonly onBatchCommitted?: (info: { topic: string; partition: number; count: number; lag: number }) => void;
+}
+
+function headersToRecord(headers: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!headers) return out;
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    const first = Array.isArray(value) ? value[0] : value;
+    if (first !== undefined) out[name] = first.toString();
+  }
+  return out;
+}
+
+export type DecodeResult<T> = { ok: true; value: T } | { ok: false; error: string };
+
+/** JSON + schema check of one record; never throws. */
+export function decodeRecord<T>(schema: ZodType<T, ZodTypeDef, unknown>, raw: Buffer | null): DecodeResult<T> {
+  if (raw === null) return { ok: false, error: "empty record value (tombstone) on a non-compacted topic" };
+  let json: unknown;
+  try {
+    json = JSON.parse(raw.toString("utf8"));
+  } catch (e) {
+    return { ok: false, error: `invalid JSON: ${(e as Error).message}` };
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`);
+    return { ok: false, error: `schema validation failed: ${issues.join("; ")}` };
+  }
+  return { ok: true, value: parsed.data };
+}
+
+/**
+ * A consumer-group member that validates every record against a contract,
+ * dead-letters what fails (with the error, before committing past it) and
+ * commits offsets only after the handler processed the batch.
+ */
+export class SchemaConsumer<T> {
+  private readonly consumer: Consumer;
+  private readonly logger: Logger;
+  private running = false;
+
+  constructor(private readonly options: SchemaConsumerOptions<T>) {
+    this.logger = options.logger.child({ component: "consumer", groupId: options.groupId });
+    this.consumer = options.kafka.consumer({
+      groupId: options.groupId,
+      allowAutoTopicCreation: false,
+      minBytes: options.fetchMinBytes ?? 1,
+      maxWaitTimeInMs: options.fetchMaxWaitMs ?? 100,
+      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: 3_000,
+    });
+  }
+
+  /** The underlying kafkajs consumer, for instrumentation events. */
+  get raw(): Consumer {
+    return this.consumer;
+  }
+
+  async start(): Promise<void> {
+    await this.consumer.connect();
+    for (const topic of this.options.topics) {
+      await this.consumer.subscribe({ topic, fromBeginning: this.options.fromBeginning ?? true });
+    }
+    this.running = true;
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
+      eachBatch: (payload) => this.processBatch(payload),
+    });
+  }
+
+  pause(): void {
+    this.consumer.pause(this.options.topics.map((topic) => ({ topic })));
+  }
+
+  resume(): void {
+    this.consumer.resume(this.options.topics.map((topic) => ({ topic })));
+  }
+
+  /** Stops fetching, lets the batch in hand finish and commit, then leaves the group. */
+  async stop(): Promise<void> {
+    if (!this.running) {
+      await this.consumer.disconnect();
+      return;
+    }
+    this.running = false;
+    await this.consumer.stop();
+    await this.consumer.disconnect();
+  }
+
+  private async processBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, heartbeat, isRunning, isStale, resolveOffset } = payload;
+    const { topic, partition } = batch;
+    const valid: ConsumedMessage<T>[] = [];
+    const dead: DeadLetter[] = [];
+    for (const message of batch.messages) {
+      const decoded = decodeRecord(this.options.schema, message.value);
+      if (decoded.ok) valid.push(this.toConsumed(topic, partition, message, decoded.value));
+      else dead.push(this.toDeadLetter(topic, partition, message, decoded.error));
+    }
+    if (dead.length > 0) {
+      this.logger.warn({ topic, partition, count: dead.length, firstError: dead[0]?.error }, "dead-lettering invalid records");
+      const { producer, topic: dlq } = this.options.deadLetter;
+      await producer.sendMany(dead.map((d) => ({ topic: dlq, key: `${d.sourceTopic}:${d.partition}:${d.offset}`, value: d })));
+    }
+    if (valid.length > 0 && !isStale()) {
+      await this.options.handleBatch(valid, { topic, partition, heartbeat, isRunning });
+    }
+    if (isStale()) return; // partition was revoked: the new owner reprocesses from the last commit
+    const last = batch.messages[batch.messages.length - 1];
+    if (!last) return;
+    resolveOffset(last.offset);
+    await this.consumer.commitOffsets([{ topic, partition, offset: (BigInt(last.offset) + 1n).toString() }]);
+    this.options.onBatchCommitted?.({
+      topic,
+      partition,
+      count: batch.messages.length,
+      lag: Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n),
+    });
+    await heartbeat();
+  }
+
+  private toConsumed(topic: string, partition: number, message: KafkaMessage, value: T): ConsumedMessage<T> {
+    return {
+      topic,
+      partition,
+      offset: message.offset,
+      key: message.key ? message.key.toString("utf8") : null,
+      value,
+      timestamp: Number(message.timestamp),
+      headers: headersToRecord(message.headers),
+    };
+  }
+
+  private toDeadLetter(topic: string, partition: number, message: KafkaMessage, error: string): DeadLetter {
+    return {
+      v: 1,
+      sourceTopic: topic,
+      partition,
+      offset: message.offset,
+      key: message.key ? message.key.toString("utf8") : null,
+      valueBase64: message.value ? message.value.toString("base64") : null,
+      error: error.slice(0, 4_000),
+      service: this.options.deadLetter.service,
+      failedAt: Date.now(),
+    };
+  }
+}

@@ -1,0 +1,12 @@
+export type KafkaModuleErrorCode = "queue_full" | "not_connected" | "closed" | "send_failed";
+
+export class KafkaModuleError extends Error {
+  override readonly name = "KafkaModuleError";
+  constructor(
+    readonly code: KafkaModuleErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

@@ -1,0 +1,19 @@
+export { createKafkaClient } from "./client.js";
+export type { KafkaClientOptions } from "./client.js";
+export { ensureTopics } from "./topics.js";
+export type { EnsureTopicsOptions } from "./topics.js";
+export { BatchingProducer, encodeValue } from "./producer.js";
+export type { BatchingProducerOptions, OutgoingMessage } from "./producer.js";
+export { SchemaConsumer, decodeRecord } from "./consumer.js";
+export type {
+  BatchContext,
+  ConsumedMessage,
+  DeadLetterTarget,
+  DecodeResult,
+  SchemaConsumerOptions,
+} from "./consumer.js";
+export { CompactedTopicFollower } from "./compacted.js";
+export type { CompactedTopicFollowerOptions } from "./compacted.js";
+export { KafkaModuleError } from "./errors.js";
+export type { KafkaModuleErrorCode } from "./errors.js";
+export type { Kafka } from "kafkajs";

@@ -1,0 +1,35 @@
+import { z, type ZodRawShape } from "zod";
+
+export class EnvError extends Error {
+  override readonly name = "EnvError";
+  constructor(readonly variables: readonly string[], message: string) {
+    super(message);
+  }
+}
+
+/**
+ * Parses a service's environment once, at start. A bad or missing variable
+ * fails fast with its name, so an operator sees "SMPP_PORT: Expected number"
+ * instead of a crash later.
+ */
+export function parseEnv<S extends ZodRawShape>(shape: S, env: NodeJS.ProcessEnv = process.env): z.infer<z.ZodObject<S>> {
+  const parsed = z.object(shape).safeParse(env);
+  if (!parsed.success) {
+    const variables = parsed.error.issues.map((i) => i.path.join("."));
+    const details = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+    throw new EnvError(variables, `invalid environment: ${details}`);
+  }
+  return parsed.data;
+}
+
+/** Shared env fragments: comma-separated broker lists and booleans written as 0/1/true/false. */
+export const envSchemas = {
+  brokers: z
+    .string()
+    .min(1)
+    .transform((s) => s.split(",").map((b) => b.trim()).filter((b) => b.length > 0)),
+  bool: z
+    .enum(["0", "1", "true", "false"])
+    .transform((s) => s === "1" || s === "true"),
+  logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
+} as const;
