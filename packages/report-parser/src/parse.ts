@@ -1,0 +1,106 @@
+import { foldWidth, normaliseNumber, type NumberKind } from "./number.js";
+
+export type ParseErrorCode = "empty" | "garbage" | "invalid_number";
+
+export type ParseResult =
+  | { readonly status: "complete"; readonly reportedNumber: string; readonly content: string; readonly numberKind: NumberKind }
+  | { readonly status: "content_only"; readonly content: string }
+  | { readonly status: "number_only"; readonly reportedNumber: string; readonly numberKind: NumberKind }
+  | {
+      readonly status: "error";
+      readonly code: ParseErrorCode;
+      readonly message: string;
+      /** What could still be read as content (kept on the stored report). */
+      readonly content: string | null;
+    };
+
+/** Leading words subscribers put before the report: 举报, 举报：, jb, 投诉 … */
+const LEADING_WORD = /^\s*(?:举报|舉報|投诉|jb(?![a-z]))(?:短信|号码)?\s*[:：,，]?\s*/iu;
+const NUMBER_CHARS = /^[+\d\s\-().]+$/;
+const MEANINGFUL = /[\p{L}\p{N}]/u;
+
+function error(code: ParseErrorCode, message: string, content: string | null = null): ParseResult {
+  return { status: "error", code, message, content };
+}
+
+function meaningful(text: string): boolean {
+  return MEANINGFUL.test(text);
+}
+
+/** Strips stars and spaces the subscriber left around the separator. */
+function cleanContent(text: string): string {
+  return text.replace(/^[\s*＊]+/u, "").trim();
+}
+
+/**
+ * Parses what a subscriber sends to the report short code:
+ * `reported-number*content` and the ways people really type it.
+ */
+export function parseReportText(raw: string): ParseResult {
+  // Width folding maps code unit to code unit, so indices into `folded` cut `text` too:
+  // the content keeps the characters the subscriber sent.
+  let text = raw.normalize("NFC");
+  const lead = LEADING_WORD.exec(foldWidth(text));
+  if (lead) text = text.slice(lead[0].length);
+  text = text.trim();
+  const folded = foldWidth(text);
+  if (text.length === 0) return error("empty", "the message is empty");
+
+  const star = folded.indexOf("*");
+  if (star >= 0) {
+    const before = folded.slice(0, star).trim();
+    const after = cleanContent(text.slice(star + 1));
+    if (before.length === 0) {
+      // "*content": nothing before the star.
+      return meaningful(after) ? { status: "content_only", content: after } : error("garbage", "no number and no content");
+    }
+    if (NUMBER_CHARS.test(before)) {
+      const n = normaliseNumber(before);
+      if (!n) {
+        return error("invalid_number", `"${before}" is not a mobile, SP, landline or service number`, meaningful(after) ? after : null);
+      }
+      if (!meaningful(after)) return { status: "number_only", reportedNumber: n.digits, numberKind: n.kind };
+      return { status: "complete", reportedNumber: n.digits, content: after, numberKind: n.kind };
+    }
+    // The first star is inside the content; maybe the number came last ("content*number").
+    const lastStar = folded.lastIndexOf("*");
+    const tail = folded.slice(lastStar + 1).trim();
+    if (NUMBER_CHARS.test(tail)) {
+      const n = normaliseNumber(tail);
+      const content = text.slice(0, lastStar).replace(/[\s*＊]+$/u, "").trim();
+      if (n && meaningful(content)) return { status: "complete", reportedNumber: n.digits, content, numberKind: n.kind };
+    }
+    return meaningful(text) ? { status: "content_only", content: text } : error("garbage", "no number and no content");
+  }
+
+  // No star: the whole text is a number, or a number then whitespace then content.
+  if (NUMBER_CHARS.test(folded)) {
+    const n = normaliseNumber(folded);
+    if (n) return { status: "number_only", reportedNumber: n.digits, numberKind: n.kind };
+    if (/\d/.test(folded)) return error("invalid_number", `"${folded.trim()}" is not a mobile, SP, landline or service number`);
+    return error("garbage", "no number and no content");
+  }
+  const leading = /^[+\d][\d\s\-().]*\s/.exec(folded);
+  if (leading) {
+    // "138 0013 8000 content" vs "13800138000 5元红包": try the longest run of groups that is a number.
+    const groups = leading[0].trim().split(/\s+/);
+    for (let k = groups.length; k >= 1; k--) {
+      const candidate = groups.slice(0, k).join(" ");
+      const n = normaliseNumber(candidate);
+      if (!n) continue;
+      const end = nthGroupEnd(folded, k);
+      const content = cleanContent(text.slice(end));
+      if (meaningful(content)) return { status: "complete", reportedNumber: n.digits, content, numberKind: n.kind };
+    }
+  }
+  if (!meaningful(text)) return error("garbage", "no number and no content");
+  return { status: "content_only", content: text };
+}
+
+/** Index just after the k-th whitespace-separated group. */
+function nthGroupEnd(text: string, k: number): number {
+  const re = /\S+/g;
+  let m: RegExpExecArray | null = null;
+  for (let i = 0; i < k; i++) m = re.exec(text);
+  return m ? m.index + m[0].length : 0;
+}
