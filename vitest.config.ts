@@ -11,6 +11,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: "forks",
+    // Workspace packages are built by tsc first; load their dist with Node itself.
+    server: { deps: { external: [/\/dist\//, /node_modules/] } },
     reporters: process.env.CI ? ["verbose"] : ["default"],
   },
 });

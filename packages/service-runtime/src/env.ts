@@ -33,3 +33,13 @@ export const envSchemas = {
     .transform((s) => s === "1" || s === "true"),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
 } as const;
+
+/** For a service's main: parse the env or print the problem (no stack trace) and exit 1. */
+export function loadEnvOrExit<T>(service: string, load: () => T): T {
+  try {
+    return load();
+  } catch (error) {
+    process.stderr.write(`${service}: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
+}

@@ -1,3 +1,3 @@
-export { parseEnv, envSchemas, EnvError } from "./env.js";
+export { parseEnv, envSchemas, EnvError, loadEnvOrExit } from "./env.js";
 export { createServiceLogger, runService } from "./service.js";
 export type { ServiceHandle } from "./service.js";

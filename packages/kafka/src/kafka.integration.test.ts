@@ -1,0 +1,154 @@
+import { randomUUID } from "node:crypto";
+import pino from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { DeadLetterV1, topicNames, type DeadLetter } from "@spam/contracts";
+import { createKafkaClient } from "./client.js";
+import { SchemaConsumer, type ConsumedMessage } from "./consumer.js";
+import { BatchingProducer } from "./producer.js";
+import { ensureTopics } from "./topics.js";
+
+// Against the real broker started by the global setup.
+const brokers = process.env.KAFKA_BROKERS?.split(",");
+const logger = pino({ level: "silent" });
+const Item = z.object({ v: z.literal(1), n: z.number().int() });
+type Item = z.infer<typeof Item>;
+
+function waitUntil(check: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const tick = () => {
+      if (check()) resolve();
+      else if (Date.now() > deadline) reject(new Error("timed out"));
+      else setTimeout(tick, 50);
+    };
+    tick();
+  });
+}
+
+describe.skipIf(!brokers)("Kafka module against the real broker", () => {
+  const prefix = `${process.env.TEST_RUN_ID ?? "local"}.kafka.${randomUUID().slice(0, 8)}.`;
+  const topics = topicNames(prefix);
+  const kafka = createKafkaClient({ brokers: brokers!, clientId: "kafka-it", logger });
+  const producer = new BatchingProducer({ kafka, logger, lingerMs: 5, maxBatchMessages: 100 });
+
+  beforeAll(async () => {
+    const created = await ensureTopics({ kafka, names: topics, partitions: 2, logger });
+    expect(created).toContain(topics.trafficRaw);
+    // Idempotent: a second call creates nothing.
+    expect(await ensureTopics({ kafka, names: topics, partitions: 2, logger })).toEqual([]);
+    await producer.connect();
+  });
+  afterAll(async () => {
+    await producer.disconnect();
+  });
+
+  it("acknowledges each send only once the batch is on the broker, and a consumer sees them all", async () => {
+    await Promise.all(Array.from({ length: 250 }, (_, n) => producer.send({ topic: topics.trafficRaw, key: `k${n % 7}`, value: { v: 1, n } })));
+    expect(producer.pending).toBe(0);
+
+    const seen: number[] = [];
+    const consumer = new SchemaConsumer<Item>({
+      kafka,
+      logger,
+      groupId: `${prefix}g1`,
+      topics: [topics.trafficRaw],
+      schema: Item,
+      deadLetter: { producer, topic: topics.deadLetter, service: "test" },
+      handleBatch: async (messages) => {
+        seen.push(...messages.map((m) => m.value.n));
+      },
+    });
+    await consumer.start();
+    await waitUntil(() => seen.length >= 250);
+    await consumer.stop();
+    expect([...seen].sort((a, b) => a - b)).toEqual(Array.from({ length: 250 }, (_, n) => n));
+  });
+
+  it("dead-letters invalid records with the error and keeps consuming valid ones", async () => {
+    await producer.sendMany([
+      { topic: topics.reports, key: "a", value: { v: 1, n: 1 } },
+      { topic: topics.reports, key: "a", value: "not json {" },
+      { topic: topics.reports, key: "a", value: { v: 2, n: "x" } },
+      { topic: topics.reports, key: "a", value: { v: 1, n: 2 } },
+    ]);
+    const valid: number[] = [];
+    const dead: DeadLetter[] = [];
+    const consumer = new SchemaConsumer<Item>({
+      kafka,
+      logger,
+      groupId: `${prefix}g2`,
+      topics: [topics.reports],
+      schema: Item,
+      deadLetter: { producer, topic: topics.deadLetter, service: "test" },
+      handleBatch: async (messages) => {
+        valid.push(...messages.map((m) => m.value.n));
+      },
+    });
+    const dlq = new SchemaConsumer<DeadLetter>({
+      kafka,
+      logger,
+      groupId: `${prefix}dlq`,
+      topics: [topics.deadLetter],
+      schema: DeadLetterV1,
+      deadLetter: { producer, topic: `${prefix}unused`, service: "test" },
+      handleBatch: async (messages) => {
+        dead.push(...messages.map((m) => m.value));
+      },
+    });
+    await Promise.all([consumer.start(), dlq.start()]);
+    await waitUntil(() => valid.length >= 2 && dead.length >= 2);
+    await Promise.all([consumer.stop(), dlq.stop()]);
+    expect(valid).toEqual([1, 2]);
+    expect(dead.map((d) => d.sourceTopic)).toEqual([topics.reports, topics.reports]);
+    expect(dead[0]!.error).toMatch(/invalid JSON/);
+    expect(dead[1]!.error).toMatch(/schema validation failed: v: /);
+    expect(Buffer.from(dead[0]!.valueBase64!, "base64").toString()).toBe("not json {");
+  });
+
+  it("redelivers a batch whose handler failed (at-least-once), and commits after success", async () => {
+    await producer.sendMany([1, 2, 3].map((n) => ({ topic: topics.verdicts, key: "same", value: { v: 1, n } })));
+    let attempts = 0;
+    const delivered: ConsumedMessage<Item>[] = [];
+    const groupId = `${prefix}g3`;
+    const make = () =>
+      new SchemaConsumer<Item>({
+        kafka,
+        logger,
+        groupId,
+        topics: [topics.verdicts],
+        schema: Item,
+        deadLetter: { producer, topic: topics.deadLetter, service: "test" },
+        handleBatch: async (messages) => {
+          attempts += 1;
+          if (attempts === 1) throw new Error("simulated insert failure");
+          delivered.push(...messages);
+        },
+      });
+    const first = make();
+    await first.start();
+    await waitUntil(() => delivered.length >= 3, 40_000);
+    await first.stop();
+    expect(attempts).toBeGreaterThanOrEqual(2);
+    expect(delivered.map((m) => m.value.n)).toEqual([1, 2, 3]);
+
+    // A new member of the same group starts after the committed offset: nothing is replayed.
+    const before = delivered.length;
+    const second = make();
+    await second.start();
+    await producer.send({ topic: topics.verdicts, key: "same", value: { v: 1, n: 4 } });
+    await waitUntil(() => delivered.length > before, 40_000);
+    await second.stop();
+    expect(delivered.slice(before).map((m) => m.value.n)).toEqual([4]);
+  });
+
+  it("fails fast with queue_full instead of buffering without bound", async () => {
+    const tiny = new BatchingProducer({ kafka, logger, lingerMs: 1_000, maxQueuedMessages: 2 });
+    await tiny.connect();
+    const a = tiny.send({ topic: topics.enforcement, key: null, value: { v: 1, n: 1 } });
+    const b = tiny.send({ topic: topics.enforcement, key: null, value: { v: 1, n: 2 } });
+    await expect(tiny.send({ topic: topics.enforcement, key: null, value: { v: 1, n: 3 } })).rejects.toMatchObject({ code: "queue_full" });
+    await tiny.disconnect(); // flushes a and b
+    await expect(Promise.all([a, b])).resolves.toBeDefined();
+  });
+});
