@@ -1,0 +1,10 @@
+export {
+  REPLY_VARIABLES,
+  ReplyTemplatesFile,
+  ReplyTemplateError,
+  createReplyTemplates,
+  loadReplyTemplates,
+  defaultReplyTemplatesPath,
+  renderReply,
+} from "./templates.js";
+export type { ReplyTemplates, ReplyVars, ReplyVariable, ReplyTemplateErrorCode } from "./templates.js";
