@@ -1,0 +1,118 @@
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import fastifyCookie from "@fastify/cookie";
+import fastifyRateLimit from "@fastify/rate-limit";
+import fastifyStatic from "@fastify/static";
+import fastifySwagger from "@fastify/swagger";
+import fastifySwaggerUi from "@fastify/swagger-ui";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
+import type pg from "pg";
+import type { Logger } from "pino";
+import { z } from "zod";
+import type { ReviewAnalytics, TrafficAnalytics } from "../analytics/types.js";
+import type { UserStore } from "../auth/users.js";
+import type { CaseStore } from "../review/cases.js";
+import { installAuth } from "./auth.js";
+import { installErrorHandling } from "./errors.js";
+import { adminRoutes } from "./routes/admin.js";
+import { analyticsRoutes } from "./routes/analytics.js";
+import { authRoutes } from "./routes/auth.js";
+import { reviewRoutes } from "./routes/review.js";
+
+declare module "fastify" {
+  interface FastifyInstance {
+    pg: pg.Pool;
+  }
+}
+
+export interface AppDeps {
+  readonly logger: Logger;
+  readonly pool: pg.Pool;
+  readonly users: UserStore;
+  readonly cases: CaseStore;
+  readonly traffic: TrafficAnalytics;
+  readonly review: ReviewAnalytics;
+  readonly config: {
+    readonly slaHours: number;
+    readonly cookieSecure: boolean;
+    readonly loginPerMinute: number;
+  };
+  /** Readiness of the parts besides PostgreSQL (Kafka producer connected, …). */
+  readonly ready?: () => Promise<Record<string, boolean>>;
+  readonly onDecided?: () => void;
+}
+
+/** The console's static files ship beside src/ and dist/. */
+export const PUBLIC_DIR = fileURLToPath(new URL("../../public/", import.meta.url));
+const require = createRequire(import.meta.url);
+/** ECharts served from node_modules: the review floor has no internet, so no CDN. */
+export const ECHARTS_DIR = join(dirname(require.resolve("echarts/package.json")), "dist");
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    trustProxy: false,
+    bodyLimit: 256 * 1024,
+    // Request ids let a user quote an error to support without seeing internals.
+    genReqId: () => crypto.randomUUID(),
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.decorate("pg", deps.pool);
+  installErrorHandling(app);
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: { title: "Spam SMS review and analytics API", version: "1.0.0", description: "Review console, analytics and exports. Sign in with POST /api/auth/login; send the token as `Authorization: Bearer …` or use the session cookie." },
+      components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" }, cookie: { type: "apiKey", in: "cookie", name: "spam_session" } } },
+      security: [{ bearer: [] }, { cookie: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: "/docs", uiConfig: { docExpansion: "list" } });
+  await app.register(fastifyCookie);
+  await app.register(fastifyRateLimit, { global: false });
+  // swagger-ui and static routes are registered by plugins: mark everything under them public.
+  app.addHook("onRoute", (route) => {
+    if (route.url.startsWith("/docs") || route.url.startsWith("/assets") || route.url.startsWith("/vendor")) {
+      route.config = { ...(route.config ?? {}), public: true };
+    }
+  });
+  installAuth(app, deps.users);
+
+  app.get(
+    "/healthz",
+    { config: { public: true }, schema: { tags: ["ops"], summary: "Liveness", response: { 200: z.object({ ok: z.literal(true) }) } } },
+    async () => ({ ok: true as const }),
+  );
+  app.get(
+    "/readyz",
+    {
+      config: { public: true },
+      schema: { tags: ["ops"], summary: "Readiness: PostgreSQL and dependencies", response: { 200: z.object({ ok: z.boolean(), checks: z.record(z.boolean()) }), 503: z.object({ ok: z.boolean(), checks: z.record(z.boolean()) }) } },
+    },
+    async (_request, reply) => {
+      const checks: Record<string, boolean> = {};
+      checks.postgres = await deps.pool.query("SELECT 1").then(() => true, () => false);
+      Object.assign(checks, (await deps.ready?.().catch(() => ({ dependencies: false }))) ?? {});
+      const ok = Object.values(checks).every(Boolean);
+      return reply.status(ok ? 200 : 503).send({ ok, checks });
+    },
+  );
+
+  await app.register(authRoutes, { users: deps.users, cookieSecure: deps.config.cookieSecure, loginPerMinute: deps.config.loginPerMinute });
+  await app.register(reviewRoutes, { cases: deps.cases, slaHours: deps.config.slaHours, onDecided: deps.onDecided ?? (() => undefined) });
+  await app.register(adminRoutes, { users: deps.users });
+  await app.register(analyticsRoutes, { traffic: deps.traffic, review: deps.review, slaHours: deps.config.slaHours });
+
+  await app.register(fastifyStatic, { root: PUBLIC_DIR, prefix: "/assets/", index: false });
+  await app.register(fastifyStatic, { root: ECHARTS_DIR, prefix: "/vendor/echarts/", decorateReply: false, index: false });
+  app.get("/openapi.json", { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
+  // The console is a single page; its own script asks for a session and shows the login form.
+  for (const path of ["/", "/login", "/queue", "/case/*", "/analytics", "/audit"]) {
+    app.get(path, { config: { public: true }, schema: { hide: true } }, async (_request, reply) => reply.sendFile("index.html", PUBLIC_DIR));
+  }
+  return app;
+}

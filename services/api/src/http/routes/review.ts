@@ -1,0 +1,181 @@
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { z } from "zod";
+import { audit } from "../../audit.js";
+import { ApiError } from "../../errors.js";
+import { CASE_SOURCES, type CaseStore } from "../../review/cases.js";
+import { CaseDetail, CaseSummary, canReadText, detail, summarize } from "../../review/view.js";
+import { requireUser } from "../auth.js";
+import { ErrorResponse } from "../schemas.js";
+
+export interface ReviewRoutesOptions {
+  readonly cases: CaseStore;
+  readonly slaHours: number;
+  /** Called after a decision commits, so its Kafka messages leave at once. */
+  readonly onDecided: () => void;
+}
+
+const CaseId = z.object({ id: z.string().min(1).max(128) });
+const Filters = z.object({
+  status: z.enum(["open", "escalated"]).optional(),
+  category: z.string().max(64).optional(),
+  source: z.enum(CASE_SOURCES).optional(),
+  campaignId: z.string().max(64).optional(),
+  minAgeHours: z.coerce.number().min(0).optional(),
+  maxAgeHours: z.coerce.number().min(0).optional(),
+});
+const Errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse };
+const DECIDERS = ["reviewer", "admin"] as const;
+
+export const reviewRoutes: FastifyPluginAsyncZod<ReviewRoutesOptions> = async (app, opts) => {
+  const { cases, slaHours } = opts;
+
+  const loadDetail = async (id: string, user: { id: number; role: "reviewer" | "analyst" | "admin" }) => {
+    const c = await cases.get(id);
+    const [reports, history, campaign] = await Promise.all([
+      cases.reports(id),
+      cases.senderHistory(c.sender, id),
+      c.campaign_id ? cases.campaignMembers(c.campaign_id) : Promise.resolve(null),
+    ]);
+    return detail(c, { role: user.role, userId: user.id, slaHours, reports, history, campaign });
+  };
+
+  app.get(
+    "/api/queue",
+    {
+      schema: {
+        tags: ["review"],
+        summary: "Cases ranked by model uncertainty × reach × age against the SLA",
+        querystring: Filters.extend({
+          limit: z.coerce.number().int().min(1).max(200).default(50),
+          offset: z.coerce.number().int().min(0).default(0),
+        }),
+        response: { 200: z.object({ items: z.array(CaseSummary), total: z.number().int() }), ...Errors },
+      },
+    },
+    async (request) => {
+      const { items, total } = await cases.queue(request.query);
+      return { items: items.map((c) => summarize(c, slaHours)), total };
+    },
+  );
+
+  app.post(
+    "/api/queue/claim-next",
+    {
+      config: { roles: DECIDERS },
+      schema: {
+        tags: ["review"],
+        summary: "Claim the highest-ranked free case",
+        body: Filters.pick({ status: true, category: true, source: true }).default({}),
+        response: { 200: z.object({ case: CaseDetail.nullable() }), ...Errors },
+      },
+    },
+    async (request) => {
+      const user = requireUser(request);
+      const c = await cases.claimNext(user, request.body);
+      return { case: c ? await loadDetail(c.id, user) : null };
+    },
+  );
+
+  app.get(
+    "/api/cases/:id",
+    { schema: { tags: ["review"], summary: "A case with why it was flagged, reports, campaign and sender history", params: CaseId, response: { 200: CaseDetail, ...Errors } } },
+    async (request) => loadDetail(request.params.id, requireUser(request)),
+  );
+
+  app.post(
+    "/api/cases/:id/claim",
+    { config: { roles: DECIDERS }, schema: { tags: ["review"], summary: "Claim a case (exclusive, expires)", params: CaseId, response: { 200: CaseDetail, ...Errors } } },
+    async (request) => {
+      const user = requireUser(request);
+      await cases.claim(request.params.id, user);
+      return loadDetail(request.params.id, user);
+    },
+  );
+
+  app.post(
+    "/api/cases/:id/release",
+    { config: { roles: DECIDERS }, schema: { tags: ["review"], summary: "Give a claimed case back to the queue", params: CaseId, response: { 200: z.object({ ok: z.literal(true) }), ...Errors } } },
+    async (request) => {
+      await cases.release(request.params.id, requireUser(request));
+      return { ok: true as const };
+    },
+  );
+
+  app.post(
+    "/api/cases/:id/decide",
+    {
+      config: { roles: DECIDERS },
+      schema: {
+        tags: ["review"],
+        summary: "Decide a claimed case: spam (with category), not spam, or escalate",
+        params: CaseId,
+        body: z
+          .object({
+            label: z.enum(["spam", "ham", "escalate"]),
+            category: z.string().min(1).max(64).nullable().optional(),
+            comment: z.string().max(2000).default(""),
+            wholeCampaign: z.boolean().default(false),
+          })
+          .superRefine((b, ctx) => {
+            if (b.label === "spam" && !b.category) ctx.addIssue({ code: "custom", path: ["category"], message: "a spam decision needs a category" });
+            if (b.label === "escalate" && b.comment.trim().length === 0)
+              ctx.addIssue({ code: "custom", path: ["comment"], message: "say why the case is escalated" });
+          }),
+        response: {
+          200: z.object({ decisionId: z.string(), decidedCases: z.array(z.string()), skippedCases: z.array(z.string()), messages: z.number().int() }),
+          ...Errors,
+        },
+      },
+    },
+    async (request) => {
+      const b = request.body;
+      const result = await cases.decide(request.params.id, requireUser(request), {
+        label: b.label,
+        category: b.label === "spam" ? (b.category ?? null) : null,
+        comment: b.comment,
+        wholeCampaign: b.wholeCampaign,
+      });
+      opts.onDecided();
+      return result;
+    },
+  );
+
+  app.post(
+    "/api/cases/:id/reveal",
+    {
+      schema: {
+        tags: ["privacy"],
+        summary: "Show a full number or a withheld text; needs a reason and is written to the audit log",
+        params: CaseId,
+        body: z.object({
+          field: z.enum(["sender", "text", "reporters"]),
+          reason: z.string().trim().min(5, "give a reason of at least 5 characters").max(500),
+        }),
+        response: {
+          200: z.object({ sender: z.string().optional(), text: z.string().optional(), reporters: z.array(z.string()).optional() }),
+          ...Errors,
+        },
+      },
+    },
+    async (request) => {
+      const user = requireUser(request);
+      const { field, reason } = request.body;
+      const c = await cases.get(request.params.id);
+      // Analysts work on masked data only: no full numbers, never the text of ham.
+      if (user.role === "analyst") {
+        throw new ApiError("forbidden", canReadText(c) || field !== "text" ? "analysts see masked numbers only" : "analysts never see the text of ham messages");
+      }
+      if (field === "text") {
+        await audit(app.pg, user, "reveal_text", c.id, reason);
+        return { text: c.text };
+      }
+      if (field === "sender") {
+        await audit(app.pg, user, "reveal_number", c.id, reason, { field });
+        return { sender: c.sender };
+      }
+      const reports = await cases.reports(c.id);
+      await audit(app.pg, user, "reveal_number", c.id, reason, { field, count: reports.length });
+      return { reporters: reports.map((r) => r.reporter_msisdn) };
+    },
+  );
+};

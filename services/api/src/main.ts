@@ -1,0 +1,109 @@
+import { pathToFileURL } from "node:url";
+import pino, { type Logger } from "pino";
+import { topicNames } from "@spam/contracts";
+import { createClickHouse, type ClickHouse } from "@spam/clickhouse";
+import { BatchingProducer, createKafkaClient, ensureTopics } from "@spam/kafka";
+import { ClickHouseTrafficAnalytics, emptyTrafficAnalytics } from "./analytics/clickhouse.js";
+import { PgReviewAnalytics } from "./analytics/pg.js";
+import { UserStore } from "./auth/users.js";
+import { migratePg, ensurePgDatabase } from "./db/migrate.js";
+import { createPool, pg } from "./db/pool.js";
+import { parseEnv, type ApiEnv } from "./env.js";
+import { buildApp } from "./http/app.js";
+import { createCaseIntake } from "./intake.js";
+import { OutboxRelay, kafkaPublisher, type Publisher } from "./outbox.js";
+import { CaseStore } from "./review/cases.js";
+
+export interface ApiService {
+  start(): Promise<{ url: string }>;
+  stop(): Promise<void>;
+}
+
+/** Composition root: builds every part by hand; `start` opens connections and listens, `stop` drains. */
+export function createApiService(env: ApiEnv, logger: Logger, overrides: { publisher?: Publisher } = {}): ApiService {
+  const pool = createPool(env.DATABASE_URL, env.DATABASE_POOL_SIZE);
+  const users = new UserStore(pool, env.SESSION_TTL_HOURS * 3_600_000);
+  const cases = new CaseStore(pool, {
+    slaHours: env.REVIEW_SLA_HOURS,
+    claimTtlMinutes: env.CLAIM_TTL_MINUTES,
+    effects: { blockTtlMs: env.BLOCK_TTL_DAYS * 86_400_000, shortCode: env.REPORT_SHORT_CODE },
+  });
+  const brokers = env.KAFKA_BROKERS.split(",").map((b) => b.trim()).filter(Boolean);
+  const kafka = brokers.length > 0 ? createKafkaClient({ brokers, clientId: "api", logger }) : null;
+  const producer = kafka ? new BatchingProducer({ kafka, logger, lingerMs: 5 }) : null;
+  const topics = topicNames(env.TOPIC_PREFIX);
+  const publisher: Publisher | null = overrides.publisher ?? (producer ? kafkaPublisher(producer, env.TOPIC_PREFIX) : null);
+  const relay = publisher ? new OutboxRelay(pool, publisher, logger.child({ component: "outbox" })) : null;
+  const intake = kafka && producer && env.CASE_INTAKE ? createCaseIntake({ kafka, producer, topics, groupId: `${env.TOPIC_PREFIX}${env.CONSUMER_GROUP}`, cases, logger }) : null;
+  const ch: ClickHouse | null = env.CLICKHOUSE_URL ? createClickHouse({ url: env.CLICKHOUSE_URL, database: env.CLICKHOUSE_DATABASE, logger }) : null;
+  let app: Awaited<ReturnType<typeof buildApp>> | null = null;
+  let sweeper: NodeJS.Timeout | null = null;
+
+  return {
+    async start() {
+      await ensurePgDatabase(pg, env.DATABASE_URL);
+      await migratePg(pool, logger);
+      if (kafka && producer) {
+        await ensureTopics({ kafka, names: topics, partitions: 3, logger });
+        await producer.connect();
+      }
+      relay?.start();
+      await intake?.start();
+      app = await buildApp({
+        logger,
+        pool,
+        users,
+        cases,
+        traffic: ch ? new ClickHouseTrafficAnalytics(ch) : emptyTrafficAnalytics,
+        review: new PgReviewAnalytics(pool),
+        config: { slaHours: env.REVIEW_SLA_HOURS, cookieSecure: env.COOKIE_SECURE, loginPerMinute: env.LOGIN_RATE_LIMIT_PER_MINUTE },
+        ready: async () => ({ ...(ch ? { clickhouse: await ch.ping().catch(() => false) } : {}) }),
+        onDecided: () => relay?.kick(),
+      });
+      sweeper = setInterval(() => void users.purgeExpiredSessions().catch(() => undefined), 3_600_000);
+      sweeper.unref();
+      const url = await app.listen({ host: env.API_HOST, port: env.API_PORT });
+      logger.info({ url, docs: `${url}/docs` }, "api listening");
+      return { url };
+    },
+    async stop() {
+      if (sweeper) clearInterval(sweeper);
+      // Stop taking requests first, let in-flight ones finish, then drain Kafka work.
+      await app?.close();
+      await intake?.stop().catch((err: unknown) => logger.warn({ err }, "intake stop failed"));
+      await relay?.stop();
+      await producer?.disconnect().catch((err: unknown) => logger.warn({ err }, "producer disconnect failed"));
+      await ch?.close();
+      await pool.end();
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const env = parseEnv();
+  const logger = pino({ level: env.LOG_LEVEL, base: { service: "api" } });
+  const service = createApiService(env, logger);
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "draining");
+    service.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, "stop failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGINT", () => shutdown("SIGINT"));
+  await service.start();
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`api failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,413 @@
+import { randomUUID } from "node:crypto";
+import type pg from "pg";
+import { z } from "zod";
+import { ContributionV1 } from "@spam/contracts";
+import { ApiError } from "../errors.js";
+import type { User } from "../auth/users.js";
+import { audit } from "../audit.js";
+import { decisionEffects, type DecisionLabel, type EffectsConfig, type OutboxMessage } from "./effects.js";
+import { prioritySql } from "./priority.js";
+
+export const CASE_KINDS = ["message", "report", "campaign"] as const;
+export const CASE_SOURCES = ["classifier", "report", "campaign"] as const;
+export const CASE_STATUSES = ["open", "escalated", "decided"] as const;
+
+const ts = z.union([z.date(), z.string()]).transform((d) => new Date(d).toISOString());
+
+export const CaseRow = z.object({
+  id: z.string(),
+  kind: z.enum(CASE_KINDS),
+  source: z.enum(CASE_SOURCES),
+  sender: z.string(),
+  message_id: z.string().nullable(),
+  verdict_id: z.string().nullable(),
+  campaign_id: z.string().nullable(),
+  category: z.string().nullable(),
+  model_label: z.string().nullable(),
+  score: z.coerce.number(),
+  recipients: z.coerce.number().int(),
+  report_count: z.coerce.number().int(),
+  text: z.string(),
+  contributions: z.array(ContributionV1),
+  samples: z.array(z.string()),
+  opened_at: ts,
+  first_report_at: ts.nullable(),
+  status: z.enum(CASE_STATUSES),
+  claimed_by: z.coerce.number().nullable(),
+  claimed_by_name: z.string().nullable().optional(),
+  claim_expires: ts.nullable(),
+  decision: z.enum(["spam", "ham", "escalate"]).nullable(),
+  decision_category: z.string().nullable(),
+  decision_comment: z.string().nullable(),
+  decided_by_name: z.string().nullable().optional(),
+  decided_at: ts.nullable(),
+  priority: z.coerce.number().optional(),
+});
+export type CaseRow = z.infer<typeof CaseRow>;
+
+export const ReportRow = z.object({
+  report_id: z.string(),
+  reporter_msisdn: z.string(),
+  reporter_hash: z.string(),
+  reported_number: z.string().nullable(),
+  content: z.string().nullable(),
+  status: z.string(),
+  verification: z.string(),
+  received_at: ts,
+  replied_at: ts.nullable(),
+  outcome: z.string().nullable(),
+});
+export type ReportRow = z.infer<typeof ReportRow>;
+
+export interface QueueFilter {
+  readonly status?: "open" | "escalated" | undefined;
+  readonly category?: string | undefined;
+  readonly source?: (typeof CASE_SOURCES)[number] | undefined;
+  readonly campaignId?: string | undefined;
+  readonly minAgeHours?: number | undefined;
+  readonly maxAgeHours?: number | undefined;
+  readonly limit: number;
+  readonly offset: number;
+}
+
+export interface CaseUpsert {
+  readonly id: string;
+  readonly kind: (typeof CASE_KINDS)[number];
+  readonly source: (typeof CASE_SOURCES)[number];
+  readonly sender: string;
+  readonly messageId: string | null;
+  readonly verdictId: string | null;
+  readonly campaignId: string | null;
+  readonly category: string | null;
+  readonly modelLabel: string | null;
+  readonly score: number;
+  readonly text: string;
+  readonly contributions: z.infer<typeof ContributionV1>[];
+  readonly openedAt: number;
+}
+
+export interface ReportUpsert {
+  readonly reportId: string;
+  readonly reporterMsisdn: string;
+  readonly reporterHash: string;
+  readonly reportedNumber: string;
+  readonly content: string | null;
+  readonly status: string;
+  readonly receivedAt: number;
+  readonly verification: "verified" | "unverified" | "suspicious";
+  readonly allowListed: boolean;
+  /** Classifier score of the reported content if known: feeds the queue's uncertainty term. */
+  readonly score: number | null;
+}
+
+export interface DecideInput {
+  readonly label: DecisionLabel;
+  readonly category: string | null;
+  readonly comment: string;
+  /** A campaign decision also decides every open member case not claimed by someone else. */
+  readonly wholeCampaign: boolean;
+}
+
+export interface DecideResult {
+  readonly decisionId: string;
+  readonly decidedCases: string[];
+  readonly skippedCases: string[];
+  readonly messages: number;
+}
+
+const SELECT_CASE = `SELECT c.*, cu.username AS claimed_by_name, du.username AS decided_by_name
+  FROM review_cases c LEFT JOIN users cu ON cu.id = c.claimed_by LEFT JOIN users du ON du.id = c.decided_by`;
+
+type Tx = pg.PoolClient;
+
+export class CaseStore {
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly options: { slaHours: number; claimTtlMinutes: number; effects: EffectsConfig },
+  ) {}
+
+  async withTx<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query("BEGIN");
+      const result = await fn(client);
+      await client.query("COMMIT");
+      return result;
+    } catch (e) {
+      await client.query("ROLLBACK").catch(() => undefined);
+      throw e;
+    } finally {
+      client.release();
+    }
+  }
+
+  // ---- intake -------------------------------------------------------------
+
+  /** Opens (or refreshes) a case; idempotent by id, so redelivered verdicts are harmless. */
+  async upsertCase(c: CaseUpsert): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO review_cases (id, kind, source, sender, message_id, verdict_id, campaign_id, category, model_label, score, text, contributions, opened_at)
+       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,to_timestamp($13 / 1000.0))
+       ON CONFLICT (id) DO NOTHING`,
+      [c.id, c.kind, c.source, c.sender, c.messageId, c.verdictId, c.campaignId, c.category, c.modelLabel, c.score, c.text, JSON.stringify(c.contributions), c.openedAt],
+    );
+  }
+
+  /** Adds a message to its campaign case, counting each message once. */
+  async addCampaignMember(c: CaseUpsert & { campaignId: string }): Promise<void> {
+    await this.withTx(async (tx) => {
+      const ins = await tx.query("INSERT INTO campaign_members (campaign_id, message_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", [
+        c.campaignId,
+        c.messageId ?? c.id,
+      ]);
+      if (!ins.rowCount) return;
+      const id = `cmp:${c.campaignId}`;
+      await tx.query(
+        `INSERT INTO review_cases (id, kind, source, sender, campaign_id, category, model_label, score, text, contributions, samples, opened_at, recipients)
+         VALUES ($1,'campaign','campaign',$2,$3,$4,$5,$6,$7,$8,$9,to_timestamp($10 / 1000.0),1)
+         ON CONFLICT (id) DO UPDATE SET
+           recipients = review_cases.recipients + 1,
+           score = GREATEST(review_cases.score, EXCLUDED.score),
+           category = COALESCE(review_cases.category, EXCLUDED.category),
+           samples = CASE WHEN jsonb_array_length(review_cases.samples) < 5 AND NOT review_cases.samples ? $7
+                          THEN review_cases.samples || jsonb_build_array($7::text) ELSE review_cases.samples END,
+           updated_at = now()`,
+        [id, c.sender, c.campaignId, c.category, c.modelLabel, c.score, c.text, JSON.stringify(c.contributions), JSON.stringify([c.text]), c.openedAt],
+      );
+    });
+  }
+
+  /** Attaches a report to the open report case of the reported number, opening one if needed. */
+  async addReport(r: ReportUpsert): Promise<string> {
+    return this.withTx(async (tx) => {
+      const existing = await tx.query<{ case_id: string }>("SELECT case_id FROM case_reports WHERE report_id = $1", [r.reportId]);
+      if (existing.rows[0]) return existing.rows[0].case_id;
+      // One open report case per reported number; the lock keeps two intakes from opening two.
+      await tx.query("SELECT pg_advisory_xact_lock(hashtext($1))", [r.reportedNumber]);
+      const open = await tx.query<{ id: string }>(
+        "SELECT id FROM review_cases WHERE kind = 'report' AND sender = $1 AND status <> 'decided' ORDER BY opened_at LIMIT 1",
+        [r.reportedNumber],
+      );
+      let caseId = open.rows[0]?.id;
+      if (!caseId) {
+        caseId = `rpt:${r.reportId}`.slice(0, 128);
+        await tx.query(
+          `INSERT INTO review_cases (id, kind, source, sender, score, text, recipients, opened_at, first_report_at)
+           VALUES ($1, 'report', 'report', $2, $3, $4, 0, to_timestamp($5 / 1000.0), to_timestamp($5 / 1000.0))`,
+          [caseId, r.reportedNumber, r.score ?? 0.5, r.content ?? "", r.receivedAt],
+        );
+      }
+      await tx.query(
+        `INSERT INTO case_reports (report_id, case_id, reporter_msisdn, reporter_hash, reported_number, content, status, verification, received_at)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,to_timestamp($9 / 1000.0))`,
+        [r.reportId, caseId, r.reporterMsisdn, r.reporterHash, r.reportedNumber, r.content, r.status, r.verification, r.receivedAt],
+      );
+      await tx.query(
+        `UPDATE review_cases SET report_count = report_count + 1,
+           first_report_at = LEAST(COALESCE(first_report_at, to_timestamp($2 / 1000.0)), to_timestamp($2 / 1000.0)),
+           text = CASE WHEN text = '' THEN COALESCE($3, '') ELSE text END, updated_at = now()
+         WHERE id = $1`,
+        [caseId, r.receivedAt, r.content],
+      );
+      return caseId;
+    });
+  }
+
+  // ---- queue --------------------------------------------------------------
+
+  async queue(filter: QueueFilter): Promise<{ items: CaseRow[]; total: number }> {
+    const where: string[] = [];
+    const params: unknown[] = [this.options.slaHours];
+    const p = (v: unknown): string => {
+      params.push(v);
+      return `$${params.length}`;
+    };
+    where.push(`c.status = ${p(filter.status ?? "open")}`);
+    if (filter.category) where.push(`c.category = ${p(filter.category)}`);
+    if (filter.source) where.push(`c.source = ${p(filter.source)}`);
+    if (filter.campaignId) where.push(`c.campaign_id = ${p(filter.campaignId)}`);
+    const age = "EXTRACT(EPOCH FROM (now() - COALESCE(c.first_report_at, c.opened_at))) / 3600.0";
+    if (filter.minAgeHours !== undefined) where.push(`${age} >= ${p(filter.minAgeHours)}`);
+    if (filter.maxAgeHours !== undefined) where.push(`${age} <= ${p(filter.maxAgeHours)}`);
+    const prio = prioritySql("$1").replace(/\b(score|recipients|report_count|first_report_at|opened_at)\b/g, "c.$1");
+    const sql = `SELECT * FROM (
+        SELECT c.*, cu.username AS claimed_by_name, NULL::text AS decided_by_name, ${prio} AS priority, count(*) OVER () AS total
+          FROM review_cases c LEFT JOIN users cu ON cu.id = c.claimed_by
+         WHERE ${where.join(" AND ")}) q
+      ORDER BY priority DESC, opened_at ASC, id ASC LIMIT ${p(filter.limit)} OFFSET ${p(filter.offset)}`;
+    const { rows } = await this.pool.query(sql, params);
+    const total = Number((rows[0] as { total?: string } | undefined)?.total ?? 0);
+    return { items: rows.map((r) => CaseRow.parse(r)), total };
+  }
+
+  async get(id: string): Promise<CaseRow> {
+    const { rows } = await this.pool.query(`${SELECT_CASE} WHERE c.id = $1`, [id]);
+    if (!rows[0]) throw new ApiError("not_found", `no case ${id}`);
+    return CaseRow.parse(rows[0]);
+  }
+
+  async reports(caseId: string): Promise<ReportRow[]> {
+    const { rows } = await this.pool.query("SELECT * FROM case_reports WHERE case_id = $1 ORDER BY received_at", [caseId]);
+    return rows.map((r) => ReportRow.parse(r));
+  }
+
+  async senderHistory(sender: string, excludeId: string): Promise<CaseRow[]> {
+    const { rows } = await this.pool.query(
+      `${SELECT_CASE} WHERE c.sender = $1 AND c.id <> $2 ORDER BY c.opened_at DESC LIMIT 20`,
+      [sender, excludeId],
+    );
+    return rows.map((r) => CaseRow.parse(r));
+  }
+
+  async campaignMembers(campaignId: string): Promise<{ total: number; open: number; samples: CaseRow[] }> {
+    const counts = await this.pool.query<{ total: string; open: string }>(
+      "SELECT count(*) AS total, count(*) FILTER (WHERE status = 'open') AS open FROM review_cases WHERE campaign_id = $1 AND kind = 'message'",
+      [campaignId],
+    );
+    const { rows } = await this.pool.query(
+      `${SELECT_CASE} WHERE c.campaign_id = $1 AND c.kind = 'message' ORDER BY c.opened_at DESC LIMIT 5`,
+      [campaignId],
+    );
+    return { total: Number(counts.rows[0]?.total ?? 0), open: Number(counts.rows[0]?.open ?? 0), samples: rows.map((r) => CaseRow.parse(r)) };
+  }
+
+  // ---- claims -------------------------------------------------------------
+
+  /**
+   * Exclusive claim: the conditional UPDATE is atomic in PostgreSQL, so of two
+   * concurrent claims exactly one sees a free row; a claim past its expiry is free again.
+   */
+  async claim(id: string, user: User): Promise<CaseRow> {
+    const { rows } = await this.pool.query(
+      `UPDATE review_cases SET claimed_by = $2, claim_expires = now() + make_interval(mins => $3), updated_at = now()
+        WHERE id = $1 AND status <> 'decided' AND (claimed_by IS NULL OR claim_expires < now() OR claimed_by = $2)
+        RETURNING id`,
+      [id, user.id, this.options.claimTtlMinutes],
+    );
+    if (rows[0]) return this.get(id);
+    const current = await this.get(id); // throws not_found
+    if (current.status === "decided") throw new ApiError("already_decided", `case ${id} is already decided`);
+    throw new ApiError("already_claimed", `case ${id} is claimed by ${current.claimed_by_name ?? "another reviewer"}`);
+  }
+
+  /** Claims the highest-ranked free case; SKIP LOCKED lets concurrent reviewers each take a different one. */
+  async claimNext(user: User, filter: Omit<QueueFilter, "limit" | "offset">): Promise<CaseRow | null> {
+    const prio = prioritySql("$1");
+    const params: unknown[] = [this.options.slaHours, user.id, this.options.claimTtlMinutes, filter.status ?? "open"];
+    const extra: string[] = [];
+    if (filter.category) {
+      params.push(filter.category);
+      extra.push(`category = $${params.length}`);
+    }
+    if (filter.source) {
+      params.push(filter.source);
+      extra.push(`source = $${params.length}`);
+    }
+    const { rows } = await this.pool.query(
+      `UPDATE review_cases SET claimed_by = $2, claim_expires = now() + make_interval(mins => $3), updated_at = now()
+        WHERE id = (SELECT id FROM review_cases
+                     WHERE status = $4 AND (claimed_by IS NULL OR claim_expires < now())${extra.map((e) => ` AND ${e}`).join("")}
+                     ORDER BY ${prio} DESC, opened_at ASC, id ASC LIMIT 1 FOR UPDATE SKIP LOCKED)
+          AND (claimed_by IS NULL OR claim_expires < now())
+        RETURNING id`,
+      params,
+    );
+    const id = (rows[0] as { id: string } | undefined)?.id;
+    return id ? this.get(id) : null;
+  }
+
+  async release(id: string, user: User): Promise<void> {
+    const { rowCount } = await this.pool.query(
+      "UPDATE review_cases SET claimed_by = NULL, claim_expires = NULL, updated_at = now() WHERE id = $1 AND claimed_by = $2",
+      [id, user.id],
+    );
+    if (!rowCount) {
+      await this.get(id);
+      throw new ApiError("claim_required", `case ${id} is not claimed by you`);
+    }
+  }
+
+  // ---- decisions ----------------------------------------------------------
+
+  async decide(id: string, user: User, input: DecideInput): Promise<DecideResult> {
+    return this.withTx(async (tx) => {
+      const locked = await tx.query(`${SELECT_CASE} WHERE c.id = $1 FOR UPDATE OF c`, [id]);
+      if (!locked.rows[0]) throw new ApiError("not_found", `no case ${id}`);
+      const main = CaseRow.parse(locked.rows[0]);
+      if (main.status === "decided") throw new ApiError("already_decided", `case ${id} is already decided`);
+      const claimValid = main.claimed_by === user.id && main.claim_expires !== null && Date.parse(main.claim_expires) > Date.now();
+      if (!claimValid) throw new ApiError("claim_required", `claim case ${id} before deciding it`);
+
+      const cases: CaseRow[] = [main];
+      const skipped: string[] = [];
+      if (input.wholeCampaign && main.campaign_id) {
+        // Members claimed by another reviewer stay theirs: their claim is the promise of exclusivity.
+        const members = await tx.query(
+          `${SELECT_CASE} WHERE c.campaign_id = $1 AND c.id <> $2 AND c.status <> 'decided' FOR UPDATE OF c`,
+          [main.campaign_id, id],
+        );
+        for (const r of members.rows) {
+          const m = CaseRow.parse(r);
+          const otherClaim = m.claimed_by !== null && m.claimed_by !== user.id && m.claim_expires !== null && Date.parse(m.claim_expires) > Date.now();
+          if (otherClaim) skipped.push(m.id);
+          else cases.push(m);
+        }
+      }
+
+      const decisionId = randomUUID();
+      const decidedAt = Date.now();
+      const ids = cases.map((c) => c.id);
+      const status = input.label === "escalate" ? "escalated" : "decided";
+      await tx.query(
+        `UPDATE review_cases SET status = $2, decision = $3, decision_category = $4, decision_comment = $5,
+            decided_by = $6, decided_at = to_timestamp($7 / 1000.0), claimed_by = NULL, claim_expires = NULL, updated_at = now()
+          WHERE id = ANY($1)`,
+        [ids, status, input.label, input.category, input.comment, user.id, decidedAt],
+      );
+      await tx.query(
+        "INSERT INTO decisions (id, case_id, reviewer_id, label, category, comment, via_campaign, decided_at) VALUES ($1,$2,$3,$4,$5,$6,$7,to_timestamp($8 / 1000.0))",
+        [decisionId, id, user.id, input.label, input.category, input.comment, input.wholeCampaign ? main.campaign_id : null, decidedAt],
+      );
+      const reportRows =
+        input.label === "escalate"
+          ? []
+          : (
+              await tx.query(
+                "UPDATE case_reports SET replied_at = now(), outcome = $2 WHERE case_id = ANY($1) AND replied_at IS NULL RETURNING *",
+                [ids, input.label],
+              )
+            ).rows.map((r) => ReportRow.parse(r));
+      const messages = decisionEffects(
+        { id: decisionId, label: input.label, category: input.category, comment: input.comment, reviewer: user.username, decidedAt },
+        cases.map((c) => ({
+          id: c.id,
+          sender: c.sender,
+          messageId: c.message_id,
+          verdictId: c.verdict_id,
+          campaignId: c.campaign_id,
+          text: c.text,
+        })),
+        reportRows.map((r) => ({ reportId: r.report_id, reporterMsisdn: r.reporter_msisdn, reportedNumber: r.reported_number })),
+        this.options.effects,
+      );
+      await enqueueOutbox(tx, messages);
+      await audit(tx, user, "decide", id, input.comment, {
+        decisionId,
+        label: input.label,
+        category: input.category,
+        cases: ids.length,
+        skipped: skipped.length,
+      });
+      return { decisionId, decidedCases: ids, skippedCases: skipped, messages: messages.length };
+    });
+  }
+}
+
+export async function enqueueOutbox(tx: Pick<pg.PoolClient, "query">, messages: readonly OutboxMessage[]): Promise<void> {
+  if (messages.length === 0) return;
+  await tx.query(
+    `INSERT INTO outbox (topic_key, msg_key, payload)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[])`,
+    [messages.map((m) => m.topicKey), messages.map((m) => m.key), messages.map((m) => JSON.stringify(m.payload))],
+  );
+}

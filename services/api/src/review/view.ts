@@ -1,0 +1,145 @@
+import { z } from "zod";
+import { ContributionV1 } from "@spam/contracts";
+import type { Role } from "../auth/users.js";
+import { maskNumber, maskNumbersInText } from "../privacy.js";
+import type { CaseRow, ReportRow } from "./cases.js";
+
+/** What a client sees of a case: numbers masked, ham text withheld. */
+export const CaseSummary = z.object({
+  id: z.string(),
+  kind: z.enum(["message", "report", "campaign"]),
+  source: z.enum(["classifier", "report", "campaign"]),
+  sender: z.string().describe("masked"),
+  campaignId: z.string().nullable(),
+  category: z.string().nullable(),
+  modelLabel: z.string().nullable(),
+  score: z.number(),
+  recipients: z.number().int(),
+  reports: z.number().int(),
+  openedAt: z.string(),
+  ageHours: z.number(),
+  slaRemainingHours: z.number().nullable().describe("for cases with reports: hours left of the reply promise"),
+  priority: z.number().nullable(),
+  status: z.enum(["open", "escalated", "decided"]),
+  claimedBy: z.string().nullable(),
+  claimExpires: z.string().nullable(),
+  preview: z.string().nullable().describe("masked text preview; null when withheld"),
+});
+export type CaseSummary = z.infer<typeof CaseSummary>;
+
+export const ReportView = z.object({
+  reportId: z.string(),
+  reporter: z.string(),
+  reportedNumber: z.string().nullable(),
+  content: z.string().nullable(),
+  verification: z.string(),
+  receivedAt: z.string(),
+  repliedAt: z.string().nullable(),
+  outcome: z.string().nullable(),
+});
+
+export const CaseDetail = CaseSummary.extend({
+  text: z.string().nullable(),
+  textWithheld: z.boolean(),
+  canRevealText: z.boolean(),
+  contributions: z.array(ContributionV1),
+  samples: z.array(z.string()),
+  decision: z
+    .object({ label: z.string(), category: z.string().nullable(), comment: z.string().nullable(), by: z.string().nullable(), at: z.string().nullable() })
+    .nullable(),
+  reportList: z.array(ReportView),
+  campaign: z.object({ id: z.string(), members: z.number().int(), open: z.number().int(), samples: z.array(z.string()) }).nullable(),
+  senderHistory: z.array(z.object({ id: z.string(), kind: z.string(), status: z.string(), decision: z.string().nullable(), openedAt: z.string(), category: z.string().nullable() })),
+  claimedByMe: z.boolean(),
+});
+export type CaseDetail = z.infer<typeof CaseDetail>;
+
+/** Ham (by decision, or by the model when nobody has overruled it) is private correspondence. */
+export function isHam(c: Pick<CaseRow, "decision" | "model_label">): boolean {
+  return c.decision === "ham" || (c.model_label === "ham" && c.decision !== "spam");
+}
+
+export function canReadText(c: Pick<CaseRow, "decision" | "model_label">): boolean {
+  return !isHam(c);
+}
+
+export function summarize(c: CaseRow, slaHours: number, now = Date.now()): CaseSummary {
+  const since = Date.parse(c.first_report_at ?? c.opened_at);
+  const ageHours = Math.max(0, (now - since) / 3_600_000);
+  const visible = canReadText(c);
+  const rawPreview = c.kind === "campaign" ? (c.samples[0] ?? c.text) : c.text;
+  return {
+    id: c.id,
+    kind: c.kind,
+    source: c.source,
+    sender: maskNumber(c.sender),
+    campaignId: c.campaign_id,
+    category: c.decision_category ?? c.category,
+    modelLabel: c.model_label,
+    score: c.score,
+    recipients: c.recipients,
+    reports: c.report_count,
+    openedAt: c.opened_at,
+    ageHours: Math.round(ageHours * 10) / 10,
+    slaRemainingHours: c.first_report_at ? Math.round((slaHours - ageHours) * 10) / 10 : null,
+    priority: c.priority ?? null,
+    status: c.status,
+    claimedBy: c.claim_expires && Date.parse(c.claim_expires) > now ? (c.claimed_by_name ?? null) : null,
+    claimExpires: c.claim_expires,
+    preview: visible ? maskNumbersInText(rawPreview).slice(0, 140) : null,
+  };
+}
+
+export function detail(
+  c: CaseRow,
+  ctx: {
+    role: Role;
+    userId: number;
+    slaHours: number;
+    reports: ReportRow[];
+    campaign: { total: number; open: number; samples: CaseRow[] } | null;
+    history: CaseRow[];
+  },
+): CaseDetail {
+  const visible = canReadText(c);
+  const claimedByMe = c.claimed_by === ctx.userId && c.claim_expires !== null && Date.parse(c.claim_expires) > Date.now();
+  return {
+    ...summarize(c, ctx.slaHours),
+    text: visible ? maskNumbersInText(c.text) : null,
+    textWithheld: !visible,
+    canRevealText: !visible && ctx.role !== "analyst",
+    contributions: [...c.contributions].sort((a, b) => Math.abs(b.score) - Math.abs(a.score)),
+    samples: visible ? c.samples.map(maskNumbersInText) : [],
+    decision: c.decision
+      ? { label: c.decision, category: c.decision_category, comment: c.decision_comment, by: c.decided_by_name ?? null, at: c.decided_at }
+      : null,
+    reportList: ctx.reports.map((r) => ({
+      reportId: r.report_id,
+      reporter: maskNumber(r.reporter_msisdn),
+      reportedNumber: r.reported_number ? maskNumber(r.reported_number) : null,
+      content: visible && r.content ? maskNumbersInText(r.content) : null,
+      verification: r.verification,
+      receivedAt: r.received_at,
+      repliedAt: r.replied_at,
+      outcome: r.outcome,
+    })),
+    campaign:
+      c.campaign_id && ctx.campaign
+        ? {
+            id: c.campaign_id,
+            members: Math.max(ctx.campaign.total, c.kind === "campaign" ? c.recipients : 0),
+            open: ctx.campaign.open,
+            samples: visible ? [...c.samples, ...ctx.campaign.samples.filter(canReadText).map((s) => s.text)].slice(0, 5).map(maskNumbersInText) : [],
+          }
+        : null,
+    senderHistory: ctx.history.map((h) => ({
+      id: h.id,
+      kind: h.kind,
+      status: h.status,
+      decision: h.decision,
+      openedAt: h.opened_at,
+      category: h.decision_category ?? h.category,
+    })),
+    claimedByMe,
+  };
+}
