@@ -1,0 +1,15 @@
+export { loadRuleSet, parseRuleFile } from "./loader.js";
+export type { LoadOptions } from "./loader.js";
+export { RuleSet, keywordForm, domainForm } from "./ruleset.js";
+export type { RuleHit, EvaluateInput } from "./ruleset.js";
+export { createRuleWatcher } from "./watcher.js";
+export type { RuleWatcher, RuleWatcherOptions, ReloadOutcome } from "./watcher.js";
+export { RuleLoadError } from "./errors.js";
+export type { RuleLoadErrorCode } from "./errors.js";
+export { VelocityState, VelocitySnapshotV1 } from "./velocity.js";
+export type { VelocityOptions, VelocitySnapshot, WindowCounts } from "./velocity.js";
+export { AhoCorasick } from "./aho-corasick.js";
+export { regexSafetyProblem } from "./regex-guard.js";
+export { canonicalSender } from "./sender.js";
+export { RULE_CATEGORIES, RULE_KINDS, CATEGORY_GROUPS, categoryGroup, RuleDef } from "./schema.js";
+export type { RuleCategory, RuleKind, CategoryGroup } from "./schema.js";
