@@ -1,0 +1,100 @@
+/** Labelled TSV data (`label<TAB>text`) and the category taxonomy. */
+
+export const CATEGORY_GROUPS = ["advertising", "fraud", "illegal", "other"] as const;
+export type CategoryGroup = (typeof CATEGORY_GROUPS)[number];
+
+export const FINE_CATEGORIES = [
+  "AD_Loan",
+  "AD_Network_service",
+  "AD_Other",
+  "AD_Real_estate",
+  "AD_Retail",
+  "FR_Financial",
+  "FR_Other",
+  "FR_Phishing(Bank)",
+  "FR_Phishing(Other)",
+  "IL_Escort_service",
+  "IL_Fake_ID_and_invoice",
+  "IL_Gambling",
+  "IL_Political_propaganda",
+  "Other",
+] as const;
+
+/** AD_* → advertising, FR_* → fraud, IL_* → illegal, anything else → other. */
+export function categoryGroup(label: string): CategoryGroup {
+  if (label.startsWith("AD_")) return "advertising";
+  if (label.startsWith("FR_")) return "fraud";
+  if (label.startsWith("IL_")) return "illegal";
+  return "other";
+}
+
+export interface LabelledRow {
+  /** 1-based line number in its file. */
+  readonly line: number;
+  readonly spam: boolean;
+  /** Fine category for category data, null for spam/ham rows. */
+  readonly category: string | null;
+  readonly text: string;
+}
+
+export interface MalformedLine {
+  readonly line: number;
+  readonly reason: string;
+}
+
+export interface ParsedTsv {
+  readonly rows: LabelledRow[];
+  readonly malformed: MalformedLine[];
+}
+
+const LABEL_RE = /^[A-Za-z_()]+$/;
+
+/** Parse `label<TAB>text` lines; bad lines are reported with their numbers and skipped. */
+export function parseLabelledTsv(content: string): ParsedTsv {
+  const rows: LabelledRow[] = [];
+  const malformed: MalformedLine[] = [];
+  const lines = content.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const raw = lines[i]!;
+    const line = i + 1;
+    if (raw.trim() === "") continue;
+    const tab = raw.indexOf("\t");
+    if (tab < 0) {
+      malformed.push({ line, reason: "no tab separator" });
+      continue;
+    }
+    const label = raw.slice(0, tab).trim();
+    const text = raw.slice(tab + 1).trim();
+    if (text === "") {
+      malformed.push({ line, reason: "empty text" });
+      continue;
+    }
+    const lower = label.toLowerCase();
+    if (lower === "spam" || lower === "ham") {
+      rows.push({ line, spam: lower === "spam", category: null, text });
+    } else if (LABEL_RE.test(label) && (FINE_CATEGORIES as readonly string[]).includes(label)) {
+      rows.push({ line, spam: true, category: label, text: prepareSegmentedText(text) });
+    } else {
+      malformed.push({ line, reason: `unknown label ${JSON.stringify(label.slice(0, 40))}` });
+    }
+  }
+  return { rows, malformed };
+}
+
+const PLACEHOLDERS: Record<string, string> = {
+  DIGIT: "xx",
+  PHONE: "xxxxxxxxxxx",
+  URL: "http://u.cn",
+  PLACE: "",
+  NAME: "",
+};
+
+/**
+ * The category set is word-segmented with DIGIT/URL/PHONE/PLACE/NAME placeholders.
+ * Undo the segmentation between Chinese characters and turn placeholders into what
+ * live text looks like after digit masking, so both sets share one feature space.
+ */
+export function prepareSegmentedText(text: string): string {
+  const replaced = text.replace(/\b(DIGIT|PHONE|URL|PLACE|NAME)\b/g, (m) => PLACEHOLDERS[m] ?? m);
+  return replaced.replace(/(?<=[^\x00-\x7f]) +| +(?=[^\x00-\x7f])/g, "").replace(/ +/g, " ").trim();
+}

@@ -1,0 +1,266 @@
+import { createHash } from "node:crypto";
+import { z } from "zod";
+import { categoryGroup, type CategoryGroup } from "./data.js";
+import { FeatureExtractor, type FeatureOptions, type SparseVector } from "./features.js";
+import { plattProbability, type LinearModel, type Platt } from "./train.js";
+
+export const MODEL_FORMAT = "spam-classifier";
+export const MODEL_FORMAT_VERSION = 1;
+
+const SparseWeightsV1 = z.object({
+  nnz: z.number().int().nonnegative(),
+  /** Delta-encoded LEB128 varints of the sorted non-zero indices, base64. */
+  indices: z.string(),
+  /** Int16 little-endian quantised weights, base64; weight = q * scale. */
+  values: z.string(),
+  scale: z.number().nonnegative(),
+});
+type SparseWeights = z.infer<typeof SparseWeightsV1>;
+
+export const ModelFileV1 = z.object({
+  format: z.literal(MODEL_FORMAT),
+  formatVersion: z.literal(MODEL_FORMAT_VERSION),
+  modelVersion: z.string().min(1).max(64),
+  createdAt: z.string(),
+  features: z.object({
+    bits: z.number().int().min(10).max(24),
+    charNgramMax: z.number().int().min(1).max(6),
+    latinCharNgramMax: z.number().int().min(0).max(8),
+    wordNgrams: z.boolean(),
+    sublinearTf: z.boolean(),
+  }),
+  binary: z.object({
+    bias: z.number(),
+    platt: z.object({ a: z.number(), b: z.number() }),
+    weights: SparseWeightsV1,
+  }),
+  category: z
+    .object({
+      /** Category features fold the hash space to fewer bits: 14 dense vectors stay small. */
+      bits: z.number().int().min(10).max(24),
+      labels: z.array(z.string().min(1).max(64)).min(2),
+      biases: z.array(z.number()),
+      weights: z.array(SparseWeightsV1),
+    })
+    .nullable(),
+  /** Free-form provenance: data sets, parameters, figures. */
+  training: z.record(z.string(), z.unknown()),
+});
+export type ModelFile = z.infer<typeof ModelFileV1>;
+
+export class ModelLoadError extends Error {
+  override readonly name = "ModelLoadError";
+}
+
+function encodeSparse(w: Float32Array): SparseWeights {
+  let max = 0;
+  for (let j = 0; j < w.length; j++) max = Math.max(max, Math.abs(w[j]!));
+  const scale = max === 0 ? 1 : max / 32767;
+  const idx: number[] = [];
+  const vals: number[] = [];
+  for (let j = 0; j < w.length; j++) {
+    const q = Math.round(w[j]! / scale);
+    if (q !== 0) {
+      idx.push(j);
+      vals.push(q);
+    }
+  }
+  const bytes: number[] = [];
+  let prev = 0;
+  for (const j of idx) {
+    let d = j - prev;
+    prev = j;
+    while (d >= 0x80) {
+      bytes.push((d & 0x7f) | 0x80);
+      d >>>= 7;
+    }
+    bytes.push(d);
+  }
+  const q16 = Int16Array.from(vals);
+  return {
+    nnz: idx.length,
+    indices: Buffer.from(Uint8Array.from(bytes)).toString("base64"),
+    values: Buffer.from(q16.buffer, q16.byteOffset, q16.byteLength).toString("base64"),
+    scale,
+  };
+}
+
+function decodeSparse(s: SparseWeights, dim: number, what: string): Float32Array {
+  const w = new Float32Array(dim);
+  const ib = Buffer.from(s.indices, "base64");
+  const vb = Buffer.from(s.values, "base64");
+  if (vb.length !== s.nnz * 2) throw new ModelLoadError(`${what}: ${vb.length} value bytes for ${s.nnz} weights`);
+  let p = 0;
+  let j = 0;
+  for (let k = 0; k < s.nnz; k++) {
+    let d = 0;
+    let shift = 0;
+    for (;;) {
+      if (p >= ib.length) throw new ModelLoadError(`${what}: index stream ends at weight ${k}`);
+      const b = ib[p++]!;
+      d += (b & 0x7f) * 2 ** shift;
+      shift += 7;
+      if (b < 0x80) break;
+    }
+    j += d;
+    if (j >= dim) throw new ModelLoadError(`${what}: index ${j} outside ${dim}`);
+    w[j] = vb.readInt16LE(k * 2) * s.scale;
+  }
+  return w;
+}
+
+export interface CategoryModel {
+  readonly bits: number;
+  readonly labels: readonly string[];
+  readonly models: readonly LinearModel[];
+}
+
+export interface TrainedModel {
+  readonly features: FeatureOptions;
+  readonly binary: LinearModel;
+  readonly platt: Platt;
+  readonly category: CategoryModel | null;
+  readonly training: Record<string, unknown>;
+}
+
+function versionOf(body: Omit<ModelFile, "modelVersion" | "createdAt">): string {
+  return createHash("sha256").update(JSON.stringify(body)).digest("hex").slice(0, 16);
+}
+
+/** Serialise to the versioned JSON file format; the version is a hash of the weights and settings. */
+export function serializeModel(m: TrainedModel, createdAt = new Date()): string {
+  const body = {
+    format: MODEL_FORMAT,
+    formatVersion: MODEL_FORMAT_VERSION,
+    features: { ...m.features },
+    binary: { bias: m.binary.bias, platt: { ...m.platt }, weights: encodeSparse(m.binary.weights) },
+    category: m.category
+      ? {
+          bits: m.category.bits,
+          labels: [...m.category.labels],
+          biases: m.category.models.map((c) => c.bias),
+          weights: m.category.models.map((c) => encodeSparse(c.weights)),
+        }
+      : null,
+    training: m.training,
+  } satisfies Omit<ModelFile, "modelVersion" | "createdAt">;
+  const file: ModelFile = { ...body, modelVersion: versionOf(body), createdAt: createdAt.toISOString() };
+  return JSON.stringify(file);
+}
+
+export interface Prediction {
+  /** Raw margin of the binary model (positive = spam side). */
+  readonly decision: number;
+  /** Calibrated probability of spam. */
+  readonly spamProbability: number;
+  /** Fine category (one of the 14 labels) or null when the model has none. */
+  readonly fineCategory: string | null;
+  /** advertising / fraud / illegal / other, or null. */
+  readonly category: CategoryGroup | null;
+}
+
+/** A loaded model: dense weights in memory so scoring is a handful of array reads. */
+export class SpamClassifier {
+  readonly modelVersion: string;
+  readonly file: Pick<ModelFile, "createdAt" | "features" | "training">;
+  private readonly extractor: FeatureExtractor;
+  private readonly weights: Float32Array;
+  private readonly bias: number;
+  private readonly platt: Platt;
+  private readonly catMask: number;
+  private readonly catLabels: readonly string[];
+  private readonly catWeights: readonly Float32Array[];
+  private readonly catBiases: readonly number[];
+
+  constructor(model: TrainedModel, modelVersion: string, createdAt: string) {
+    this.modelVersion = modelVersion;
+    this.file = { createdAt, features: { ...model.features }, training: model.training };
+    this.extractor = new FeatureExtractor(model.features);
+    this.weights = model.binary.weights;
+    this.bias = model.binary.bias;
+    this.platt = model.platt;
+    this.catMask = model.category ? (1 << model.category.bits) - 1 : 0;
+    this.catLabels = model.category?.labels ?? [];
+    this.catWeights = model.category?.models.map((m) => m.weights) ?? [];
+    this.catBiases = model.category?.models.map((m) => m.bias) ?? [];
+  }
+
+  /** Features of normalised text (exposed for campaign/debug tooling). */
+  features(normalizedText: string): SparseVector {
+    return this.extractor.extract(normalizedText);
+  }
+
+  /** Score text already normalised by @spam/normalize. */
+  predict(normalizedText: string): Prediction {
+    return this.predictVector(this.extractor.extract(normalizedText));
+  }
+
+  predictVector(x: SparseVector): Prediction {
+    let s = this.bias;
+    const w = this.weights;
+    for (let k = 0; k < x.length; k++) s += w[x.indices[k]!]! * x.values[k]!;
+    let best = -1;
+    let bestScore = -Infinity;
+    for (let c = 0; c < this.catWeights.length; c++) {
+      const cw = this.catWeights[c]!;
+      let t = this.catBiases[c]!;
+      for (let k = 0; k < x.length; k++) t += cw[x.indices[k]! & this.catMask]! * x.values[k]!;
+      if (t > bestScore) {
+        bestScore = t;
+        best = c;
+      }
+    }
+    const fine = best >= 0 ? this.catLabels[best]! : null;
+    return {
+      decision: s,
+      spamProbability: plattProbability(this.platt, s),
+      fineCategory: fine,
+      category: fine === null ? null : categoryGroup(fine),
+    };
+  }
+}
+
+/** Parse and validate a model file's contents. */
+export function loadModelFromString(content: string): SpamClassifier {
+  let json: unknown;
+  try {
+    json = JSON.parse(content);
+  } catch (e) {
+    throw new ModelLoadError(`model file is not JSON: ${(e as Error).message}`);
+  }
+  const parsed = ModelFileV1.safeParse(json);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    throw new ModelLoadError(`invalid model file at ${first?.path.join(".") ?? "?"}: ${first?.message ?? "unknown"}`);
+  }
+  const f = parsed.data;
+  const { modelVersion, createdAt, ...body } = f;
+  if (versionOf(body) !== modelVersion) throw new ModelLoadError(`modelVersion ${modelVersion} does not match the contents`);
+  const dim = 2 ** f.features.bits;
+  const cat = f.category;
+  if (cat && (cat.biases.length !== cat.labels.length || cat.weights.length !== cat.labels.length)) {
+    throw new ModelLoadError("category labels, biases and weights differ in length");
+  }
+  const model: TrainedModel = {
+    features: f.features,
+    binary: { weights: decodeSparse(f.binary.weights, dim, "binary"), bias: f.binary.bias },
+    platt: f.binary.platt,
+    category: cat
+      ? {
+          bits: cat.bits,
+          labels: cat.labels,
+          models: cat.labels.map((l, i) => ({
+            weights: decodeSparse(cat.weights[i]!, 2 ** cat.bits, `category ${l}`),
+            bias: cat.biases[i]!,
+          })),
+        }
+      : null,
+    training: f.training,
+  };
+  return new SpamClassifier(model, modelVersion, createdAt);
+}
+
+export async function loadModel(path: string): Promise<SpamClassifier> {
+  const { readFile } = await import("node:fs/promises");
+  return loadModelFromString(await readFile(path, "utf8"));
+}
