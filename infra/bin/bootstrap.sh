@@ -67,5 +67,14 @@ if [ ! -f "$KLIBS/.complete" ] || [ "$(cat "$KLIBS/.complete")" != "$POM_HASH" ]
   echo "$POM_HASH" > "$KLIBS/.complete"
 fi
 
+# Test-only system packages: Chromium for the console's browser tests and
+# PostgreSQL for the review store (started by the tests from infra/postgres).
+if [ "${1:-}" = "--test" ]; then
+  missing=()
+  command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+  [ -x /usr/lib/postgresql/15/bin/initdb ] || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+  if [ "${#missing[@]}" -gt 0 ]; then apt_install "${missing[@]}"; fi
+fi
+
 log "building TypeScript projects"
 "$PNPM" exec tsc --build >&2

@@ -9,6 +9,9 @@ const port = z.coerce.number().int().min(1).max(65_535);
 
 const LocalEnv = z.object({
   LOCAL_DIR: z.string().default(resolve(REPO_ROOT, ".local")),
+  /** Hosts of the servers; loopback for the local stack, service names in compose. */
+  KAFKA_HOST: z.string().default("127.0.0.1"),
+  CLICKHOUSE_HOST: z.string().default("127.0.0.1"),
   KAFKA_PORT: port.default(19092),
   KAFKA_CONTROLLER_PORT: port.default(19093),
   KAFKA_HEAP: z.string().regex(/^\d+[mg]$/).default("768m"),
@@ -39,8 +42,8 @@ export function loadLocalConfig(env: NodeJS.ProcessEnv = process.env): LocalConf
   const c = parsed.data;
   return {
     ...c,
-    kafkaBrokers: [`127.0.0.1:${c.KAFKA_PORT}`],
-    clickhouseUrl: `http://127.0.0.1:${c.CLICKHOUSE_HTTP_PORT}`,
+    kafkaBrokers: [`${c.KAFKA_HOST}:${c.KAFKA_PORT}`],
+    clickhouseUrl: `http://${c.CLICKHOUSE_HOST}:${c.CLICKHOUSE_HTTP_PORT}`,
     migrationsDir: resolve(REPO_ROOT, "infra/clickhouse/migrations"),
   };
 }

@@ -1,0 +1,58 @@
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import { REPO_ROOT, type LocalConfig } from "./config.js";
+
+/**
+ * The services `npm start` runs, in start order (stopped in reverse: the
+ * gateway stops taking traffic before the workers behind it drain).
+ */
+export interface ServiceSpec {
+  readonly name: string;
+  readonly entry: string;
+  readonly env: (config: LocalConfig, common: Record<string, string>) => Record<string, string>;
+  /** Printed in the "where to look" summary. */
+  readonly url?: (config: LocalConfig) => string;
+}
+
+export const LOCAL_PORTS = {
+  smpp: Number(process.env.SMPP_PORT ?? 2775),
+  api: Number(process.env.API_PORT ?? 8080),
+} as const;
+
+export const DEMO_ACCOUNT = { systemId: "demo", password: "demo-pass" } as const;
+
+export const SERVICES: readonly ServiceSpec[] = [
+  { name: "sink", entry: "services/sink/dist/main.js", env: (_c, common) => ({ ...common }) },
+  { name: "decider", entry: "services/decider/dist/main.js", env: (_c, common) => ({ ...common }) },
+  { name: "scorer", entry: "services/scorer/dist/main.js", env: (_c, common) => ({ ...common }) },
+  {
+    name: "api",
+    entry: "services/api/dist/main.js",
+    env: (_c, common) => ({ ...common, API_PORT: String(LOCAL_PORTS.api) }),
+    url: () => `http://127.0.0.1:${LOCAL_PORTS.api}/`,
+  },
+  {
+    name: "gateway",
+    entry: "services/gateway/dist/main.js",
+    env: (_c, common) => ({
+      ...common,
+      SMPP_PORT: String(LOCAL_PORTS.smpp),
+      SMPP_ACCOUNTS: process.env.SMPP_ACCOUNTS ?? `${DEMO_ACCOUNT.systemId}:${DEMO_ACCOUNT.password}`,
+    }),
+    url: () => `smpp://127.0.0.1:${LOCAL_PORTS.smpp} (system_id ${DEMO_ACCOUNT.systemId})`,
+  },
+];
+
+export function availableServices(): ServiceSpec[] {
+  return SERVICES.filter((s) => existsSync(resolve(REPO_ROOT, s.entry)));
+}
+
+export function commonServiceEnv(config: LocalConfig): Record<string, string> {
+  return {
+    KAFKA_BROKERS: config.kafkaBrokers.join(","),
+    CLICKHOUSE_URL: config.clickhouseUrl,
+    CLICKHOUSE_DATABASE: config.CLICKHOUSE_DATABASE,
+    TOPIC_PREFIX: "",
+    LOG_LEVEL: process.env.LOG_LEVEL ?? "info",
+  };
+}

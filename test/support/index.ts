@@ -1,0 +1,4 @@
+export { startServiceProcess, freePort, eventually } from "./services.js";
+export type { ServiceProcess } from "./services.js";
+export { createTestStack } from "./stack.js";
+export type { TestStack } from "./stack.js";
