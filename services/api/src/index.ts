@@ -17,3 +17,5 @@ export { PgReviewAnalytics } from "./analytics/pg.js";
 export { ClickHouseTrafficAnalytics, emptyTrafficAnalytics } from "./analytics/clickhouse.js";
 export { maskNumber, maskNumbersInText } from "./privacy.js";
 export { runAdminCli } from "./cli/admin.js";
+export { startLocalPostgres, createTestDatabase } from "./testing/postgres.js";
+export { flaggedVerdict, parsedReport } from "./testing/fixtures.js";

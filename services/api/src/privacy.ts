@@ -13,10 +13,16 @@ export function maskNumber(value: string): string {
     return s;
   }
   const plus = s.startsWith("+") ? "+" : "";
-  const digits = s.slice(plus.length);
-  if (digits.length <= 5) return plus + digits.slice(0, 1) + "*".repeat(Math.max(0, digits.length - 1));
+  let digits = s.slice(plus.length);
+  let cc = "";
+  if (digits.length === 13 && digits.startsWith("86")) {
+    // Country code kept: the mobile number behind it is masked like a domestic one.
+    cc = "86";
+    digits = digits.slice(2);
+  }
+  if (digits.length <= 5) return plus + cc + digits.slice(0, 1) + "*".repeat(Math.max(0, digits.length - 1));
   const keepHead = digits.length >= 11 ? 3 : 2;
-  return plus + digits.slice(0, keepHead) + "*".repeat(digits.length - keepHead - 2) + digits.slice(-2);
+  return plus + cc + digits.slice(0, keepHead) + "*".repeat(digits.length - keepHead - 2) + digits.slice(-2);
 }
 
 const NUMBER_IN_TEXT = /(\+?\d[\d -]{6,}\d)/g;

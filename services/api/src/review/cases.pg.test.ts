@@ -1,0 +1,146 @@
+import pino from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { UserStore, type User } from "../auth/users.js";
+import { migratePg } from "../db/migrate.js";
+import { createPool } from "../db/pool.js";
+import { ApiError } from "../errors.js";
+import { createTestDatabase } from "../testing/postgres.js";
+import { flaggedVerdict, parsedReport } from "../testing/fixtures.js";
+import { CaseStore } from "./cases.js";
+import { ingestReports, ingestVerdicts } from "./intake.js";
+
+const logger = pino({ level: "silent" });
+let db: Awaited<ReturnType<typeof createTestDatabase>>;
+let pool: ReturnType<typeof createPool>;
+let store: CaseStore;
+const reviewers: User[] = [];
+
+beforeAll(async () => {
+  db = await createTestDatabase("cases");
+  pool = createPool(db.url, 40);
+  await migratePg(pool, logger);
+  const users = new UserStore(pool, 3_600_000);
+  for (const name of ["ana", "bob", "cai", "dong"]) reviewers.push(await users.createUser({ username: name, role: "reviewer", password: "long-enough-pw" }));
+  store = new CaseStore(pool, { slaHours: 48, claimTtlMinutes: 15, effects: { blockTtlMs: 86_400_000, shortCode: "10086999" } });
+});
+
+afterAll(async () => {
+  await pool?.end();
+  await db?.drop();
+});
+
+const code = (p: Promise<unknown>) => p.then(() => "ok", (e: unknown) => (e instanceof ApiError ? e.code : String(e)));
+
+describe("case store on PostgreSQL", () => {
+  it("migrations are idempotent and refuse a changed file", async () => {
+    expect(await migratePg(pool, logger)).toEqual([]);
+  });
+
+  it("intake is idempotent: a redelivered verdict or report opens nothing new", async () => {
+    const v = flaggedVerdict({ source: "13000000001" });
+    await ingestVerdicts(store, [v, v]);
+    const r = parsedReport({ reportedNumber: "13000000001" });
+    await ingestReports(store, [r, r]);
+    const { items } = await store.queue({ limit: 200, offset: 0 });
+    expect(items.filter((c) => c.sender === "13000000001").map((c) => c.kind).sort()).toEqual(["message", "report"]);
+    const report = items.find((c) => c.kind === "report" && c.sender === "13000000001");
+    expect(report?.report_count).toBe(1);
+  });
+
+  it("counts each campaign member once and keeps a few samples", async () => {
+    const a = flaggedVerdict({ campaignId: "camp-1", label: "spam", action: "block", score: 0.97 });
+    const b = flaggedVerdict({ campaignId: "camp-1", label: "spam", action: "block", score: 0.93 });
+    await ingestVerdicts(store, [a, b, a], { textOf: (id) => `text of ${id}` });
+    const c = await store.get("cmp:camp-1");
+    expect(c.recipients).toBe(2);
+    expect(c.samples).toHaveLength(2);
+  });
+
+  it("two reviewers racing for the same case: exactly one wins", async () => {
+    await ingestVerdicts(store, [flaggedVerdict({ messageId: "race-1" })]);
+    const results = await Promise.all(reviewers.map((u) => code(store.claim("msg:race-1", u))));
+    expect(results.filter((r) => r === "ok")).toHaveLength(1);
+    expect(results.filter((r) => r === "already_claimed")).toHaveLength(reviewers.length - 1);
+  });
+
+  it("concurrent claim-next never hands the same case to two reviewers", async () => {
+    await ingestVerdicts(store, Array.from({ length: 30 }, (_, i) => flaggedVerdict({ score: 0.5 + i / 100 })));
+    const claimed = await Promise.all(
+      Array.from({ length: 24 }, (_, i) => store.claimNext(reviewers[i % reviewers.length] as User, {})),
+    );
+    const ids = claimed.flatMap((c) => (c ? [c.id] : []));
+    expect(ids.length).toBe(24);
+    expect(new Set(ids).size).toBe(ids.length);
+    const { rows } = await pool.query("SELECT count(*)::int AS n FROM review_cases WHERE claimed_by IS NOT NULL");
+    expect(rows[0].n).toBe(25); // 24 + the raced case above
+  });
+
+  it("an expired claim is free again; release gives it back; only the holder may decide", async () => {
+    const [u1, u2] = reviewers as [User, User];
+    await ingestVerdicts(store, [flaggedVerdict({ messageId: "exp-1" })]);
+    await store.claim("msg:exp-1", u1);
+    expect(await code(store.decide("msg:exp-1", u2, { label: "ham", category: null, comment: "", wholeCampaign: false }))).toBe("claim_required");
+    await pool.query("UPDATE review_cases SET claim_expires = now() - interval '1 second' WHERE id = 'msg:exp-1'");
+    expect(await code(store.decide("msg:exp-1", u1, { label: "ham", category: null, comment: "", wholeCampaign: false }))).toBe("claim_required");
+    expect(await code(store.claim("msg:exp-1", u2))).toBe("ok");
+    await store.release("msg:exp-1", u2);
+    expect(await code(store.release("msg:exp-1", u2))).toBe("claim_required");
+    expect(await code(store.claim("msg:exp-1", u1))).toBe("ok");
+  });
+
+  it("a decision closes the case, answers reporters and writes labels/blocks/replies to the outbox in one transaction", async () => {
+    const [u1] = reviewers as [User];
+    const r = parsedReport({ reportedNumber: "13111111111", content: "中奖了！点击 http://win-prize.cc 领取" });
+    await ingestReports(store, [r]);
+    const caseId = `rpt:${r.id}`;
+    await store.claim(caseId, u1);
+    const before = await pool.query("SELECT count(*)::int AS n FROM outbox");
+    const result = await store.decide(caseId, u1, { label: "spam", category: "fraud", comment: "中奖诈骗", wholeCampaign: false });
+    expect(result.decidedCases).toEqual([caseId]);
+    const { rows } = await pool.query("SELECT topic_key, payload FROM outbox WHERE id > 0 ORDER BY id OFFSET $1", [before.rows[0].n]);
+    expect(rows.map((x: { topic_key: string }) => x.topic_key).sort()).toEqual(["blocklist", "blocklist", "repliesOutbound", "reviewLabels"]);
+    const reply = rows.find((x: { topic_key: string }) => x.topic_key === "repliesOutbound") as { payload: { to: string; kind: string } };
+    expect(reply.payload).toMatchObject({ to: r.reporterMsisdn, kind: "outcome_blocked" });
+    expect(await code(store.claim(caseId, u1))).toBe("already_decided");
+    expect(await code(store.decide(caseId, u1, { label: "ham", category: null, comment: "", wholeCampaign: false }))).toBe("already_decided");
+    // A new report on the same number after the decision opens a new case.
+    await ingestReports(store, [parsedReport({ reportedNumber: "13111111111" })]);
+    const open = await store.queue({ limit: 200, offset: 0 });
+    expect(open.items.some((c) => c.sender === "13111111111" && c.id !== caseId)).toBe(true);
+  });
+
+  it("deciding a whole campaign decides its open members but not those another reviewer holds", async () => {
+    const [u1, u2] = reviewers as [User, User];
+    const members = Array.from({ length: 4 }, () => flaggedVerdict({ campaignId: "camp-2" }));
+    await ingestVerdicts(store, members);
+    const held = `msg:${members[0]?.messageId}`;
+    await store.claim(held, u2);
+    await store.claim("cmp:camp-2", u1);
+    const result = await store.decide("cmp:camp-2", u1, { label: "spam", category: "fraud", comment: "", wholeCampaign: true });
+    expect(result.decidedCases).toHaveLength(4); // the campaign case + 3 members
+    expect(result.skippedCases).toEqual([held]);
+    expect((await store.get(held)).status).toBe("open");
+  });
+
+  it("escalation keeps the case visible in the escalated queue", async () => {
+    const [u1] = reviewers as [User];
+    await ingestVerdicts(store, [flaggedVerdict({ messageId: "esc-1" })]);
+    await store.claim("msg:esc-1", u1);
+    await store.decide("msg:esc-1", u1, { label: "escalate", category: null, comment: "不确定是否诈骗", wholeCampaign: false });
+    const esc = await store.queue({ status: "escalated", limit: 50, offset: 0 });
+    expect(esc.items.map((c) => c.id)).toContain("msg:esc-1");
+  });
+
+  it("ranks by uncertainty × reach × age and filters by source and age", async () => {
+    const old = flaggedVerdict({ messageId: "old-1", score: 0.52, scoredAt: Date.now() - 40 * 3_600_000 });
+    await ingestVerdicts(store, [old]);
+    const { items } = await store.queue({ source: "classifier", limit: 500, offset: 0 });
+    expect(items[0]?.id).toBe("msg:old-1");
+    const prios = items.map((c) => c.priority ?? 0);
+    expect([...prios].sort((a, b) => b - a)).toEqual(prios);
+    const aged = await store.queue({ minAgeHours: 24, limit: 50, offset: 0 });
+    expect(aged.items.map((c) => c.id)).toEqual(["msg:old-1"]);
+    const reports = await store.queue({ source: "report", limit: 50, offset: 0 });
+    expect(reports.items.every((c) => c.source === "report")).toBe(true);
+  });
+});

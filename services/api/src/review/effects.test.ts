@@ -1,0 +1,44 @@
+import { BlockListEntryV1, OutboundReplyV1, ReviewLabelV1 } from "@spam/contracts";
+import { describe, expect, it } from "vitest";
+import { decisionEffects, extractDomains, type DecidedCase } from "./effects.js";
+
+const config = { blockTtlMs: 30 * 86_400_000, shortCode: "10086999" };
+const decision = { id: "d1", label: "spam" as const, category: "fraud", comment: "冒充客服", reviewer: "alice", decidedAt: 1_700_000_000_000 };
+const c1: DecidedCase = { id: "msg:m1", sender: "13800138000", messageId: "m1", verdictId: "v1", campaignId: "c9", text: "您的账户异常，请登录 http://www.bank-verify.top/a 处理" };
+
+describe("decision effects", () => {
+  it("labels, blocks sender, domain and campaign fingerprint, and answers each reporter once", () => {
+    const out = decisionEffects(decision, [c1], [
+      { reportId: "r1", reporterMsisdn: "13900000001", reportedNumber: "13800138000" },
+      { reportId: "r1", reporterMsisdn: "13900000001", reportedNumber: "13800138000" },
+    ], config);
+    const byTopic = (k: string) => out.filter((m) => m.topicKey === k);
+    expect(byTopic("reviewLabels")).toHaveLength(1);
+    ReviewLabelV1.parse(byTopic("reviewLabels")[0]?.payload);
+    const blocks = byTopic("blocklist").map((m) => BlockListEntryV1.parse(m.payload));
+    expect(blocks.map((b) => `${b.kind}:${b.value}`).sort()).toEqual(["domain:bank-verify.top", "fingerprint:c9", "sender:13800138000"]);
+    expect(blocks.every((b) => b.expiresAt === decision.decidedAt + config.blockTtlMs && b.evidence.reportIds[0] === "r1")).toBe(true);
+    const replies = byTopic("repliesOutbound").map((m) => OutboundReplyV1.parse(m.payload));
+    expect(replies).toHaveLength(1);
+    expect(replies[0]?.kind).toBe("outcome_blocked");
+    expect(replies[0]?.to).toBe("13900000001");
+    expect(replies[0]?.text).not.toContain("13800138000"); // the reported number is masked in the SMS too
+  });
+
+  it("not spam: labels and a not-confirmed reply, no block", () => {
+    const out = decisionEffects({ ...decision, label: "ham", category: null }, [c1], [{ reportId: "r2", reporterMsisdn: "1390", reportedNumber: null }], config);
+    expect(out.filter((m) => m.topicKey === "blocklist")).toHaveLength(0);
+    const reply = out.find((m) => m.topicKey === "repliesOutbound");
+    expect(OutboundReplyV1.parse(reply?.payload).kind).toBe("outcome_not_confirmed");
+    expect(ReviewLabelV1.parse(out[0]?.payload).category).toBeNull();
+  });
+
+  it("escalation only records the label: nobody is answered yet", () => {
+    const out = decisionEffects({ ...decision, label: "escalate" }, [c1], [{ reportId: "r3", reporterMsisdn: "1", reportedNumber: null }], config);
+    expect(out.map((m) => m.topicKey)).toEqual(["reviewLabels"]);
+  });
+
+  it("extracts domains, skipping operator domains and IPs", () => {
+    expect(extractDomains("点击 WWW.Foo-Bar.cn/x 或 https://10086.cn 或 http://1.2.3.4/a 或 abc.xyz")).toEqual(["foo-bar.cn", "abc.xyz"]);
+  });
+});
