@@ -11,6 +11,8 @@ export const sinkEnvShape = {
   SINK_FETCH_MIN_BYTES: z.coerce.number().int().min(1).default(256 * 1024),
   SINK_FETCH_MAX_WAIT_MS: z.coerce.number().int().min(1).max(5_000).default(500),
   LOG_LEVEL: envSchemas.logLevel.default("info"),
+  /** /healthz, /readyz, /metrics; 0 = off (9466 in `npm start` and the benchmarks). */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(0),
 };
 
 export function loadSinkEnv(env: NodeJS.ProcessEnv = process.env) {
