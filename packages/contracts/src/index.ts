@@ -18,6 +18,15 @@ export {
   EnforcementEventV1,
   RulesControlV1,
   DeadLetterV1,
+  REPORT_VERIFICATIONS,
+  ReportAssessedV1,
+  CASE_STATES,
+  CASE_DECISIONS,
+  CaseEvidenceV1,
+  CaseEventV1,
+  ReportOutcomeV1,
+  AuditEventV1,
+  DecisionEventV1,
 } from "./messages.js";
 export type {
   RawMessage,
@@ -36,4 +45,12 @@ export type {
   EnforcementEvent,
   RulesControl,
   DeadLetter,
+  ReportVerification,
+  ReportAssessed,
+  CaseDecision,
+  CaseEvidence,
+  CaseEvent,
+  ReportOutcome,
+  AuditEvent,
+  DecisionEvent,
 } from "./messages.js";

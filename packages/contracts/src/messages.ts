@@ -180,3 +180,113 @@ export const DeadLetterV1 = z.object({
   failedAt: epochMs,
 });
 export type DeadLetter = z.infer<typeof DeadLetterV1>;
+
+/**
+ * Decider output on the `decisions` topic (keyed by reported number / case
+ * subject). Every event has a deterministic `id`, so a redelivery collapses in
+ * ClickHouse. One topic, a union on `type`, so the sink and the review API read
+ * one ordered stream per case.
+ */
+export const REPORT_VERIFICATIONS = ["verified", "unverified", "fabricated", "not_checkable"] as const;
+export type ReportVerification = (typeof REPORT_VERIFICATIONS)[number];
+
+export const ReportAssessedV1 = z.object({
+  v: z.literal(1),
+  type: z.literal("report_assessed"),
+  id,
+  reportId: id,
+  reportedNumber: address.nullable(),
+  reporterHash: z.string().min(1).max(128),
+  reportReceivedAt: epochMs,
+  assessedAt: epochMs,
+  verification: z.enum(REPORT_VERIFICATIONS),
+  /** The delivered message that matched the reported content. */
+  matchedMessageId: id.nullable(),
+  similarity: z.number().min(0).max(1).nullable(),
+  caseId: id.nullable(),
+  reporterReputation: z.number().min(0).max(1),
+  /** Number of this reporter's earlier reports decided by review. */
+  reporterHistory: z.number().int().nonnegative(),
+  allowListed: z.boolean(),
+  campaignId: z.string().max(64).nullable(),
+  verdictLabel: z.enum(VERDICT_LABELS).nullable(),
+});
+export type ReportAssessed = z.infer<typeof ReportAssessedV1>;
+
+export const CASE_STATES = ["open", "decided"] as const;
+export const CASE_DECISIONS = ["pending", "blocked", "not_spam", "escalated"] as const;
+export type CaseDecision = (typeof CASE_DECISIONS)[number];
+
+export const CaseEvidenceV1 = z.object({
+  reportIds: z.array(id).max(1000),
+  verdictIds: z.array(id).max(1000),
+  reportCount: z.number().int().nonnegative(),
+  verifiedCount: z.number().int().nonnegative(),
+  fabricatedCount: z.number().int().nonnegative(),
+  distinctVerifiedReporters: z.number().int().nonnegative(),
+  /** Sum of the reputations of distinct verified reporters. */
+  weightedReporters: z.number().nonnegative(),
+  /** Share of verified reports whose delivered message the classifier labelled spam. */
+  classifierAgreement: z.number().min(0).max(1),
+  maxScore: z.number().min(0).max(1),
+  brigadingSuspected: z.boolean(),
+  windowHours: z.number().positive(),
+});
+export type CaseEvidence = z.infer<typeof CaseEvidenceV1>;
+
+export const CaseEventV1 = z.object({
+  v: z.literal(1),
+  type: z.literal("case"),
+  id,
+  caseId: id,
+  /** Monotonic per case: the latest version is the case's state. */
+  version: z.number().int().nonnegative(),
+  subjectKind: z.enum(["sender", "campaign"]),
+  subject: z.string().min(1).max(256),
+  state: z.enum(CASE_STATES),
+  decision: z.enum(CASE_DECISIONS),
+  /** "policy:<rule>" or "reviewer:<name>"; null while pending. */
+  decidedBy: z.string().max(128).nullable(),
+  reason: z.string().max(500),
+  /** Policy rule that fired (auto-block or review), or "" for a reviewer decision. */
+  rule: z.string().max(64),
+  evidence: CaseEvidenceV1,
+  allowListed: z.boolean(),
+  openedAt: epochMs,
+  updatedAt: epochMs,
+  decidedAt: epochMs.nullable(),
+  slaDueAt: epochMs,
+  slaBreached: z.boolean(),
+});
+export type CaseEvent = z.infer<typeof CaseEventV1>;
+
+export const ReportOutcomeV1 = z.object({
+  v: z.literal(1),
+  type: z.literal("report_outcome"),
+  id,
+  reportId: id,
+  caseId: id,
+  outcome: z.enum(["blocked", "not_confirmed"]),
+  decidedBy: z.string().max(128),
+  reporterHash: z.string().min(1).max(128),
+  reportReceivedAt: epochMs,
+  decidedAt: epochMs,
+});
+export type ReportOutcome = z.infer<typeof ReportOutcomeV1>;
+
+export const AuditEventV1 = z.object({
+  v: z.literal(1),
+  type: z.literal("audit"),
+  id,
+  at: epochMs,
+  actor: z.string().max(128),
+  action: z.string().max(64),
+  subjectKind: z.string().max(64),
+  subject: z.string().max(256),
+  reason: z.string().max(2_000),
+  detail: z.string().max(4_000),
+});
+export type AuditEvent = z.infer<typeof AuditEventV1>;
+
+export const DecisionEventV1 = z.discriminatedUnion("type", [ReportAssessedV1, CaseEventV1, ReportOutcomeV1, AuditEventV1]);
+export type DecisionEvent = z.infer<typeof DecisionEventV1>;

@@ -13,6 +13,7 @@ export const TOPIC_KEYS = [
   "enforcement",
   "rulesControl",
   "deadLetter",
+  "decisions",
 ] as const;
 
 export type TopicKey = (typeof TOPIC_KEYS)[number];
@@ -28,6 +29,7 @@ const BASE_NAMES: TopicNames = {
   enforcement: "sms.enforcement",
   rulesControl: "sms.rules.control",
   deadLetter: "sms.deadletter",
+  decisions: "sms.decisions",
 };
 
 export interface TopicSpec {
@@ -48,6 +50,8 @@ export const TOPIC_SPECS: readonly TopicSpec[] = [
   { key: "enforcement", compacted: false, partitioned: true },
   { key: "rulesControl", compacted: true, partitioned: false },
   { key: "deadLetter", compacted: false, partitioned: false },
+  /** Decider output (report assessments, case versions, outcomes, audit), keyed by case subject. */
+  { key: "decisions", compacted: false, partitioned: true },
 ];
 
 export function topicNames(prefix = ""): TopicNames {
