@@ -1,11 +1,16 @@
+import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { envSchemas, parseEnv } from "@spam/service-runtime";
+
+const defaultAllowList = fileURLToPath(new URL("../../../rules/allowlist/report-senders.json", import.meta.url));
+const defaultReplies = fileURLToPath(new URL("../../../rules/replies/zh-CN.json", import.meta.url));
+const ms = (def: number) => z.coerce.number().int().positive().default(def);
 
 export const gatewayEnvShape = {
   GATEWAY_ID: z.string().min(1).max(64).default("gw-1"),
   SMPP_HOST: z.string().default("127.0.0.1"),
   SMPP_PORT: z.coerce.number().int().min(0).max(65_535).default(2775),
-  /** Accounts as `system_id:password` pairs, comma-separated. */
+  /** Accounts as `system_id:password` pairs, comma-separated (or SMPP_ACCOUNTS_FILE). */
   SMPP_ACCOUNTS: z
     .string()
     .min(1)
@@ -14,15 +19,42 @@ export const gatewayEnvShape = {
       for (const pair of s.split(",")) {
         const i = pair.indexOf(":");
         if (i <= 0) {
+          // The message names the format only: never echo the value (it holds passwords).
           ctx.addIssue({ code: z.ZodIssueCode.custom, message: "expected system_id:password[,system_id:password…]" });
           return z.NEVER;
         }
         accounts.set(pair.slice(0, i).trim(), pair.slice(i + 1));
       }
       return accounts;
-    }),
+    })
+    .optional(),
+  /** JSON: [{ systemId, password, throughputPerSec?, window? }]. */
+  SMPP_ACCOUNTS_FILE: z.string().min(1).optional(),
+  SMPP_DEFAULT_TPS: z.coerce.number().int().positive().default(20_000),
+  SMPP_DEFAULT_WINDOW: z.coerce.number().int().positive().default(100),
+  SMPP_IDLE_TIMEOUT_MS: ms(120_000),
+  /** data_coding 0 layout from upstream: one septet per octet (SMPP) unless an octet ≥ 0x80 shows packing. */
+  SMPP_GSM_PACKING: z.enum(["auto", "packed", "unpacked"]).default("auto"),
+  REASSEMBLY_TIMEOUT_MS: ms(10_000),
+  REASSEMBLY_MAX_SETS: z.coerce.number().int().positive().default(20_000),
+  REASSEMBLY_MAX_BYTES: z.coerce.number().int().positive().default(32 * 1024 * 1024),
+  /** Report short codes, comma-separated. */
+  REPORT_SHORT_CODES: z
+    .string()
+    .default("10086999")
+    .transform((s) => s.split(",").map((c) => c.trim()).filter((c) => c.length > 0)),
+  /** Key for the reporter hash (HMAC-SHA256); at least 16 bytes. */
+  REPORTER_HASH_KEY: z.string().min(16).default("dev-only-reporter-hash-key"),
+  PENDING_REPORT_WINDOW_MS: ms(10 * 60_000),
+  PENDING_REPORT_MAX: z.coerce.number().int().positive().default(200_000),
+  BLOCK_POLICY: z.enum(["reject", "drop"]).default("reject"),
+  ALLOWLIST_FILE: z.string().default(defaultAllowList),
+  REPLIES_FILE: z.string().default(defaultReplies),
+  /** Deliver replies from the outbound topic through bound receivers (off for load tests). */
+  REPLIES_ENABLED: envSchemas.bool.default("true"),
   KAFKA_BROKERS: envSchemas.brokers,
   TOPIC_PREFIX: z.string().default(""),
+  KAFKA_LINGER_MS: z.coerce.number().int().min(0).default(2),
   LOG_LEVEL: envSchemas.logLevel.default("info"),
 };
 

@@ -1,37 +1,102 @@
+import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
-import { topicNames } from "@spam/contracts";
-import { BatchingProducer, createKafkaClient } from "@spam/kafka";
+import { BlockListEntryV1, topicNames } from "@spam/contracts";
+import { BatchingProducer, CompactedTopicFollower, createKafkaClient, ensureTopics } from "@spam/kafka";
+import { PendingReports, type PendingReportData } from "@spam/report-parser";
+import { loadReplyTemplates } from "@spam/replies";
 import { createServiceLogger, loadEnvOrExit, runService, type ServiceHandle } from "@spam/service-runtime";
+import { loadAccounts } from "./accounts.js";
+import { SenderAllowList } from "./allowlist.js";
+import { BlockList } from "./blocklist.js";
 import { loadGatewayEnv, type GatewayEnv } from "./env.js";
+import { ReplyDispatcher } from "./replies.js";
+import { MessageRouter } from "./router.js";
 import { GatewaySmppServer } from "./smpp-server.js";
 
 export interface Gateway extends ServiceHandle {
   readonly smpp: GatewaySmppServer;
+  readonly blockList: BlockList;
+  readonly replies: ReplyDispatcher | null;
 }
 
 /** Composition root: builds the gateway's parts by hand; `start`/`stop` own their lifecycle. */
 export function createGateway(env: GatewayEnv, logger: Logger): Gateway {
   const topics = topicNames(env.TOPIC_PREFIX);
   const kafka = createKafkaClient({ brokers: env.KAFKA_BROKERS, clientId: `gateway-${env.GATEWAY_ID}`, logger });
-  const producer = new BatchingProducer({ kafka, logger, lingerMs: 2 });
+  const producer = new BatchingProducer({ kafka, logger, lingerMs: env.KAFKA_LINGER_MS });
+  const accounts = loadAccounts(env.SMPP_ACCOUNTS, env.SMPP_ACCOUNTS_FILE, {
+    throughputPerSec: env.SMPP_DEFAULT_TPS,
+    window: env.SMPP_DEFAULT_WINDOW,
+  });
+  if (env.REPORTER_HASH_KEY === "dev-only-reporter-hash-key") logger.warn("REPORTER_HASH_KEY is the development default");
+  const blockList = new BlockList();
+  const router = new MessageRouter({
+    gatewayId: env.GATEWAY_ID,
+    topics,
+    shortCodes: env.REPORT_SHORT_CODES,
+    reporterHashKey: env.REPORTER_HASH_KEY,
+    pending: new PendingReports<PendingReportData>({ windowMs: env.PENDING_REPORT_WINDOW_MS, maxEntries: env.PENDING_REPORT_MAX }),
+    pendingWindowMs: env.PENDING_REPORT_WINDOW_MS,
+    replies: loadReplyTemplates(env.REPLIES_FILE),
+    allowList: SenderAllowList.fromFile(env.ALLOWLIST_FILE),
+    blockList,
+    blockPolicy: env.BLOCK_POLICY,
+    publish: (messages) => producer.sendMany(messages),
+    logger,
+  });
   const smpp = new GatewaySmppServer({
     host: env.SMPP_HOST,
     port: env.SMPP_PORT,
     gatewayId: env.GATEWAY_ID,
-    accounts: env.SMPP_ACCOUNTS,
+    accounts,
+    router,
     logger,
-    publish: (message) => producer.send({ topic: topics.trafficRaw, key: message.source, value: message }),
+    idleTimeoutMs: env.SMPP_IDLE_TIMEOUT_MS,
+    gsmPacking: env.SMPP_GSM_PACKING,
+    reassembly: {
+      timeoutMs: env.REASSEMBLY_TIMEOUT_MS,
+      maxPendingSets: env.REASSEMBLY_MAX_SETS,
+      maxPendingBytes: env.REASSEMBLY_MAX_BYTES,
+    },
   });
+  // Every instance reads the whole compacted block list: a group of its own.
+  const follower = new CompactedTopicFollower({
+    kafka,
+    logger,
+    topic: topics.blocklist,
+    schema: BlockListEntryV1,
+    groupId: `gateway-${env.GATEWAY_ID}-blocklist-${randomUUID()}`,
+    onRecord: (key, value) => blockList.apply(key, value),
+  });
+  const replies = env.REPLIES_ENABLED
+    ? new ReplyDispatcher({
+        kafka,
+        logger,
+        topic: topics.repliesOutbound,
+        groupId: `${env.TOPIC_PREFIX}gateway-replies`,
+        deadLetter: { producer, topic: topics.deadLetter, service: "gateway" },
+        receivers: () => smpp.receivers(),
+      })
+    : null;
+  if (replies) smpp.onReceiverBound = () => replies.flushWaiting();
   return {
     smpp,
+    blockList,
+    replies,
     async start() {
+      await ensureTopics({ kafka, names: topics, partitions: 4, logger });
       await producer.connect();
+      await follower.start();
+      logger.info({ entries: blockList.size }, "block list loaded");
+      await replies?.start();
       await smpp.listen();
-      logger.info({ port: smpp.address.port }, "SMPP listening");
+      logger.info({ port: smpp.address.port, accounts: accounts.size }, "SMPP listening");
     },
     async stop() {
       // Stop taking messages first, then wait for every accepted one to reach Kafka.
       await smpp.close();
+      await replies?.stop();
+      await follower.stop();
       await producer.disconnect();
     },
   };

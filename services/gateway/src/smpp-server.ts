@@ -1,30 +1,104 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
-import type { RawMessage } from "@spam/contracts";
-import { decodePdu, fieldsFromSmppPdu, loadSmpp, type SmppPdu, type SmppServer, type SmppSession } from "@spam/smpp-codec";
+import { KafkaModuleError } from "@spam/kafka";
+import {
+  Reassembler,
+  SmppCodecError,
+  extractPart,
+  fieldsFromSmppPdu,
+  loadSmpp,
+  type AssembledMessage,
+  type GsmPacking,
+  type SmppPdu,
+  type SmppServer,
+  type SmppSession,
+} from "@spam/smpp-codec";
+import type { Account } from "./accounts.js";
+import type { MessageRouter } from "./router.js";
+import { TokenBucket } from "./throttle.js";
+
+const smpp = loadSmpp({ rawMessages: true });
+const E = smpp.errors as Record<string, number>;
+const status = (name: string): number => {
+  const v = E[name];
+  if (v === undefined) throw new Error(`unknown SMPP status ${name}`);
+  return v;
+};
+const OK = 0;
+const RTHROTTLED = status("ESME_RTHROTTLED");
+const RSYSERR = status("ESME_RSYSERR");
+const RINVBNDSTS = status("ESME_RINVBNDSTS");
+const RALYBND = status("ESME_RALYBND");
+const RBINDFAIL = status("ESME_RBINDFAIL");
+const RINVDCS = status("ESME_RINVDCS");
+const RINVESMCLASS = status("ESME_RINVESMCLASS");
+const RINVCMDLEN = status("ESME_RINVCMDLEN");
+const RINVCMDID = status("ESME_RINVCMDID");
+const RX_R_APPN = status("ESME_RX_R_APPN");
+
+export type BindType = "transmitter" | "receiver" | "transceiver";
 
 export interface SmppServerOptions {
   readonly host: string;
   readonly port: number;
   readonly gatewayId: string;
-  readonly accounts: ReadonlyMap<string, string>;
+  readonly accounts: ReadonlyMap<string, Account>;
+  readonly router: MessageRouter;
   readonly logger: Logger;
-  /** Resolves once the message is durably on Kafka; rejects if it is not. */
-  readonly publish: (message: RawMessage) => Promise<void>;
+  readonly idleTimeoutMs: number;
+  readonly reassembly: { readonly timeoutMs: number; readonly maxPendingSets: number; readonly maxPendingBytes: number };
+  readonly gsmPacking?: GsmPacking;
+  readonly now?: () => number;
 }
 
-const smpp = loadSmpp({ rawMessages: true });
+interface SessionState {
+  readonly id: number;
+  readonly session: SmppSession;
+  readonly log: Logger;
+  account: Account | null;
+  bindType: BindType | null;
+  /** submit_sm received and not yet answered. */
+  outstanding: number;
+  idleTimer: NodeJS.Timeout | null;
+  closed: boolean;
+}
+
+interface PartMeta {
+  readonly state: SessionState;
+  readonly pdu: SmppPdu;
+  readonly receivedAt: number;
+}
+
+/** Receivers a reply can be delivered through. */
+export interface ReceiverSession {
+  readonly systemId: string;
+  readonly session: SmppSession;
+}
 
 /**
- * SMSC-role server. A submit_sm is answered with success only after `publish`
- * resolved (the broker acknowledged it); otherwise with a system error so the
- * sender retries: the gateway never accepts and drops.
+ * SMSC-role SMPP server. Each submit_sm is answered with success only after the
+ * whole message it belongs to was acknowledged by Kafka; over an account's
+ * throughput or a session's window the answer is ESME_RTHROTTLED; nothing is
+ * queued without bound and nothing accepted is dropped.
  */
 export class GatewaySmppServer {
   private server: SmppServer | null = null;
-  private readonly sessions = new Set<SmppSession>();
+  private readonly states = new Set<SessionState>();
+  private readonly buckets = new Map<string, TokenBucket>();
+  private readonly reassembler: Reassembler<PartMeta>;
+  private expiryTimer: NodeJS.Timeout | null = null;
+  private expiryAt = Infinity;
+  private readonly inFlight = new Set<Promise<void>>();
+  private nextSessionId = 1;
+  private readonly now: () => number;
+  private rr = 0;
+  /** Called when a receiver binds (the reply dispatcher flushes what waited for one). */
+  onReceiverBound: (() => void) | null = null;
 
-  constructor(private readonly options: SmppServerOptions) {}
+  constructor(private readonly o: SmppServerOptions) {
+    this.now = o.now ?? Date.now;
+    this.reassembler = new Reassembler<PartMeta>({ ...o.reassembly, now: this.now });
+  }
 
   get address(): { port: number } {
     const address = this.server?.address();
@@ -32,86 +106,246 @@ export class GatewaySmppServer {
     return { port: address.port };
   }
 
+  get sessionCount(): number {
+    return this.states.size;
+  }
+
   listen(): Promise<void> {
     this.server = smpp.createServer({}, (session) => this.onSession(session));
     return new Promise((resolve, reject) => {
       this.server!.once("error", reject);
-      this.server!.listen(this.options.port, this.options.host, () => resolve());
+      this.server!.listen(this.o.port, this.o.host, () => resolve());
     });
   }
 
-  /** Stops accepting connections and closes sessions (after their pending responses). */
+  /** Bound receiver/transceiver sessions, rotated so replies spread over them. */
+  receivers(): ReceiverSession[] {
+    const list: ReceiverSession[] = [];
+    for (const s of this.states) {
+      if (!s.closed && s.account && (s.bindType === "receiver" || s.bindType === "transceiver")) {
+        list.push({ systemId: s.account.systemId, session: s.session });
+      }
+    }
+    if (list.length > 1) {
+      const k = this.rr++ % list.length;
+      return [...list.slice(k), ...list.slice(0, k)];
+    }
+    return list;
+  }
+
+  /** Stops accepting, publishes incomplete sets as partial, answers what is in flight, closes sessions. */
   async close(): Promise<void> {
     const server = this.server;
     if (!server) return;
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      for (const session of this.sessions) session.close();
-    });
+    this.server = null;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    if (this.expiryTimer) clearTimeout(this.expiryTimer);
+    for (const m of this.reassembler.flush()) this.publish(m);
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    for (const s of this.states) this.closeSession(s, false);
+    await closed;
   }
 
   private onSession(session: SmppSession): void {
-    this.sessions.add(session);
-    const log = this.options.logger.child({ remote: session.socket.remoteAddress });
-    let account: string | null = null;
-    session.on("close", () => this.sessions.delete(session));
-    session.on("error", (err: Error) => log.warn({ err }, "session error"));
-    const onBind = (pdu: SmppPdu) => {
-      const systemId = String(pdu["system_id"] ?? "");
-      const expected = this.options.accounts.get(systemId);
-      if (expected === undefined || expected !== String(pdu["password"] ?? "")) {
-        log.warn({ systemId, command: pdu.command }, "bind refused: bad credentials");
-        session.send(pdu.response({ command_status: smpp.errors["ESME_RBINDFAIL"] }));
-        session.close();
-        return;
-      }
-      account = systemId;
-      log.info({ systemId, command: pdu.command }, "bound");
-      session.send(pdu.response({ system_id: this.options.gatewayId }));
+    const id = this.nextSessionId++;
+    const state: SessionState = {
+      id,
+      session,
+      log: this.o.logger.child({ session: id, remote: session.socket.remoteAddress }),
+      account: null,
+      bindType: null,
+      outstanding: 0,
+      idleTimer: null,
+      closed: false,
     };
-    session.on("bind_transceiver", onBind);
-    session.on("bind_transmitter", onBind);
-    session.on("bind_receiver", onBind);
-    session.on("enquire_link", (pdu: SmppPdu) => session.send(pdu.response()));
-    session.on("unbind", (pdu: SmppPdu) => {
-      session.send(pdu.response());
-      session.close();
+    this.states.add(state);
+    this.touch(state);
+    session.on("close", () => {
+      state.closed = true;
+      if (state.idleTimer) clearTimeout(state.idleTimer);
+      this.states.delete(state);
     });
-    session.on("submit_sm", (pdu: SmppPdu) => {
-      if (account === null) {
-        session.send(pdu.response({ command_status: smpp.errors["ESME_RINVBNDSTS"] }));
-        return;
-      }
-      const id = randomUUID();
-      let message: RawMessage;
+    session.on("error", (err: Error) => {
+      // The smpp package emits parse failures (bad command_length, truncated body) here
+      // and stops reading that socket: answer generic_nack and close.
+      state.log.warn({ err: err.message }, "malformed PDU or socket error: closing session");
+      this.nackAndClose(state, RINVCMDLEN);
+    });
+    session.on("pdu", (pdu: SmppPdu) => {
       try {
-        const fields = fieldsFromSmppPdu(pdu);
-        const { text } = decodePdu(fields);
-        message = {
-          v: 1,
-          id,
-          receivedAt: Date.now(),
-          gatewayId: this.options.gatewayId,
-          account,
-          source: fields.source,
-          destination: fields.destination,
-          text,
-          dataCoding: fields.dataCoding,
-          parts: 1,
-          partial: false,
-        };
+        this.touch(state);
+        this.dispatch(state, pdu);
       } catch (err) {
-        log.warn({ err }, "submit_sm could not be decoded");
-        session.send(pdu.response({ command_status: smpp.errors["ESME_RINVPARLEN"] }));
-        return;
+        state.log.error({ err, command: pdu.command }, "PDU handling failed");
+        this.reply(state, pdu, RSYSERR);
       }
-      this.options.publish(message).then(
-        () => session.send(pdu.response({ message_id: id })),
+    });
+  }
+
+  private dispatch(state: SessionState, pdu: SmppPdu): void {
+    if (pdu.isResponse()) {
+      if (pdu.command === "generic_nack") state.log.warn({ status: pdu.command_status }, "peer sent generic_nack");
+      return; // responses to our deliver_sm are matched by the smpp package's callbacks
+    }
+    switch (pdu.command) {
+      case "bind_transmitter":
+      case "bind_receiver":
+      case "bind_transceiver":
+        return this.onBind(state, pdu, pdu.command.slice("bind_".length) as BindType);
+      case "enquire_link":
+        return this.reply(state, pdu, OK);
+      case "unbind":
+        this.reply(state, pdu, OK);
+        return this.closeSession(state, false);
+      case "submit_sm":
+      case "data_sm":
+        return this.onSubmit(state, pdu);
+      case "unknown":
+        // smpp builds a generic_nack with ESME_RINVCMDID for an unknown command id.
+        state.session.send(pdu.response());
+        return;
+      default:
+        // Known but not offered by this gateway (query_sm, submit_multi, …).
+        return this.reply(state, pdu, RINVCMDID);
+    }
+  }
+
+  private onBind(state: SessionState, pdu: SmppPdu, bindType: BindType): void {
+    if (state.account) return this.reply(state, pdu, RALYBND);
+    const systemId = String(pdu["system_id"] ?? "");
+    const account = this.o.accounts.get(systemId);
+    if (!account || account.password !== String(pdu["password"] ?? "")) {
+      // The attempt is logged with the system_id only: never the password.
+      state.log.warn({ systemId, bindType }, "bind refused: bad credentials");
+      this.reply(state, pdu, RBINDFAIL);
+      return this.closeSession(state, false);
+    }
+    state.account = account;
+    state.bindType = bindType;
+    state.log.info({ systemId, bindType }, "bound");
+    state.session.send(pdu.response({ system_id: this.o.gatewayId }));
+    if (bindType !== "transmitter") this.onReceiverBound?.();
+  }
+
+  private onSubmit(state: SessionState, pdu: SmppPdu): void {
+    const account = state.account;
+    if (!account || state.bindType === "receiver") return this.reply(state, pdu, RINVBNDSTS);
+    if (state.outstanding >= account.window) return this.reply(state, pdu, RTHROTTLED);
+    let bucket = this.buckets.get(account.systemId);
+    if (!bucket) this.buckets.set(account.systemId, (bucket = new TokenBucket(account.throughputPerSec)));
+    if (!bucket.tryTake()) return this.reply(state, pdu, RTHROTTLED);
+    let part;
+    try {
+      part = extractPart(fieldsFromSmppPdu(pdu), { gsmPacking: this.o.gsmPacking ?? "auto" });
+    } catch (err) {
+      if (err instanceof SmppCodecError) {
+        state.log.info({ code: err.code, dataCoding: pdu["data_coding"] }, "submit refused: cannot decode");
+        return this.reply(state, pdu, err.code === "unsupported_data_coding" ? RINVDCS : RINVESMCLASS);
+      }
+      throw err;
+    }
+    state.outstanding++;
+    const result = this.reassembler.push(part, { state, pdu, receivedAt: this.now() });
+    if (result.status === "duplicate") {
+      // A resent part of a set we hold: the first copy is answered when the set is published.
+      state.outstanding--;
+      this.reply(state, pdu, OK, { message_id: randomUUID() });
+    }
+    for (const m of result.emitted) this.publish(m);
+    this.armExpiry();
+  }
+
+  private armExpiry(): void {
+    const at = this.reassembler.nextExpiryAt();
+    if (at === null || at >= this.expiryAt) return;
+    if (this.expiryTimer) clearTimeout(this.expiryTimer);
+    this.expiryAt = at;
+    this.expiryTimer = setTimeout(() => {
+      this.expiryTimer = null;
+      this.expiryAt = Infinity;
+      for (const m of this.reassembler.expire()) this.publish(m);
+      this.armExpiry();
+    }, Math.max(0, at - this.now()) + 5);
+    this.expiryTimer.unref();
+  }
+
+  private publish(m: AssembledMessage<PartMeta>): void {
+    const id = randomUUID();
+    const first = m.metas[0]!;
+    if (m.partial) {
+      this.o.logger.warn({ messageId: id, reason: m.reason, missing: m.missingParts.length, total: m.totalParts }, "publishing incomplete multipart message");
+    }
+    const done = this.o.router
+      .route({
+        id,
+        account: first.state.account?.systemId ?? "",
+        source: m.source,
+        destination: m.destination,
+        text: m.text,
+        dataCoding: m.dataCoding,
+        parts: m.receivedParts,
+        partial: m.partial,
+        receivedAt: first.receivedAt,
+      })
+      .then(
+        (outcome) => {
+          const rejected = outcome.kind === "blocked" && outcome.policy === "reject";
+          for (const meta of m.metas) {
+            meta.state.outstanding--;
+            if (rejected) this.reply(meta.state, meta.pdu, RX_R_APPN);
+            else this.reply(meta.state, meta.pdu, OK, { message_id: id });
+          }
+        },
         (err: unknown) => {
-          log.error({ err, messageId: id }, "Kafka did not accept the message: answering with a temporary error");
-          session.send(pdu.response({ command_status: smpp.errors["ESME_RSYSERR"] }));
+          const full = err instanceof KafkaModuleError && err.code === "queue_full";
+          this.o.logger.error({ err, messageId: id }, "Kafka did not accept the message: answering with a temporary error");
+          for (const meta of m.metas) {
+            meta.state.outstanding--;
+            this.reply(meta.state, meta.pdu, full ? RTHROTTLED : RSYSERR);
+          }
         },
       );
-    });
+    this.inFlight.add(done);
+    void done.finally(() => this.inFlight.delete(done));
+  }
+
+  private reply(state: SessionState, pdu: SmppPdu, commandStatus: number, fields: Record<string, unknown> = {}): void {
+    if (state.closed) return;
+    state.session.send(pdu.response(commandStatus === OK ? fields : { command_status: commandStatus }));
+  }
+
+  private touch(state: SessionState): void {
+    if (state.idleTimer) clearTimeout(state.idleTimer);
+    state.idleTimer = setTimeout(() => {
+      state.log.info({ idleMs: this.o.idleTimeoutMs }, "idle timeout: closing session");
+      this.closeSession(state, true);
+    }, this.o.idleTimeoutMs);
+    state.idleTimer.unref();
+  }
+
+  private nackAndClose(state: SessionState, commandStatus: number): void {
+    if (state.closed) return;
+    try {
+      state.session.send(new smpp.PDU("generic_nack", { command_status: commandStatus, sequence_number: 0 }));
+    } catch {
+      // the socket may already be gone
+    }
+    this.closeSession(state, false);
+  }
+
+  private closeSession(state: SessionState, sendUnbind: boolean): void {
+    if (state.closed) return;
+    state.closed = true;
+    if (state.idleTimer) clearTimeout(state.idleTimer);
+    if (sendUnbind) {
+      try {
+        state.session.send(new smpp.PDU("unbind", {}));
+      } catch {
+        // ignore: closing anyway
+      }
+    }
+    state.session.close();
+    // A peer that never closes its side must not hold the socket.
+    setTimeout(() => state.session.destroy(), 2_000).unref();
   }
 }

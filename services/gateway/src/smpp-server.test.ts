@@ -1,0 +1,357 @@
+import pino from "pino";
+import { afterEach, describe, expect, it } from "vitest";
+import { topicNames, type EnforcementEvent, type OutboundReply, type RawMessage, type Report } from "@spam/contracts";
+import type { OutgoingMessage } from "@spam/kafka";
+import { KafkaModuleError } from "@spam/kafka";
+import { PendingReports, type PendingReportData } from "@spam/report-parser";
+import { loadReplyTemplates, defaultReplyTemplatesPath } from "@spam/replies";
+import { encodeText, splitMessage } from "@spam/smpp-codec";
+import type { Account } from "./accounts.js";
+import { SenderAllowList } from "./allowlist.js";
+import { BlockList } from "./blocklist.js";
+import { MessageRouter } from "./router.js";
+import { GatewaySmppServer } from "./smpp-server.js";
+import { bound, call, closed, connectClient, pduBytes, rawSocket, smpp, waitFor } from "./test-helpers.js";
+
+const logger = pino({ level: "silent" });
+const topics = topicNames("unit.");
+
+interface Harness {
+  server: GatewaySmppServer;
+  port: number;
+  published: OutgoingMessage[];
+  blockList: BlockList;
+  failWith: { error: Error | null };
+}
+
+const servers: GatewaySmppServer[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+async function start(opts: { accounts?: Account[]; idleTimeoutMs?: number; reassemblyTimeoutMs?: number; publishDelayMs?: number } = {}): Promise<Harness> {
+  const published: OutgoingMessage[] = [];
+  const failWith = { error: null as Error | null };
+  const blockList = new BlockList();
+  const router = new MessageRouter({
+    gatewayId: "gw-test",
+    topics,
+    shortCodes: ["10086999"],
+    reporterHashKey: "unit-test-key-0123456789",
+    pending: new PendingReports<PendingReportData>({ windowMs: 60_000, maxEntries: 1000 }),
+    pendingWindowMs: 60_000,
+    replies: loadReplyTemplates(defaultReplyTemplatesPath()),
+    allowList: new SenderAllowList(["95588"]),
+    blockList,
+    blockPolicy: "reject",
+    publish: async (messages) => {
+      if (opts.publishDelayMs) await new Promise((r) => setTimeout(r, opts.publishDelayMs));
+      if (failWith.error) throw failWith.error;
+      published.push(...messages);
+    },
+    logger,
+  });
+  const accounts = new Map<string, Account>(
+    (opts.accounts ?? [{ systemId: "esme1", password: "secret", throughputPerSec: 10_000, window: 100 }]).map((a) => [a.systemId, a]),
+  );
+  const server = new GatewaySmppServer({
+    host: "127.0.0.1",
+    port: 0,
+    gatewayId: "gw-test",
+    accounts,
+    router,
+    logger,
+    idleTimeoutMs: opts.idleTimeoutMs ?? 60_000,
+    reassembly: { timeoutMs: opts.reassemblyTimeoutMs ?? 5_000, maxPendingSets: 100, maxPendingBytes: 1 << 20 },
+  });
+  await server.listen();
+  servers.push(server);
+  return { server, port: server.address.port, published, blockList, failWith };
+}
+
+const traffic = (h: Harness) => h.published.filter((m) => m.topic === topics.trafficRaw).map((m) => m.value as RawMessage);
+const reports = (h: Harness) => h.published.filter((m) => m.topic === topics.reports).map((m) => m.value as Report);
+const replies = (h: Harness) => h.published.filter((m) => m.topic === topics.repliesOutbound).map((m) => m.value as OutboundReply);
+
+const E = smpp.errors as Record<string, number>;
+
+describe("binds", () => {
+  it("accepts good credentials for each bind type and refuses bad ones with ESME_RBINDFAIL", async () => {
+    const h = await start();
+    for (const mode of ["bind_transmitter", "bind_receiver", "bind_transceiver"]) {
+      const s = await bound(h.port, "esme1", "secret", mode);
+      s.close();
+    }
+    for (const [id, pw] of [["esme1", "wrong"], ["nobody", "secret"], ["", ""]]) {
+      const s = await connectClient(h.port);
+      const c = closed(s);
+      const resp = await call(s, "bind_transceiver", { system_id: id, password: pw });
+      expect(resp.command_status).toBe(E["ESME_RBINDFAIL"]);
+      await c;
+    }
+  });
+
+  it("refuses a second bind and submit before bind or on a receiver", async () => {
+    const h = await start();
+    const s = await bound(h.port, "esme1", "secret");
+    expect((await call(s, "bind_transceiver", { system_id: "esme1", password: "secret" })).command_status).toBe(E["ESME_RALYBND"]);
+    const unbound = await connectClient(h.port);
+    expect((await call(unbound, "submit_sm", { destination_addr: "1", short_message: Buffer.from("x") })).command_status).toBe(E["ESME_RINVBNDSTS"]);
+    const rx = await bound(h.port, "esme1", "secret", "bind_receiver");
+    expect((await call(rx, "submit_sm", { destination_addr: "1", short_message: Buffer.from("x") })).command_status).toBe(E["ESME_RINVBNDSTS"]);
+    for (const x of [s, unbound, rx]) x.close();
+    expect(h.published).toEqual([]);
+  });
+
+  it("answers enquire_link and unbind, then closes", async () => {
+    const h = await start();
+    const s = await bound(h.port, "esme1", "secret");
+    expect((await call(s, "enquire_link")).command_status).toBe(0);
+    const c = closed(s);
+    expect((await call(s, "unbind")).command_id).toBe(0x80000006);
+    await c;
+  });
+
+  it("closes idle sessions", async () => {
+    const h = await start({ idleTimeoutMs: 200 });
+    const s = await bound(h.port, "esme1", "secret");
+    await closed(s);
+    await waitFor(() => h.server.sessionCount === 0);
+  });
+});
+
+describe("submit_sm decoding and reassembly", () => {
+  const text = "【某银行】您的账户存在风险，请点击 http://x.example 验证，否则冻结😀";
+  const cases: Array<[string, number, Buffer, string]> = [
+    ["GSM 03.38 with extension table", 0, encodeText("Win {100€} now [ok]", 0), "Win {100€} now [ok]"],
+    ["ASCII", 1, Buffer.from("pay $5 @ shop_1", "latin1"), "pay $5 @ shop_1"],
+    ["Latin-1", 3, Buffer.from("café £5", "latin1"), "café £5"],
+    ["UCS-2 with a surrogate pair", 8, encodeText(text, 8), text],
+    ["GB18030", 15, encodeText("退订回T中奖😀", 15), "退订回T中奖😀"],
+  ];
+  for (const [what, dc, sm, expected] of cases) {
+    it(`publishes ${what} as text after Kafka acked`, async () => {
+      const h = await start();
+      const s = await bound(h.port, "esme1", "secret");
+      const resp = await call(s, "submit_sm", { source_addr: "8613912345678", destination_addr: "13800000000", data_coding: dc, short_message: sm });
+      expect(resp.command_status).toBe(0);
+      expect(traffic(h)).toHaveLength(1);
+      expect(traffic(h)[0]).toMatchObject({ text: expected, dataCoding: dc, parts: 1, partial: false, account: "esme1", source: "8613912345678" });
+      expect(resp["message_id"]).toBe(traffic(h)[0]!.id);
+      s.close();
+    });
+  }
+
+  it("message_payload instead of short_message", async () => {
+    const h = await start();
+    const s = await bound(h.port, "esme1", "secret");
+    const long = "很长的一条消息".repeat(80);
+    const resp = await call(s, "submit_sm", { source_addr: "1", destination_addr: "2", data_coding: 8, message_payload: encodeText(long, 8) });
+    expect(resp.command_status).toBe(0);
+    expect(traffic(h)[0]!.text).toBe(long);
+    s.close();
+  });
+
+  for (const concat of ["udh8", "udh16", "sar"] as const) {
+    it(`reassembles ${concat} multipart and answers every part after the whole message is on Kafka`, async () => {
+      const h = await start();
+      const s = await bound(h.port, "esme1", "secret");
+      const long = `${text}${"。请勿轻信".repeat(40)}`;
+      const parts = splitMessage(long, { dataCoding: 8, concat, reference: 0x1a2 });
+      expect(parts.length).toBeGreaterThan(2);
+      const resps = await Promise.all(
+        parts.map((p) => call(s, "submit_sm", { source_addr: "8613912345678", destination_addr: "13800000000", ...p })),
+      );
+      expect(resps.every((r) => r.command_status === 0)).toBe(true);
+      expect(new Set(resps.map((r) => r["message_id"])).size).toBe(1);
+      expect(traffic(h)).toHaveLength(1);
+      expect(traffic(h)[0]).toMatchObject({ text: long, parts: parts.length, partial: false });
+      s.close();
+    });
+  }
+
+  it("publishes an incomplete set as partial after the timeout", async () => {
+    const h = await start({ reassemblyTimeoutMs: 300 });
+    const s = await bound(h.port, "esme1", "secret");
+    const parts = splitMessage("段".repeat(300), { dataCoding: 8, concat: "udh8", reference: 9 });
+    const resp = await call(s, "submit_sm", { source_addr: "1", destination_addr: "2", ...parts[0]! });
+    expect(resp.command_status).toBe(0);
+    expect(traffic(h)[0]).toMatchObject({ partial: true, parts: 1 });
+    s.close();
+  });
+
+  it("refuses an unsupported data_coding and a malformed UDH with an error status", async () => {
+    const h = await start();
+    const s = await bound(h.port, "esme1", "secret");
+    expect((await call(s, "submit_sm", { destination_addr: "2", data_coding: 4, short_message: Buffer.from([1, 2]) })).command_status).toBe(E["ESME_RINVDCS"]);
+    expect(
+      (await call(s, "submit_sm", { destination_addr: "2", data_coding: 8, esm_class: 0x40, short_message: Buffer.from([0x30, 0, 3]) })).command_status,
+    ).toBe(E["ESME_RINVESMCLASS"]);
+    expect(h.published).toEqual([]);
+    s.close();
+  });
+});
+
+describe("Kafka acknowledgement and throttling", () => {
+  it("answers a temporary error when Kafka does not acknowledge, never success", async () => {
+    const h = await start();
+    h.failWith.error = new KafkaModuleError("send_failed", "broker down");
+    const s = await bound(h.port, "esme1", "secret");
+    const resp = await call(s, "submit_sm", { source_addr: "1", destination_addr: "2", data_coding: 8, short_message: encodeText("中", 8) });
+    expect(resp.command_status).toBe(E["ESME_RSYSERR"]);
+    h.failWith.error = new KafkaModuleError("queue_full", "full");
+    const resp2 = await call(s, "submit_sm", { source_addr: "1", destination_addr: "2", data_coding: 8, short_message: encodeText("中", 8) });
+    expect(resp2.command_status).toBe(E["ESME_RTHROTTLED"]);
+    s.close();
+  });
+
+  it("answers ESME_RTHROTTLED over the account's throughput", async () => {
+    const h = await start({ accounts: [{ systemId: "slow", password: "pw", throughputPerSec: 5, window: 100 }] });
+    const s = await bound(h.port, "slow", "pw");
+    const resps = await Promise.all(
+      Array.from({ length: 20 }, () => call(s, "submit_sm", { source_addr: "1", destination_addr: "2", short_message: Buffer.from("hi") })),
+    );
+    const ok = resps.filter((r) => r.command_status === 0).length;
+    const throttled = resps.filter((r) => r.command_status === E["ESME_RTHROTTLED"]).length;
+    expect(ok).toBeGreaterThanOrEqual(5);
+    expect(ok).toBeLessThan(10);
+    expect(ok + throttled).toBe(20);
+    expect(traffic(h)).toHaveLength(ok);
+    s.close();
+  });
+
+  it("answers ESME_RTHROTTLED over the session window", async () => {
+    const h = await start({ accounts: [{ systemId: "w", password: "pw", throughputPerSec: 10_000, window: 3 }], publishDelayMs: 200 });
+    const s = await bound(h.port, "w", "pw");
+    const resps = await Promise.all(
+      Array.from({ length: 6 }, () => call(s, "submit_sm", { source_addr: "1", destination_addr: "2", short_message: Buffer.from("hi") })),
+    );
+    expect(resps.filter((r) => r.command_status === 0)).toHaveLength(3);
+    expect(resps.filter((r) => r.command_status === E["ESME_RTHROTTLED"])).toHaveLength(3);
+    s.close();
+  });
+});
+
+describe("reports", () => {
+  it("parses a report to the short code and publishes the report plus an acknowledgement", async () => {
+    const h = await start();
+    const s = await bound(h.port, "esme1", "secret");
+    const resp = await call(s, "submit_sm", {
+      source_addr: "13800000001",
+      destination_addr: "10086999",
+      data_coding: 8,
+      short_message: encodeText("举报：＋８６ １３９１２３４５６７８＊您已中奖，点击领取", 8),
+    });
+    expect(resp.command_status).toBe(0);
+    expect(traffic(h)).toEqual([]);
+    const [r] = reports(h);
+    expect(r).toMatchObject({ status: "parsed", reportedNumber: "13912345678", content: "您已中奖，点击领取", reporterMsisdn: "13800000001", allowListed: false });
+    expect(r!.reporterHash).not.toContain("13800000001");
+    const [ack] = replies(h);
+    expect(ack).toMatchObject({ kind: "ack", to: "13800000001", from: "10086999", reportId: r!.id });
+    expect(ack!.text).toContain(`您的举报已受理，编号${r!.id}`);
+    s.close();
+  });
+
+  it("two-step: content first, then the number completes the same report", async () => {
+    const h = await start();
+    const s = await bound(h.port, "esme1", "secret");
+    const send = (t: string) => call(s, "submit_sm", { source_addr: "13800000002", destination_addr: "10086999", data_coding: 8, short_message: encodeText(t, 8) });
+    await send("您的快递丢失，请点击链接理赔");
+    await send("139-1234-5678");
+    const [first, second] = reports(h);
+    expect(first).toMatchObject({ status: "pending_number", content: "您的快递丢失，请点击链接理赔", reportedNumber: null });
+    expect(second).toMatchObject({ status: "completed_two_step", id: first!.id, reportedNumber: "13912345678", content: "您的快递丢失，请点击链接理赔" });
+    expect(replies(h).map((r) => r.kind)).toEqual(["ask_number", "ack"]);
+    s.close();
+  });
+
+  it("an unparseable report is stored with its error and the reporter gets format help; allow-listed numbers are marked", async () => {
+    const h = await start();
+    const s = await bound(h.port, "esme1", "secret");
+    const send = (t: string) => call(s, "submit_sm", { source_addr: "13800000003", destination_addr: "10086999", data_coding: 8, short_message: encodeText(t, 8) });
+    await send("13912345678");
+    await send("95588*您的网银已过期");
+    const [lone, bank] = reports(h);
+    expect(lone).toMatchObject({ status: "unparseable", parseError: expect.stringContaining("number_without_pending") });
+    expect(bank).toMatchObject({ status: "parsed", allowListed: true });
+    expect(replies(h).map((r) => r.kind)).toEqual(["format_help", "ack"]);
+    s.close();
+  });
+});
+
+describe("block list", () => {
+  it("rejects a blocked sender's message and records the enforcement", async () => {
+    const h = await start();
+    h.blockList.apply("sender:13912345678", {
+      v: 1, kind: "sender", value: "13912345678", state: "active", reason: "test", evidence: { reportIds: [], verdictIds: [] },
+      createdBy: "t", createdAt: 0, expiresAt: null, version: 1,
+    });
+    const s = await bound(h.port, "esme1", "secret");
+    const resp = await call(s, "submit_sm", { source_addr: "+8613912345678", destination_addr: "13800000000", short_message: Buffer.from("spam") });
+    expect(resp.command_status).toBe(E["ESME_RX_R_APPN"]);
+    expect(traffic(h)).toEqual([]);
+    const events = h.published.filter((m) => m.topic === topics.enforcement).map((m) => m.value as EnforcementEvent);
+    expect(events).toMatchObject([{ kind: "sender", value: "13912345678", policy: "reject", source: "+8613912345678" }]);
+    s.close();
+  });
+});
+
+describe("malformed PDUs", () => {
+  it("answers an unknown command id with generic_nack and keeps the session", async () => {
+    const h = await start();
+    const r = await rawSocket(h.port);
+    r.socket.write(pduBytes(0x000000ff, 7, Buffer.alloc(0)));
+    await waitFor(() => r.received().length >= 16);
+    const b = r.received();
+    expect(b.readUInt32BE(4)).toBe(0x80000000);
+    expect(b.readUInt32BE(8)).toBe(E["ESME_RINVCMDID"]);
+    expect(b.readUInt32BE(12)).toBe(7);
+    r.socket.destroy();
+  });
+
+  it("closes the session on a command_length over the limit, a too-short length, or a truncated body; the server keeps serving", async () => {
+    const h = await start();
+    const bad = [
+      pduBytes(0x00000015, 1, Buffer.alloc(0), 100_000), // oversized
+      pduBytes(0x00000015, 2, Buffer.alloc(0), 8), // shorter than a header
+      // submit_sm whose body ends inside a TLV value (sar_segment_seqnum without its octet)
+      pduBytes(0x00000004, 3, Buffer.concat([submitBody(Buffer.from("AB")), Buffer.from([0x02, 0x0f, 0x00, 0x01])])),
+    ];
+    for (const pdu of bad) {
+      const r = await rawSocket(h.port);
+      await bound(h.port, "esme1", "secret").then((s) => s.close()); // a healthy neighbour session
+      r.socket.write(pdu);
+      await Promise.race([r.closed, new Promise((_, rej) => setTimeout(() => rej(new Error("not closed")), 5_000))]);
+    }
+    const s = await bound(h.port, "esme1", "secret");
+    expect((await call(s, "enquire_link")).command_status).toBe(0);
+    s.close();
+  }, 30_000);
+
+  it("answers a PDU whose TLV claims more octets than the body has, or refuses an oversized message, without crashing", async () => {
+    const h = await start();
+    const s = await bound(h.port, "esme1", "secret");
+    // message_payload larger than the 16 KiB PDU limit: the session is closed, the server lives on.
+    const c = closed(s);
+    s.send(new smpp.PDU("submit_sm", { source_addr: "1", destination_addr: "2", data_coding: 8, message_payload: Buffer.alloc(20_000, 0x4e) }));
+    await c;
+    const r = await rawSocket(h.port);
+    r.socket.write(pduBytes(0x00000004, 9, Buffer.concat([submitBody(Buffer.from("AB")), Buffer.from([0x04, 0x24, 0x00, 0x50, 0x41])])));
+    await waitFor(() => r.received().length >= 16);
+    expect(r.received().readUInt32BE(4)).toBe(0x80000004);
+    expect(r.received().readUInt32BE(12)).toBe(9);
+    r.socket.destroy();
+    expect((await bound(h.port, "esme1", "secret")).socket.writable).toBe(true);
+  });
+});
+
+/** submit_sm mandatory body with empty addresses and the given short_message. */
+function submitBody(sm: Buffer): Buffer {
+  // service_type, src ton/npi/addr, dst ton/npi/addr, esm_class, protocol_id, priority,
+  // schedule, validity, registered_delivery, replace, data_coding, default_msg_id, sm_length, sm
+  return Buffer.concat([
+    Buffer.from([0, 0, 0, 0x31, 0, 0, 0, 0x32, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, sm.length]),
+    sm,
+  ]);
+}
