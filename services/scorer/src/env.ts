@@ -1,0 +1,35 @@
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { z } from "zod";
+import { envSchemas, parseEnv } from "@spam/service-runtime";
+
+const REPO_ROOT = resolve(fileURLToPath(new URL(".", import.meta.url)), "../../..");
+
+export const scorerEnvShape = {
+  KAFKA_BROKERS: envSchemas.brokers,
+  TOPIC_PREFIX: z.string().default(""),
+  CONSUMER_GROUP: z.string().min(1).default("scorer"),
+  RULES_DIR: z.string().default(resolve(REPO_ROOT, "rules")),
+  MODEL_PATH: z.string().optional(),
+  /** Score at or above which a message is "suspect" (flagged for review). */
+  SUSPECT_THRESHOLD: z.coerce.number().min(0).max(1).default(0.5),
+  /** Score at or above which a message is "spam". */
+  SPAM_THRESHOLD: z.coerce.number().min(0).max(1).default(0.8),
+  /** Watch RULES_DIR and reload on change (a reload message on Kafka works either way). */
+  RULES_WATCH: envSchemas.bool.default("1"),
+  LOG_LEVEL: envSchemas.logLevel.default("info"),
+};
+
+export function loadScorerEnv(env: NodeJS.ProcessEnv = process.env) {
+  const parsed = parseEnv(scorerEnvShape, env);
+  if (parsed.SUSPECT_THRESHOLD > parsed.SPAM_THRESHOLD) {
+    throw new Error("invalid environment: SUSPECT_THRESHOLD must not exceed SPAM_THRESHOLD");
+  }
+  return parsed;
+}
+export type ScorerEnv = ReturnType<typeof loadScorerEnv>;
+
+/** The model artifact shipped in the repository (see packages/classifier/models/MODEL_CARD.md). */
+export function defaultModelPath(): string {
+  return resolve(REPO_ROOT, "packages/classifier/models/default.model.json");
+}

@@ -1,0 +1,71 @@
+import type { Logger } from "pino";
+import { loadModel } from "@spam/classifier";
+import { topicNames } from "@spam/contracts";
+import { BatchingProducer, createKafkaClient } from "@spam/kafka";
+import { createRuleWatcher } from "@spam/rules";
+import { createScorer } from "@spam/scoring";
+import { createServiceLogger, loadEnvOrExit, runService, type ServiceHandle } from "@spam/service-runtime";
+import { defaultModelPath, loadScorerEnv, type ScorerEnv } from "./env.js";
+import { ScoringWorker } from "./worker.js";
+
+export interface ScorerService extends ServiceHandle {
+  /** Re-reads the rules now (what a reload message on Kafka triggers). */
+  reloadRules(): Promise<void>;
+}
+
+/** Composition root of a scoring worker. */
+export async function createScorerService(env: ScorerEnv, logger: Logger): Promise<ScorerService> {
+  const topics = topicNames(env.TOPIC_PREFIX);
+  const modelPath = env.MODEL_PATH ?? defaultModelPath();
+  const model = await loadModel(modelPath);
+  const rules = await createRuleWatcher(env.RULES_DIR, { logger, watch: env.RULES_WATCH });
+  const scorer = createScorer({
+    ruleSet: rules.current,
+    model,
+    thresholds: { suspect: env.SUSPECT_THRESHOLD, spam: env.SPAM_THRESHOLD },
+    logger,
+  });
+  logger.info({ rulesetVersion: rules.current.version, modelPath }, "scorer ready");
+  const kafka = createKafkaClient({ brokers: env.KAFKA_BROKERS, clientId: "scorer", logger });
+  const producer = new BatchingProducer({ kafka, logger, lingerMs: 1 });
+  const reloadRules = async () => {
+    const outcome = await rules.reload();
+    if (outcome.status === "reloaded") scorer.setRuleSet(rules.current);
+  };
+  const worker = new ScoringWorker({
+    kafka,
+    producer,
+    topics,
+    groupId: env.CONSUMER_GROUP,
+    logger,
+    scorer: () => {
+      // A file-watch reload swaps the live set; hand it to the scorer before the batch.
+      scorer.setRuleSet(rules.current);
+      return scorer;
+    },
+    onReloadRequested: (command) => {
+      logger.info({ requestedBy: command.requestedBy }, "rule reload requested over Kafka");
+      void reloadRules();
+    },
+  });
+  return {
+    reloadRules,
+    async start() {
+      await producer.connect();
+      await worker.start();
+    },
+    async stop() {
+      // Finish and commit the batches in hand (their verdicts are flushed first), then leave.
+      await worker.stop();
+      await producer.disconnect();
+      rules.close();
+    },
+  };
+}
+
+const isMain = import.meta.url === `file://${process.argv[1]}`;
+if (isMain) {
+  const env = loadEnvOrExit("scorer", () => loadScorerEnv());
+  const logger = createServiceLogger("scorer", env.LOG_LEVEL);
+  runService("scorer", logger, () => createScorerService(env, logger));
+}
