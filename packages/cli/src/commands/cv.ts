@@ -1,0 +1,52 @@
+import { parseArgs } from "node:util";
+import { crossValidate } from "@spam/classifier";
+import { UsageError, type Command } from "../command.js";
+import { loadExamples, progressBar } from "../data.js";
+import { TRAIN_ARG_OPTIONS, fixtureWeight, pipelineOptions } from "../options.js";
+
+export const cvCommand: Command = {
+  name: "cv",
+  summary: "k-fold cross-validation on one data set (extra sets join every training fold)",
+  usage: "spam cv --data F.tsv [--extra G.tsv …] [--folds 5] [--seed 42] [--no-calibration] [--solver …] [--c …] [--neg-weight …] [--json]",
+  async run(argv, io) {
+    const { values } = parseArgs({
+      args: [...argv],
+      options: {
+        data: { type: "string" },
+        extra: { type: "string", multiple: true },
+        folds: { type: "string" },
+        seed: { type: "string" },
+        "no-calibration": { type: "boolean" },
+        "fixture-weight": { type: "string" },
+        json: { type: "boolean" },
+        ...TRAIN_ARG_OPTIONS,
+      },
+      strict: true,
+    });
+    if (!values.data) throw new UsageError("--data is required");
+    const folds = Number(values.folds ?? "5");
+    if (!Number.isInteger(folds) || folds < 2) throw new UsageError("--folds must be an integer ≥ 2");
+    const fw = Number(values["fixture-weight"] ?? "5");
+    const opts = pipelineOptions(values);
+    const target = await loadExamples([values.data], io);
+    const extra = await loadExamples(values.extra ?? [], io, (f) => fixtureWeight(f, fw));
+    const started = Date.now();
+    const r = crossValidate(target.examples, extra.examples, opts, folds, Number(values.seed ?? "42"), !values["no-calibration"], 0.5, progressBar(io));
+    const out = {
+      data: values.data,
+      extra: values.extra ?? [],
+      folds,
+      solver: opts.train.solver,
+      C: opts.train.C,
+      negativeWeight: opts.train.negativeWeight,
+      calibrated: !values["no-calibration"],
+      seconds: (Date.now() - started) / 1000,
+      binary: r.binary,
+      binaryAtZeroMargin: r.binaryAtZero,
+      categories: r.category,
+      categoryGroups: r.categoryGroups,
+    };
+    io.stdout.write(values.json ? `${JSON.stringify(out)}\n` : `${JSON.stringify(out, null, 2)}\n`);
+    return 0;
+  },
+};

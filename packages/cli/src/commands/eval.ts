@@ -1,0 +1,53 @@
+import { parseArgs } from "node:util";
+import { binaryMetrics, categoryGroup, categoryMetrics, loadModel } from "@spam/classifier";
+import { loadRuleSet } from "@spam/rules";
+import { createScorer } from "@spam/scoring";
+import { UsageError, type Command } from "../command.js";
+import { loadExamples } from "../data.js";
+
+export const evalCommand: Command = {
+  name: "eval",
+  summary: "evaluate a model (or, with --rules, the whole scorer) on labelled data",
+  usage: "spam eval --model MODEL --data F.tsv [--data …] [--rules DIR] [--threshold 0.5] [--json]",
+  async run(argv, io) {
+    const { values } = parseArgs({
+      args: [...argv],
+      options: {
+        model: { type: "string" },
+        data: { type: "string", multiple: true },
+        rules: { type: "string" },
+        threshold: { type: "string" },
+        json: { type: "boolean" },
+      },
+      strict: true,
+    });
+    if (!values.model) throw new UsageError("--model is required");
+    if (!values.data?.length) throw new UsageError("--data is required");
+    const threshold = Number(values.threshold ?? "0.5");
+    const clf = await loadModel(values.model);
+    const { examples } = await loadExamples(values.data, io);
+    const binary = examples.filter((e) => e.category === null);
+    const cats = examples.filter((e) => e.category !== null);
+    const out: Record<string, unknown> = { model: values.model, modelVersion: clf.modelVersion };
+    if (values.rules) {
+      // Whole scorer: a message counts as called spam when it is flagged or blocked.
+      const scorer = createScorer({ ruleSet: await loadRuleSet(values.rules), model: clf });
+      const pred = binary.map((e, i) => scorer.score({ id: `eval-${i}`, text: e.text, source: "", destination: "", receivedAt: 0 }).label !== "ham");
+      out["scorer"] = binaryMetrics(binary.map((e) => e.spam), pred);
+    }
+    if (binary.length > 0) {
+      const pred = binary.map((e) => clf.predict(e.text).spamProbability >= threshold);
+      Object.assign(out, binaryMetrics(binary.map((e) => e.spam), pred));
+    }
+    if (cats.length > 0) {
+      const predFine = cats.map((e) => clf.predict(e.text).fineCategory ?? "none");
+      const truth = cats.map((e) => e.category!);
+      out["categories"] = categoryMetrics(truth, predFine);
+      out["category_groups"] = categoryMetrics(truth.map(categoryGroup), predFine.map(categoryGroup));
+      out["spam_recall_on_category_rows"] = cats.filter((e) => clf.predict(e.text).spamProbability >= threshold).length / cats.length;
+    }
+    if (values.json) io.stdout.write(`${JSON.stringify(out)}\n`);
+    else io.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    return 0;
+  },
+};

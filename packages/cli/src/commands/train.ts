@@ -1,0 +1,39 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
+import { parseArgs } from "node:util";
+import { loadModelFromString, serializeModel, trainModel } from "@spam/classifier";
+import { UsageError, type Command } from "../command.js";
+import { loadExamples, progressBar } from "../data.js";
+import { TRAIN_ARG_OPTIONS, fixtureWeight, pipelineOptions } from "../options.js";
+
+export const trainCommand: Command = {
+  name: "train",
+  summary: "train a model from label<TAB>text files",
+  usage:
+    "spam train --data F.tsv [--data F2.tsv …] --out MODEL [--fixture-weight 5] [--solver svm|logreg|nb] [--c 3] [--neg-weight 0.5] [--bits 20] [--category-as-spam]",
+  async run(argv, io) {
+    const { values } = parseArgs({
+      args: [...argv],
+      options: { data: { type: "string", multiple: true }, out: { type: "string" }, "fixture-weight": { type: "string" }, ...TRAIN_ARG_OPTIONS },
+      strict: true,
+    });
+    if (!values.data?.length) throw new UsageError("--data is required");
+    if (!values.out) throw new UsageError("--out is required");
+    const fw = Number(values["fixture-weight"] ?? "5");
+    const opts = pipelineOptions(values);
+    const started = Date.now();
+    const data = await loadExamples(values.data, io, (f) => fixtureWeight(f, fw));
+    for (const f of data.files) io.stderr.write(`${f.file}: ${f.rows} rows (${f.spam} spam, ${f.ham} ham, ${f.categories} with category), ${f.malformed} malformed\n`);
+    const model = trainModel(data.examples, opts, progressBar(io), {
+      data: data.files.map((f) => ({ ...f, file: f.file.replace(/^.*\/(shared\/data|fixtures)\//, "$1/") })),
+      fixtureWeight: fw,
+    });
+    const file = serializeModel(model);
+    const clf = loadModelFromString(file); // validate what we are about to ship
+    await mkdir(dirname(values.out), { recursive: true });
+    await writeFile(values.out, file);
+    io.stderr.write(`wrote ${values.out} (${(file.length / 1e6).toFixed(2)} MB) modelVersion=${clf.modelVersion} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+    io.stdout.write(`${JSON.stringify({ out: values.out, modelVersion: clf.modelVersion, bytes: file.length })}\n`);
+    return 0;
+  },
+};

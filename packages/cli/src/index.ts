@@ -1,0 +1,3 @@
+export { COMMANDS, main } from "./main.js";
+export { UsageError } from "./command.js";
+export type { Command, CommandIo } from "./command.js";

@@ -1,0 +1,280 @@
+import { createHash } from "node:crypto";
+import { performance } from "node:perf_hooks";
+import { CampaignTracker, type CampaignCounts } from "@spam/campaigns";
+import { categoryGroup, type SpamClassifier } from "@spam/classifier";
+import type { Contribution, Verdict, VerdictAction, VerdictLabel } from "@spam/contracts";
+import { normalize, type NormalizedText } from "@spam/normalize";
+import type { Logger } from "pino";
+import { z } from "zod";
+import { notificationSignals } from "./notification.js";
+
+/** What scoring needs from a rule set; @spam/rules' RuleSet satisfies it. */
+export interface RuleHitLike {
+  readonly ruleId: string;
+  readonly score: number;
+  readonly category: string;
+  readonly action: VerdictAction;
+  readonly detail: string;
+}
+
+export interface RuleEngine {
+  readonly version: string;
+  evaluate(input: { normalized: NormalizedText; sender: string; recipient: string; at: number }): RuleHitLike[];
+  isAllowListedSender(sender: string): boolean;
+}
+
+export const Thresholds = z
+  .object({
+    /** p ≥ suspect → "suspect" (flag). */
+    suspect: z.number().min(0).max(1),
+    /** p ≥ spam → "spam" (block). */
+    spam: z.number().min(0).max(1),
+    /** Logit units per unit of rule score (rule scores are roughly −1…1). */
+    ruleWeight: z.number().nonnegative(),
+    /** Cap on the summed positive rule logits, so many weak rules cannot outvote everything. */
+    maxRuleLogit: z.number().nonnegative(),
+    /** Pull-down for signed service notices without any lure. */
+    notificationLogit: z.number(),
+    /** Pull-down for messages with no contact channel at all. */
+    noContactLogit: z.number(),
+    /** Boost when a campaign spans many senders (number rotation). */
+    campaignLogit: z.number(),
+    campaignMinSenders: z.number().int().positive(),
+    /** Boost per the campaign having at least this many user reports. */
+    reportLogit: z.number(),
+    campaignMinReports: z.number().int().positive(),
+  })
+  .refine((t) => t.suspect <= t.spam, { message: "suspect threshold must not exceed spam threshold" });
+export type Thresholds = z.infer<typeof Thresholds>;
+
+export const DEFAULT_THRESHOLDS: Thresholds = {
+  suspect: 0.5,
+  spam: 0.85,
+  ruleWeight: 4,
+  maxRuleLogit: 8,
+  notificationLogit: -3,
+  noContactLogit: -1.5,
+  campaignLogit: 1,
+  campaignMinSenders: 20,
+  reportLogit: 1.5,
+  campaignMinReports: 3,
+};
+
+export interface ScoreInput {
+  readonly id: string;
+  readonly text: string;
+  readonly source: string;
+  readonly destination: string;
+  readonly receivedAt: number;
+  readonly kind?: "traffic" | "report";
+}
+
+export interface ScorerOptions {
+  readonly ruleSet: RuleEngine | null;
+  readonly model: SpamClassifier;
+  readonly thresholds?: Partial<Thresholds>;
+  readonly logger?: Logger;
+  readonly campaigns?: CampaignTracker;
+  /** Clock for `scoredAt` (tests). */
+  readonly now?: () => number;
+  /** Recently scored message ids kept so a redelivered message is not counted twice in campaigns. */
+  readonly dedupeWindow?: number;
+}
+
+export interface Scorer {
+  score(msg: ScoreInput): Verdict;
+  /** Swap the rule set (hot reload); verdicts record the version used. */
+  setRuleSet(ruleSet: RuleEngine | null): void;
+  setModel(model: SpamClassifier): void;
+  readonly campaigns: CampaignTracker;
+  readonly thresholds: Thresholds;
+}
+
+const MAX_MODEL_LOGIT = 8;
+const DETAIL_MAX = 500;
+
+/** The same message id always yields the same verdict id. */
+export function verdictId(messageId: string): string {
+  return `v-${createHash("sha256").update(messageId).digest("hex").slice(0, 32)}`;
+}
+
+function logit(p: number): number {
+  const q = Math.min(1 - 1e-6, Math.max(1e-6, p));
+  return Math.max(-MAX_MODEL_LOGIT, Math.min(MAX_MODEL_LOGIT, Math.log(q / (1 - q))));
+}
+
+function sigmoid(z: number): number {
+  return 1 / (1 + Math.exp(-z));
+}
+
+function round(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+/** Category shown on verdicts: advertising / fraud / illegal / other (rules may carry fine labels). */
+function groupOf(category: string): string | null {
+  if (category === "service") return null;
+  return categoryGroup(category);
+}
+
+export function createScorer(opts: ScorerOptions): Scorer {
+  const thresholds = Thresholds.parse({ ...DEFAULT_THRESHOLDS, ...opts.thresholds });
+  let ruleSet = opts.ruleSet;
+  let model = opts.model;
+  const campaigns = opts.campaigns ?? new CampaignTracker();
+  const now = opts.now ?? Date.now;
+  const dedupeWindow = opts.dedupeWindow ?? 10_000;
+  const recent = new Map<string, string | null>();
+  const log = opts.logger;
+
+  function score(msg: ScoreInput): Verdict {
+    const t0 = performance.now();
+    const normalized = normalize(msg.text);
+    const t1 = performance.now();
+    const hits = ruleSet ? ruleSet.evaluate({ normalized, sender: msg.source, recipient: msg.destination, at: msg.receivedAt }) : [];
+    const t2 = performance.now();
+    const pred = model.predict(normalized.text);
+    const t3 = performance.now();
+
+    // Campaign counting is idempotent per message id (redeliveries after a rebalance).
+    let campaign: CampaignCounts | null;
+    const seen = recent.get(msg.id);
+    if (seen !== undefined) campaign = seen === null ? null : campaigns.get(seen);
+    else {
+      campaign =
+        msg.kind === "report"
+          ? campaigns.report(normalized.text)
+          : campaigns.observe({ text: normalized.text, sender: msg.source, recipient: msg.destination, at: msg.receivedAt });
+      recent.set(msg.id, campaign?.campaignId ?? null);
+      if (recent.size > dedupeWindow) recent.delete(recent.keys().next().value as string);
+    }
+    const t4 = performance.now();
+
+    const contributions: Contribution[] = [];
+    const modelLogit = logit(pred.spamProbability);
+    contributions.push({
+      source: "model",
+      id: `classifier@${model.modelVersion}`,
+      score: round(modelLogit),
+      category: pred.category,
+      detail: `p=${pred.spamProbability.toFixed(4)} fine=${pred.fineCategory ?? "-"}`,
+    });
+    let z = modelLogit;
+    let positive = 0;
+    let blockRule = false;
+    let ruleCategory: string | null = null;
+    let bestRule = 0;
+    for (const h of hits) {
+      const l = h.score * thresholds.ruleWeight;
+      if (l > 0) {
+        const room = Math.max(0, thresholds.maxRuleLogit - positive);
+        const used = Math.min(l, room);
+        positive += used;
+        z += used;
+        if (h.action === "block") blockRule = true;
+        const g = groupOf(h.category);
+        if (g !== null && h.score > bestRule) {
+          bestRule = h.score;
+          ruleCategory = g;
+        }
+      } else z += l;
+      contributions.push({
+        source: "rule",
+        id: h.ruleId.slice(0, 128),
+        score: round(l),
+        category: h.category.slice(0, 64),
+        detail: h.detail.slice(0, DETAIL_MAX),
+      });
+    }
+
+    const sig = notificationSignals(normalized);
+    const spamRuleFired = positive > 0;
+    if (!spamRuleFired && !sig.lure && (sig.otp || (sig.signature && sig.marker))) {
+      z += thresholds.notificationLogit;
+      contributions.push({
+        source: "rule",
+        id: "builtin.notification",
+        score: thresholds.notificationLogit,
+        category: "service",
+        detail: `signature=${sig.signature} marker=${sig.marker} otp=${sig.otp}`,
+      });
+    } else if (!spamRuleFired && sig.noContact) {
+      z += thresholds.noContactLogit;
+      contributions.push({
+        source: "rule",
+        id: "builtin.no-contact",
+        score: thresholds.noContactLogit,
+        category: null,
+        detail: "no url, phone, QQ or WeChat id and no lure",
+      });
+    }
+    if (campaign && campaign.senders >= thresholds.campaignMinSenders) {
+      z += thresholds.campaignLogit;
+      contributions.push({
+        source: "rule",
+        id: "builtin.campaign-senders",
+        score: thresholds.campaignLogit,
+        category: null,
+        detail: `campaign ${campaign.campaignId}: ${campaign.senders} senders, ${campaign.messages} messages`,
+      });
+    }
+    if (campaign && campaign.reports >= thresholds.campaignMinReports) {
+      z += thresholds.reportLogit;
+      contributions.push({
+        source: "rule",
+        id: "builtin.campaign-reports",
+        score: thresholds.reportLogit,
+        category: null,
+        detail: `campaign ${campaign.campaignId}: ${campaign.reports} reports`,
+      });
+    }
+
+    const p = sigmoid(z);
+    let label: VerdictLabel = p >= thresholds.spam ? "spam" : p >= thresholds.suspect ? "suspect" : "ham";
+    // A rule whose owners ask for blocking at least flags the message for review.
+    if (blockRule && label === "ham") label = "suspect";
+    const action: VerdictAction = label === "spam" ? "block" : label === "suspect" ? "flag" : "allow";
+    const category = label === "ham" ? null : (ruleCategory ?? pred.category);
+    const t5 = performance.now();
+    if (log?.isLevelEnabled("trace")) log.trace({ messageId: msg.id, p, label }, "scored");
+    return {
+      v: 1,
+      id: verdictId(msg.id),
+      messageId: msg.id,
+      kind: msg.kind ?? "traffic",
+      receivedAt: msg.receivedAt,
+      scoredAt: now(),
+      source: msg.source,
+      destination: msg.destination,
+      score: Math.round(p * 1e6) / 1e6,
+      label,
+      category,
+      action,
+      contributions: contributions.slice(0, 200),
+      campaignId: campaign?.campaignId ?? null,
+      rulesetVersion: ruleSet?.version ?? "none",
+      modelVersion: model.modelVersion,
+      timingsUs: {
+        normalize: round((t1 - t0) * 1000),
+        rules: round((t2 - t1) * 1000),
+        model: round((t3 - t2) * 1000),
+        campaign: round((t4 - t3) * 1000),
+        total: round((t5 - t0) * 1000),
+      },
+    };
+  }
+
+  return {
+    score,
+    setRuleSet(rs) {
+      ruleSet = rs;
+      log?.info({ rulesetVersion: rs?.version ?? "none" }, "rule set swapped");
+    },
+    setModel(m) {
+      model = m;
+      log?.info({ modelVersion: m.modelVersion }, "model swapped");
+    },
+    campaigns,
+    thresholds,
+  };
+}
