@@ -1,0 +1,96 @@
+import { describe, expect, it } from "vitest";
+import { DEFAULT_FEATURE_OPTIONS, DEFAULT_PIPELINE_OPTIONS, loadModelFromString, serializeModel, trainModel } from "@spam/classifier";
+import { VerdictV1 } from "@spam/contracts";
+import { normalize } from "@spam/normalize";
+import { createScorer, verdictId, type RuleEngine, type RuleHitLike } from "./scorer.js";
+import { notificationSignals } from "./notification.js";
+
+const spamTexts = [
+  "无抵押信用贷款当天放款详询13912345678",
+  "代开各类发票点数优惠联系电话13800001111",
+  "澳门线上赌场注册即送888元彩金网址 bet1234.com",
+  "恭喜您中奖苹果手机一部请点击 xz1234.top 领取",
+  "高薪兼职刷单日结加微信 sd123456",
+  "办理各类证件毕业证保真可查联系QQ 123456",
+];
+const hamTexts = ["今晚一起吃饭吗老地方见", "明天的会议改到下午三点了", "到家了没有到了回个消息", "孩子的作业我检查过了"];
+const model = loadModelFromString(
+  serializeModel(
+    trainModel(
+      [
+        ...spamTexts.map((t) => ({ text: normalize(t).text, spam: true, category: null })),
+        ...hamTexts.map((t) => ({ text: normalize(t).text, spam: false, category: null })),
+      ],
+      { ...DEFAULT_PIPELINE_OPTIONS, features: { ...DEFAULT_FEATURE_OPTIONS, bits: 14 }, calibrationFolds: 2 },
+    ),
+  ),
+);
+
+class FakeRules implements RuleEngine {
+  version = "rules-test-1";
+  constructor(private readonly hits: (text: string) => RuleHitLike[]) {}
+  evaluate(input: { normalized: { text: string } }): RuleHitLike[] {
+    return this.hits(input.normalized.text);
+  }
+  isAllowListedSender(sender: string): boolean {
+    return sender === "95588";
+  }
+}
+
+const msg = (id: string, text: string, source = "13900000000") => ({ id, text, source, destination: "13800000000", receivedAt: 1_700_000_000_000 });
+
+describe("createScorer", () => {
+  it("produces valid, idempotent verdicts with versions and timings", () => {
+    const scorer = createScorer({ ruleSet: new FakeRules(() => []), model, now: () => 1_700_000_000_500 });
+    const v1 = scorer.score(msg("m1", spamTexts[0]!));
+    expect(VerdictV1.safeParse(v1).success).toBe(true);
+    expect(v1.id).toBe(verdictId("m1"));
+    expect(v1.rulesetVersion).toBe("rules-test-1");
+    expect(v1.modelVersion).toBe(model.modelVersion);
+    expect(Object.keys(v1.timingsUs).sort()).toEqual(["campaign", "model", "normalize", "rules", "total"]);
+    expect(v1.contributions[0]!.source).toBe("model");
+    const again = scorer.score(msg("m1", spamTexts[0]!));
+    expect(again.id).toBe(v1.id);
+    expect(again.label).toBe(v1.label);
+    expect(scorer.campaigns.get(v1.campaignId!)!.messages).toBe(1);
+  });
+
+  it("adds rule contributions and lets a strong rule decide", () => {
+    const rules = new FakeRules((t) =>
+      t.includes("发票") ? [{ ruleId: "invoice.kw", score: 0.9, category: "IL_Fake_ID_and_invoice", action: "block", detail: "keywords: 发票" }] : [],
+    );
+    const scorer = createScorer({ ruleSet: rules, model });
+    const v = scorer.score(msg("m2", "专业开发票，电话13911112222"));
+    expect(v.contributions.map((c) => c.id)).toContain("invoice.kw");
+    expect(v.label).toBe("spam");
+    expect(v.action).toBe("block");
+    expect(v.category).toBe("illegal");
+  });
+
+  it("pulls signed service notices without lures down to ham", () => {
+    const scorer = createScorer({ ruleSet: null, model, thresholds: { suspect: 0.5, spam: 0.9 } });
+    const v = scorer.score(msg("m3", "【工商银行】您尾号1234的储蓄卡3月5日支出人民币56.00元，余额789.10元。"));
+    expect(v.label).toBe("ham");
+    expect(v.contributions.map((c) => c.id)).toContain("builtin.notification");
+    expect(v.rulesetVersion).toBe("none");
+  });
+
+  it("does not pull down a phishing notice with a link", () => {
+    const s = notificationSignals(normalize("【建设银行】您的账户存在异常，请登录 ccb-safe.com 解除"));
+    expect(s.lure).toBe(true);
+    expect(notificationSignals(normalize("【支付宝】验证码：123456，5分钟内有效")).otp).toBe(true);
+  });
+
+  it("uses configurable thresholds", () => {
+    const strict = createScorer({ ruleSet: null, model, thresholds: { suspect: 0.01, spam: 0.02 } });
+    expect(strict.score(msg("m4", spamTexts[1]!)).label).toBe("spam");
+    expect(() => createScorer({ ruleSet: null, model, thresholds: { suspect: 0.9, spam: 0.5 } })).toThrow();
+  });
+
+  it("boosts a campaign that rotates through many senders", () => {
+    const scorer = createScorer({ ruleSet: null, model, thresholds: { campaignMinSenders: 5 } });
+    let last;
+    for (let i = 0; i < 6; i++) last = scorer.score(msg(`c${i}`, `亲，本店新品上架全场八折，详询1390000${1000 + i}`, `1380000${1000 + i}`));
+    expect(last!.contributions.map((c) => c.id)).toContain("builtin.campaign-senders");
+  });
+});
