@@ -1,18 +1,34 @@
 import { z } from "zod";
 import { envSchemas, parseEnv } from "@spam/service-runtime";
 
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
 export const sinkEnvShape = {
   KAFKA_BROKERS: envSchemas.brokers,
   TOPIC_PREFIX: z.string().default(""),
-  CONSUMER_GROUP: z.string().min(1).default("verdict-sink"),
+  /** Each topic is consumed by its own group `<CONSUMER_GROUP>.<topic key>`. */
+  CONSUMER_GROUP: z.string().min(1).default("sink"),
   CLICKHOUSE_URL: z.string().url(),
   CLICKHOUSE_DATABASE: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).default("spam"),
-  /** The broker holds a fetch until this many bytes or the wait below: fewer, larger inserts. */
-  SINK_FETCH_MIN_BYTES: z.coerce.number().int().min(1).default(256 * 1024),
-  SINK_FETCH_MAX_WAIT_MS: z.coerce.number().int().min(1).max(5_000).default(500),
+  /** The broker holds a fetch until this many bytes or the wait below. */
+  SINK_FETCH_MIN_BYTES: int(1, 64 * 1024 * 1024).default(64 * 1024),
+  SINK_FETCH_MAX_WAIT_MS: int(1, 5_000).default(200),
+  /** An insert goes out at once at this many rows. */
+  SINK_MAX_ROWS: int(1, 1_000_000).default(50_000),
+  /** Longest a row waits for company at load (ClickHouse wants ~1 insert/s). */
+  SINK_MAX_LINGER_MS: int(1, 60_000).default(1_000),
+  /** At low load a row waits only this long (verdicts visible well within 2 s). */
+  SINK_MIN_LINGER_MS: int(1, 60_000).default(100),
+  SINK_MIN_ROWS_PER_INSERT: int(1, 1_000_000).default(1_000),
+  SINK_RETRY_INITIAL_MS: int(1, 60_000).default(200),
+  SINK_RETRY_MAX_MS: int(1, 300_000).default(5_000),
+  /** Partition batches handled at once per consumer; they share one insert per table. */
+  SINK_PARTITIONS_CONCURRENCY: int(1, 256).default(16),
+  /** On SIGTERM, buffered rows get this long to be inserted before the sink gives up (they are refetched). */
+  SINK_STOP_GRACE_MS: int(0, 120_000).default(10_000),
+  /** Comma-separated topic keys to consume; default all record topics. */
+  SINK_TOPICS: z.string().optional(),
   LOG_LEVEL: envSchemas.logLevel.default("info"),
-  /** /healthz, /readyz, /metrics; 0 = off (9466 in `npm start` and the benchmarks). */
-  METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(0),
 };
 
 export function loadSinkEnv(env: NodeJS.ProcessEnv = process.env) {

@@ -1,4 +1,8 @@
-export { createSink } from "./main.js";
-export { loadSinkEnv } from "./env.js";
+export { createSink, SINK_ROUTES } from "./main.js";
+export type { Sink, SinkDeps, TableStats } from "./main.js";
+export { loadSinkEnv, sinkEnvShape } from "./env.js";
 export type { SinkEnv } from "./env.js";
-export { verdictRow } from "./rows.js";
+export { TableBatcher, classifyInsertError, BatcherStoppedError } from "./batcher.js";
+export type { SinkRow, RowOrigin, InsertFn, FlushInfo, TableBatcherOptions, InsertFailure } from "./batcher.js";
+export { verdictRow, verdictRows, trafficRows, reportRows, blockListRows, replyRows, reviewLabelRows, enforcementRows, decisionRows, deadLetterRows, maskNumber } from "./rows.js";
+export type { TableRow } from "./rows.js";

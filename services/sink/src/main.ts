@@ -1,61 +1,228 @@
 import type { Logger } from "pino";
+import type { ZodType, ZodTypeDef } from "zod";
 import { createClickHouse } from "@spam/clickhouse";
-import { topicNames, VerdictV1 } from "@spam/contracts";
-import { BatchingProducer, createKafkaClient, SchemaConsumer } from "@spam/kafka";
-import { createServiceMetrics, instrumentConsumer, ObservabilityServer } from "@spam/observability";
+import {
+  BlockListEntryV1,
+  DeadLetterV1,
+  DecisionEventV1,
+  EnforcementEventV1,
+  OutboundReplyV1,
+  RawMessageV1,
+  ReportV1,
+  ReviewLabelV1,
+  topicNames,
+  VerdictV1,
+  type DeadLetter,
+  type TopicKey,
+} from "@spam/contracts";
+import { BatchingProducer, createKafkaClient, SchemaConsumer, type BatchContext, type ConsumedMessage } from "@spam/kafka";
 import { createServiceLogger, loadEnvOrExit, runService, type ServiceHandle } from "@spam/service-runtime";
+import { TableBatcher, type FlushInfo, type InsertFn, type SinkRow } from "./batcher.js";
 import { loadSinkEnv, type SinkEnv } from "./env.js";
-import { verdictRow } from "./rows.js";
+import {
+  blockListRows,
+  deadLetterRows,
+  decisionRows,
+  enforcementRows,
+  replyRows,
+  reportRows,
+  reviewLabelRows,
+  trafficRows,
+  verdictRows,
+  type TableRow,
+} from "./rows.js";
 
-/** Composition root of the verdict sink. */
-export function createSink(env: SinkEnv, logger: Logger): ServiceHandle {
-  const topics = topicNames(env.TOPIC_PREFIX);
-  const kafka = createKafkaClient({ brokers: env.KAFKA_BROKERS, clientId: "verdict-sink", logger });
-  const ch = createClickHouse({ url: env.CLICKHOUSE_URL, database: env.CLICKHOUSE_DATABASE, logger });
-  const deadLetters = new BatchingProducer({ kafka, logger });
-  const metrics = createServiceMetrics({ service: "sink" });
-  let consuming = false;
-  const consumer = new SchemaConsumer({
-    kafka,
-    logger,
-    groupId: env.CONSUMER_GROUP,
-    topics: [topics.verdicts],
-    schema: VerdictV1,
-    deadLetter: { producer: deadLetters, topic: topics.deadLetter, service: "sink" },
-    fetchMinBytes: env.SINK_FETCH_MIN_BYTES,
-    fetchMaxWaitMs: env.SINK_FETCH_MAX_WAIT_MS,
-    // Offsets are committed by the consumer only after this insert succeeded.
-    handleBatch: async (messages) => {
-      try {
-        await ch.insert("verdicts", messages.map((m) => verdictRow(m.value)));
-      } catch (error) {
-        metrics.recordError("clickhouse_insert");
-        throw error;
-      }
-      // The broker timestamp is when the verdict was published; the insert returning is when it is visible.
-      const now = Date.now();
-      for (const m of messages) metrics.observeStageSince("verdict_to_visible_clickhouse", m.timestamp, now);
-      metrics.recordOut("clickhouse.verdicts", messages.length);
-      logger.debug({ rows: messages.length }, "inserted verdicts");
-    },
+interface Route<T> {
+  readonly key: TopicKey;
+  readonly schema: ZodType<T, ZodTypeDef, unknown>;
+  readonly rows: (message: ConsumedMessage<T>) => TableRow[];
+}
+const route = <T>(key: TopicKey, schema: ZodType<T, ZodTypeDef, unknown>, rows: (m: ConsumedMessage<T>) => TableRow[]): Route<T> => ({ key, schema, rows });
+
+/** Every record topic and the tables its records go to. */
+export const SINK_ROUTES = [
+  route("trafficRaw", RawMessageV1, (m) => trafficRows(m.value)),
+  route("reports", ReportV1, (m) => reportRows(m.value)),
+  route("verdicts", VerdictV1, (m) => verdictRows(m.value)),
+  route("blocklist", BlockListEntryV1, (m) => blockListRows(m.value, m.timestamp)),
+  route("repliesOutbound", OutboundReplyV1, (m) => replyRows(m.value)),
+  route("reviewLabels", ReviewLabelV1, (m) => reviewLabelRows(m.value)),
+  route("enforcement", EnforcementEventV1, (m) => enforcementRows(m.value)),
+  route("decisions", DecisionEventV1, (m) => decisionRows(m.value)),
+  route("deadLetter", DeadLetterV1, (m) => deadLetterRows(m.value)),
+] as const;
+
+export interface TableStats {
+  inserts: number;
+  rows: number;
+  rejected: number;
+  maxRowsPerInsert: number;
+  retries: number;
+}
+
+export interface Sink extends ServiceHandle {
+  /** Per-table insert counters since start (for the benchmark and logs). */
+  stats(): Readonly<Record<string, TableStats>>;
+  /** Rows buffered or in flight across all tables. */
+  pendingRows(): number;
+  paused(): boolean;
+}
+
+export interface SinkDeps {
+  /** Replaces the ClickHouse insert (tests inject failures). */
+  readonly insert?: InsertFn;
+}
+
+/** Waits for `work`, sending a heartbeat every few seconds so a long ClickHouse outage does not cost the group membership. */
+async function withHeartbeats(work: Promise<void>, context: BatchContext, everyMs = 3_000): Promise<void> {
+  let done = false;
+  const finished = work.finally(() => {
+    done = true;
   });
-  instrumentConsumer(consumer, metrics);
-  const http = env.METRICS_PORT > 0 ? new ObservabilityServer({ metrics, logger, port: env.METRICS_PORT }) : null;
-  http?.addReadinessCheck("kafka_consumer", () => consuming);
+  while (!done) {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([finished.catch(() => undefined), new Promise<void>((r) => (timer = setTimeout(r, everyMs)))]);
+    clearTimeout(timer);
+    if (!done) await context.heartbeat().catch(() => undefined);
+  }
+  await finished;
+}
+
+/** Composition root of the sink: every record topic → its ClickHouse tables. */
+export function createSink(env: SinkEnv, logger: Logger, deps: SinkDeps = {}): Sink {
+  const topics = topicNames(env.TOPIC_PREFIX);
+  const kafka = createKafkaClient({ brokers: env.KAFKA_BROKERS, clientId: "sink", logger });
+  const ch = createClickHouse({ url: env.CLICKHOUSE_URL, database: env.CLICKHOUSE_DATABASE, logger, requestTimeoutMs: 10_000 });
+  const insert: InsertFn = deps.insert ?? ((table, rows) => ch.insert(table, rows));
+  const producer = new BatchingProducer({ kafka, logger, lingerMs: 5 });
+  const wanted = env.SINK_TOPICS ? new Set(env.SINK_TOPICS.split(",").map((s) => s.trim())) : null;
+  const routes = SINK_ROUTES.filter((r) => !wanted || wanted.has(r.key));
+
+  const stats: Record<string, TableStats> = {};
+  const unhealthyTables = new Set<string>();
+  let isPaused = false;
+  const consumers: SchemaConsumer<unknown>[] = [];
+
+  const setPaused = (pause: boolean) => {
+    if (pause === isPaused) return;
+    isPaused = pause;
+    logger.warn({ pause, tables: [...unhealthyTables] }, pause ? "ClickHouse inserts failing: pausing consumption" : "ClickHouse inserts succeed again: resuming");
+    for (const c of consumers) {
+      try {
+        if (pause) c.pause();
+        else c.resume();
+      } catch (err) {
+        logger.warn({ err }, "pause/resume failed");
+      }
+    }
+  };
+
+  const deadLetter = async (rows: readonly SinkRow[], error: string) => {
+    const letters: DeadLetter[] = rows
+      .filter((r) => r.origin.topic !== topics.deadLetter) // never loop on our own dead letters
+      .map((r) => ({
+        v: 1,
+        sourceTopic: r.origin.topic,
+        partition: r.origin.partition,
+        offset: r.origin.offset,
+        key: r.origin.key,
+        valueBase64: Buffer.from(JSON.stringify(r.origin.value)).toString("base64"),
+        error: error.slice(0, 4_000),
+        service: "sink",
+        failedAt: Date.now(),
+      }));
+    if (letters.length < rows.length) logger.error({ rows: rows.length - letters.length, error }, "dead_letters row rejected; logged only");
+    await producer.sendMany(letters.map((d) => ({ topic: topics.deadLetter, key: `${d.sourceTopic}:${d.partition}:${d.offset}`, value: d })));
+  };
+
+  const batchers = new Map<string, TableBatcher>();
+  const batcherFor = (table: string): TableBatcher => {
+    let b = batchers.get(table);
+    if (b) return b;
+    stats[table] = { inserts: 0, rows: 0, rejected: 0, maxRowsPerInsert: 0, retries: 0 };
+    b = new TableBatcher({
+      table,
+      insert,
+      logger,
+      maxRows: env.SINK_MAX_ROWS,
+      maxLingerMs: env.SINK_MAX_LINGER_MS,
+      minLingerMs: env.SINK_MIN_LINGER_MS,
+      minRowsPerInsert: env.SINK_MIN_ROWS_PER_INSERT,
+      retryInitialMs: env.SINK_RETRY_INITIAL_MS,
+      retryMaxMs: env.SINK_RETRY_MAX_MS,
+      onRejected: deadLetter,
+      onUnhealthy: (unhealthy) => {
+        if (unhealthy) unhealthyTables.add(table);
+        else unhealthyTables.delete(table);
+        setPaused(unhealthyTables.size > 0);
+      },
+      onFlush: (info: FlushInfo) => {
+        const s = stats[table]!;
+        s.inserts++;
+        s.rows += info.rows;
+        s.rejected += info.rejected;
+        s.retries += info.attempts - 1;
+        s.maxRowsPerInsert = Math.max(s.maxRowsPerInsert, info.rows);
+        logger.debug(info, "inserted");
+      },
+    });
+    batchers.set(table, b);
+    return b;
+  };
+
+  for (const r of routes) {
+    const rt = r as unknown as Route<unknown>;
+    consumers.push(
+      new SchemaConsumer<unknown>({
+        kafka,
+        logger,
+        groupId: `${env.CONSUMER_GROUP}.${rt.key}`,
+        topics: [topics[rt.key]],
+        schema: rt.schema,
+        deadLetter: { producer, topic: topics.deadLetter, service: "sink" },
+        fetchMinBytes: env.SINK_FETCH_MIN_BYTES,
+        fetchMaxWaitMs: env.SINK_FETCH_MAX_WAIT_MS,
+        partitionsConsumedConcurrently: env.SINK_PARTITIONS_CONCURRENCY,
+        // The consumer commits this batch's offsets only after every row is in ClickHouse.
+        handleBatch: async (messages, context) => {
+          const byTable = new Map<string, SinkRow[]>();
+          for (const m of messages) {
+            for (const { table, row } of rt.rows(m)) {
+              let list = byTable.get(table);
+              if (!list) byTable.set(table, (list = []));
+              list.push({ row, origin: { topic: m.topic, partition: m.partition, offset: m.offset, key: m.key, value: m.value } });
+            }
+          }
+          await withHeartbeats(Promise.all([...byTable].map(([table, rows]) => batcherFor(table).add(rows))).then(() => undefined), context);
+        },
+      }),
+    );
+  }
+
   return {
     async start() {
-      await http?.listen();
-      await deadLetters.connect();
-      await consumer.start();
-      consuming = true;
+      await producer.connect();
+      // Consumers start one by one: kafkajs joins are cheap; failing fast on the first is clearer.
+      for (const c of consumers) await c.start();
+      logger.info({ topics: routes.map((r) => topics[r.key]) }, "sink consuming");
     },
     async stop() {
-      consuming = false;
-      await http?.close();
-      await consumer.stop();
-      await deadLetters.disconnect();
+      const grace = setTimeout(() => {
+        logger.warn("buffered rows not inserted within the grace period; leaving them to be refetched");
+        for (const b of batchers.values()) b.stop();
+      }, env.SINK_STOP_GRACE_MS);
+      try {
+        await Promise.all(consumers.map((c) => c.stop()));
+      } finally {
+        clearTimeout(grace);
+        for (const b of batchers.values()) b.stop();
+      }
+      await producer.disconnect();
       await ch.close();
     },
+    stats: () => stats,
+    pendingRows: () => [...batchers.values()].reduce((n, b) => n + b.pendingRows, 0),
+    paused: () => isPaused,
   };
 }
 
