@@ -63,6 +63,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.decorate("pg", deps.pool);
   installErrorHandling(app);
 
+  // swagger-ui and static routes are registered by plugins: mark everything under them public.
+  app.addHook("onRoute", (route) => {
+    if (route.url.startsWith("/docs") || route.url.startsWith("/assets") || route.url.startsWith("/vendor")) {
+      route.config = { ...(route.config ?? {}), public: true };
+    }
+  });
   await app.register(fastifySwagger, {
     openapi: {
       info: { title: "Spam SMS review and analytics API", version: "1.0.0", description: "Review console, analytics and exports. Sign in with POST /api/auth/login; send the token as `Authorization: Bearer …` or use the session cookie." },
@@ -74,12 +80,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(fastifySwaggerUi, { routePrefix: "/docs", uiConfig: { docExpansion: "list" } });
   await app.register(fastifyCookie);
   await app.register(fastifyRateLimit, { global: false });
-  // swagger-ui and static routes are registered by plugins: mark everything under them public.
-  app.addHook("onRoute", (route) => {
-    if (route.url.startsWith("/docs") || route.url.startsWith("/assets") || route.url.startsWith("/vendor")) {
-      route.config = { ...(route.config ?? {}), public: true };
-    }
-  });
   installAuth(app, deps.users);
 
   app.get(

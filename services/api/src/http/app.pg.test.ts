@@ -1,0 +1,216 @@
+import pino from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { FastifyInstance } from "fastify";
+import { emptyTrafficAnalytics } from "../analytics/clickhouse.js";
+import { PgReviewAnalytics } from "../analytics/pg.js";
+import { UserStore } from "../auth/users.js";
+import { migratePg } from "../db/migrate.js";
+import { createPool } from "../db/pool.js";
+import { OutboxRelay, type PublishMessage } from "../outbox.js";
+import { CaseStore } from "../review/cases.js";
+import { ingestReports, ingestVerdicts } from "../review/intake.js";
+import { flaggedVerdict, parsedReport } from "../testing/fixtures.js";
+import { createTestDatabase } from "../testing/postgres.js";
+import { buildApp } from "./app.js";
+
+const logger = pino({ level: "silent" });
+let db: Awaited<ReturnType<typeof createTestDatabase>>;
+let pool: ReturnType<typeof createPool>;
+let app: FastifyInstance;
+let cases: CaseStore;
+const published: PublishMessage[] = [];
+let relay: OutboxRelay;
+const tokens: Record<string, string> = {};
+
+const PW = "correct-horse-battery";
+
+async function login(username: string, password = PW) {
+  return app.inject({ method: "POST", url: "/api/auth/login", payload: { username, password }, remoteAddress: `10.0.0.${Object.keys(tokens).length + 1}` });
+}
+const as = (who: string) => ({ authorization: `Bearer ${tokens[who]}` });
+
+beforeAll(async () => {
+  db = await createTestDatabase("http");
+  pool = createPool(db.url, 20);
+  await migratePg(pool, logger);
+  const users = new UserStore(pool, 3_600_000);
+  await users.createUser({ username: "admin", role: "admin", password: PW });
+  await users.createUser({ username: "rev1", role: "reviewer", password: PW });
+  await users.createUser({ username: "rev2", role: "reviewer", password: PW });
+  await users.createUser({ username: "ana", role: "analyst", password: PW });
+  cases = new CaseStore(pool, { slaHours: 48, claimTtlMinutes: 15, effects: { blockTtlMs: 86_400_000, shortCode: "10086999" } });
+  relay = new OutboxRelay(pool, { publish: async (m) => void published.push(...m) }, logger);
+  app = await buildApp({
+    logger,
+    pool,
+    users,
+    cases,
+    traffic: emptyTrafficAnalytics,
+    review: new PgReviewAnalytics(pool),
+    config: { slaHours: 48, cookieSecure: false, loginPerMinute: 5 },
+  });
+  for (const u of ["admin", "rev1", "rev2", "ana"]) {
+    const res = await login(u);
+    expect(res.statusCode).toBe(200);
+    tokens[u] = res.json().token;
+  }
+});
+
+afterAll(async () => {
+  await app?.close();
+  await pool?.end();
+  await db?.drop();
+});
+
+describe("HTTP API", () => {
+  it("only health and readiness are anonymous", async () => {
+    expect((await app.inject("/healthz")).statusCode).toBe(200);
+    expect((await app.inject("/readyz")).json()).toEqual({ ok: true, checks: { postgres: true } });
+    for (const url of ["/api/queue", "/api/cases/x", "/api/analytics/reports", "/api/admin/audit", "/api/export/fraud-cases.csv"]) {
+      const res = await app.inject(url);
+      expect(res.statusCode, url).toBe(401);
+      expect(res.json().error.code).toBe("unauthenticated");
+    }
+  });
+
+  it("sets an httpOnly session cookie that authenticates like the bearer token", async () => {
+    const res = await login("rev1");
+    const cookie = res.cookies.find((c) => c.name === "spam_session");
+    expect(cookie?.httpOnly).toBe(true);
+    expect(cookie?.sameSite).toBe("Strict");
+    const me = await app.inject({ url: "/api/auth/me", cookies: { spam_session: cookie?.value ?? "" } });
+    expect(me.json()).toMatchObject({ username: "rev1", role: "reviewer" });
+  });
+
+  it("rate-limits login attempts", async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      const res = await app.inject({ method: "POST", url: "/api/auth/login", payload: { username: "rev1", password: "wrong" }, remoteAddress: "10.9.9.9" });
+      statuses.push(res.statusCode);
+    }
+    expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
+    expect(statuses.slice(5)).toEqual([429, 429]);
+  });
+
+  it("answers bad input with 400 and the failing fields, never a stack", async () => {
+    await ingestVerdicts(cases, [flaggedVerdict({ messageId: "bad-1" })]);
+    await app.inject({ method: "POST", url: "/api/cases/msg:bad-1/claim", headers: as("rev1") });
+    const res = await app.inject({ method: "POST", url: "/api/cases/msg:bad-1/decide", headers: as("rev1"), payload: { label: "spam", comment: 5 } });
+    expect(res.statusCode).toBe(400);
+    const body = res.json();
+    expect(body.error.code).toBe("bad_request");
+    expect(body.error.fields.map((f: { path: string }) => f.path)).toEqual(expect.arrayContaining(["body.comment"]));
+    const q = await app.inject({ url: "/api/queue?limit=0&source=nope", headers: as("rev1") });
+    expect(q.statusCode).toBe(400);
+    expect(q.json().error.fields.map((f: { path: string }) => f.path).sort()).toEqual(["querystring.limit", "querystring.source"]);
+    const noCat = await app.inject({ method: "POST", url: "/api/cases/msg:bad-1/decide", headers: as("rev1"), payload: { label: "spam" } });
+    expect(noCat.json().error.fields).toEqual([{ path: "body.category", message: "a spam decision needs a category" }]);
+    const badJson = await app.inject({ method: "POST", url: "/api/auth/login", headers: { "content-type": "application/json" }, payload: "{nope" });
+    expect(badJson.statusCode).toBe(400);
+    expect(badJson.body).not.toMatch(/at .*\.js:\d+/);
+  });
+
+  it("enforces roles: analysts read, never decide or reveal; only admins see the audit log", async () => {
+    await ingestVerdicts(cases, [flaggedVerdict({ messageId: "role-1" })]);
+    expect((await app.inject({ url: "/api/queue", headers: as("ana") })).statusCode).toBe(200);
+    expect((await app.inject({ method: "POST", url: "/api/cases/msg:role-1/claim", headers: as("ana") })).statusCode).toBe(403);
+    const reveal = await app.inject({ method: "POST", url: "/api/cases/msg:role-1/reveal", headers: as("ana"), payload: { field: "sender", reason: "need it for a report" } });
+    expect(reveal.statusCode).toBe(403);
+    expect((await app.inject({ url: "/api/admin/audit", headers: as("rev1") })).statusCode).toBe(403);
+    expect((await app.inject({ url: "/api/admin/audit", headers: as("admin") })).statusCode).toBe(200);
+  });
+
+  it("masks numbers by default; a reveal needs a reason and is audited with who and when", async () => {
+    await ingestVerdicts(cases, [flaggedVerdict({ messageId: "mask-1", source: "13612345678" })], { textOf: () => "退款请致电 13987654321" });
+    const c = (await app.inject({ url: "/api/cases/msg:mask-1", headers: as("rev1") })).json();
+    expect(c.sender).toBe("136******78");
+    expect(c.text).toBe("退款请致电 139******21");
+    const noReason = await app.inject({ method: "POST", url: "/api/cases/msg:mask-1/reveal", headers: as("rev1"), payload: { field: "sender", reason: "" } });
+    expect(noReason.statusCode).toBe(400);
+    const ok = await app.inject({ method: "POST", url: "/api/cases/msg:mask-1/reveal", headers: as("rev1"), payload: { field: "sender", reason: "公安协查 2024-18" } });
+    expect(ok.json()).toEqual({ sender: "13612345678" });
+    const audit = (await app.inject({ url: "/api/admin/audit?action=reveal_number", headers: as("admin") })).json();
+    expect(audit.items[0]).toMatchObject({ username: "rev1", action: "reveal_number", target: "msg:mask-1", reason: "公安协查 2024-18" });
+    expect(Date.now() - Date.parse(audit.items[0].at)).toBeLessThan(60_000);
+  });
+
+  it("withholds ham text from everyone by default and from analysts always", async () => {
+    await ingestVerdicts(cases, [flaggedVerdict({ messageId: "ham-1", label: "ham", action: "flag", score: 0.45 })], { textOf: () => "妈，我明天回家吃饭" });
+    for (const who of ["rev1", "ana"]) {
+      const c = (await app.inject({ url: "/api/cases/msg:ham-1", headers: as(who) })).json();
+      expect(c.text).toBeNull();
+      expect(c.textWithheld).toBe(true);
+    }
+    const q = (await app.inject({ url: "/api/queue?limit=200", headers: as("ana") })).json();
+    expect(JSON.stringify(q)).not.toContain("回家吃饭");
+    expect((await app.inject({ method: "POST", url: "/api/cases/msg:ham-1/reveal", headers: as("ana"), payload: { field: "text", reason: "just curious" } })).statusCode).toBe(403);
+    const r = await app.inject({ method: "POST", url: "/api/cases/msg:ham-1/reveal", headers: as("rev1"), payload: { field: "text", reason: "用户申诉核实" } });
+    expect(r.json().text).toBe("妈，我明天回家吃饭");
+  });
+
+  it("two reviewers claiming over HTTP at once never get the same case", async () => {
+    const before = await app.inject({ url: "/api/queue?limit=200", headers: as("rev1") });
+    const free = before.json().items.filter((c: { claimedBy: string | null }) => !c.claimedBy).length;
+    const n = Math.min(free, 10);
+    const responses = await Promise.all(
+      Array.from({ length: n }, (_, i) => app.inject({ method: "POST", url: "/api/queue/claim-next", headers: as(i % 2 ? "rev1" : "rev2"), payload: {} })),
+    );
+    const ids = responses.map((r) => r.json().case?.id).filter(Boolean);
+    expect(ids).toHaveLength(n);
+    expect(new Set(ids).size).toBe(n);
+    // And the same case, twice at once:
+    await ingestVerdicts(cases, [flaggedVerdict({ messageId: "dup-1" })]);
+    const both = await Promise.all(["rev1", "rev2"].map((u) => app.inject({ method: "POST", url: "/api/cases/msg:dup-1/claim", headers: as(u) })));
+    expect(both.map((r) => r.statusCode).sort()).toEqual([200, 409]);
+  });
+
+  it("claim → decide publishes the label, the block-list change and the reporter's outcome reply", async () => {
+    const report = parsedReport({ reportedNumber: "13500135000", reporterMsisdn: "13700000077" });
+    const caseId = `rpt:${report.id}`;
+    await ingestReports(cases, [report]);
+    expect((await app.inject({ method: "POST", url: `/api/cases/${caseId}/decide`, headers: as("rev1"), payload: { label: "spam", category: "fraud" } })).json().error.code).toBe("claim_required");
+    expect((await app.inject({ method: "POST", url: `/api/cases/${caseId}/claim`, headers: as("rev1") })).statusCode).toBe(200);
+    const other = await app.inject({ method: "POST", url: `/api/cases/${caseId}/decide`, headers: as("rev2"), payload: { label: "ham" } });
+    expect(other.statusCode).toBe(409);
+    const res = await app.inject({ method: "POST", url: `/api/cases/${caseId}/decide`, headers: as("rev1"), payload: { label: "spam", category: "fraud", comment: "冒充快递理赔" } });
+    expect(res.statusCode).toBe(200);
+    await relay.drain();
+    const mine = published.filter((m) => JSON.stringify(m.value).includes(caseId) || JSON.stringify(m.value).includes(report.id));
+    expect(mine.map((m) => m.topicKey).sort()).toEqual(["blocklist", "repliesOutbound", "reviewLabels"]);
+    expect(mine.find((m) => m.topicKey === "repliesOutbound")?.value).toMatchObject({ to: "13700000077", kind: "outcome_blocked", reportId: report.id });
+    expect(published.find((m) => m.topicKey === "blocklist" && m.key === "sender:13500135000")).toBeTruthy();
+    const again = await relay.drain();
+    expect(again).toBe(0); // sent rows are not sent twice
+  });
+
+  it("analytics: throughput, rule precision and outcome times reflect decisions; CSV masks for analysts", async () => {
+    const thr = (await app.inject({ url: "/api/analytics/throughput", headers: as("ana") })).json();
+    expect(thr.points.some((p: { reviewer: string; decisions: number }) => p.reviewer === "rev1" && p.decisions >= 1)).toBe(true);
+    const rules = (await app.inject({ url: "/api/analytics/rules", headers: as("ana") })).json();
+    expect(rules.items).toBeInstanceOf(Array);
+    const outcome = (await app.inject({ url: "/api/analytics/report-outcome", headers: as("ana") })).json();
+    expect(outcome.decided).toBeGreaterThanOrEqual(1);
+    expect(outcome.p50Hours).not.toBeNull();
+    const csvA = await app.inject({ url: "/api/export/fraud-cases.csv", headers: as("ana") });
+    expect(csvA.headers["content-type"]).toContain("text/csv");
+    expect(csvA.body).toContain("135******00");
+    expect(csvA.body).not.toContain("13500135000");
+    const csvAdmin = await app.inject({ url: "/api/export/fraud-cases.csv", headers: as("admin") });
+    expect(csvAdmin.body).toContain("13500135000");
+    expect((await app.inject({ url: "/api/export/fraud-cases.csv", headers: as("rev1") })).statusCode).toBe(403);
+    const bad = await app.inject({ url: "/api/analytics/reports?from=2025-02-01&to=2025-01-01", headers: as("ana") });
+    expect(bad.statusCode).toBe(400);
+  });
+
+  it("serves an OpenAPI document generated from the zod schemas, and the console", async () => {
+    const doc = (await app.inject("/openapi.json")).json();
+    expect(doc.openapi).toMatch(/^3\./);
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(["/api/queue", "/api/cases/{id}/decide", "/api/analytics/spam-volume"]));
+    expect(doc.paths["/api/cases/{id}/decide"].post.requestBody.content["application/json"].schema.properties.label.enum).toEqual(["spam", "ham", "escalate"]);
+    expect((await app.inject("/docs/")).statusCode).toBe(200);
+    const page = await app.inject("/queue");
+    expect(page.body).toContain("/vendor/echarts/echarts.min.js");
+    expect((await app.inject("/vendor/echarts/echarts.min.js")).statusCode).toBe(200);
+    expect((await app.inject("/assets/app.js")).statusCode).toBe(200);
+  });
+});
