@@ -86,7 +86,7 @@ export function createGateway(env: GatewayEnv, logger: Logger): Gateway {
     async start() {
       await ensureTopics({ kafka, names: topics, partitions: 4, logger });
       await producer.connect();
-      await follower.start();
+      await startWithRetry(() => follower.start(), logger);
       logger.info({ entries: blockList.size }, "block list loaded");
       await replies?.start();
       await smpp.listen();
@@ -100,6 +100,22 @@ export function createGateway(env: GatewayEnv, logger: Logger): Gateway {
       await producer.disconnect();
     },
   };
+}
+
+/**
+ * Right after topics are created the broker may not have a leader yet
+ * (NOT_LEADER_FOR_PARTITION while reading offsets): retry what kafkajs marks retriable.
+ */
+async function startWithRetry(start: () => Promise<void>, logger: Logger, attempts = 10): Promise<void> {
+  for (let i = 1; ; i++) {
+    try {
+      return await start();
+    } catch (err) {
+      if (i >= attempts || (err as { retriable?: boolean }).retriable !== true) throw err;
+      logger.warn({ err: (err as Error).message, attempt: i }, "block list follower not ready, retrying");
+      await new Promise((r) => setTimeout(r, 250 * i));
+    }
+  }
 }
 
 const isMain = import.meta.url === `file://${process.argv[1]}`;

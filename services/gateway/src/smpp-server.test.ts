@@ -153,7 +153,7 @@ describe("submit_sm decoding and reassembly", () => {
   });
 
   for (const concat of ["udh8", "udh16", "sar"] as const) {
-    it(`reassembles ${concat} multipart and answers every part after the whole message is on Kafka`, async () => {
+    it(`reassembles ${concat} multipart; the completing part is answered after the whole message is on Kafka`, async () => {
       const h = await start();
       const s = await bound(h.port, "esme1", "secret");
       const long = `${text}${"。请勿轻信".repeat(40)}`;
@@ -163,12 +163,38 @@ describe("submit_sm decoding and reassembly", () => {
         parts.map((p) => call(s, "submit_sm", { source_addr: "8613912345678", destination_addr: "13800000000", ...p })),
       );
       expect(resps.every((r) => r.command_status === 0)).toBe(true);
-      expect(new Set(resps.map((r) => r["message_id"])).size).toBe(1);
       expect(traffic(h)).toHaveLength(1);
+      expect(resps.map((r) => r["message_id"])).toContain(traffic(h)[0]!.id);
       expect(traffic(h)[0]).toMatchObject({ text: long, parts: parts.length, partial: false });
       s.close();
     });
   }
+
+  it("a sender with a window of 1 gets each part answered and the message whole", async () => {
+    const h = await start();
+    const s = await bound(h.port, "esme1", "secret");
+    const long = "逐条发送的长短信".repeat(30);
+    for (const p of splitMessage(long, { dataCoding: 8, concat: "udh16", reference: 515 })) {
+      expect((await call(s, "submit_sm", { source_addr: "1", destination_addr: "2", ...p })).command_status).toBe(0);
+    }
+    expect(traffic(h)).toMatchObject([{ text: long, partial: false }]);
+    s.close();
+  });
+
+  it("when Kafka fails on the completing part, the held parts wait for the retry instead of being lost", async () => {
+    const h = await start();
+    const s = await bound(h.port, "esme1", "secret");
+    const long = "重试".repeat(100);
+    const parts = splitMessage(long, { dataCoding: 8, concat: "udh8", reference: 3 });
+    const send = (i: number) => call(s, "submit_sm", { source_addr: "1", destination_addr: "2", ...parts[i]! });
+    for (let i = 0; i < parts.length - 1; i++) expect((await send(i)).command_status).toBe(0);
+    h.failWith.error = new KafkaModuleError("send_failed", "down");
+    expect((await send(parts.length - 1)).command_status).toBe(E["ESME_RSYSERR"]);
+    h.failWith.error = null;
+    expect((await send(parts.length - 1)).command_status).toBe(0);
+    expect(traffic(h)).toMatchObject([{ text: long, partial: false, parts: parts.length }]);
+    s.close();
+  });
 
   it("publishes an incomplete set as partial after the timeout", async () => {
     const h = await start({ reassemblyTimeoutMs: 300 });
@@ -176,6 +202,7 @@ describe("submit_sm decoding and reassembly", () => {
     const parts = splitMessage("段".repeat(300), { dataCoding: 8, concat: "udh8", reference: 9 });
     const resp = await call(s, "submit_sm", { source_addr: "1", destination_addr: "2", ...parts[0]! });
     expect(resp.command_status).toBe(0);
+    await waitFor(() => traffic(h).length === 1);
     expect(traffic(h)[0]).toMatchObject({ partial: true, parts: 1 });
     s.close();
   });

@@ -9,6 +9,7 @@ import {
   loadSmpp,
   type AssembledMessage,
   type GsmPacking,
+  type MessagePart,
   type SmppPdu,
   type SmppServer,
   type SmppSession,
@@ -67,6 +68,9 @@ interface PartMeta {
   readonly state: SessionState;
   readonly pdu: SmppPdu;
   readonly receivedAt: number;
+  readonly part: MessagePart;
+  /** Answered when stored, before the whole message existed (see onSubmit). */
+  acked: boolean;
 }
 
 /** Receivers a reply can be delivered through. */
@@ -245,10 +249,15 @@ export class GatewaySmppServer {
       throw err;
     }
     state.outstanding++;
-    const result = this.reassembler.push(part, { state, pdu, receivedAt: this.now() });
-    if (result.status === "duplicate") {
-      // A resent part of a set we hold: the first copy is answered when the set is published.
+    const meta: PartMeta = { state, pdu, receivedAt: this.now(), part, acked: false };
+    const result = this.reassembler.push(part, meta);
+    if (result.status === "pending" || result.status === "duplicate") {
+      // A part that does not complete its message is answered once held: senders with a
+      // window of 1 send the next part only after this answer. The whole message is
+      // acknowledged by Kafka before the completing part is answered; a set that cannot
+      // be published goes back into the reassembler, so held parts are never dropped.
       state.outstanding--;
+      meta.acked = true;
       this.reply(state, pdu, OK, { message_id: randomUUID() });
     }
     for (const m of result.emitted) this.publish(m);
@@ -291,6 +300,7 @@ export class GatewaySmppServer {
         (outcome) => {
           const rejected = outcome.kind === "blocked" && outcome.policy === "reject";
           for (const meta of m.metas) {
+            if (meta.acked) continue;
             meta.state.outstanding--;
             if (rejected) this.reply(meta.state, meta.pdu, RX_R_APPN);
             else this.reply(meta.state, meta.pdu, OK, { message_id: id });
@@ -300,9 +310,15 @@ export class GatewaySmppServer {
           const full = err instanceof KafkaModuleError && err.code === "queue_full";
           this.o.logger.error({ err, messageId: id }, "Kafka did not accept the message: answering with a temporary error");
           for (const meta of m.metas) {
+            if (meta.acked) {
+              // Already answered: hold it again until the sender retries the rest.
+              for (const e of this.reassembler.push(meta.part, meta).emitted) this.publish(e);
+              continue;
+            }
             meta.state.outstanding--;
             this.reply(meta.state, meta.pdu, full ? RTHROTTLED : RSYSERR);
           }
+          this.armExpiry();
         },
       );
     this.inFlight.add(done);
