@@ -1,0 +1,297 @@
+import { LatencyHistogram, type LatencySummary } from "./stats.js";
+import { LoadSession, MessagePlanner, STATUS, type MessageKind, type Mix, type PlannedMessage } from "./smpp.js";
+import { VerdictWatcher, type SeenVerdict } from "./verdicts.js";
+
+export interface LoadOptions {
+  readonly host: string;
+  /** One or more gateways; sessions are spread over them round-robin. */
+  readonly ports: readonly number[];
+  readonly sessions: number;
+  readonly window: number;
+  /** Messages (not PDUs) per second. */
+  readonly rate: number;
+  readonly durationS: number;
+  readonly mix: Mix;
+  readonly systemId: string;
+  readonly password: string;
+  /** Verdict matching: brokers and the verdicts topic; omit for a gateway-only run. */
+  readonly verdicts?: { readonly brokers: string[]; readonly topic: string };
+  /** After the last send, how long to wait for outstanding verdicts and acknowledgements. */
+  readonly drainS: number;
+  readonly seed?: number;
+  /** Called once a second with the running counters (progress line, fault schedule). */
+  readonly onSecond?: (second: number, snapshot: SecondSnapshot) => void | Promise<void>;
+}
+
+export interface SecondSnapshot {
+  readonly second: number;
+  readonly sent: number;
+  readonly accepted: number;
+  readonly throttled: number;
+  readonly failed: number;
+  readonly verdicts: number;
+  readonly inFlight: number;
+}
+
+export interface AcceptedMessage {
+  readonly kind: MessageKind;
+  readonly sentAt: number;
+  readonly source: string;
+}
+
+export interface LoadResult {
+  readonly startedAt: string;
+  readonly sendSeconds: number;
+  readonly counts: {
+    /** Messages generated and sent (all parts). */
+    sent: number;
+    sentPdus: number;
+    accepted: number;
+    throttled: number;
+    /** Any other error status, by hex status. */
+    rejected: Record<string, number>;
+    /** No response: the session dropped (gateway killed) or the send failed. */
+    noResponse: number;
+    /** Generator could not keep up (all windows full): messages due but never sent. */
+    behind: number;
+    verdicts: number;
+    verdictsForAccepted: number;
+    duplicateVerdicts: number;
+    reportsAccepted: number;
+    reportAcks: number;
+    binds: number;
+  };
+  readonly byKind: Record<MessageKind, { sent: number; accepted: number }>;
+  readonly latencyMs: Record<string, LatencySummary>;
+  readonly throughputPerS: Record<string, number>;
+  readonly perSecond: SecondSnapshot[];
+  /** message id → accepted message, for ClickHouse checks. */
+  readonly accepted: Map<string, AcceptedMessage>;
+  readonly reportersWithoutAck: string[];
+}
+
+/**
+ * Open-loop SMPP load: messages are due at a fixed rate and sent on whichever
+ * session has window room; latencies are measured from the moment each PDU
+ * is written. Sessions that drop are rebound in the background, so the same
+ * engine drives the fault tests.
+ */
+export async function runLoad(o: LoadOptions): Promise<LoadResult> {
+  const planner = new MessagePlanner(o.mix, "10086999", o.seed ?? 1);
+  const h = {
+    submit_to_resp: new LatencyHistogram(),
+    receive_to_scored: new LatencyHistogram(),
+    scored_to_published: new LatencyHistogram(),
+    published_to_seen: new LatencyHistogram(),
+    submit_to_verdict: new LatencyHistogram(),
+    report_submit_to_ack: new LatencyHistogram(),
+  };
+  const counts: LoadResult["counts"] = {
+    sent: 0, sentPdus: 0, accepted: 0, throttled: 0, rejected: {}, noResponse: 0, behind: 0,
+    verdicts: 0, verdictsForAccepted: 0, duplicateVerdicts: 0, reportsAccepted: 0, reportAcks: 0, binds: 0,
+  };
+  const byKind = { traffic: { sent: 0, accepted: 0 }, report: { sent: 0, accepted: 0 }, spam: { sent: 0, accepted: 0 }, multipart: { sent: 0, accepted: 0 } };
+  const accepted = new Map<string, AcceptedMessage>();
+  const verdictCount = new Map<string, number>();
+  const early = new Map<string, SeenVerdict>();
+  const reporters = new Map<string, number>(); // reporter → sentAt of its accepted report
+  const acked = new Set<string>();
+  let firstVerdictAt = 0;
+  let lastVerdictAt = 0;
+
+  const onVerdict = (vd: SeenVerdict, acceptedMsg: AcceptedMessage) => {
+    const n = (verdictCount.get(vd.messageId) ?? 0) + 1;
+    verdictCount.set(vd.messageId, n);
+    if (n > 1) {
+      counts.duplicateVerdicts++;
+      return;
+    }
+    counts.verdictsForAccepted++;
+    h.receive_to_scored.recordMs(vd.scoredAt - vd.receivedAt);
+    h.scored_to_published.recordMs(vd.publishedAt - vd.scoredAt);
+    h.published_to_seen.recordMs(vd.seenAt - vd.publishedAt);
+    h.submit_to_verdict.recordMs(vd.seenAt - acceptedMsg.sentAt);
+  };
+
+  let watcher: VerdictWatcher | null = null;
+  if (o.verdicts) {
+    watcher = new VerdictWatcher(o.verdicts.brokers, o.verdicts.topic, (vd) => {
+      counts.verdicts++;
+      lastVerdictAt = vd.seenAt;
+      firstVerdictAt ||= vd.seenAt;
+      const m = accepted.get(vd.messageId);
+      if (m) onVerdict(vd, m);
+      else if (!verdictCount.has(vd.messageId)) early.set(vd.messageId, vd); // verdict read before the resp was processed
+    });
+    await watcher.start();
+  }
+
+  // Sessions, rebound in the background when they drop.
+  const sessions: (LoadSession | null)[] = new Array<LoadSession | null>(o.sessions).fill(null);
+  let stopping = false;
+  const onDeliver = (d: { destination: string }) => {
+    const sentAt = reporters.get(d.destination);
+    if (sentAt === undefined || acked.has(d.destination)) return;
+    acked.add(d.destination);
+    counts.reportAcks++;
+    h.report_submit_to_ack.recordMs(Date.now() - sentAt);
+  };
+  const bindSlot = async (i: number): Promise<void> => {
+    let delay = 200;
+    while (!stopping) {
+      try {
+        const s = await LoadSession.bind({ host: o.host, port: o.ports[i % o.ports.length]!, systemId: o.systemId, password: o.password, timeoutMs: 5_000 }, o.window);
+        counts.binds++;
+        s.onDeliver = onDeliver;
+        s.onClose = () => {
+          sessions[i] = null;
+          if (!stopping) setTimeout(() => void bindSlot(i), 100);
+        };
+        sessions[i] = s;
+        return;
+      } catch {
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(delay * 2, 2_000);
+      }
+    }
+  };
+  await Promise.all(sessions.map((_, i) => bindSlot(i)));
+
+  let rr = 0;
+  const pickSession = (parts: number): LoadSession | null => {
+    for (let k = 0; k < sessions.length; k++) {
+      const s = sessions[(rr + k) % sessions.length];
+      if (s && s.free >= parts) {
+        rr = (rr + k + 1) % sessions.length;
+        return s;
+      }
+    }
+    return null;
+  };
+
+  const send = (msg: PlannedMessage, session: LoadSession) => {
+    counts.sent++;
+    byKind[msg.kind].sent++;
+    const sentAt = Date.now();
+    let remaining = msg.parts.length;
+    let worst: number | null = 0;
+    let messageId = "";
+    for (const part of msg.parts) {
+      counts.sentPdus++;
+      const t0 = performance.now();
+      session.submit({ source_addr: msg.source, destination_addr: msg.destination, source_addr_ton: 1, dest_addr_ton: 1, ...part }, (status, id) => {
+        if (status !== null) h.submit_to_resp.recordMs(performance.now() - t0);
+        if (status === STATUS.OK) messageId ||= id;
+        else if (worst === 0 || status === null) worst = status;
+        if (--remaining > 0) return;
+        if (worst === STATUS.OK && messageId) {
+          counts.accepted++;
+          byKind[msg.kind].accepted++;
+          const a = { kind: msg.kind, sentAt, source: msg.source };
+          accepted.set(messageId, a);
+          if (msg.kind === "report") {
+            counts.reportsAccepted++;
+            reporters.set(msg.source, sentAt);
+          }
+          const vd = early.get(messageId);
+          if (vd) {
+            early.delete(messageId);
+            onVerdict(vd, a);
+          }
+        } else if (worst === STATUS.THROTTLED) counts.throttled++;
+        else if (worst === null) counts.noResponse++;
+        else {
+          const key = `0x${worst.toString(16)}`;
+          counts.rejected[key] = (counts.rejected[key] ?? 0) + 1;
+        }
+      });
+    }
+  };
+
+  const perSecond: SecondSnapshot[] = [];
+  const startedAt = new Date();
+  const t0 = performance.now();
+  let due = 0;
+  let carried: PlannedMessage | null = null;
+  let lastSecond = 0;
+  const snapshot = (second: number): SecondSnapshot => ({
+    second,
+    sent: counts.sent,
+    accepted: counts.accepted,
+    throttled: counts.throttled,
+    failed: counts.noResponse,
+    verdicts: counts.verdictsForAccepted,
+    inFlight: sessions.reduce((n, s) => n + (s?.inFlight ?? 0), 0),
+  });
+  await new Promise<void>((resolveLoop) => {
+    const tick = async () => {
+      const elapsed = (performance.now() - t0) / 1_000;
+      if (elapsed >= o.durationS) return resolveLoop();
+      const target = Math.floor(o.rate * elapsed);
+      // Never build up more than one second of backlog: beyond that it counts as "behind".
+      if (target - due > o.rate) {
+        counts.behind += target - due - o.rate;
+        due = target - o.rate;
+      }
+      while (due < target) {
+        const msg: PlannedMessage = carried ?? planner.next();
+        const s = pickSession(msg.parts.length);
+        if (!s) {
+          carried = msg;
+          break;
+        }
+        carried = null;
+        send(msg, s);
+        due++;
+      }
+      const second = Math.floor(elapsed);
+      if (second > lastSecond) {
+        lastSecond = second;
+        const snap = snapshot(second);
+        perSecond.push(snap);
+        await o.onSecond?.(second, snap);
+      }
+      setTimeout(() => void tick(), 2);
+    };
+    void tick();
+  });
+  const sendSeconds = (performance.now() - t0) / 1_000;
+  counts.behind += Math.max(0, Math.floor(o.rate * o.durationS) - due);
+
+  // Drain: wait for responses, verdicts and acks (or the drain time).
+  const drainUntil = Date.now() + o.drainS * 1_000;
+  while (Date.now() < drainUntil) {
+    const inFlight = sessions.reduce((n, s) => n + (s?.inFlight ?? 0), 0);
+    const verdictsDone = !watcher || counts.verdictsForAccepted >= counts.accepted;
+    const acksDone = counts.reportAcks >= counts.reportsAccepted;
+    if (inFlight === 0 && verdictsDone && acksDone) break;
+    await new Promise((r) => setTimeout(r, 100));
+    const second = Math.floor((performance.now() - t0) / 1_000);
+    if (second > lastSecond) {
+      lastSecond = second;
+      perSecond.push(snapshot(second));
+    }
+  }
+  stopping = true;
+  await Promise.all(sessions.map((s) => s?.close()));
+  await watcher?.stop();
+
+  const verdictSpan = Math.max(0.001, (lastVerdictAt - firstVerdictAt) / 1_000);
+  return {
+    startedAt: startedAt.toISOString(),
+    sendSeconds,
+    counts,
+    byKind,
+    latencyMs: Object.fromEntries(Object.entries(h).map(([k, v]) => [k, v.summaryMs()])),
+    throughputPerS: {
+      offered: o.rate,
+      sent: counts.sent / sendSeconds,
+      accepted: counts.accepted / sendSeconds,
+      submit_sm_pdus: counts.sentPdus / sendSeconds,
+      verdicts: counts.verdictsForAccepted / (counts.verdictsForAccepted > 1 ? verdictSpan : sendSeconds),
+    },
+    perSecond,
+    accepted,
+    reportersWithoutAck: [...reporters.keys()].filter((r) => !acked.has(r)).slice(0, 10),
+  };
+}

@@ -1,0 +1,211 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { createWriteStream, existsSync, mkdirSync, type WriteStream } from "node:fs";
+import { createServer } from "node:net";
+import { join, resolve } from "node:path";
+import { createInterface } from "node:readline";
+import pino, { type Logger } from "pino";
+import { topicNames, type TopicNames } from "@spam/contracts";
+import { createTopics, loadLocalConfig, migrate, REPO_ROOT, type LocalConfig } from "@spam/infra-local";
+
+export const BENCH_ACCOUNT = { systemId: "bench", password: "bench-secret" } as const;
+
+/** A free loopback port (bound and released). */
+export function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address ? resolvePort(address.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export function serviceBuilt(name: string): boolean {
+  return existsSync(resolve(REPO_ROOT, `services/${name}/dist/main.js`));
+}
+
+/** One service as a real child process; can be SIGKILLed and started again with the same env. */
+export class ServiceChild {
+  child: ChildProcess | null = null;
+  private log: WriteStream;
+  private startedWaiters: Array<() => void> = [];
+  private started = false;
+  restarts = 0;
+
+  constructor(
+    readonly name: string,
+    readonly instance: string,
+    readonly env: Record<string, string>,
+    logDir: string,
+  ) {
+    mkdirSync(logDir, { recursive: true });
+    this.log = createWriteStream(join(logDir, `${instance}.log`), { flags: "a" });
+  }
+
+  get pid(): number | null {
+    return this.child?.pid ?? null;
+  }
+
+  get running(): boolean {
+    return this.child !== null && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  start(): void {
+    this.started = false;
+    const child = spawn(process.execPath, [resolve(REPO_ROOT, `services/${this.name}/dist/main.js`)], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, LOG_LEVEL: "info", ...this.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    this.child = child;
+    for (const stream of [child.stdout!, child.stderr!]) {
+      createInterface({ input: stream }).on("line", (line) => {
+        this.log.write(line + "\n");
+        if (!this.started && line.includes('"msg":"started"')) {
+          this.started = true;
+          for (const w of this.startedWaiters.splice(0)) w();
+        }
+      });
+    }
+  }
+
+  waitStarted(timeoutMs = 60_000): Promise<void> {
+    if (this.started) return Promise.resolve();
+    return new Promise((resolveStart, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${this.instance} did not log "started" within ${timeoutMs} ms (see its log)`)), timeoutMs);
+      this.startedWaiters.push(() => {
+        clearTimeout(timer);
+        resolveStart();
+      });
+      this.child?.once("exit", (code) => {
+        clearTimeout(timer);
+        if (!this.started) reject(new Error(`${this.instance} exited with ${code} before it started (see its log)`));
+      });
+    });
+  }
+
+  async kill(signal: NodeJS.Signals = "SIGKILL", timeoutMs = 30_000): Promise<number | null> {
+    const child = this.child;
+    if (!child || !this.running) return child?.exitCode ?? null;
+    const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+    child.kill(signal);
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    const code = await exited;
+    clearTimeout(timer);
+    return code;
+  }
+
+  async restart(): Promise<void> {
+    await this.kill("SIGKILL");
+    this.restarts++;
+    this.start();
+    await this.waitStarted();
+  }
+}
+
+export interface StackOptions {
+  readonly name: string;
+  readonly gateways: number;
+  readonly scorers: number;
+  readonly sinks: number;
+  /** Extra services started once each if built (e.g. decider). */
+  readonly extra?: readonly string[];
+  readonly config?: LocalConfig;
+  readonly gatewayEnv?: Record<string, string>;
+  readonly logDir?: string;
+}
+
+/**
+ * A private pipeline on a broker and ClickHouse server: topics under a unique
+ * prefix and a database of its own, migrated, and every service as a child
+ * process. Never touches another run's topics or tables.
+ */
+export class PrivateStack {
+  readonly services: ServiceChild[] = [];
+  readonly smppPorts: number[] = [];
+  readonly metricsPorts = new Map<string, number>();
+  readonly topics: TopicNames;
+  readonly prefix: string;
+  readonly database: string;
+  readonly config: LocalConfig;
+  readonly logDir: string;
+  readonly logger: Logger = pino({ level: "warn" });
+
+  constructor(readonly o: StackOptions) {
+    const runId = `${o.name}-${Date.now().toString(36)}`;
+    this.prefix = `${runId}.`;
+    this.database = runId.replace(/[^A-Za-z0-9_]/g, "_");
+    this.topics = topicNames(this.prefix);
+    this.config = o.config ?? loadLocalConfig();
+    this.logDir = o.logDir ?? resolve(REPO_ROOT, ".local/logs/bench", runId);
+  }
+
+  get brokers(): string {
+    return this.config.kafkaBrokers.join(",");
+  }
+
+  baseEnv(): Record<string, string> {
+    return {
+      KAFKA_BROKERS: this.brokers,
+      CLICKHOUSE_URL: this.config.clickhouseUrl,
+      CLICKHOUSE_DATABASE: this.database,
+      TOPIC_PREFIX: this.prefix,
+      LOG_LEVEL: "info",
+    };
+  }
+
+  async start(): Promise<void> {
+    await migrate(this.config, this.logger, this.database);
+    await createTopics(this.config, this.logger, this.prefix);
+    const base = this.baseEnv();
+    for (let i = 0; i < this.o.gateways; i++) {
+      const port = await freePort();
+      const metrics = await freePort();
+      this.smppPorts.push(port);
+      this.add("gateway", `gateway-${i + 1}`, {
+        ...base,
+        GATEWAY_ID: `gw-bench-${i + 1}`,
+        SMPP_PORT: String(port),
+        SMPP_ACCOUNTS: `${BENCH_ACCOUNT.systemId}:${BENCH_ACCOUNT.password}`,
+        SMPP_DEFAULT_TPS: "1000000",
+        SMPP_DEFAULT_WINDOW: "1000",
+        METRICS_PORT: String(metrics),
+        ...this.o.gatewayEnv,
+      }, metrics);
+    }
+    const groups = (svc: string) => ({ CONSUMER_GROUP: `${this.prefix}${svc}` });
+    for (let i = 0; i < this.o.scorers && serviceBuilt("scorer"); i++) {
+      const metrics = await freePort();
+      this.add("scorer", `scorer-${i + 1}`, { ...base, ...groups("scorer"), METRICS_PORT: String(metrics) }, metrics);
+    }
+    for (let i = 0; i < this.o.sinks && serviceBuilt("sink"); i++) {
+      const metrics = await freePort();
+      this.add("sink", `sink-${i + 1}`, { ...base, ...groups("sink"), SINK_FETCH_MAX_WAIT_MS: "100", METRICS_PORT: String(metrics) }, metrics);
+    }
+    for (const svc of this.o.extra ?? []) {
+      if (!serviceBuilt(svc)) continue;
+      const metrics = await freePort();
+      this.add(svc, svc, { ...base, ...groups(svc), METRICS_PORT: String(metrics) }, metrics);
+    }
+    for (const s of this.services) s.start();
+    await Promise.all(this.services.map((s) => s.waitStarted()));
+  }
+
+  private add(name: string, instance: string, env: Record<string, string>, metricsPort: number): void {
+    this.services.push(new ServiceChild(name, instance, env, this.logDir));
+    this.metricsPorts.set(instance, metricsPort);
+  }
+
+  byName(name: string): ServiceChild[] {
+    return this.services.filter((s) => s.name === name);
+  }
+
+  async stop(): Promise<Record<string, number | null>> {
+    const codes: Record<string, number | null> = {};
+    await Promise.all(this.services.map(async (s) => (codes[s.instance] = await s.kill("SIGTERM"))));
+    return codes;
+  }
+}

@@ -1,0 +1,256 @@
+#!/usr/bin/env node
+/**
+ * SMPP load generator: binds several windowed sessions to the gateway, sends a
+ * rate and mix of messages for a set time, matches verdicts on Kafka to the
+ * submit_sm_resp message ids, and prints/writes sent, accepted, throttled,
+ * verdicts, throughput, latency per stage and CPU/RSS per process.
+ * `--spawn` starts a private pipeline (own topics and database) first.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { loadLocalConfig, REPO_ROOT } from "@spam/infra-local";
+import { checkVerdicts, type VerdictCheck } from "./lib/check.js";
+import { runLoad, type LoadResult } from "./lib/engine.js";
+import { scrape, stageQuantiles } from "./lib/prom.js";
+import { parseMix } from "./lib/smpp.js";
+import { BENCH_ACCOUNT, PrivateStack } from "./lib/stack.js";
+import { findServicePids, fmt, machineLoad, procUsage, readPidFile, sampleProc, table, type ProcSample, type ProcUsage } from "./lib/stats.js";
+
+const { values: a } = parseArgs({
+  options: {
+    spawn: { type: "boolean", default: false },
+    "gateway-only": { type: "boolean", default: false },
+    gateways: { type: "string", default: "1" },
+    scorers: { type: "string", default: "1" },
+    host: { type: "string", default: "127.0.0.1" },
+    port: { type: "string", default: "2775" },
+    "system-id": { type: "string", default: BENCH_ACCOUNT.systemId },
+    password: { type: "string", default: BENCH_ACCOUNT.password },
+    brokers: { type: "string" },
+    "topic-prefix": { type: "string", default: "" },
+    sessions: { type: "string", default: "4" },
+    window: { type: "string", default: "64" },
+    rate: { type: "string", default: "2000" },
+    duration: { type: "string", default: "20" },
+    drain: { type: "string", default: "30" },
+    mix: { type: "string", default: "traffic=0.8,spam=0.1,report=0.05,multipart=0.05" },
+    label: { type: "string", default: "" },
+    out: { type: "string" },
+    "no-check": { type: "boolean", default: false },
+    help: { type: "boolean", default: false },
+  },
+});
+
+if (a.help) {
+  process.stdout.write(`usage: node benchmarks/dist/load.js [--spawn [--gateways N] [--scorers N]] [--gateway-only]
+  [--host H --port P --system-id S --password W --brokers B --topic-prefix X]   (against a running gateway)
+  [--sessions 4] [--window 64] [--rate 2000] [--duration 20] [--drain 30]
+  [--mix traffic=0.8,spam=0.1,report=0.05,multipart=0.05] [--label name] [--out file.json] [--no-check]
+`);
+  process.exit(0);
+}
+
+const int = (name: string, s: string | undefined) => {
+  const n = Number(s);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a number`);
+  return n;
+};
+
+async function main(): Promise<void> {
+  const gatewayOnly = a["gateway-only"] === true;
+  const config = loadLocalConfig();
+  const mix = gatewayOnly ? parseMix("traffic=1") : parseMix(a.mix!);
+  let stack: PrivateStack | null = null;
+  let ports = [int("port", a.port)];
+  let brokers = (a.brokers ?? config.kafkaBrokers.join(",")).split(",");
+  let prefix = a["topic-prefix"] ?? "";
+  if (a.spawn) {
+    stack = new PrivateStack({
+      name: gatewayOnly ? "bench-gw" : "bench",
+      gateways: int("gateways", a.gateways),
+      scorers: gatewayOnly ? 0 : int("scorers", a.scorers),
+      sinks: gatewayOnly ? 0 : 1,
+      extra: gatewayOnly ? [] : ["decider"],
+      config,
+    });
+    process.stdout.write(`starting private stack ${stack.prefix} (logs in ${stack.logDir})\n`);
+    await stack.start();
+    ports = stack.smppPorts;
+    brokers = config.kafkaBrokers;
+    prefix = stack.prefix;
+  }
+  const hasScorer = stack ? stack.byName("scorer").length > 0 : true;
+  if (stack && !gatewayOnly && !hasScorer) process.stdout.write("note: services/scorer is not built: no verdicts will be produced\n");
+
+  // Processes to measure: infra from its pid files, services from the process list (or our children).
+  const procs = new Map<string, number>();
+  const kafkaPid = readPidFile(join(config.LOCAL_DIR, "run", "kafka.pid"));
+  const chPid = readPidFile(join(config.LOCAL_DIR, "run", "clickhouse.pid"));
+  if (kafkaPid) procs.set("kafka", kafkaPid);
+  if (chPid) procs.set("clickhouse", chPid);
+  if (stack) {
+    for (const s of stack.services) if (s.pid) procs.set(s.instance, s.pid);
+  } else {
+    for (const [name, pids] of findServicePids()) pids.forEach((pid, i) => procs.set(pids.length > 1 ? `${name}-${i + 1}` : name, pid));
+  }
+  procs.set("loadgen", process.pid);
+  const before = new Map<string, ProcSample>();
+  for (const [name, pid] of procs) {
+    const s = sampleProc(pid);
+    if (s) before.set(name, s);
+  }
+  const loadBefore = machineLoad();
+
+  const durationS = int("duration", a.duration);
+  let usage: ProcUsage[] = [];
+  const result = await runLoad({
+    host: a.host!,
+    ports,
+    sessions: int("sessions", a.sessions),
+    window: int("window", a.window),
+    rate: int("rate", a.rate),
+    durationS,
+    mix,
+    systemId: a["system-id"]!,
+    password: a.password!,
+    ...(gatewayOnly ? {} : { verdicts: { brokers, topic: `${prefix}sms.verdicts` } }),
+    drainS: gatewayOnly ? 5 : int("drain", a.drain),
+    onSecond: (second, s) => {
+      if (process.stdout.isTTY || second % 5 === 0) process.stdout.write(`${process.stdout.isTTY ? "\r" : ""}${second}s sent ${s.sent} accepted ${s.accepted} throttled ${s.throttled} verdicts ${s.verdicts} in-flight ${s.inFlight}${process.stdout.isTTY ? "   " : "\n"}`);
+      // CPU is averaged over the sending phase only (not the drain).
+      if (second === Math.floor(durationS) - 1 || second === Math.floor(durationS)) {
+        usage = [...before].flatMap(([name, b]) => {
+          const now = sampleProc(b.pid);
+          return now ? [procUsage(name, b, now)] : [];
+        });
+      }
+    },
+  });
+  process.stdout.write("\n");
+  if (usage.length === 0) {
+    usage = [...before].flatMap(([name, b]) => {
+      const now = sampleProc(b.pid);
+      return now ? [procUsage(name, b, now)] : [];
+    });
+  }
+  const loadAfter = machineLoad();
+
+  // Stage histograms the services export themselves (Prometheus buckets: upper bounds).
+  const serviceStages: Record<string, unknown> = {};
+  if (stack) {
+    for (const [instance, port] of stack.metricsPorts) {
+      const text = await scrape(port);
+      if (!text) continue;
+      for (const stage of ["smpp_receive_to_kafka_ack", "kafka_to_scored", "scored_to_verdict_published", "verdict_to_visible_clickhouse"]) {
+        const q = stageQuantiles(text, stage);
+        if (q) serviceStages[`${instance}:${stage}`] = q;
+      }
+    }
+  }
+
+  let check: VerdictCheck | null = null;
+  if (stack && !gatewayOnly && hasScorer && !a["no-check"]) {
+    check = await checkVerdicts(config.clickhouseUrl, stack.database, [...result.accepted.keys()]);
+  }
+  const exitCodes = stack ? await stack.stop() : {};
+
+  print(result, usage, serviceStages, check, { loadBefore, loadAfter, gatewayOnly });
+  const outDir = resolve(REPO_ROOT, "benchmarks/results");
+  mkdirSync(outDir, { recursive: true });
+  const label = a.label || (gatewayOnly ? "gateway" : "pipeline");
+  const file = a.out ?? join(outDir, `${label}-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
+  const { accepted: _ids, ...rest } = result;
+  writeFileSync(
+    file,
+    JSON.stringify(
+      {
+        label,
+        command: process.argv.slice(1).join(" "),
+        options: a,
+        machine: { ...loadBefore, loadavg1After: loadAfter.loadavg1 },
+        ...rest,
+        processes: usage,
+        serviceStages,
+        clickhouseCheck: check,
+        exitCodes,
+      },
+      null,
+      2,
+    ),
+  );
+  process.stdout.write(`\nresult written to ${file}\n`);
+}
+
+function print(
+  r: LoadResult,
+  usage: ProcUsage[],
+  serviceStages: Record<string, unknown>,
+  check: VerdictCheck | null,
+  ctx: { loadBefore: { loadavg1: number; cores: number }; loadAfter: { loadavg1: number }; gatewayOnly: boolean },
+): void {
+  const c = r.counts;
+  const out: string[] = [];
+  out.push(`\nmachine: ${ctx.loadBefore.cores} cores, load average ${ctx.loadBefore.loadavg1} before / ${ctx.loadAfter.loadavg1} after; sending ${fmt(r.sendSeconds)} s`);
+  out.push(
+    table(
+      ["count", "value"],
+      [
+        ["sent (messages)", c.sent],
+        ["sent (submit_sm PDUs)", c.sentPdus],
+        ["accepted", c.accepted],
+        ["throttled", c.throttled],
+        ["other errors", Object.entries(c.rejected).map(([k, v]) => `${k}:${v}`).join(" ") || "0"],
+        ["no response", c.noResponse],
+        ["behind (generator)", c.behind],
+        ...(ctx.gatewayOnly
+          ? []
+          : ([
+              ["verdicts (matched)", c.verdictsForAccepted],
+              ["verdicts (duplicates)", c.duplicateVerdicts],
+              ["reports accepted", c.reportsAccepted],
+              ["report acks", c.reportAcks],
+            ] as [string, number][])),
+      ],
+    ),
+  );
+  out.push("");
+  out.push(table(["throughput", "per s"], Object.entries(r.throughputPerS).map(([k, v]) => [k, v])));
+  out.push("");
+  out.push(
+    table(
+      ["latency (ms)", "count", "p50", "p90", "p99", "max"],
+      Object.entries(r.latencyMs)
+        .filter(([, s]) => s.count > 0)
+        .map(([k, s]) => [k, s.count, s.p50, s.p90, s.p99, s.max]),
+    ),
+  );
+  const stages = Object.entries(serviceStages) as [string, { count: number; p50: number; p90: number; p99: number }][];
+  if (stages.length > 0) {
+    out.push("");
+    out.push(table(["service stage (ms, bucket bound)", "count", "p50", "p90", "p99"], stages.map(([k, q]) => [k, q.count, q.p50, q.p90, q.p99])));
+  }
+  out.push("");
+  out.push(table(["process", "pid", "cpu (cores)", "rss MB", "peak rss MB"], usage.map((u) => [u.name, u.pid, u.cpuCores, u.rssMb, u.peakRssMb])));
+  if (check) {
+    out.push("");
+    out.push(
+      table(
+        ["clickhouse check", "value"],
+        [
+          ["accepted ids", check.expected],
+          ["with a verdict row", check.withVerdict],
+          ["missing", check.missing],
+          ["duplicated (raw rows)", check.duplicatedRaw],
+          ["duplicated (FINAL view)", check.duplicatedDedup],
+        ],
+      ),
+    );
+  }
+  process.stdout.write(out.join("\n") + "\n");
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`load: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});
