@@ -4,11 +4,12 @@ import { pathToFileURL } from "node:url";
 import { UsageError, type Command, type CommandIo } from "./command.js";
 import { cvCommand } from "./commands/cv.js";
 import { evalCommand } from "./commands/eval.js";
+import { parseReportCliCommand } from "./commands/parse-report.js";
 import { scoreCommand } from "./commands/score.js";
 import { trainCommand } from "./commands/train.js";
 
 /** The command registry: add a command by writing commands/<name>.ts and listing it here. */
-export const COMMANDS: readonly Command[] = [trainCommand, evalCommand, scoreCommand, cvCommand];
+export const COMMANDS: readonly Command[] = [trainCommand, evalCommand, scoreCommand, cvCommand, parseReportCliCommand];
 
 function help(io: CommandIo): void {
   io.stdout.write("usage: spam <command> [options]\n\n");
