@@ -76,6 +76,9 @@ async function main(): Promise<void> {
     });
     process.stdout.write(`starting private stack ${stack.prefix} (logs in ${stack.logDir})\n`);
     await stack.start();
+    const cleanup = () => void stack?.stop().then(() => process.exit(130));
+    process.once("SIGINT", cleanup);
+    process.once("SIGTERM", cleanup);
     ports = stack.smppPorts;
     brokers = config.kafkaBrokers;
     prefix = stack.prefix;

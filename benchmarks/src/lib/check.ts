@@ -11,22 +11,28 @@ export interface VerdictCheck {
   readonly duplicatedRaw: number;
   /** Ids with more than one row in the deduplicated view (FINAL): must be 0. */
   readonly duplicatedDedup: number;
+  /** Ids with more than one distinct verdict id (two different decisions): must be 0. */
+  readonly conflicting: number;
   readonly sampleMissing: string[];
 }
 
-const Row = z.object({ message_id: z.string(), c: z.coerce.number() });
+const Row = z.object({ message_id: z.string(), c: z.coerce.number(), d: z.coerce.number() });
 
 /** Counts verdict rows per accepted message id, raw and in the deduplicated view. */
 export async function checkVerdicts(url: string, database: string, ids: readonly string[]): Promise<VerdictCheck> {
   const ch = createClickHouse({ url, database, logger: pino({ level: "warn" }) });
   try {
     const raw = new Map<string, number>();
+    let conflicting = 0;
     const dedup = new Map<string, number>();
     for (let i = 0; i < ids.length; i += 2_000) {
       const chunk = ids.slice(i, i + 2_000);
       const list = join(chunk.map((id) => v.string(id)), ", ");
-      for (const r of await ch.query(sql`SELECT message_id, count() AS c FROM verdicts WHERE message_id IN (${list}) GROUP BY message_id`, Row)) raw.set(r.message_id, r.c);
-      for (const r of await ch.query(sql`SELECT message_id, count() AS c FROM verdicts FINAL WHERE message_id IN (${list}) GROUP BY message_id`, Row)) dedup.set(r.message_id, r.c);
+      for (const r of await ch.query(sql`SELECT message_id, count() AS c, uniqExact(id) AS d FROM verdicts WHERE message_id IN (${list}) GROUP BY message_id`, Row)) {
+        raw.set(r.message_id, r.c);
+        if (r.d > 1) conflicting++;
+      }
+      for (const r of await ch.query(sql`SELECT message_id, count() AS c, uniqExact(id) AS d FROM verdicts FINAL WHERE message_id IN (${list}) GROUP BY message_id`, Row)) dedup.set(r.message_id, r.c);
     }
     const missing = ids.filter((id) => !raw.has(id));
     return {
@@ -35,6 +41,7 @@ export async function checkVerdicts(url: string, database: string, ids: readonly
       missing: missing.length,
       duplicatedRaw: [...raw.values()].filter((c) => c > 1).length,
       duplicatedDedup: [...dedup.values()].filter((c) => c > 1).length,
+      conflicting,
       sampleMissing: missing.slice(0, 5),
     };
   } finally {

@@ -191,7 +191,13 @@ export class PrivateStack {
       this.add(svc, svc, { ...base, ...groups(svc), METRICS_PORT: String(metrics) }, metrics);
     }
     for (const s of this.services) s.start();
-    await Promise.all(this.services.map((s) => s.waitStarted()));
+    try {
+      await Promise.all(this.services.map((s) => s.waitStarted()));
+    } catch (error) {
+      // Leave nothing behind when one service cannot start.
+      await Promise.all(this.services.map((s) => s.kill("SIGKILL")));
+      throw error;
+    }
   }
 
   private add(name: string, instance: string, env: Record<string, string>, metricsPort: number): void {
