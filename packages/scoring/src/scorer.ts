@@ -189,7 +189,8 @@ export function createScorer(opts: ScorerOptions): Scorer {
 
     const sig = notificationSignals(normalized);
     const spamRuleFired = positive > 0;
-    if (!spamRuleFired && !sig.lure && (sig.otp || (sig.signature && sig.marker))) {
+    // A signed message with a transactional marker (or nothing to answer through) reads as a notice.
+    if (!spamRuleFired && !sig.lure && (sig.otp || (sig.signature && (sig.marker || sig.noContact)))) {
       z += thresholds.notificationLogit;
       contributions.push({
         source: "rule",
@@ -198,7 +199,9 @@ export function createScorer(opts: ScorerOptions): Scorer {
         category: "service",
         detail: `signature=${sig.signature} marker=${sig.marker} otp=${sig.otp}`,
       });
-    } else if (!spamRuleFired && sig.noContact) {
+    }
+    // Spam needs a reply channel; this stacks with the notice pull-down.
+    if (!spamRuleFired && sig.noContact) {
       z += thresholds.noContactLogit;
       contributions.push({
         source: "rule",

@@ -8,7 +8,7 @@ import { loadExamples } from "../data.js";
 export const evalCommand: Command = {
   name: "eval",
   summary: "evaluate a model (or, with --rules, the whole scorer) on labelled data",
-  usage: "spam eval --model MODEL --data F.tsv [--data …] [--rules DIR] [--threshold 0.5] [--json]",
+  usage: "spam eval --model MODEL --data F.tsv [--data …] [--scorer] [--rules DIR] [--threshold 0.5] [--json]",
   async run(argv, io) {
     const { values } = parseArgs({
       args: [...argv],
@@ -16,6 +16,7 @@ export const evalCommand: Command = {
         model: { type: "string" },
         data: { type: "string", multiple: true },
         rules: { type: "string" },
+        scorer: { type: "boolean" },
         threshold: { type: "string" },
         json: { type: "boolean" },
       },
@@ -29,9 +30,9 @@ export const evalCommand: Command = {
     const binary = examples.filter((e) => e.category === null);
     const cats = examples.filter((e) => e.category !== null);
     const out: Record<string, unknown> = { model: values.model, modelVersion: clf.modelVersion };
-    if (values.rules) {
-      // Whole scorer: a message counts as called spam when it is flagged or blocked.
-      const scorer = createScorer({ ruleSet: await loadRuleSet(values.rules), model: clf });
+    if (values.rules || values.scorer) {
+      // Whole scorer (rules when given): a message counts as called spam when it is flagged or blocked.
+      const scorer = createScorer({ ruleSet: values.rules ? await loadRuleSet(values.rules) : null, model: clf });
       const pred = binary.map((e, i) => scorer.score({ id: `eval-${i}`, text: e.text, source: "", destination: "", receivedAt: 0 }).label !== "ham");
       out["scorer"] = binaryMetrics(binary.map((e) => e.spam), pred);
     }

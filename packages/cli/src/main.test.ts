@@ -1,0 +1,72 @@
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PassThrough, Readable } from "node:stream";
+import { describe, expect, it } from "vitest";
+import { VerdictV1 } from "@spam/contracts";
+import { main, type CommandIo } from "./index.js";
+
+function io(stdinText = ""): CommandIo & { out: () => string; err: () => string } {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let o = "";
+  let e = "";
+  stdout.on("data", (d: Buffer) => (o += d.toString()));
+  stderr.on("data", (d: Buffer) => (e += d.toString()));
+  return { stdout, stderr, stdin: Readable.from([stdinText]), out: () => o, err: () => e };
+}
+
+const lines = [
+  "ham\t今晚一起吃饭吗老地方见",
+  "ham\t明天的会议改到下午三点了",
+  "ham\t到家了没有到了回个消息",
+  "ham\t孩子的作业我检查过了明早签字",
+  "ham\tsee you at lunch tomorrow",
+  "ham\ti will call you when i get home",
+  "this line has no tab",
+  "spam\t无抵押信用贷款当天放款详询13912345678",
+  "spam\t代开各类发票点数优惠联系电话13800001111",
+  "spam\t澳门线上赌场注册即送888元彩金网址 bet1234.com",
+  "spam\t恭喜您中奖苹果手机一部请点击 xz1234.top 领取",
+  "weird\tunknown label",
+  "spam\tfree entry to win a prize text win to 80086 now",
+  "spam\turgent you have won a cash award call 09061234567",
+  "AD_Loan\t无 抵押 贷款 DIGIT 万 当天 放款 PHONE",
+  "IL_Gambling\t线上 赌场 注册 送 DIGIT 元 彩金 URL",
+];
+
+describe("spam CLI", () => {
+  it("trains (skipping malformed lines with their numbers), evaluates and scores", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "spam-cli-"));
+    const data = join(dir, "d.tsv");
+    await writeFile(data, lines.join("\n") + "\n");
+    const model = join(dir, "m.json");
+
+    const t = io();
+    expect(await main(["train", "--data", data, "--out", model, "--bits", "14"], t)).toBe(0);
+    expect(t.err()).toContain(`${data}:7: skipped: no tab separator`);
+    expect(t.err()).toContain(`${data}:12: skipped: unknown label`);
+    expect(JSON.parse(t.out()).modelVersion).toMatch(/^[0-9a-f]{16}$/);
+
+    const e = io();
+    expect(await main(["eval", "--model", model, "--data", data, "--json"], e)).toBe(0);
+    const m = JSON.parse(e.out()) as Record<string, unknown>;
+    for (const k of ["n", "precision", "recall", "f1", "mcc", "accuracy", "ham_fpr"]) expect(typeof m[k]).toBe("number");
+    expect(m["n"]).toBe(12);
+    expect((m["categories"] as { macro_f1: number }).macro_f1).toBeGreaterThan(0);
+
+    const s = io("代开发票联系13800001111\n\n今晚吃饭吗\n");
+    expect(await main(["score", "--model", model], s)).toBe(0);
+    const verdicts = s.out().trim().split("\n").map((l) => VerdictV1.parse(JSON.parse(l)));
+    expect(verdicts).toHaveLength(2);
+    expect(verdicts[0]!.messageId).toBe("stdin-1");
+  });
+
+  it("rejects bad usage with exit code 2", async () => {
+    const a = io();
+    expect(await main(["train", "--out", "x"], a)).toBe(2);
+    expect(a.err()).toContain("--data is required");
+    expect(await main(["nope"], io())).toBe(2);
+    expect(await main(["eval", "--bogus"], io())).toBe(2);
+  });
+});
