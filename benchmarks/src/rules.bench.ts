@@ -1,3 +1,4 @@
+import { loadavg } from "node:os";
 import { resolve } from "node:path";
 import { normalize } from "@spam/normalize";
 import { loadRuleSet } from "@spam/rules";
@@ -25,6 +26,7 @@ function run(label: string, withNormalize: boolean): Record<string, unknown> {
   }
   const samples = new Float64Array(2_000_000);
   let n = 0;
+  const cpu0 = process.cpuUsage();
   const start = process.hrtime.bigint();
   const deadline = start + BigInt(Math.round(seconds * 1e9));
   let now = start;
@@ -40,6 +42,8 @@ function run(label: string, withNormalize: boolean): Record<string, unknown> {
     }
   }
   const elapsed = Number(now - start) / 1e9;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   const lat = samples.subarray(0, Math.min(n, samples.length)).sort();
   return {
     bench: label,
@@ -49,6 +53,9 @@ function run(label: string, withNormalize: boolean): Record<string, unknown> {
     keywords: rs.keywordCount,
     iterations: n,
     msgsPerSec: Math.round(n / elapsed),
+    // Per CPU-second of this process: what one core does, robust to a shared, loaded machine.
+    msgsPerCpuSec: Math.round(n / cpuSeconds),
+    loadAvg1m: Number(loadavg()[0]!.toFixed(2)),
     usPerMsgMean: Number(((elapsed * 1e6) / n).toFixed(2)),
     usP50: Number(percentile(lat, 50).toFixed(2)),
     usP99: Number(percentile(lat, 99).toFixed(2)),

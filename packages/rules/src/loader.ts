@@ -14,13 +14,15 @@ export interface LoadOptions {
   logger?: Logger;
   /** Sub-directories of `dir` that hold other data (default ["replies"]: reply templates). */
   ignoreDirs?: readonly string[];
+  /** Files at the top of `dir` that hold other data (default ["policy.yaml"]: the decider's policy). */
+  ignoreFiles?: readonly string[];
   /** Shared velocity state; pass the live one on reload so windows survive. */
   velocity?: VelocityState;
 }
 
 const RULE_FILE = /\.(ya?ml|json)$/i;
 
-async function listFiles(dir: string, ignoreDirs: readonly string[]): Promise<string[]> {
+async function listFiles(dir: string, ignoreDirs: readonly string[], ignoreFiles: readonly string[]): Promise<string[]> {
   const out: string[] = [];
   const entries = await readdir(dir, { withFileTypes: true, recursive: true });
   for (const e of entries) {
@@ -29,6 +31,7 @@ async function listFiles(dir: string, ignoreDirs: readonly string[]): Promise<st
     const parent = (e as unknown as { parentPath?: string; path?: string }).parentPath ?? (e as unknown as { path: string }).path;
     const relDir = relative(dir, parent).split(sep);
     if (relDir[0] !== undefined && ignoreDirs.includes(relDir[0])) continue;
+    if ((relDir.length === 0 || relDir[0] === "") && ignoreFiles.includes(e.name)) continue;
     out.push(join(parent, e.name));
   }
   return out.sort();
@@ -122,7 +125,7 @@ function senderListRule(file: string, raw: object): RuleDef {
  * nothing is built unless every file is valid.
  */
 export async function loadRuleSet(dir: string, opts: LoadOptions = {}): Promise<RuleSet> {
-  const files = await listFiles(dir, opts.ignoreDirs ?? ["replies"]).catch((err: Error) => {
+  const files = await listFiles(dir, opts.ignoreDirs ?? ["replies"], opts.ignoreFiles ?? ["policy.yaml"]).catch((err: Error) => {
     throw new RuleLoadError("read", dir, null, "", err.message);
   });
   if (files.length === 0) throw new RuleLoadError("empty_dir", dir, null, "", "no rule files (*.yaml, *.yml, *.json)");

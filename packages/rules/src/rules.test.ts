@@ -200,6 +200,90 @@ describe("velocity rules", () => {
   });
 });
 
+describe("velocity state internals", () => {
+  /** The obvious model: every event kept, counts recomputed from scratch. */
+  function naive(events: Array<[number, string]>, at: number, windowMs: number, cap: number): { messages: number; distinct: number } {
+    const live = events.filter(([t]) => t > at - windowMs).slice(-cap);
+    return { messages: live.length, distinct: new Set(live.map(([, r]) => r)).size };
+  }
+
+  it("matches a naive recount exactly under random traffic (ring growth, wrap, expiry, repeats, cap)", () => {
+    let seed = 42;
+    const rnd = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed % n;
+    };
+    const cap = 37; // not a power of two: exercises growth up to the cap and wrap-around at it
+    const v = new VelocityState({ maxEventsPerSender: cap });
+    const history = new Map<string, Array<[number, string]>>();
+    let at = 0;
+    for (let i = 0; i < 6_000; i++) {
+      at += rnd(50);
+      const sender = `s${rnd(5)}`;
+      const recipient = `r${rnd(i % 3 === 0 ? 4 : 60)}`;
+      const h = history.get(sender) ?? [];
+      h.push([at, recipient]);
+      history.set(sender, h);
+      const got = v.record(1_000, sender, recipient, at);
+      const want = naive(h, at, 1_000, cap);
+      expect([got.messages, got.distinctRecipients]).toEqual([want.messages, want.distinct]);
+    }
+  });
+
+  it("keeps windows of different lengths apart and restores a v1 (string recipients) snapshot", () => {
+    const v = new VelocityState();
+    v.record(10_000, "a", "r1", 1000);
+    v.record(60_000, "a", "r1", 1000);
+    expect(v.record(10_000, "a", "r2", 12_000)).toEqual({ messages: 1, distinctRecipients: 1 });
+    expect(v.record(60_000, "a", "r2", 12_000)).toEqual({ messages: 2, distinctRecipients: 2 });
+    const old = { v: 1, windows: [{ windowMs: 60_000, senders: [["a", [[1000, "r1"], [2000, "r1"], [3000, "r2"]]]] }] };
+    const w = new VelocityState();
+    w.import(old);
+    expect(w.record(60_000, "a", "r2", 4000)).toEqual({ messages: 4, distinctRecipients: 2 });
+    expect(w.record(60_000, "a", "r3", 4001)).toEqual({ messages: 5, distinctRecipients: 3 });
+  });
+
+  it("moves one sender's state at a time (the per-sender changelog unit) and forgets with null", () => {
+    const a = new VelocityState();
+    for (let i = 0; i < 5; i++) a.record(60_000, "s", `r${i % 3}`, 1000 + i);
+    a.record(300_000, "s", "r9", 2000);
+    a.record(60_000, "other", "r", 2000);
+    const state = JSON.parse(JSON.stringify(a.exportSender("s"))) as unknown;
+    expect(a.exportSender("nobody")).toBeNull();
+    const b = new VelocityState();
+    b.importSender("s", state);
+    expect(b.trackedSenders()).toBe(2); // one sender in two windows; "other" did not move
+    expect(b.record(60_000, "s", "r3", 3000)).toEqual({ messages: 6, distinctRecipients: 4 });
+    expect(b.record(300_000, "s", "r9", 3000)).toEqual({ messages: 2, distinctRecipients: 1 });
+    b.importSender("s", null);
+    expect(b.trackedSenders()).toBe(0);
+    expect(() => b.importSender("s", [[60_000, [1, 2, 3]]])).toThrow();
+  });
+
+  it("round-trips the full snapshot with LRU order, so eviction continues where it left off", () => {
+    const a = new VelocityState({ maxSenders: 3 });
+    for (const s of ["x", "y", "z"]) a.record(60_000, s, "r", 1000);
+    a.record(60_000, "x", "r2", 1001); // x is now the most recent, y the least
+    const b = new VelocityState({ maxSenders: 3 });
+    b.import(JSON.parse(JSON.stringify(a.export())) as unknown);
+    b.record(60_000, "w", "r", 1002); // evicts y
+    expect(b.export().windows[0]!.senders.map(([s]) => s)).toEqual(["z", "x", "w"]);
+    expect(b.record(60_000, "x", "r3", 1003)).toEqual({ messages: 3, distinctRecipients: 3 });
+  });
+});
+
+describe("rule directory", () => {
+  it("skips reply templates and the decider policy file", async () => {
+    await put("k.yaml", `rules:\n  - id: k\n    kind: keyword\n    keywords: [x]\n    ${meta}\n`);
+    await put("policy.yaml", "windowHours: 24\n");
+    await put("replies/zh-CN.json", "{}");
+    const rs = await loadRuleSet(dir);
+    expect(rs.rules.map((r) => r.id)).toEqual(["k"]);
+    await put("nested/policy.yaml", "windowHours: 24\n"); // only the top-level file is reserved
+    await expect(loadRuleSet(dir)).rejects.toMatchObject({ code: "schema", file: "nested/policy.yaml" });
+  });
+});
+
 describe("loading errors", () => {
   it("names file, rule id and field path for a schema error", async () => {
     await put("a.yaml", `rules:\n  - id: good\n    kind: keyword\n    keywords: [x]\n    ${meta}\n`);

@@ -4,7 +4,7 @@ import { domainToASCII } from "node:url";
 import { AhoCorasick } from "./aho-corasick.js";
 import type { RuleDef, RuleKind } from "./schema.js";
 import { SenderMatcher, canonicalSender } from "./sender.js";
-import { VelocityState } from "./velocity.js";
+import { VelocityState, recipientHash, type WindowTable } from "./velocity.js";
 
 export interface RuleHit {
   ruleId: string;
@@ -50,6 +50,11 @@ export class RuleSet {
   private readonly allowSenders = new SenderMatcher();
   private readonly signatures = new Map<string, number[]>();
   private readonly velocityRules: number[] = [];
+  /** Distinct window lengths of the velocity rules, their tables, and each velocity rule's window. */
+  private readonly velocityTables: WindowTable[] = [];
+  private readonly velocityRuleWindow: number[] = [];
+  private readonly windowMessages: Int32Array;
+  private readonly windowDistinct: Int32Array;
   private readonly hasAllowSignatures: boolean;
   // Scratch per evaluation (evaluate is synchronous, so reuse is safe).
   private readonly kwSeen: Int32Array;
@@ -113,6 +118,18 @@ export class RuleSet {
           break;
       }
     });
+    for (const i of this.velocityRules) {
+      const r = enabled[i]!;
+      const windowMs = r.kind === "velocity" ? r.windowSeconds * 1000 : 0;
+      let w = this.velocityTables.findIndex((t) => t.windowMs === windowMs);
+      if (w < 0) {
+        w = this.velocityTables.length;
+        this.velocityTables.push(velocity.table(windowMs));
+      }
+      this.velocityRuleWindow.push(w);
+    }
+    this.windowMessages = new Int32Array(this.velocityTables.length);
+    this.windowDistinct = new Int32Array(this.velocityTables.length);
     this.hasAllowSignatures = this.signatures.size > 0;
     this.automaton = new AhoCorasick(this.keywords);
     this.kwSeen = new Int32Array(this.keywords.length);
@@ -233,18 +250,20 @@ export class RuleSet {
         hits.push(hit(rules[i]!, how));
       });
       if (this.velocityRules.length > 0 && sender !== "") {
-        const recipient = canonicalSender(input.recipient);
-        const seenWindows = new Map<number, { messages: number; distinctRecipients: number }>();
-        for (const i of this.velocityRules) {
-          const r = rules[i]!;
+        // Each window length is recorded once per message; nothing here allocates unless a rule fires.
+        const hash = recipientHash(canonicalSender(input.recipient));
+        const tables = this.velocityTables;
+        for (let w = 0; w < tables.length; w++) {
+          const t = tables[w]!;
+          this.windowMessages[w] = t.record(sender, hash, input.at);
+          this.windowDistinct[w] = t.lastDistinct;
+        }
+        const vr = this.velocityRules;
+        for (let k = 0; k < vr.length; k++) {
+          const r = rules[vr[k]!]!;
           if (r.kind !== "velocity") continue;
-          const windowMs = r.windowSeconds * 1000;
-          let counts = seenWindows.get(windowMs);
-          if (counts === undefined) {
-            counts = this.velocity.record(windowMs, sender, recipient, input.at);
-            seenWindows.set(windowMs, counts);
-          }
-          const value = r.metric === "messages" ? counts.messages : counts.distinctRecipients;
+          const w = this.velocityRuleWindow[k]!;
+          const value = r.metric === "messages" ? this.windowMessages[w]! : this.windowDistinct[w]!;
           if (value > r.threshold) {
             const what = r.metric === "messages" ? "messages" : "distinct recipients";
             hits.push(hit(r, `${value} ${what} in ${r.windowSeconds}s > ${r.threshold}`));
