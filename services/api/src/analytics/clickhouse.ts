@@ -9,24 +9,26 @@ const BUCKET_FN: Record<Bucket, string> = {
 };
 
 /**
- * Traffic figures from the verdicts table. Redelivered verdicts share an id:
- * counting uniqExact(id) keeps a redelivery from double-counting before the
- * ReplacingMergeTree merges. Times are grouped in China Standard Time.
+ * Traffic figures. Volumes come from the hourly aggregate the verdict
+ * materialised view fills (uniqExact states of verdict ids: a redelivered
+ * verdict does not count twice, and merging hours into days stays exact since an
+ * id lives in one hour), so a month of a million verdicts is a few thousand rows.
+ * Buckets are China Standard Time.
  */
 export class ClickHouseTrafficAnalytics implements TrafficAnalytics {
   constructor(private readonly ch: ClickHouse) {}
 
   async spamVolume(range: Range, bucket: Bucket): Promise<VolumePoint[]> {
     const fn = raw(BUCKET_FN[bucket]);
-    const rows = await this.ch.query(
-      sql`SELECT toString(${fn}(toTimeZone(received_at, 'Asia/Shanghai'))) AS t,
-                 ifNull(category, 'unknown') AS category, action, uniqExact(id) AS count
-            FROM verdicts
-           WHERE received_at >= ${v.dateTime(range.from)} AND received_at < ${v.dateTime(range.to)} AND label = 'spam'
+    return this.ch.query(
+      sql`SELECT toString(${fn}(toTimeZone(hour, 'Asia/Shanghai'))) AS t,
+                 if(category_key = '', 'unknown', category_key) AS category, action, uniqExactMerge(verdicts) AS count
+            FROM verdict_counts_hourly_agg
+           WHERE hour >= toStartOfHour(${v.dateTime(range.from)}) AND hour < ${v.dateTime(range.to)}
+             AND label = 'spam' AND kind = 'traffic'
            GROUP BY t, category, action ORDER BY t, category, action`,
       z.object({ t: z.string(), category: z.string(), action: z.string(), count: z.coerce.number() }),
     );
-    return rows;
   }
 
   async ruleHits(range: Range): Promise<{ rule: string; hits: number }[]> {

@@ -191,10 +191,15 @@ export class CaseStore {
       let caseId = open.rows[0]?.id;
       if (!caseId) {
         caseId = `rpt:${r.reportId}`.slice(0, 128);
+        // What the classifier said about this sender's latest flagged message explains the case too.
         await tx.query(
-          `INSERT INTO review_cases (id, kind, source, sender, score, text, recipients, opened_at, first_report_at)
-           VALUES ($1, 'report', 'report', $2, $3, $4, 0, to_timestamp($5 / 1000.0), to_timestamp($5 / 1000.0))`,
-          [caseId, r.reportedNumber, r.score ?? 0.5, r.content ?? "", r.receivedAt],
+          `INSERT INTO review_cases (id, kind, source, sender, score, text, recipients, opened_at, first_report_at, category, model_label, contributions, campaign_id)
+           SELECT $1, 'report', 'report', $2, COALESCE($3, m.score, 0.5), $4, 0, to_timestamp($5 / 1000.0), to_timestamp($5 / 1000.0),
+                  m.category, m.model_label, COALESCE(m.contributions, '[]'::jsonb), m.campaign_id
+             FROM (SELECT 1) one
+             LEFT JOIN LATERAL (SELECT score, category, model_label, contributions, campaign_id FROM review_cases
+                                 WHERE sender = $2 AND kind = 'message' ORDER BY opened_at DESC LIMIT 1) m ON true`,
+          [caseId, r.reportedNumber, r.score, r.content ?? "", r.receivedAt],
         );
       }
       await tx.query(

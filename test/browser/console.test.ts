@@ -1,0 +1,181 @@
+import { mkdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import pino from "pino";
+import pg from "pg";
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ClickHouse } from "@spam/clickhouse";
+import { createApiService, createTestDatabase, parseEnv, UserStore, createPool, type ApiService } from "@spam/api-service";
+import { launchChromium } from "./chromium.js";
+import { seedCases, seedClickHouse } from "./seed.js";
+
+/**
+ * The console in a real browser (Debian's Chromium via playwright-core).
+ * SCREENSHOTS=1 writes the main pages to docs/screenshots/ (committed, shown in
+ * the README); otherwise they go to the ignored test-results/.
+ */
+const SHOT_DIR = fileURLToPath(new URL(process.env.SCREENSHOTS === "1" ? "../../docs/screenshots/" : "../../test-results/screenshots/", import.meta.url));
+const PW = "browser-test-password";
+const logger = pino({ level: process.env.LOG_LEVEL ?? "warn" });
+
+let db: Awaited<ReturnType<typeof createTestDatabase>>;
+let service: ApiService;
+let base: string;
+let browser: Awaited<ReturnType<typeof launchChromium>>;
+let ch: ClickHouse | null = null;
+let seeded: Awaited<ReturnType<typeof seedCases>>;
+let pool: pg.Pool;
+
+async function shot(page: Page, name: string) {
+  mkdirSync(SHOT_DIR, { recursive: true });
+  await page.screenshot({ path: `${SHOT_DIR}${name}.png`, fullPage: true });
+}
+
+async function loginAs(page: Page, username: string) {
+  await page.context().clearCookies();
+  await page.goto(`${base}/login`);
+  await page.fill("#username", username);
+  await page.fill("#password", PW);
+  await page.click("#login-submit");
+  await page.waitForSelector("[data-testid=whoami]:not(:empty)");
+}
+
+beforeAll(async () => {
+  browser = await launchChromium(); // installs chromium first if missing
+  db = await createTestDatabase("browser");
+  const runId = (process.env.TEST_RUN_ID ?? `${process.pid}`).toLowerCase().replace(/[^a-z0-9_]/g, "_");
+  const chDatabase = `api_browser_${runId}`;
+  if (process.env.CLICKHOUSE_URL) ch = await seedClickHouse(process.env.CLICKHOUSE_URL, chDatabase, logger);
+  const env = parseEnv({
+    DATABASE_URL: db.url,
+    API_PORT: "0",
+    LOG_LEVEL: process.env.LOG_LEVEL ?? "warn",
+    CLICKHOUSE_URL: ch ? process.env.CLICKHOUSE_URL : "",
+    CLICKHOUSE_DATABASE: chDatabase,
+    // Decisions wait in the PostgreSQL outbox here; the Kafka path has its own test.
+    KAFKA_BROKERS: "",
+  });
+  service = createApiService(env, logger);
+  base = (await service.start()).url;
+  pool = createPool(db.url, 4);
+  const users = new UserStore(pool, 3_600_000);
+  await users.createUser({ username: "reviewer1", displayName: "审核员小王", role: "reviewer", password: PW });
+  await users.createUser({ username: "analyst1", displayName: "分析师小李", role: "analyst", password: PW });
+  await users.createUser({ username: "admin1", displayName: "管理员", role: "admin", password: PW });
+  seeded = await seedCases(db.url);
+}, 600_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await service?.stop();
+  await pool?.end();
+  await ch?.close();
+  await db?.drop();
+});
+
+describe("review console in Chromium", () => {
+  it("a reviewer logs in, claims the top case, sees why it was flagged and decides it with the keyboard", async () => {
+    const page = await browser.context.newPage();
+    await loginAs(page, "reviewer1");
+    await page.waitForSelector("[data-testid=queue-row]");
+    expect(await page.locator("header nav a.active").textContent()).toBe("审核队列");
+    const rows = await page.locator("[data-testid=queue-row]").count();
+    expect(rows).toBeGreaterThanOrEqual(6);
+    await shot(page, "queue");
+
+    await page.click("[data-testid=claim-next]");
+    await page.waitForSelector("[data-testid=decide-spam]:not([disabled])");
+    const caseUrl = page.url();
+    const caseId = decodeURIComponent(caseUrl.split("/case/")[1] ?? "");
+    expect(caseId).not.toBe("");
+    // Why it was flagged: rule and model contributions are listed.
+    expect(await page.locator("text=判定依据").count()).toBe(1);
+    await shot(page, "case");
+
+    await page.keyboard.press("1"); // category: fraud
+    await page.keyboard.press("/");
+    await page.keyboard.type("冒充客服退款，已核实");
+    await page.keyboard.press("Escape");
+    await page.keyboard.press("s");
+    await page.waitForURL((url) => url.toString() !== caseUrl);
+    const { rows: decided } = await pool.query("SELECT status, decision, decision_category, decision_comment FROM review_cases WHERE id = $1", [caseId]);
+    expect(decided[0]).toEqual({ status: "decided", decision: "spam", decision_category: "fraud", decision_comment: "冒充客服退款，已核实" });
+    // The decision's Kafka messages are committed with it (outbox): label, block(s), and replies if reported.
+    const { rows: out } = await pool.query("SELECT DISTINCT topic_key FROM outbox WHERE payload::text LIKE $1", [`%${caseId}%`]);
+    expect(out.map((r: { topic_key: string }) => r.topic_key)).toContain("reviewLabels");
+    await page.close();
+  });
+
+  it("an analyst sees trend charts with data, and masked numbers stay masked", async () => {
+    const page = await browser.context.newPage();
+    await loginAs(page, "analyst1");
+    await page.waitForURL(/\/analytics/);
+    await page.waitForSelector("[data-testid=chart-throughput][data-rendered=true] canvas");
+    const throughput = await page.evaluate(() => {
+      const el = document.querySelector("[data-testid=chart-throughput]") as HTMLElement;
+      const option = (window as unknown as { echarts: { getInstanceByDom(e: HTMLElement): { getOption(): { series: { data: number[] }[] } } } }).echarts
+        .getInstanceByDom(el)
+        .getOption();
+      return option.series.flatMap((s) => s.data).reduce((a, b) => a + b, 0);
+    });
+    expect(throughput).toBeGreaterThanOrEqual(1);
+    if (ch) {
+      await page.waitForSelector("[data-testid=chart-volume][data-rendered=true] canvas");
+      const volume = await page.evaluate(() => {
+        const el = document.querySelector("[data-testid=chart-volume]") as HTMLElement;
+        const option = (window as unknown as { echarts: { getInstanceByDom(e: HTMLElement): { getOption(): { series: { data: number[] }[] } } } }).echarts
+          .getInstanceByDom(el)
+          .getOption();
+        return option.series.flatMap((s) => s.data).reduce((a, b) => a + b, 0);
+      });
+      expect(volume).toBeGreaterThan(1000);
+    }
+    await page.waitForTimeout(600); // let chart animations finish for the screenshot
+    await shot(page, "analytics");
+
+    // Queue and a reported case: numbers masked, no reveal control, ham text withheld.
+    await page.goto(`${base}/queue`);
+    await page.waitForSelector("[data-testid=queue-row]");
+    const masked = await page.locator("[data-testid=masked-sender]").allTextContents();
+    expect(masked.length).toBeGreaterThan(0);
+    for (const m of masked) expect(m).toMatch(/^\d{2,3}\*+\d{2}$/);
+    await page.goto(`${base}/case/${encodeURIComponent(seeded.hamCaseId)}`);
+    await page.waitForSelector("[data-testid=case-text]");
+    expect(await page.locator("[data-testid=case-text]").textContent()).toBe("正常短信内容默认不显示");
+    expect(await page.locator("[data-testid=reveal-sender]").count()).toBe(0);
+    const reveal = await page.evaluate(async (id) => {
+      const res = await fetch(`/api/cases/${encodeURIComponent(id)}/reveal`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ field: "sender", reason: "想看看完整号码" }) });
+      return res.status;
+    }, seeded.hamCaseId);
+    expect(reveal).toBe(403);
+    const html = await page.content();
+    for (const full of seeded.fullNumbers) expect(html).not.toContain(full);
+    expect(html).not.toContain("回家吃饭");
+
+    // English switch.
+    await page.click("#lang");
+    expect(await page.locator("header nav a[href='/queue']").textContent()).toBe("Queue");
+    await page.click("#lang");
+    await page.close();
+  });
+
+  it("a reviewer's reveal is audited and the admin sees who and when", async () => {
+    const page = await browser.context.newPage();
+    await loginAs(page, "reviewer1");
+    await page.goto(`${base}/case/${encodeURIComponent("msg:b-loan-1")}`);
+    await page.waitForSelector("[data-testid=case-sender]");
+    expect(await page.locator("[data-testid=case-sender]").textContent()).toBe("136******78");
+    page.once("dialog", (d) => void d.accept("用户投诉核实号码"));
+    await page.click("[data-testid=reveal-sender]");
+    await page.waitForFunction(() => document.querySelector("[data-testid=case-sender]")?.textContent === "13612345678");
+    await loginAs(page, "admin1");
+    await page.goto(`${base}/audit`);
+    await page.waitForSelector("[data-testid=audit-table]");
+    const audit = await page.locator("[data-testid=audit-table]").textContent();
+    expect(audit).toContain("reveal_number");
+    expect(audit).toContain("用户投诉核实号码");
+    expect(audit).toContain("reviewer1");
+    await shot(page, "audit");
+    await page.close();
+  });
+});

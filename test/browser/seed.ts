@@ -1,0 +1,86 @@
+import { fileURLToPath } from "node:url";
+import type { Logger } from "pino";
+import { createClickHouse, ensureDatabase, runMigrations, type ClickHouse } from "@spam/clickhouse";
+import {
+  CaseStore,
+  createPool,
+  flaggedVerdict,
+  ingestReports,
+  ingestVerdicts,
+  parsedReport,
+} from "@spam/api-service";
+
+const MIGRATIONS = fileURLToPath(new URL("../../infra/clickhouse/migrations/", import.meta.url));
+const HOUR = 3_600_000;
+
+/** Review cases a shift would see: single flags, a campaign, reports (one overdue), a ham flag. */
+export async function seedCases(databaseUrl: string): Promise<{ hamCaseId: string; fullNumbers: string[] }> {
+  const pool = createPool(databaseUrl, 4);
+  const store = new CaseStore(pool, { slaHours: 48, claimTtlMinutes: 15, effects: { blockTtlMs: 86_400_000, shortCode: "10086999" } });
+  const texts = new Map<string, string>();
+  const now = Date.now();
+  const verdicts = [
+    flaggedVerdict({ messageId: "b-fraud-1", source: "17099887766", score: 0.58, category: "fraud", scoredAt: now - 30 * HOUR }),
+    flaggedVerdict({ messageId: "b-loan-1", source: "13612345678", score: 0.66, category: "loans", scoredAt: now - 5 * HOUR,
+      contributions: [{ source: "rule", id: "loans.no_credit_check", score: 0.5, category: "loans", detail: "无抵押 + 秒到账" }, { source: "model", id: "nb-v1", score: 0.16, category: "loans", detail: null }] }),
+    flaggedVerdict({ messageId: "b-gamb-1", source: "16511112222", score: 0.71, category: "gambling", scoredAt: now - 2 * HOUR,
+      contributions: [{ source: "rule", id: "gambling.casino", score: 0.6, category: "gambling", detail: "真人娱乐 + 网址" }] }),
+    flaggedVerdict({ messageId: "b-ham-1", source: "13900001111", score: 0.42, label: "ham", category: null, scoredAt: now - 1 * HOUR,
+      contributions: [{ source: "model", id: "nb-v1", score: 0.42, category: null, detail: null }] }),
+    ...[1, 2, 3].map((i) => flaggedVerdict({ messageId: `b-camp-${i}`, source: `1708888000${i}`, score: 0.9, label: "spam", action: "block", category: "phishing", campaignId: "cmp-etc-refund", scoredAt: now - (8 - i) * HOUR })),
+  ];
+  texts.set("b-fraud-1", "【顺丰】您的快递已丢失，理赔请联系客服 4001234567，或添加QQ 88776655 办理退款。");
+  texts.set("b-loan-1", "无抵押无担保，凭身份证即可贷款5-50万，秒到账！详询 13612345678 退订回T");
+  texts.set("b-gamb-1", "澳门真人娱乐，首充送88%，注册即送彩金 www.lucky-888.vip");
+  texts.set("b-ham-1", "妈，我明天晚上回家吃饭，帮我留点汤。");
+  for (const i of [1, 2, 3]) texts.set(`b-camp-${i}`, `【ETC】您的ETC卡已失效，请登录 http://etc-renew${i}.top 重新认证，逾期将停用。`);
+  await ingestVerdicts(store, verdicts, { textOf: (id) => texts.get(id) });
+  await ingestReports(store, [
+    parsedReport({ reportedNumber: "17099887766", reporterMsisdn: "13711112222", content: texts.get("b-fraud-1") ?? null, receivedAt: now - 50 * HOUR }),
+    parsedReport({ reportedNumber: "17099887766", reporterMsisdn: "13733334444", content: texts.get("b-fraud-1") ?? null, receivedAt: now - 20 * HOUR }),
+    parsedReport({ reportedNumber: "16511112222", reporterMsisdn: "13755556666", content: texts.get("b-gamb-1") ?? null, receivedAt: now - 3 * HOUR }),
+  ]);
+  await pool.query("UPDATE case_reports SET verification = 'verified' WHERE reporter_msisdn IN ('13711112222', '13755556666')");
+  await pool.end();
+  return { hamCaseId: "msg:b-ham-1", fullNumbers: ["17099887766", "13612345678", "16511112222", "13900001111", "13711112222"] };
+}
+
+/** A ClickHouse database with the project's migrations and 30 days of verdicts, for the traffic charts. */
+export async function seedClickHouse(url: string, database: string, logger: Logger): Promise<ClickHouse> {
+  await ensureDatabase({ url, logger }, database);
+  const ch = createClickHouse({ url, database, logger });
+  await runMigrations(ch, MIGRATIONS, logger);
+  const categories = ["fraud", "phishing", "gambling", "loans", "advertising"];
+  const rows: Record<string, unknown>[] = [];
+  const now = Date.now();
+  for (let day = 29; day >= 0; day--) {
+    // Falling volume: the campaign against spam works.
+    const perDay = Math.round(120 * (0.6 + (day / 29) * 0.4));
+    for (let i = 0; i < perDay; i++) {
+      const cat = categories[i % categories.length] as string;
+      const at = new Date(now - day * 24 * HOUR - (i % 20) * HOUR);
+      const ts = at.toISOString().slice(0, 19).replace("T", " ");
+      rows.push({
+        id: `seed-${day}-${i}`,
+        message_id: `seed-m-${day}-${i}`,
+        kind: "traffic",
+        received_at: ts,
+        scored_at: ts,
+        source: `1700000${String(i % 97).padStart(4, "0")}`,
+        destination: `1390000${String(i).padStart(4, "0")}`,
+        score: 0.9,
+        label: "spam",
+        category: cat,
+        action: i % 3 === 0 ? "flag" : "block",
+        contributions: "[]",
+        rule_ids: [`${cat}.rule${i % 3}`],
+        campaign_id: null,
+        ruleset_version: "seed",
+        model_version: "seed",
+        receive_to_verdict_ms: 3,
+      });
+    }
+  }
+  await ch.insert("verdicts", rows);
+  return ch;
+}
