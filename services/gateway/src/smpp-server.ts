@@ -60,7 +60,8 @@ interface SessionState {
   bindType: BindType | null;
   /** submit_sm received and not yet answered. */
   outstanding: number;
-  idleTimer: NodeJS.Timeout | null;
+  /** performance.now() of the last PDU; a server-wide sweep closes idle sessions (no timer per PDU). */
+  lastActivity: number;
   closed: boolean;
 }
 
@@ -91,6 +92,7 @@ export class GatewaySmppServer {
   private readonly buckets = new Map<string, TokenBucket>();
   private readonly reassembler: Reassembler<PartMeta>;
   private expiryTimer: NodeJS.Timeout | null = null;
+  private idleSweep: NodeJS.Timeout | null = null;
   private expiryAt = Infinity;
   private readonly inFlight = new Set<Promise<void>>();
   private nextSessionId = 1;
@@ -116,6 +118,8 @@ export class GatewaySmppServer {
 
   listen(): Promise<void> {
     this.server = smpp.createServer({}, (session) => this.onSession(session));
+    this.idleSweep = setInterval(() => this.sweepIdle(), Math.max(10, Math.min(1_000, this.o.idleTimeoutMs / 4)));
+    this.idleSweep.unref();
     return new Promise((resolve, reject) => {
       this.server!.once("error", reject);
       this.server!.listen(this.o.port, this.o.host, () => resolve());
@@ -144,6 +148,7 @@ export class GatewaySmppServer {
     this.server = null;
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     if (this.expiryTimer) clearTimeout(this.expiryTimer);
+    if (this.idleSweep) clearInterval(this.idleSweep);
     for (const m of this.reassembler.flush()) this.publish(m);
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
     for (const s of this.states) this.closeSession(s, false);
@@ -159,14 +164,12 @@ export class GatewaySmppServer {
       account: null,
       bindType: null,
       outstanding: 0,
-      idleTimer: null,
+      lastActivity: performance.now(),
       closed: false,
     };
     this.states.add(state);
-    this.touch(state);
     session.on("close", () => {
       state.closed = true;
-      if (state.idleTimer) clearTimeout(state.idleTimer);
       this.states.delete(state);
     });
     session.on("error", (err: Error) => {
@@ -177,7 +180,7 @@ export class GatewaySmppServer {
     });
     session.on("pdu", (pdu: SmppPdu) => {
       try {
-        this.touch(state);
+        state.lastActivity = performance.now();
         this.dispatch(state, pdu);
       } catch (err) {
         state.log.error({ err, command: pdu.command }, "PDU handling failed");
@@ -330,13 +333,14 @@ export class GatewaySmppServer {
     state.session.send(pdu.response(commandStatus === OK ? fields : { command_status: commandStatus }));
   }
 
-  private touch(state: SessionState): void {
-    if (state.idleTimer) clearTimeout(state.idleTimer);
-    state.idleTimer = setTimeout(() => {
-      state.log.info({ idleMs: this.o.idleTimeoutMs }, "idle timeout: closing session");
-      this.closeSession(state, true);
-    }, this.o.idleTimeoutMs);
-    state.idleTimer.unref();
+  private sweepIdle(): void {
+    const now = performance.now();
+    for (const state of this.states) {
+      if (!state.closed && now - state.lastActivity >= this.o.idleTimeoutMs) {
+        state.log.info({ idleMs: this.o.idleTimeoutMs }, "idle timeout: closing session");
+        this.closeSession(state, true);
+      }
+    }
   }
 
   private nackAndClose(state: SessionState, commandStatus: number): void {
@@ -352,7 +356,6 @@ export class GatewaySmppServer {
   private closeSession(state: SessionState, sendUnbind: boolean): void {
     if (state.closed) return;
     state.closed = true;
-    if (state.idleTimer) clearTimeout(state.idleTimer);
     if (sendUnbind) {
       try {
         state.session.send(new smpp.PDU("unbind", {}));
