@@ -16,6 +16,7 @@ import {
   type TopicKey,
 } from "@spam/contracts";
 import { BatchingProducer, createKafkaClient, SchemaConsumer, type BatchContext, type ConsumedMessage } from "@spam/kafka";
+import { createServiceMetrics, instrumentConsumer, ObservabilityServer } from "@spam/observability";
 import { createServiceLogger, loadEnvOrExit, runService, type ServiceHandle } from "@spam/service-runtime";
 import { TableBatcher, type FlushInfo, type InsertFn, type SinkRow } from "./batcher.js";
 import { loadSinkEnv, type SinkEnv } from "./env.js";
@@ -98,6 +99,8 @@ export function createSink(env: SinkEnv, logger: Logger, deps: SinkDeps = {}): S
   const wanted = env.SINK_TOPICS ? new Set(env.SINK_TOPICS.split(",").map((s) => s.trim())) : null;
   const routes = SINK_ROUTES.filter((r) => !wanted || wanted.has(r.key));
 
+  const metrics = createServiceMetrics({ service: "sink" });
+  let consuming = false;
   const stats: Record<string, TableStats> = {};
   const unhealthyTables = new Set<string>();
   let isPaused = false;
@@ -152,7 +155,10 @@ export function createSink(env: SinkEnv, logger: Logger, deps: SinkDeps = {}): S
       retryMaxMs: env.SINK_RETRY_MAX_MS,
       onRejected: deadLetter,
       onUnhealthy: (unhealthy) => {
-        if (unhealthy) unhealthyTables.add(table);
+        if (unhealthy) {
+          unhealthyTables.add(table);
+          metrics.recordError("clickhouse_insert");
+        }
         else unhealthyTables.delete(table);
         setPaused(unhealthyTables.size > 0);
       },
@@ -163,6 +169,7 @@ export function createSink(env: SinkEnv, logger: Logger, deps: SinkDeps = {}): S
         s.rejected += info.rejected;
         s.retries += info.attempts - 1;
         s.maxRowsPerInsert = Math.max(s.maxRowsPerInsert, info.rows);
+        metrics.recordOut(`clickhouse.${table}`, info.rows - info.rejected);
         logger.debug(info, "inserted");
       },
     });
@@ -176,7 +183,8 @@ export function createSink(env: SinkEnv, logger: Logger, deps: SinkDeps = {}): S
       new SchemaConsumer<unknown>({
         kafka,
         logger,
-        groupId: `${env.CONSUMER_GROUP}.${rt.key}`,
+        // The prefix keeps a test run's (or tenant's) group apart from every other on the broker.
+        groupId: `${env.TOPIC_PREFIX}${env.CONSUMER_GROUP}.${rt.key}`,
         topics: [topics[rt.key]],
         schema: rt.schema,
         deadLetter: { producer, topic: topics.deadLetter, service: "sink" },
@@ -194,19 +202,31 @@ export function createSink(env: SinkEnv, logger: Logger, deps: SinkDeps = {}): S
             }
           }
           await withHeartbeats(Promise.all([...byTable].map(([table, rows]) => batcherFor(table).add(rows))).then(() => undefined), context);
+          if (rt.key === "verdicts") {
+            // The broker timestamp is when the verdict was published; the insert returning is when it is visible.
+            const now = Date.now();
+            for (const m of messages) metrics.observeStageSince("verdict_to_visible_clickhouse", m.timestamp, now);
+          }
         },
       }),
     );
   }
+  for (const c of consumers) instrumentConsumer(c, metrics);
+  const http = env.METRICS_PORT > 0 ? new ObservabilityServer({ metrics, logger, port: env.METRICS_PORT }) : null;
+  http?.addReadinessCheck("kafka_consumer", () => consuming);
 
   return {
     async start() {
+      await http?.listen();
       await producer.connect();
       // Consumers start one by one: kafkajs joins are cheap; failing fast on the first is clearer.
       for (const c of consumers) await c.start();
+      consuming = true;
       logger.info({ topics: routes.map((r) => topics[r.key]) }, "sink consuming");
     },
     async stop() {
+      consuming = false;
+      await http?.close();
       const grace = setTimeout(() => {
         logger.warn("buffered rows not inserted within the grace period; leaving them to be refetched");
         for (const b of batchers.values()) b.stop();

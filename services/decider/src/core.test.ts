@@ -1,0 +1,188 @@
+import { describe, expect, it } from "vitest";
+import type { BlockListEntry, CaseEvent, DecisionEvent, Report } from "@spam/contracts";
+import { DeciderCore, type AssessedReport, type DeciderOutput } from "./core.js";
+import { defaultPolicyPath, loadPolicy, parsePolicy } from "./policy.js";
+import { assessReport, type TrafficLookup } from "./verify.js";
+
+const policy = loadPolicy(defaultPolicyPath());
+const HOUR = 3_600_000;
+const T0 = 1_790_000_000_000;
+const render = (kind: string, vars: { reportId: string; reportedNumber: string }) => `${kind} ${vars.reportedNumber} ${vars.reportId}`;
+const SENDER = "13900001111";
+let seq = 0;
+
+function report(reporter: string, overrides: Partial<AssessedReport> = {}): AssessedReport {
+  seq++;
+  return {
+    reportId: `rep-${seq}`,
+    reportedNumber: SENDER,
+    reporterHash: `h-${reporter}`,
+    reporterMsisdn: `1380000${reporter.padStart(4, "0")}`,
+    shortCode: "10086999",
+    receivedAt: T0,
+    allowListed: false,
+    verification: "verified",
+    matchedMessageId: `m-${seq}`,
+    similarity: 0.9,
+    verdict: { verdictId: `vd-m-${seq}`, label: "spam", score: 0.8, campaignId: "c1", ruleIds: ["fraud.prize"] },
+    ...overrides,
+  };
+}
+
+const cases = (out: DeciderOutput) => out.decisions.filter((d): d is CaseEvent => d.type === "case");
+const lastCase = (outs: DeciderOutput[]) => outs.flatMap(cases).at(-1)!;
+function all(outs: DeciderOutput[], k: "blocks"): BlockListEntry[];
+function all(outs: DeciderOutput[], k: "replies"): DeciderOutput["replies"];
+function all(outs: DeciderOutput[], k: "decisions"): DecisionEvent[];
+function all(outs: DeciderOutput[], k: keyof DeciderOutput): unknown[] {
+  return outs.flatMap((o) => o[k] as unknown[]);
+}
+
+describe("decider policy", () => {
+  it("verified reports from distinct reporters with a spam verdict block the sender, with evidence, and answer every reporter", () => {
+    const core = new DeciderCore(policy, render);
+    const outs = ["1", "2", "3"].map((r, i) => core.onReport(report(r), T0 + i * 1000));
+    expect(cases(outs[0]!)[0]).toMatchObject({ state: "open", decision: "pending" });
+    const blocks = all(outs, "blocks") as BlockListEntry[];
+    expect(blocks).toHaveLength(1);
+    expect(blocks[0]).toMatchObject({ kind: "sender", value: SENDER, state: "active", createdBy: "policy:verified_reporters", version: 1 });
+    expect(blocks[0]!.expiresAt).toBe(T0 + 2000 + policy.block.ttlHours * HOUR);
+    expect(blocks[0]!.evidence.reportIds).toHaveLength(3);
+    expect(blocks[0]!.evidence.verdictIds).toHaveLength(3);
+    const decided = lastCase(outs);
+    expect(decided).toMatchObject({ state: "decided", decision: "blocked", rule: "verified_reporters" });
+    expect(decided.evidence).toMatchObject({ distinctVerifiedReporters: 3, classifierAgreement: 1, brigadingSuspected: false });
+    const replies = all(outs, "replies");
+    expect(replies.map((r) => r.kind)).toEqual(["outcome_blocked", "outcome_blocked", "outcome_blocked"]);
+    expect(new Set(replies.map((r) => r.to)).size).toBe(3);
+    const outcomes = (all(outs, "decisions") as DecisionEvent[]).filter((d) => d.type === "report_outcome");
+    expect(outcomes).toHaveLength(3);
+    // A later report on the blocked sender is answered at once.
+    const later = core.onReport(report("4"), T0 + 5000);
+    expect(later.replies[0]?.kind).toBe("outcome_blocked");
+    expect(later.blocks).toHaveLength(0);
+  });
+
+  it("brigading: many reports from few reporters do not block", () => {
+    const core = new DeciderCore(policy, render);
+    const outs: DeciderOutput[] = [];
+    for (let i = 0; i < 20; i++) outs.push(core.onReport(report(i % 2 === 0 ? "1" : "2"), T0 + i * 1000));
+    expect(all(outs, "blocks")).toHaveLength(0);
+    expect(all(outs, "replies")).toHaveLength(0);
+    expect(lastCase(outs)).toMatchObject({ state: "open", decision: "pending" });
+    expect(lastCase(outs).evidence).toMatchObject({ reportCount: 20, distinctVerifiedReporters: 2 });
+  });
+
+  it("brigading: many distinct reporters whose reports are not backed by delivered traffic do not block", () => {
+    const core = new DeciderCore(policy, render);
+    const outs: DeciderOutput[] = [];
+    for (let i = 0; i < 12; i++) {
+      outs.push(core.onReport(report(`b${i}`, { verification: "fabricated", matchedMessageId: null, similarity: null, verdict: null }), T0 + i * 1000));
+    }
+    // Two genuine verified reports join, still below the bar and the case is flagged.
+    outs.push(core.onReport(report("g1"), T0 + 20_000), core.onReport(report("g2"), T0 + 21_000));
+    expect(all(outs, "blocks")).toHaveLength(0);
+    expect(lastCase(outs)).toMatchObject({ state: "open", rule: "brigading_review" });
+    expect(lastCase(outs).evidence).toMatchObject({ reportCount: 14, fabricatedCount: 12, brigadingSuspected: true });
+  });
+
+  it("reporters whose past reports review rejected do not count", () => {
+    const core = new DeciderCore(policy, render);
+    for (const r of ["1", "2", "3"]) core.restoreReputation(`h-${r}`, { upheld: 0, rejected: 6 });
+    const outs = ["1", "2", "3"].map((r, i) => core.onReport(report(r), T0 + i));
+    expect(all(outs, "blocks")).toHaveLength(0);
+    expect(lastCase(outs).evidence.distinctVerifiedReporters).toBe(0);
+  });
+
+  it("allow-listed senders go to review, never auto-block", () => {
+    const core = new DeciderCore(policy, render);
+    const outs = ["1", "2", "3", "4", "5"].map((r, i) =>
+      core.onReport(report(r, { allowListed: true, verdict: { verdictId: `vd-x${i}`, label: "spam", score: 0.99, campaignId: null, ruleIds: ["velocity.rate"] } }), T0 + i),
+    );
+    expect(all(outs, "blocks")).toHaveLength(0);
+    expect(lastCase(outs)).toMatchObject({ state: "open", rule: "allow_listed_review", allowListed: true });
+  });
+
+  it("a high-score velocity verdict with one verified report blocks", () => {
+    const core = new DeciderCore(policy, render);
+    const out = core.onReport(report("1", { verdict: { verdictId: "vd-v", label: "spam", score: 0.97, campaignId: null, ruleIds: ["velocity.fanout"] } }), T0);
+    expect(out.blocks[0]?.createdBy).toBe("policy:velocity_high_score");
+  });
+
+  it("a reviewer's decision answers the reporters, updates reputation, and lifting a block is audited", () => {
+    const core = new DeciderCore(policy, render);
+    const first = core.onReport(report("1"), T0);
+    const caseId = cases(first)[0]!.caseId;
+    const spam = core.onReviewLabel({ v: 1, id: "l1", caseId, messageId: null, label: "spam", category: "fraud", reviewer: "alice", decidedAt: T0 + HOUR, comment: "" }, T0 + HOUR);
+    expect(spam.blocks[0]).toMatchObject({ state: "active", createdBy: "reviewer:alice", version: 1 });
+    expect(spam.replies[0]?.kind).toBe("outcome_blocked");
+    expect(core.reputation("h-1")).toEqual({ score: 2 / 3, history: 1 });
+    const outcome = spam.decisions.find((d) => d.type === "report_outcome");
+    expect(outcome).toMatchObject({ decidedAt: T0 + HOUR, reportReceivedAt: T0 });
+
+    // Appeal: the sender's case is reviewed again as not spam → block lifted with an audit record.
+    const second = core.liftBlock("sender", SENDER, "reviewer:bob", "appeal upheld: bank notifications", T0 + 2 * HOUR);
+    expect(second.blocks[0]).toMatchObject({ state: "lifted", version: 2, createdBy: "reviewer:bob" });
+    expect(second.decisions[0]).toMatchObject({ type: "audit", action: "block_lifted", actor: "reviewer:bob", subject: SENDER });
+    expect(core.activeBlock("sender", SENDER, T0 + 2 * HOUR)).toBeNull();
+  });
+
+  it("a case left undecided past the SLA is raised once; expired blocks are published as expired", () => {
+    const core = new DeciderCore(policy, render);
+    core.onReport(report("1"), T0);
+    expect(core.sweep(T0 + 47 * HOUR).decisions).toHaveLength(0);
+    const breached = core.sweep(T0 + 48 * HOUR + 1);
+    expect(cases(breached)[0]).toMatchObject({ slaBreached: true, state: "open" });
+    expect(core.sweep(T0 + 49 * HOUR).decisions).toHaveLength(0);
+
+    const blocked = new DeciderCore(policy, render);
+    const outs = ["1", "2", "3"].map((r) => blocked.onReport(report(r), T0));
+    expect(all(outs, "blocks")).toHaveLength(1);
+    const expired = blocked.sweep(T0 + policy.block.ttlHours * HOUR + 1);
+    expect(expired.blocks[0]).toMatchObject({ state: "expired", version: 2 });
+  });
+
+  it("policy files are validated", () => {
+    expect(() => parsePolicy("windowHours: -1")).toThrow(/windowHours/);
+  });
+});
+
+describe("report verification", () => {
+  const base: Report & { reportedNumber: string } = {
+    v: 1,
+    id: "r1",
+    messageId: "sms-r1",
+    receivedAt: T0,
+    gatewayId: "gw",
+    shortCode: "10086999",
+    reporterMsisdn: "13800001234",
+    reporterHash: "h",
+    reportedNumber: "13900001111",
+    content: "恭喜您中奖了，请点击 http://x.cn 领取",
+    rawText: "",
+    status: "parsed",
+    parseError: null,
+    allowListed: false,
+  };
+  const lookup = (texts: string[]): TrafficLookup => ({
+    delivered: async (sender, recipient) =>
+      sender === "13900001111" && recipient === "13800001234" ? texts.map((text, i) => ({ id: `m${i}`, text, receivedAt: T0 - 60_000 })) : [],
+    verdictFor: async (id) => ({ verdictId: `vd-${id}`, label: "spam", score: 0.9, campaignId: null, ruleIds: [] }),
+  });
+
+  it("a near-duplicate (full-width, spaces, small edits) of a delivered message is verified", async () => {
+    const a = await assessReport(base, lookup(["您好", "恭 喜 您 中 奖 了！请点击ｈｔｔｐ://x.cn领取奖品"]), policy);
+    expect(a.verification).toBe("verified");
+    expect(a.matchedMessageId).toBe("m1");
+    expect(a.verdict?.verdictId).toBe("vd-m1");
+  });
+  it("traffic from the sender but nothing like the content is unverified", async () => {
+    const a = await assessReport(base, lookup(["您的验证码是 123456"]), policy);
+    expect(a.verification).toBe("unverified");
+    expect(a.verdict).toBeNull();
+  });
+  it("no traffic from the sender to the reporter is fabricated-looking", async () => {
+    const a = await assessReport({ ...base, reporterMsisdn: "13800009999" }, lookup(["恭喜您中奖了"]), policy);
+    expect(a.verification).toBe("fabricated");
+  });
+});

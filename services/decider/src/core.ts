@@ -1,0 +1,463 @@
+import type {
+  BlockListEntry,
+  CaseDecision,
+  CaseEvent,
+  CaseEvidence,
+  DecisionEvent,
+  OutboundReply,
+  ReportOutcome,
+  ReportVerification,
+  ReviewLabel,
+  VerdictLabel,
+} from "@spam/contracts";
+import { blockListKey } from "@spam/contracts";
+import type { Policy } from "./policy.js";
+
+const HOUR = 3_600_000;
+
+/** The verdict of the delivered message a report matched. */
+export interface MatchedVerdict {
+  readonly verdictId: string;
+  readonly label: VerdictLabel;
+  readonly score: number;
+  readonly campaignId: string | null;
+  readonly ruleIds: readonly string[];
+}
+
+/** A report after verification against delivered traffic. */
+export interface AssessedReport {
+  readonly reportId: string;
+  readonly reportedNumber: string;
+  readonly reporterHash: string;
+  /** Only for the outcome reply; never leaves the decider except on the replies topic. */
+  readonly reporterMsisdn: string;
+  readonly shortCode: string;
+  readonly receivedAt: number;
+  readonly allowListed: boolean;
+  readonly verification: ReportVerification;
+  readonly matchedMessageId: string | null;
+  readonly similarity: number | null;
+  readonly verdict: MatchedVerdict | null;
+}
+
+interface WindowReport extends AssessedReport {
+  readonly reputation: number;
+  readonly newReporter: boolean;
+}
+
+interface CaseState {
+  readonly caseId: string;
+  readonly subject: string;
+  version: number;
+  state: "open" | "decided";
+  decision: CaseDecision;
+  decidedBy: string | null;
+  reason: string;
+  rule: string;
+  evidence: CaseEvidence;
+  allowListed: boolean;
+  readonly openedAt: number;
+  updatedAt: number;
+  decidedAt: number | null;
+  slaDueAt: number;
+  slaBreached: boolean;
+  /** Reports waiting for this case's outcome. */
+  readonly reports: Map<string, AssessedReport>;
+}
+
+export interface ReputationRecord {
+  upheld: number;
+  rejected: number;
+}
+
+export interface DeciderOutput {
+  readonly decisions: DecisionEvent[];
+  readonly replies: OutboundReply[];
+  readonly blocks: BlockListEntry[];
+}
+
+export type RenderReply = (kind: "outcome_blocked" | "outcome_not_confirmed", vars: { reportId: string; reportedNumber: string }) => string;
+
+const empty = (): DeciderOutput => ({ decisions: [], replies: [], blocks: [] });
+
+/**
+ * The decision core: per-sender report windows, cases, reporter reputation
+ * and block-list versions, all in memory. Pure apart from the clock, so the
+ * policy is tested without Kafka. State is per reported number, and reports
+ * are keyed by reported number on Kafka, so each decider instance owns the
+ * senders of its partitions; `restore*` rebuilds it from ClickHouse at start.
+ */
+export class DeciderCore {
+  private readonly windows = new Map<string, WindowReport[]>();
+  private readonly openCases = new Map<string, CaseState>(); // by subject
+  private readonly casesById = new Map<string, CaseState>();
+  private readonly reputations = new Map<string, ReputationRecord>();
+  private readonly blocks = new Map<string, BlockListEntry>();
+
+  constructor(
+    private readonly policy: Policy,
+    private readonly render: RenderReply,
+  ) {}
+
+  // ---- state from outside ----
+
+  /** The latest block-list entry per key (from the compacted topic). */
+  applyBlock(entry: BlockListEntry): void {
+    const key = blockListKey(entry.kind, entry.value);
+    const known = this.blocks.get(key);
+    if (!known || known.version <= entry.version) this.blocks.set(key, entry);
+  }
+
+  restoreReputation(reporterHash: string, record: ReputationRecord): void {
+    this.reputations.set(reporterHash, { ...record });
+  }
+
+  /** An open case and its undecided reports, from ClickHouse at start. */
+  restoreCase(event: CaseEvent, reports: readonly AssessedReport[]): void {
+    const c: CaseState = { ...event, reports: new Map(reports.map((r) => [r.reportId, r])) };
+    this.casesById.set(c.caseId, c);
+    if (c.state === "open") this.openCases.set(c.subject, c);
+    for (const r of reports) this.addToWindow(r);
+  }
+
+  restoreWindowReport(report: AssessedReport): void {
+    this.addToWindow(report);
+  }
+
+  reputation(reporterHash: string): { score: number; history: number } {
+    const r = this.reputations.get(reporterHash) ?? { upheld: 0, rejected: 0 };
+    const { priorUpheld, priorRejected } = this.policy.reputation;
+    return { score: (r.upheld + priorUpheld) / (r.upheld + r.rejected + priorUpheld + priorRejected), history: r.upheld + r.rejected };
+  }
+
+  activeBlock(kind: "sender", value: string, now: number): BlockListEntry | null {
+    const b = this.blocks.get(blockListKey(kind, value));
+    return b && b.state === "active" && (b.expiresAt === null || b.expiresAt > now) ? b : null;
+  }
+
+  caseById(caseId: string): Readonly<CaseState> | undefined {
+    return this.casesById.get(caseId);
+  }
+
+  // ---- events ----
+
+  onReport(report: AssessedReport, now: number): DeciderOutput {
+    const out = empty();
+    const rep = this.reputation(report.reporterHash);
+    this.addToWindow(report);
+    const sender = report.reportedNumber;
+    const existing = this.activeBlock("sender", sender, now);
+    const open = this.openCases.get(sender);
+    out.decisions.push(this.assessedEvent(report, now, rep, existing ? null : (open?.caseId ?? this.newCaseId(sender, now))));
+    if (existing) {
+      // Already blocked: the reporter hears so at once; the report is evidence on the block's history.
+      this.outcome(out, report, `block:${blockListKey("sender", sender)}`, "blocked", existing.createdBy, now);
+      return out;
+    }
+    const evidence = this.evidence(sender, now);
+    const c = open ?? this.openCase(sender, now, report.allowListed);
+    c.reports.set(report.reportId, report);
+    c.allowListed ||= report.allowListed;
+    c.evidence = evidence;
+    c.updatedAt = now;
+    const rule = this.autoBlockRule(evidence, c.allowListed) ?? (c.allowListed ? null : this.velocityRule(sender, now));
+    if (rule) {
+      this.decide(out, c, "blocked", `policy:${rule.rule}`, rule.rule, rule.reason, now);
+    } else {
+      c.rule = c.allowListed ? "allow_listed_review" : evidence.brigadingSuspected ? "brigading_review" : "review";
+      c.reason = c.allowListed
+        ? "reported sender is allow-listed: never auto-blocked, a reviewer decides"
+        : evidence.brigadingSuspected
+          ? "many reports but few verified or mostly new reporters: possible brigading"
+          : "evidence below the auto-block thresholds";
+      out.decisions.push(this.caseEvent(c));
+    }
+    return out;
+  }
+
+  onReviewLabel(label: ReviewLabel, now: number): DeciderOutput {
+    const out = empty();
+    const c = this.casesById.get(label.caseId);
+    if (!c) return out; // not a case of this instance (or an API case without reports)
+    const by = `reviewer:${label.reviewer}`;
+    if (label.label === "escalate") {
+      c.decision = "escalated";
+      c.decidedBy = by;
+      c.reason = label.comment || "escalated by reviewer";
+      c.updatedAt = now;
+      out.decisions.push(this.caseEvent(c));
+      return out;
+    }
+    const upheld = label.label === "spam";
+    for (const r of c.reports.values()) {
+      const rec = this.reputations.get(r.reporterHash) ?? { upheld: 0, rejected: 0 };
+      if (upheld) rec.upheld++;
+      else rec.rejected++;
+      this.reputations.set(r.reporterHash, rec);
+    }
+    if (upheld) {
+      this.decide(out, c, "blocked", by, "", label.comment || "confirmed spam by review", now);
+    } else {
+      this.decide(out, c, "not_spam", by, "", label.comment || "not spam by review", now);
+      const block = this.activeBlock("sender", c.subject, now);
+      if (block) this.lift(out, block, by, label.comment || "lifted on review", now);
+    }
+    return out;
+  }
+
+  /** A block lifted on appeal (by a reviewer through the API): the change and its audit record. */
+  liftBlock(kind: "sender", value: string, actor: string, reason: string, now: number): DeciderOutput {
+    const out = empty();
+    const block = this.activeBlock(kind, value, now);
+    if (block) this.lift(out, block, actor, reason, now);
+    return out;
+  }
+
+  /** SLA breaches and block expiry; run periodically. */
+  sweep(now: number): DeciderOutput {
+    const out = empty();
+    for (const c of this.openCases.values()) {
+      if (!c.slaBreached && c.slaDueAt <= now && c.reports.size > 0) {
+        c.slaBreached = true;
+        c.updatedAt = now;
+        c.reason = `${c.reason}; SLA of ${this.policy.slaHours} h breached`;
+        out.decisions.push(this.caseEvent(c));
+      }
+    }
+    for (const b of this.blocks.values()) {
+      if (b.state === "active" && b.expiresAt !== null && b.expiresAt <= now) {
+        const next: BlockListEntry = { ...b, state: "expired", version: b.version + 1 };
+        this.applyBlock(next);
+        out.blocks.push(next);
+      }
+    }
+    const horizon = now - this.policy.windowHours * HOUR;
+    for (const [sender, list] of this.windows) {
+      const kept = list.filter((r) => r.receivedAt >= horizon);
+      if (kept.length === 0) this.windows.delete(sender);
+      else if (kept.length !== list.length) this.windows.set(sender, kept);
+    }
+    return out;
+  }
+
+  // ---- internals ----
+
+  private addToWindow(report: AssessedReport): void {
+    const rep = this.reputation(report.reporterHash);
+    const list = this.windows.get(report.reportedNumber) ?? [];
+    if (list.some((r) => r.reportId === report.reportId)) return; // redelivered report
+    list.push({ ...report, reputation: rep.score, newReporter: rep.history === 0 });
+    this.windows.set(report.reportedNumber, list);
+  }
+
+  private evidence(sender: string, now: number): CaseEvidence {
+    const horizon = now - this.policy.windowHours * HOUR;
+    const list = (this.windows.get(sender) ?? []).filter((r) => r.receivedAt >= horizon);
+    const verified = list.filter((r) => r.verification === "verified");
+    // One vote per reporter: the same person reporting ten times counts once.
+    const byReporter = new Map<string, WindowReport>();
+    for (const r of verified) if (!byReporter.has(r.reporterHash)) byReporter.set(r.reporterHash, r);
+    const reputable = [...byReporter.values()].filter((r) => this.reputation(r.reporterHash).score >= this.policy.reputation.minReputation);
+    const weighted = reputable.reduce((s, r) => s + this.reputation(r.reporterHash).score, 0);
+    const withVerdict = verified.filter((r) => r.verdict !== null);
+    const agreeing = withVerdict.filter((r) => r.verdict?.label === "spam").length;
+    const distinctReporters = new Set(list.map((r) => r.reporterHash));
+    const newReporters = [...distinctReporters].filter((h) => this.reputation(h).history === 0).length;
+    const b = this.policy.brigading;
+    const brigadingSuspected =
+      list.length >= b.minReports && (verified.length / list.length < b.minVerifiedShare || newReporters / Math.max(1, distinctReporters.size) > b.maxNewReporterShare && reputable.length < this.policy.autoBlock.minDistinctVerifiedReporters);
+    return {
+      reportIds: list.map((r) => r.reportId).slice(-1000),
+      verdictIds: [...new Set(withVerdict.map((r) => r.verdict!.verdictId))].slice(-1000),
+      reportCount: list.length,
+      verifiedCount: verified.length,
+      fabricatedCount: list.filter((r) => r.verification === "fabricated").length,
+      distinctVerifiedReporters: reputable.length,
+      weightedReporters: Math.round(weighted * 1000) / 1000,
+      classifierAgreement: withVerdict.length === 0 ? 0 : agreeing / withVerdict.length,
+      maxScore: withVerdict.reduce((m, r) => Math.max(m, r.verdict!.score), 0),
+      brigadingSuspected,
+      windowHours: this.policy.windowHours,
+    };
+  }
+
+  private autoBlockRule(e: CaseEvidence, allowListed: boolean): { rule: string; reason: string } | null {
+    if (allowListed) return null;
+    const a = this.policy.autoBlock;
+    if (
+      !e.brigadingSuspected &&
+      e.distinctVerifiedReporters >= a.minDistinctVerifiedReporters &&
+      e.weightedReporters >= a.minWeightedReporters &&
+      e.classifierAgreement >= a.minClassifierAgreement
+    ) {
+      return {
+        rule: "verified_reporters",
+        reason: `${e.distinctVerifiedReporters} distinct reputable verified reporters (weight ${e.weightedReporters}) and classifier agreement ${e.classifierAgreement.toFixed(2)}`,
+      };
+    }
+    return null;
+  }
+
+  /** The velocity rule is checked per report: it needs the matched verdict's rule ids. */
+  private velocityRule(sender: string, now: number): { rule: string; reason: string } | null {
+    const a = this.policy.autoBlock;
+    const horizon = now - this.policy.windowHours * HOUR;
+    const verified = (this.windows.get(sender) ?? []).filter((r) => r.receivedAt >= horizon && r.verification === "verified");
+    const hit = verified.find((r) => r.verdict && r.verdict.label === "spam" && r.verdict.score >= a.velocityMinScore && r.verdict.ruleIds.some((id) => id.startsWith(a.velocityRulePrefix)));
+    if (hit && verified.length >= a.velocityMinVerifiedReports) {
+      return { rule: "velocity_high_score", reason: `spam verdict ${hit.verdict!.verdictId} score ${hit.verdict!.score} from a velocity rule, ${verified.length} verified report(s)` };
+    }
+    return null;
+  }
+
+  private newCaseId(sender: string, now: number): string {
+    return `case-sender-${sender}-${now}`.slice(0, 128);
+  }
+
+  private openCase(sender: string, now: number, allowListed: boolean): CaseState {
+    const c: CaseState = {
+      caseId: this.newCaseId(sender, now),
+      subject: sender,
+      version: 0,
+      state: "open",
+      decision: "pending",
+      decidedBy: null,
+      reason: "",
+      rule: "",
+      evidence: this.evidence(sender, now),
+      allowListed,
+      openedAt: now,
+      updatedAt: now,
+      decidedAt: null,
+      slaDueAt: now + this.policy.slaHours * HOUR,
+      slaBreached: false,
+      reports: new Map(),
+    };
+    this.openCases.set(sender, c);
+    this.casesById.set(c.caseId, c);
+    return c;
+  }
+
+  private decide(out: DeciderOutput, c: CaseState, decision: "blocked" | "not_spam", by: string, rule: string, reason: string, now: number): void {
+    c.state = "decided";
+    c.decision = decision;
+    c.decidedBy = by;
+    c.rule = rule;
+    c.reason = reason;
+    c.decidedAt = now;
+    c.updatedAt = now;
+    out.decisions.push(this.caseEvent(c));
+    if (this.openCases.get(c.subject) === c) this.openCases.delete(c.subject);
+    if (decision === "blocked") {
+      const prev = this.blocks.get(blockListKey("sender", c.subject));
+      const entry: BlockListEntry = {
+        v: 1,
+        kind: "sender",
+        value: c.subject,
+        state: "active",
+        reason,
+        evidence: { reportIds: c.evidence.reportIds.slice(-1000), verdictIds: c.evidence.verdictIds.slice(-1000) },
+        createdBy: by,
+        // Renewal keeps the original creation time and extends the expiry.
+        createdAt: prev && prev.state === "active" ? prev.createdAt : now,
+        expiresAt: now + this.policy.block.ttlHours * HOUR,
+        version: (prev?.version ?? 0) + 1,
+      };
+      this.applyBlock(entry);
+      out.blocks.push(entry);
+    }
+    for (const r of c.reports.values()) this.outcome(out, r, c.caseId, decision === "blocked" ? "blocked" : "not_confirmed", by, now);
+    c.reports.clear();
+  }
+
+  private lift(out: DeciderOutput, block: BlockListEntry, actor: string, reason: string, now: number): void {
+    const next: BlockListEntry = { ...block, state: "lifted", reason, createdBy: actor, version: block.version + 1 };
+    this.applyBlock(next);
+    out.blocks.push(next);
+    out.decisions.push({
+      v: 1,
+      type: "audit",
+      id: `audit-lift-${blockListKey(block.kind, block.value)}-${next.version}`.slice(0, 128),
+      at: now,
+      actor,
+      action: "block_lifted",
+      subjectKind: block.kind,
+      subject: block.value,
+      reason,
+      detail: JSON.stringify({ fromVersion: block.version, toVersion: next.version, blockedBy: block.createdBy }),
+    });
+  }
+
+  private outcome(out: DeciderOutput, r: AssessedReport, caseId: string, outcome: ReportOutcome["outcome"], by: string, now: number): void {
+    out.decisions.push({
+      v: 1,
+      type: "report_outcome",
+      id: `outcome-${r.reportId}`.slice(0, 128),
+      reportId: r.reportId,
+      caseId: caseId.slice(0, 128),
+      outcome,
+      decidedBy: by,
+      reporterHash: r.reporterHash,
+      reportReceivedAt: r.receivedAt,
+      decidedAt: now,
+    });
+    const kind = outcome === "blocked" ? "outcome_blocked" : "outcome_not_confirmed";
+    out.replies.push({
+      v: 1,
+      id: `reply-outcome-${r.reportId}`.slice(0, 128),
+      reportId: r.reportId,
+      to: r.reporterMsisdn,
+      from: r.shortCode,
+      kind,
+      text: this.render(kind, { reportId: r.reportId, reportedNumber: r.reportedNumber }),
+      createdAt: now,
+    });
+  }
+
+  private assessedEvent(r: AssessedReport, now: number, rep: { score: number; history: number }, caseId: string | null): DecisionEvent {
+    return {
+      v: 1,
+      type: "report_assessed",
+      id: `assessed-${r.reportId}`.slice(0, 128),
+      reportId: r.reportId,
+      reportedNumber: r.reportedNumber,
+      reporterHash: r.reporterHash,
+      reportReceivedAt: r.receivedAt,
+      assessedAt: now,
+      verification: r.verification,
+      matchedMessageId: r.matchedMessageId,
+      similarity: r.similarity,
+      caseId,
+      reporterReputation: rep.score,
+      reporterHistory: rep.history,
+      allowListed: r.allowListed,
+      campaignId: r.verdict?.campaignId ?? null,
+      verdictLabel: r.verdict?.label ?? null,
+    };
+  }
+
+  private caseEvent(c: CaseState): CaseEvent {
+    c.version++;
+    return {
+      v: 1,
+      type: "case",
+      id: `${c.caseId}-v${c.version}`.slice(0, 128),
+      caseId: c.caseId,
+      version: c.version,
+      subjectKind: "sender",
+      subject: c.subject,
+      state: c.state,
+      decision: c.decision,
+      decidedBy: c.decidedBy,
+      reason: c.reason.slice(0, 500),
+      rule: c.rule,
+      evidence: c.evidence,
+      allowListed: c.allowListed,
+      openedAt: c.openedAt,
+      updatedAt: c.updatedAt,
+      decidedAt: c.decidedAt,
+      slaDueAt: c.slaDueAt,
+      slaBreached: c.slaBreached,
+    };
+  }
+}

@@ -1,0 +1,142 @@
+import type { Logger } from "pino";
+import { createClickHouse } from "@spam/clickhouse";
+import {
+  BlockListEntryV1,
+  blockListKey,
+  ReportV1,
+  ReviewLabelV1,
+  topicNames,
+  type BlockListEntry,
+  type DecisionEvent,
+  type Report,
+  type ReviewLabel,
+} from "@spam/contracts";
+import { BatchingProducer, CompactedTopicFollower, createKafkaClient, SchemaConsumer, type OutgoingMessage } from "@spam/kafka";
+import { defaultReplyTemplatesPath, loadReplyTemplates } from "@spam/replies";
+import { createServiceLogger, loadEnvOrExit, runService, type ServiceHandle } from "@spam/service-runtime";
+import { DeciderCore, type DeciderOutput } from "./core.js";
+import { loadDeciderEnv, type DeciderEnv } from "./env.js";
+import { defaultPolicyPath, loadPolicy } from "./policy.js";
+import { rebuildFromClickHouse } from "./rebuild.js";
+import { assessReport, clickHouseTrafficLookup, type TrafficLookup } from "./verify.js";
+
+export interface DeciderDeps {
+  readonly now?: () => number;
+  readonly lookup?: TrafficLookup;
+}
+
+function decisionKey(e: DecisionEvent): string {
+  switch (e.type) {
+    case "report_assessed":
+      return e.reportedNumber ?? e.reportId;
+    case "case":
+      return e.subject;
+    case "report_outcome":
+      return e.caseId;
+    case "audit":
+      return e.subject;
+  }
+}
+
+/** Composition root of the decider: reports + review labels + block list → decisions, block-list changes, outcome replies. */
+export function createDecider(env: DeciderEnv, logger: Logger, deps: DeciderDeps = {}): ServiceHandle & { core: DeciderCore } {
+  const now = deps.now ?? Date.now;
+  const topics = topicNames(env.TOPIC_PREFIX);
+  const policy = loadPolicy(env.POLICY_FILE ?? defaultPolicyPath());
+  const templates = loadReplyTemplates(env.REPLY_TEMPLATES ?? defaultReplyTemplatesPath());
+  const core = new DeciderCore(policy, (kind, vars) => templates.render(kind, vars));
+  const kafka = createKafkaClient({ brokers: env.KAFKA_BROKERS, clientId: "decider", logger });
+  const ch = createClickHouse({ url: env.CLICKHOUSE_URL, database: env.CLICKHOUSE_DATABASE, logger });
+  const lookup = deps.lookup ?? clickHouseTrafficLookup(ch);
+  const producer = new BatchingProducer({ kafka, logger, lingerMs: 2 });
+  const group = `${env.TOPIC_PREFIX}${env.CONSUMER_GROUP}`;
+
+  const publish = async (out: DeciderOutput): Promise<void> => {
+    const messages: OutgoingMessage[] = [
+      ...out.decisions.map((e) => ({ topic: topics.decisions, key: decisionKey(e), value: e })),
+      ...out.blocks.map((b: BlockListEntry) => ({ topic: topics.blocklist, key: blockListKey(b.kind, b.value), value: b })),
+      ...out.replies.map((r) => ({ topic: topics.repliesOutbound, key: r.to, value: r })),
+    ];
+    // Resolves on the broker's ack: the input offset is committed only after.
+    await producer.sendMany(messages);
+  };
+
+  const blocklist = new CompactedTopicFollower<BlockListEntry>({
+    kafka,
+    logger,
+    topic: topics.blocklist,
+    schema: BlockListEntryV1,
+    groupId: `${group}.blocklist.${env.INSTANCE_ID}`,
+    onRecord: (_key, value) => {
+      if (value) core.applyBlock(value);
+    },
+  });
+
+  const reports = new SchemaConsumer<Report>({
+    kafka,
+    logger,
+    groupId: `${group}.reports`,
+    topics: [topics.reports],
+    schema: ReportV1,
+    deadLetter: { producer, topic: topics.deadLetter, service: "decider" },
+    handleBatch: async (messages) => {
+      for (const m of messages) {
+        const r = m.value;
+        // Reports without a number are answered by the gateway (ask_number / format_help); nothing to decide yet.
+        if (r.reportedNumber === null || (r.status !== "parsed" && r.status !== "completed_two_step")) continue;
+        const assessed = await assessReport({ ...r, reportedNumber: r.reportedNumber }, lookup, policy);
+        const out = core.onReport(assessed, now());
+        logger.info({ reportId: r.id, verification: assessed.verification, decisions: out.decisions.map((d) => (d.type === "case" ? `${d.type}:${d.decision}` : d.type)) }, "report decided");
+        await publish(out);
+      }
+    },
+  });
+
+  const labels = new SchemaConsumer<ReviewLabel>({
+    kafka,
+    logger,
+    // Every instance reads every label and acts on the cases it owns.
+    groupId: `${group}.labels.${env.INSTANCE_ID}`,
+    topics: [topics.reviewLabels],
+    schema: ReviewLabelV1,
+    deadLetter: { producer, topic: topics.deadLetter, service: "decider" },
+    handleBatch: async (messages) => {
+      for (const m of messages) await publish(core.onReviewLabel(m.value, now()));
+    },
+  });
+
+  let sweepTimer: NodeJS.Timeout | null = null;
+  let sweeping: Promise<void> = Promise.resolve();
+  const sweep = () => {
+    sweeping = sweeping.then(() => publish(core.sweep(now()))).catch((err: unknown) => logger.error({ err }, "sweep publish failed"));
+  };
+
+  return {
+    core,
+    async start() {
+      await producer.connect();
+      await blocklist.start();
+      const rebuilt = await rebuildFromClickHouse(ch, core, policy, now(), logger);
+      logger.info(rebuilt, "state rebuilt from ClickHouse");
+      await reports.start();
+      await labels.start();
+      sweepTimer = setInterval(sweep, policy.sweepIntervalSeconds * 1000);
+      sweep();
+    },
+    async stop() {
+      if (sweepTimer) clearInterval(sweepTimer);
+      await Promise.all([reports.stop(), labels.stop()]);
+      await sweeping;
+      await blocklist.stop();
+      await producer.disconnect();
+      await ch.close();
+    },
+  };
+}
+
+const isMain = import.meta.url === `file://${process.argv[1]}`;
+if (isMain) {
+  const env = loadEnvOrExit("decider", () => loadDeciderEnv());
+  const logger = createServiceLogger("decider", env.LOG_LEVEL);
+  runService("decider", logger, () => createDecider(env, logger));
+}

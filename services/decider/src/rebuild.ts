@@ -1,0 +1,133 @@
+import type { Logger } from "pino";
+import { z } from "zod";
+import { sql, v, type ClickHouse } from "@spam/clickhouse";
+import { CaseEvidenceV1, type CaseEvent } from "@spam/contracts";
+import type { AssessedReport, DeciderCore } from "./core.js";
+import type { Policy } from "./policy.js";
+
+const RepRow = z.object({ reporter_hash: z.string(), upheld: z.coerce.number(), rejected: z.coerce.number() });
+const CaseRow = z.object({
+  case_id: z.string(),
+  version: z.coerce.number(),
+  subject: z.string(),
+  state: z.enum(["open", "decided"]),
+  decision: z.enum(["pending", "blocked", "not_spam", "escalated"]),
+  decided_by: z.string().nullable(),
+  reason: z.string(),
+  rule: z.string(),
+  evidence: z.string(),
+  allow_listed: z.coerce.number(),
+  opened_at: z.coerce.number(),
+  updated_at: z.coerce.number(),
+  sla_due_at: z.coerce.number(),
+  sla_breached: z.coerce.number(),
+});
+const AssessmentRow = z.object({
+  report_id: z.string(),
+  reported_number: z.string().nullable(),
+  reporter_hash: z.string(),
+  ts: z.coerce.number(),
+  verification: z.enum(["verified", "unverified", "fabricated", "not_checkable"]),
+  matched_message_id: z.string().nullable(),
+  similarity: z.coerce.number().nullable(),
+  case_id: z.string().nullable(),
+  allow_listed: z.coerce.number(),
+  campaign_id: z.string().nullable(),
+  verdict_label: z.enum(["ham", "suspect", "spam"]).nullable(),
+  reporter_msisdn: z.string(),
+  short_code: z.string(),
+  has_outcome: z.coerce.number(),
+});
+
+/**
+ * Rebuilds the decider's memory from ClickHouse at start: reporter
+ * reputations (all review outcomes), the per-sender report window and the
+ * open cases with the reports still waiting for an answer. What the sink had
+ * not yet written when the previous instance stopped is re-derived from
+ * Kafka: the reports consumer resumes from its last committed offset, and
+ * every event id is deterministic, so a repeated event collapses in ClickHouse.
+ */
+export async function rebuildFromClickHouse(ch: ClickHouse, core: DeciderCore, policy: Policy, now: number, logger: Logger): Promise<{ reporters: number; cases: number; reports: number }> {
+  const reps = await ch.query(
+    sql`SELECT reporter_hash, countIf(outcome = 'blocked') AS upheld, countIf(outcome = 'not_confirmed') AS rejected
+        FROM report_outcomes_dedup WHERE decided_by LIKE 'reviewer:%' GROUP BY reporter_hash`,
+    RepRow,
+  );
+  for (const r of reps) core.restoreReputation(r.reporter_hash, { upheld: r.upheld, rejected: r.rejected });
+
+  const since = now - Math.max(policy.windowHours, policy.slaHours * 2) * 3_600_000;
+  const assessments = await ch.query(
+    sql`SELECT a.report_id AS report_id, reported_number, a.reporter_hash AS reporter_hash, toUInt64(report_received_at) * 1000 AS ts, verification,
+               matched_message_id, similarity, case_id, a.allow_listed AS allow_listed, campaign_id, verdict_label,
+               ifNull(c.reporter_msisdn, '') AS reporter_msisdn, ifNull(r.short_code, '') AS short_code,
+               report_id IN (SELECT report_id FROM report_outcomes) AS has_outcome
+        FROM report_assessments_dedup AS a
+        ANY LEFT JOIN (SELECT report_id, reporter_msisdn FROM restricted_report_contacts FINAL) AS c USING report_id
+        ANY LEFT JOIN (SELECT id AS report_id, short_code FROM reports FINAL) AS r USING report_id
+        WHERE report_received_at >= ${v.dateTime(since)} AND isNotNull(reported_number)`,
+    AssessmentRow,
+  );
+  const toReport = (a: z.infer<typeof AssessmentRow>): AssessedReport => ({
+    reportId: a.report_id,
+    reportedNumber: a.reported_number!,
+    reporterHash: a.reporter_hash,
+    reporterMsisdn: a.reporter_msisdn,
+    shortCode: a.short_code,
+    receivedAt: a.ts,
+    allowListed: a.allow_listed === 1,
+    verification: a.verification,
+    matchedMessageId: a.matched_message_id,
+    similarity: a.similarity,
+    verdict: null,
+  });
+
+  const cases = await ch.query(
+    sql`SELECT case_id, version, subject, state, decision, decided_by, reason, rule, evidence, allow_listed,
+               toUInt64(opened_at) * 1000 AS opened_at, toUInt64(updated_at) * 1000 AS updated_at, toUInt64(sla_due_at) * 1000 AS sla_due_at, sla_breached
+        FROM cases_current WHERE state = 'open'`,
+    CaseRow,
+  );
+  const pendingByCase = new Map<string, AssessedReport[]>();
+  const inCases = new Set<string>();
+  for (const a of assessments) {
+    if (a.case_id && a.has_outcome === 0 && a.reporter_msisdn !== "") {
+      const list = pendingByCase.get(a.case_id) ?? [];
+      list.push(toReport(a));
+      pendingByCase.set(a.case_id, list);
+    }
+  }
+  for (const c of cases) {
+    const evidence = CaseEvidenceV1.safeParse(JSON.parse(c.evidence));
+    if (!evidence.success) {
+      logger.warn({ caseId: c.case_id }, "case evidence unreadable; case not restored");
+      continue;
+    }
+    const event: CaseEvent = {
+      v: 1,
+      type: "case",
+      id: `${c.case_id}-v${c.version}`,
+      caseId: c.case_id,
+      version: c.version,
+      subjectKind: "sender",
+      subject: c.subject,
+      state: c.state,
+      decision: c.decision,
+      decidedBy: c.decided_by,
+      reason: c.reason,
+      rule: c.rule,
+      evidence: evidence.data,
+      allowListed: c.allow_listed === 1,
+      openedAt: c.opened_at,
+      updatedAt: c.updated_at,
+      decidedAt: null,
+      slaDueAt: c.sla_due_at,
+      slaBreached: c.sla_breached === 1,
+    };
+    const reports = pendingByCase.get(c.case_id) ?? [];
+    for (const r of reports) inCases.add(r.reportId);
+    core.restoreCase(event, reports);
+  }
+  const windowSince = now - policy.windowHours * 3_600_000;
+  for (const a of assessments) if (!inCases.has(a.report_id) && a.ts >= windowSince) core.restoreWindowReport(toReport(a));
+  return { reporters: reps.length, cases: cases.length, reports: assessments.length };
+}
