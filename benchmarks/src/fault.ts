@@ -67,6 +67,7 @@ async function main(): Promise<number> {
     stack = new PrivateStack({ name: id, gateways: 1, scorers: 1, sinks: 1, extra: ["decider"], config, logDir: join(localDir, "logs") });
     await stack.start();
     const s = stack;
+    for (const skipped of s.skipped) log(`optional service not running: ${skipped}`);
     log(`services up: ${s.services.map((x) => `${x.instance}(${x.pid})`).join(", ")}`);
 
     const run = async (fault: string, action: () => Promise<void>) => {
@@ -98,16 +99,17 @@ async function main(): Promise<number> {
       });
       await sleep(phaseS * 1_000);
     };
-    // The load runs as long as the schedule (estimated) and a little longer.
-    const durationS = phaseS * (s.services.length + 4) + chDownS + 30;
-    const scheduleDone = schedule();
+    // The load runs until the schedule is done (restarts take as long as they take), then 5 s more.
+    let scheduleFinishedAt = 0;
+    const scheduleDone = schedule().finally(() => (scheduleFinishedAt = Date.now()));
     const result = await runLoad({
       host: "127.0.0.1",
       ports: s.smppPorts,
       sessions: 2,
       window: 50,
       rate,
-      durationS,
+      durationS: 3_600,
+      shouldStop: () => scheduleFinishedAt > 0 && Date.now() - scheduleFinishedAt > 5_000,
       mix: parseMix("traffic=0.75,spam=0.1,report=0.1,multipart=0.05"),
       systemId: BENCH_ACCOUNT.systemId,
       password: BENCH_ACCOUNT.password,

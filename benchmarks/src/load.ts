@@ -79,6 +79,7 @@ async function main(): Promise<void> {
     const cleanup = () => void stack?.stop().then(() => process.exit(130));
     process.once("SIGINT", cleanup);
     process.once("SIGTERM", cleanup);
+    for (const skipped of stack.skipped) process.stdout.write(`note: optional service not running: ${skipped}\n`);
     ports = stack.smppPorts;
     brokers = config.kafkaBrokers;
     prefix = stack.prefix;

@@ -19,6 +19,8 @@ export interface LoadOptions {
   /** After the last send, how long to wait for outstanding verdicts and acknowledgements. */
   readonly drainS: number;
   readonly seed?: number;
+  /** Ends the sending phase early (e.g. when a fault schedule is done); `durationS` stays the upper bound. */
+  readonly shouldStop?: () => boolean;
   /** Called once a second with the running counters (progress line, fault schedule). */
   readonly onSecond?: (second: number, snapshot: SecondSnapshot) => void | Promise<void>;
 }
@@ -226,7 +228,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   await new Promise<void>((resolveLoop) => {
     const tick = async () => {
       const elapsed = (performance.now() - t0) / 1_000;
-      if (elapsed >= o.durationS) return resolveLoop();
+      if (elapsed >= o.durationS || o.shouldStop?.()) return resolveLoop();
       const target = Math.floor(o.rate * elapsed);
       // Never build up more than one second of backlog: beyond that it counts as "behind".
       if (target - due > o.rate) {
@@ -256,7 +258,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     void tick();
   });
   const sendSeconds = (performance.now() - t0) / 1_000;
-  counts.behind += Math.max(0, Math.floor(o.rate * o.durationS) - due);
+  counts.behind += Math.max(0, Math.floor(o.rate * Math.min(o.durationS, sendSeconds)) - due);
 
   // Drain: wait for responses, verdicts and acks (or the drain time).
   const drainUntil = Date.now() + o.drainS * 1_000;

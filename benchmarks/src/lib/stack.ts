@@ -125,6 +125,8 @@ export interface StackOptions {
  */
 export class PrivateStack {
   readonly services: ServiceChild[] = [];
+  /** Optional services that could not start, with the reason. */
+  readonly skipped: string[] = [];
   readonly smppPorts: number[] = [];
   readonly metricsPorts = new Map<string, number>();
   readonly topics: TopicNames;
@@ -185,11 +187,6 @@ export class PrivateStack {
       const metrics = await freePort();
       this.add("sink", `sink-${i + 1}`, { ...base, ...groups("sink"), SINK_FETCH_MAX_WAIT_MS: "100", METRICS_PORT: String(metrics) }, metrics);
     }
-    for (const svc of this.o.extra ?? []) {
-      if (!serviceBuilt(svc)) continue;
-      const metrics = await freePort();
-      this.add(svc, svc, { ...base, ...groups(svc), METRICS_PORT: String(metrics) }, metrics);
-    }
     for (const s of this.services) s.start();
     try {
       await Promise.all(this.services.map((s) => s.waitStarted()));
@@ -197,6 +194,21 @@ export class PrivateStack {
       // Leave nothing behind when one service cannot start.
       await Promise.all(this.services.map((s) => s.kill("SIGKILL")));
       throw error;
+    }
+    // Optional services (still being written by others): best effort, reported when they cannot start.
+    for (const svc of this.o.extra ?? []) {
+      if (!serviceBuilt(svc)) continue;
+      const metrics = await freePort();
+      const child = new ServiceChild(svc, svc, { ...base, ...groups(svc), METRICS_PORT: String(metrics) }, this.logDir);
+      child.start();
+      try {
+        await child.waitStarted(30_000);
+        this.services.push(child);
+        this.metricsPorts.set(svc, metrics);
+      } catch (error) {
+        await child.kill("SIGKILL");
+        this.skipped.push(`${svc}: ${(error as Error).message}`);
+      }
     }
   }
 

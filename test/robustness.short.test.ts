@@ -1,0 +1,44 @@
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+
+/**
+ * Short forms of the fault test and the SMPP fuzzer (the long forms are
+ * `pnpm --filter @spam/benchmarks fault` / `fuzz-smpp`, see benchmarks/README.md).
+ * Each runs the real tool as a child process: services are real processes too,
+ * and the fault test uses a private Kafka broker and ClickHouse server on
+ * ports of its own, so the shared servers other tests use are never touched.
+ */
+const ROOT = resolve(import.meta.dirname, "..");
+
+function runTool(script: string, args: string[], timeoutMs: number): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolveRun) => {
+    const child = spawn(process.execPath, [resolve(ROOT, "benchmarks/dist", script), ...args], { cwd: ROOT, env: process.env, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
+    const timer = setTimeout(() => child.kill("SIGINT"), timeoutMs);
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      resolveRun({ code, output });
+    });
+  });
+}
+
+const built = existsSync(resolve(ROOT, "benchmarks/dist/fault.js"));
+
+describe.skipIf(!built)("robustness (short forms)", () => {
+  it("SMPP fuzzer: 20,000 random and mutated PDUs; the gateway never crashes or hangs and keeps serving a good session", async () => {
+    const { code, output } = await runTool("fuzz-smpp.js", ["--spawn", "--iterations", "20000"], 240_000);
+    expect(output).toContain("PASS");
+    expect(code).toBe(0);
+  }, 300_000);
+
+  it("fault test: SIGKILL each service, restart Kafka, stop ClickHouse; one verdict per accepted message, every report acknowledged", async () => {
+    const { code, output } = await runTool("fault.js", ["--short"], 540_000);
+    expect(output).toContain("accepted without a verdict (must be 0)");
+    expect(output).toMatch(/\nPASS/);
+    expect(code).toBe(0);
+  }, 600_000);
+});
