@@ -52,6 +52,13 @@ export const gatewayEnvShape = {
   REPLIES_FILE: z.string().default(defaultReplies),
   /** Deliver replies from the outbound topic through bound receivers (off for load tests). */
   REPLIES_ENABLED: envSchemas.bool.default("true"),
+  /** ESME (client) role: set ESME_HOST to bind to an upstream SMSC and take MO messages from deliver_sm. */
+  ESME_HOST: z.string().min(1).optional(),
+  ESME_PORT: z.coerce.number().int().min(1).max(65_535).default(2775),
+  ESME_SYSTEM_ID: z.string().max(16).default(""),
+  ESME_PASSWORD: z.string().max(9).default(""),
+  ESME_BIND_MODE: z.enum(["receiver", "transceiver"]).default("transceiver"),
+  ESME_RECONNECT_MAX_MS: ms(30_000),
   KAFKA_BROKERS: envSchemas.brokers,
   TOPIC_PREFIX: z.string().default(""),
   KAFKA_LINGER_MS: z.coerce.number().int().min(0).default(2),

@@ -13,3 +13,8 @@ export { ReplyDispatcher, NoReceiverError } from "./replies.js";
 export { loadAccounts } from "./accounts.js";
 export type { Account } from "./accounts.js";
 export { TokenBucket } from "./throttle.js";
+export { EsmeClient } from "./esme-client.js";
+export type { EsmeClientOptions } from "./esme-client.js";
+export { MessageIntake } from "./intake.js";
+export type { Answer, Responder, IntakeOptions } from "./intake.js";
+export { deliverReply } from "./replies.js";

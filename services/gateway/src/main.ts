@@ -9,6 +9,8 @@ import { loadAccounts } from "./accounts.js";
 import { SenderAllowList } from "./allowlist.js";
 import { BlockList } from "./blocklist.js";
 import { loadGatewayEnv, type GatewayEnv } from "./env.js";
+import { EsmeClient } from "./esme-client.js";
+import { MessageIntake } from "./intake.js";
 import { ReplyDispatcher } from "./replies.js";
 import { MessageRouter } from "./router.js";
 import { GatewaySmppServer } from "./smpp-server.js";
@@ -17,6 +19,7 @@ export interface Gateway extends ServiceHandle {
   readonly smpp: GatewaySmppServer;
   readonly blockList: BlockList;
   readonly replies: ReplyDispatcher | null;
+  readonly esme: EsmeClient | null;
 }
 
 /** Composition root: builds the gateway's parts by hand; `start`/`stop` own their lifecycle. */
@@ -44,20 +47,24 @@ export function createGateway(env: GatewayEnv, logger: Logger): Gateway {
     publish: (messages) => producer.sendMany(messages),
     logger,
   });
-  const smpp = new GatewaySmppServer({
-    host: env.SMPP_HOST,
-    port: env.SMPP_PORT,
-    gatewayId: env.GATEWAY_ID,
-    accounts,
+  const intake = new MessageIntake({
     router,
     logger,
-    idleTimeoutMs: env.SMPP_IDLE_TIMEOUT_MS,
-    gsmPacking: env.SMPP_GSM_PACKING,
     reassembly: {
       timeoutMs: env.REASSEMBLY_TIMEOUT_MS,
       maxPendingSets: env.REASSEMBLY_MAX_SETS,
       maxPendingBytes: env.REASSEMBLY_MAX_BYTES,
     },
+  });
+  const smpp = new GatewaySmppServer({
+    host: env.SMPP_HOST,
+    port: env.SMPP_PORT,
+    gatewayId: env.GATEWAY_ID,
+    accounts,
+    intake,
+    logger,
+    idleTimeoutMs: env.SMPP_IDLE_TIMEOUT_MS,
+    gsmPacking: env.SMPP_GSM_PACKING,
   });
   // Every instance reads the whole compacted block list: a group of its own.
   const follower = new CompactedTopicFollower({
@@ -68,6 +75,19 @@ export function createGateway(env: GatewayEnv, logger: Logger): Gateway {
     groupId: `gateway-${env.GATEWAY_ID}-blocklist-${randomUUID()}`,
     onRecord: (key, value) => blockList.apply(key, value),
   });
+  const esme = env.ESME_HOST
+    ? new EsmeClient({
+        host: env.ESME_HOST,
+        port: env.ESME_PORT,
+        systemId: env.ESME_SYSTEM_ID,
+        password: env.ESME_PASSWORD,
+        bindMode: env.ESME_BIND_MODE,
+        intake,
+        logger,
+        gsmPacking: env.SMPP_GSM_PACKING,
+        reconnectMaxMs: env.ESME_RECONNECT_MAX_MS,
+      })
+    : null;
   const replies = env.REPLIES_ENABLED
     ? new ReplyDispatcher({
         kafka,
@@ -75,14 +95,21 @@ export function createGateway(env: GatewayEnv, logger: Logger): Gateway {
         topic: topics.repliesOutbound,
         groupId: `${env.TOPIC_PREFIX}gateway-replies`,
         deadLetter: { producer, topic: topics.deadLetter, service: "gateway" },
-        receivers: () => smpp.receivers(),
+        receivers: () => {
+          const upstream = esme?.receiver();
+          return upstream ? [...smpp.receivers(), upstream] : smpp.receivers();
+        },
       })
     : null;
-  if (replies) smpp.onReceiverBound = () => replies.flushWaiting();
+  if (replies) {
+    smpp.onReceiverBound = () => replies.flushWaiting();
+    if (esme) esme.onBound = () => replies.flushWaiting();
+  }
   return {
     smpp,
     blockList,
     replies,
+    esme,
     async start() {
       await ensureTopics({ kafka, names: topics, partitions: 4, logger });
       await producer.connect();
@@ -91,9 +118,11 @@ export function createGateway(env: GatewayEnv, logger: Logger): Gateway {
       await replies?.start();
       await smpp.listen();
       logger.info({ port: smpp.address.port, accounts: accounts.size }, "SMPP listening");
+      esme?.start();
     },
     async stop() {
       // Stop taking messages first, then wait for every accepted one to reach Kafka.
+      await esme?.stop();
       await smpp.close();
       await replies?.stop();
       await follower.stop();

@@ -22,14 +22,14 @@ export class NoReceiverError extends Error {
   override readonly name = "NoReceiverError";
 }
 
-function deliverPart(session: SmppSession, fields: Record<string, unknown>, timeoutMs: number): Promise<void> {
+function sendPart(session: SmppSession, command: string, fields: Record<string, unknown>, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("deliver_sm_resp timed out")), timeoutMs);
-    const send = session["deliver_sm"] as (o: Record<string, unknown>, cb: (resp: SmppPdu) => void) => boolean;
+    const timer = setTimeout(() => reject(new Error(`${command}_resp timed out`)), timeoutMs);
+    const send = session[command] as (o: Record<string, unknown>, cb: (resp: SmppPdu) => void) => boolean;
     const ok = send.call(session, fields, (resp) => {
       clearTimeout(timer);
       if (resp.command_status === 0) resolve();
-      else reject(new Error(`deliver_sm_resp status ${resp.command_status}`));
+      else reject(new Error(`${command}_resp status ${resp.command_status}`));
     });
     if (!ok) {
       clearTimeout(timer);
@@ -96,26 +96,30 @@ export class ReplyDispatcher {
   }
 
   async deliver(reply: OutboundReply): Promise<void> {
-    const receivers = this.o.receivers();
-    if (receivers.length === 0) throw new NoReceiverError("no receiver or transceiver session is bound");
-    const parts = splitMessage(reply.text, { dataCoding: chooseDataCoding(reply.text), concat: "udh8", reference: randomInt(256) });
-    let lastError: unknown;
-    for (const r of receivers) {
-      try {
-        for (const p of parts) {
-          await deliverPart(
-            r.session,
-            { ...p, source_addr: reply.from, destination_addr: reply.to, registered_delivery: 0 },
-            this.o.deliverTimeoutMs ?? 10_000,
-          );
-        }
-        this.delivered++;
-        this.log.debug({ replyId: reply.id, kind: reply.kind, via: r.systemId, parts: parts.length }, "reply delivered");
-        return;
-      } catch (err) {
-        lastError = err;
-      }
-    }
-    throw lastError instanceof Error ? lastError : new Error(String(lastError));
+    const via = await deliverReply(this.o.receivers(), reply, this.o.deliverTimeoutMs ?? 10_000);
+    this.delivered++;
+    this.log.debug({ replyId: reply.id, kind: reply.kind, via }, "reply delivered");
   }
+}
+
+/**
+ * Sends one reply through the first receiver that takes it: deliver_sm to a
+ * bound ESME, or submit_sm to the upstream SMSC in client mode; multipart (UDH)
+ * when long, GSM when it fits, otherwise UCS-2. Returns the system_id used.
+ */
+export async function deliverReply(receivers: readonly ReceiverSession[], reply: OutboundReply, timeoutMs: number): Promise<string> {
+  if (receivers.length === 0) throw new NoReceiverError("no receiver or transceiver session is bound");
+  const parts = splitMessage(reply.text, { dataCoding: chooseDataCoding(reply.text), concat: "udh8", reference: randomInt(256) });
+  let lastError: unknown;
+  for (const r of receivers) {
+    try {
+      for (const p of parts) {
+        await sendPart(r.session, r.command, { ...p, source_addr: reply.from, destination_addr: reply.to, registered_delivery: 0 }, timeoutMs);
+      }
+      return r.systemId;
+    } catch (err) {
+      lastError = err;
+    }
+  }
+  throw lastError instanceof Error ? lastError : new Error(String(lastError));
 }

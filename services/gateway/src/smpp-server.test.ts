@@ -10,6 +10,7 @@ import type { Account } from "./accounts.js";
 import { SenderAllowList } from "./allowlist.js";
 import { BlockList } from "./blocklist.js";
 import { MessageRouter } from "./router.js";
+import { MessageIntake } from "./intake.js";
 import { GatewaySmppServer } from "./smpp-server.js";
 import { bound, call, closed, connectClient, pduBytes, rawSocket, smpp, waitFor } from "./test-helpers.js";
 
@@ -54,15 +55,19 @@ async function start(opts: { accounts?: Account[]; idleTimeoutMs?: number; reass
   const accounts = new Map<string, Account>(
     (opts.accounts ?? [{ systemId: "esme1", password: "secret", throughputPerSec: 10_000, window: 100 }]).map((a) => [a.systemId, a]),
   );
+  const intake = new MessageIntake({
+    router,
+    logger,
+    reassembly: { timeoutMs: opts.reassemblyTimeoutMs ?? 5_000, maxPendingSets: 100, maxPendingBytes: 1 << 20 },
+  });
   const server = new GatewaySmppServer({
     host: "127.0.0.1",
     port: 0,
     gatewayId: "gw-test",
     accounts,
-    router,
+    intake,
     logger,
     idleTimeoutMs: opts.idleTimeoutMs ?? 60_000,
-    reassembly: { timeoutMs: opts.reassemblyTimeoutMs ?? 5_000, maxPendingSets: 100, maxPendingBytes: 1 << 20 },
   });
   await server.listen();
   servers.push(server);

@@ -1,21 +1,16 @@
-import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
-import { KafkaModuleError } from "@spam/kafka";
 import {
-  Reassembler,
   SmppCodecError,
   extractPart,
   fieldsFromSmppPdu,
   loadSmpp,
-  type AssembledMessage,
   type GsmPacking,
-  type MessagePart,
   type SmppPdu,
   type SmppServer,
   type SmppSession,
 } from "@spam/smpp-codec";
 import type { Account } from "./accounts.js";
-import type { MessageRouter } from "./router.js";
+import type { Answer, MessageIntake } from "./intake.js";
 import { TokenBucket } from "./throttle.js";
 
 const smpp = loadSmpp({ rawMessages: true });
@@ -44,12 +39,10 @@ export interface SmppServerOptions {
   readonly port: number;
   readonly gatewayId: string;
   readonly accounts: ReadonlyMap<string, Account>;
-  readonly router: MessageRouter;
+  readonly intake: MessageIntake;
   readonly logger: Logger;
   readonly idleTimeoutMs: number;
-  readonly reassembly: { readonly timeoutMs: number; readonly maxPendingSets: number; readonly maxPendingBytes: number };
   readonly gsmPacking?: GsmPacking;
-  readonly now?: () => number;
 }
 
 interface SessionState {
@@ -65,19 +58,12 @@ interface SessionState {
   closed: boolean;
 }
 
-interface PartMeta {
-  readonly state: SessionState;
-  readonly pdu: SmppPdu;
-  readonly receivedAt: number;
-  readonly part: MessagePart;
-  /** Answered when stored, before the whole message existed (see onSubmit). */
-  acked: boolean;
-}
-
 /** Receivers a reply can be delivered through. */
 export interface ReceiverSession {
   readonly systemId: string;
   readonly session: SmppSession;
+  /** deliver_sm towards a bound ESME (server role), submit_sm towards an upstream SMSC (client role). */
+  readonly command: "deliver_sm" | "submit_sm";
 }
 
 /**
@@ -90,21 +76,13 @@ export class GatewaySmppServer {
   private server: SmppServer | null = null;
   private readonly states = new Set<SessionState>();
   private readonly buckets = new Map<string, TokenBucket>();
-  private readonly reassembler: Reassembler<PartMeta>;
-  private expiryTimer: NodeJS.Timeout | null = null;
   private idleSweep: NodeJS.Timeout | null = null;
-  private expiryAt = Infinity;
-  private readonly inFlight = new Set<Promise<void>>();
   private nextSessionId = 1;
-  private readonly now: () => number;
   private rr = 0;
   /** Called when a receiver binds (the reply dispatcher flushes what waited for one). */
   onReceiverBound: (() => void) | null = null;
 
-  constructor(private readonly o: SmppServerOptions) {
-    this.now = o.now ?? Date.now;
-    this.reassembler = new Reassembler<PartMeta>({ ...o.reassembly, now: this.now });
-  }
+  constructor(private readonly o: SmppServerOptions) {}
 
   get address(): { port: number } {
     const address = this.server?.address();
@@ -131,7 +109,7 @@ export class GatewaySmppServer {
     const list: ReceiverSession[] = [];
     for (const s of this.states) {
       if (!s.closed && s.account && (s.bindType === "receiver" || s.bindType === "transceiver")) {
-        list.push({ systemId: s.account.systemId, session: s.session });
+        list.push({ systemId: s.account.systemId, session: s.session, command: "deliver_sm" });
       }
     }
     if (list.length > 1) {
@@ -147,10 +125,8 @@ export class GatewaySmppServer {
     if (!server) return;
     this.server = null;
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    if (this.expiryTimer) clearTimeout(this.expiryTimer);
     if (this.idleSweep) clearInterval(this.idleSweep);
-    for (const m of this.reassembler.flush()) this.publish(m);
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    await this.o.intake.close();
     for (const s of this.states) this.closeSession(s, false);
     await closed;
   }
@@ -252,80 +228,15 @@ export class GatewaySmppServer {
       throw err;
     }
     state.outstanding++;
-    const meta: PartMeta = { state, pdu, receivedAt: this.now(), part, acked: false };
-    const result = this.reassembler.push(part, meta);
-    if (result.status === "pending" || result.status === "duplicate") {
-      // A part that does not complete its message is answered once held: senders with a
-      // window of 1 send the next part only after this answer. The whole message is
-      // acknowledged by Kafka before the completing part is answered; a set that cannot
-      // be published goes back into the reassembler, so held parts are never dropped.
+    let answered = false;
+    this.o.intake.accept(part, account.systemId, (answer: Answer) => {
+      if (answered) return;
+      answered = true;
       state.outstanding--;
-      meta.acked = true;
-      this.reply(state, pdu, OK, { message_id: randomUUID() });
-    }
-    for (const m of result.emitted) this.publish(m);
-    this.armExpiry();
-  }
-
-  private armExpiry(): void {
-    const at = this.reassembler.nextExpiryAt();
-    if (at === null || at >= this.expiryAt) return;
-    if (this.expiryTimer) clearTimeout(this.expiryTimer);
-    this.expiryAt = at;
-    this.expiryTimer = setTimeout(() => {
-      this.expiryTimer = null;
-      this.expiryAt = Infinity;
-      for (const m of this.reassembler.expire()) this.publish(m);
-      this.armExpiry();
-    }, Math.max(0, at - this.now()) + 5);
-    this.expiryTimer.unref();
-  }
-
-  private publish(m: AssembledMessage<PartMeta>): void {
-    const id = randomUUID();
-    const first = m.metas[0]!;
-    if (m.partial) {
-      this.o.logger.warn({ messageId: id, reason: m.reason, missing: m.missingParts.length, total: m.totalParts }, "publishing incomplete multipart message");
-    }
-    const done = this.o.router
-      .route({
-        id,
-        account: first.state.account?.systemId ?? "",
-        source: m.source,
-        destination: m.destination,
-        text: m.text,
-        dataCoding: m.dataCoding,
-        parts: m.receivedParts,
-        partial: m.partial,
-        receivedAt: first.receivedAt,
-      })
-      .then(
-        (outcome) => {
-          const rejected = outcome.kind === "blocked" && outcome.policy === "reject";
-          for (const meta of m.metas) {
-            if (meta.acked) continue;
-            meta.state.outstanding--;
-            if (rejected) this.reply(meta.state, meta.pdu, RX_R_APPN);
-            else this.reply(meta.state, meta.pdu, OK, { message_id: id });
-          }
-        },
-        (err: unknown) => {
-          const full = err instanceof KafkaModuleError && err.code === "queue_full";
-          this.o.logger.error({ err, messageId: id }, "Kafka did not accept the message: answering with a temporary error");
-          for (const meta of m.metas) {
-            if (meta.acked) {
-              // Already answered: hold it again until the sender retries the rest.
-              for (const e of this.reassembler.push(meta.part, meta).emitted) this.publish(e);
-              continue;
-            }
-            meta.state.outstanding--;
-            this.reply(meta.state, meta.pdu, full ? RTHROTTLED : RSYSERR);
-          }
-          this.armExpiry();
-        },
-      );
-    this.inFlight.add(done);
-    void done.finally(() => this.inFlight.delete(done));
+      if (answer.kind === "accepted") this.reply(state, pdu, OK, { message_id: answer.messageId });
+      else if (answer.kind === "rejected") this.reply(state, pdu, RX_R_APPN);
+      else this.reply(state, pdu, answer.throttled ? RTHROTTLED : RSYSERR);
+    });
   }
 
   private reply(state: SessionState, pdu: SmppPdu, commandStatus: number, fields: Record<string, unknown> = {}): void {
