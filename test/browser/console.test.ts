@@ -4,10 +4,9 @@ import pino from "pino";
 import pg from "pg";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ClickHouse } from "@spam/clickhouse";
-import { createApiService, createTestDatabase, parseEnv, UserStore, createPool, type ApiService } from "@spam/api-service";
+import { createApiService, createTestDatabase, parseEnv, seedClickHouse, UserStore, createPool, type ApiService, type ClickHouse } from "@spam/api-service";
 import { launchChromium } from "./chromium.js";
-import { seedCases, seedClickHouse } from "./seed.js";
+import { seedCases } from "./seed.js";
 
 /**
  * The console in a real browser (Debian's Chromium via playwright-core).

@@ -19,3 +19,5 @@ export { maskNumber, maskNumbersInText } from "./privacy.js";
 export { runAdminCli } from "./cli/admin.js";
 export { startLocalPostgres, createTestDatabase } from "./testing/postgres.js";
 export { flaggedVerdict, parsedReport } from "./testing/fixtures.js";
+export { seedClickHouse } from "./testing/clickhouse.js";
+export type { ClickHouse } from "@spam/clickhouse";

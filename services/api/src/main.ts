@@ -21,7 +21,7 @@ export interface ApiService {
 
 /** Composition root: builds every part by hand; `start` opens connections and listens, `stop` drains. */
 export function createApiService(env: ApiEnv, logger: Logger, overrides: { publisher?: Publisher } = {}): ApiService {
-  const pool = createPool(env.DATABASE_URL, env.DATABASE_POOL_SIZE);
+  const pool = createPool(env.DATABASE_URL, env.DATABASE_POOL_SIZE, (err) => logger.warn({ err }, "idle PostgreSQL connection failed"));
   const users = new UserStore(pool, env.SESSION_TTL_HOURS * 3_600_000);
   const cases = new CaseStore(pool, {
     slaHours: env.REVIEW_SLA_HOURS,

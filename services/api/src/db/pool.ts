@@ -1,8 +1,13 @@
 import pg from "pg";
 
-// timestamptz → Date and bigint → string by default; counts are parsed by zod at each query.
-export function createPool(url: string, max: number): pg.Pool {
-  return new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 5_000 });
+/**
+ * A pool whose idle-client errors (server restart, admin termination) are
+ * reported instead of crashing the process: the pool replaces the client.
+ */
+export function createPool(url: string, max: number, onError: (err: Error) => void = () => undefined): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 5_000 });
+  pool.on("error", onError);
+  return pool;
 }
 
 export { pg };
