@@ -7,7 +7,7 @@ export default defineConfig({
   test: {
     include: ["packages/*/src/**/*.test.ts", "services/*/src/**/*.test.ts", "infra/local/src/**/*.test.ts", "test/**/*.test.ts"],
     exclude: ["**/node_modules/**", "**/dist/**"],
-    globalSetup: ["./infra/local/dist/vitest-global-setup.js"],
+    globalSetup: ["./infra/local/dist/vitest-global-setup.js", "./infra/postgres/vitest-global-setup.mjs"],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: "forks",
