@@ -1,0 +1,128 @@
+import { fileURLToPath } from "node:url";
+import pino from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { createClickHouse, ensureDatabase, runMigrations, sql, v, type ClickHouse } from "@spam/clickhouse";
+import { topicNames, type RawMessage, type Report, type ReviewLabel, type Verdict } from "@spam/contracts";
+import { BatchingProducer, createKafkaClient, ensureTopics } from "@spam/kafka";
+import { createSink, loadSinkEnv, type Sink } from "@spam/sink-service";
+import { loadDeciderEnv } from "./env.js";
+import { createDecider } from "./main.js";
+
+// The decider and the sink against the real broker and ClickHouse 18.16.
+const brokers = process.env.KAFKA_BROKERS?.split(",");
+const clickhouseUrl = process.env.CLICKHOUSE_URL;
+const runId = process.env.TEST_RUN_ID ?? "local";
+const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
+const MIGRATIONS = fileURLToPath(new URL("../../../infra/clickhouse/migrations", import.meta.url));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until<T>(probe: () => Promise<T | null | undefined | false>, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const got = await probe().catch(() => null);
+    if (got) return got;
+    await sleep(200);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe.skipIf(!brokers || !clickhouseUrl)("decider end to end with the sink", () => {
+  const prefix = `${runId}.decider.`;
+  const database = `decider_${runId}`;
+  const topics = topicNames(prefix);
+  const kafka = createKafkaClient({ brokers: brokers!, clientId: "decider-it", logger });
+  const producer = new BatchingProducer({ kafka, logger, lingerMs: 2 });
+  let ch: ClickHouse;
+  let sink: Sink;
+  const common = { KAFKA_BROKERS: brokers!.join(","), TOPIC_PREFIX: prefix, CLICKHOUSE_URL: clickhouseUrl!, CLICKHOUSE_DATABASE: database, LOG_LEVEL: "silent" };
+
+  beforeAll(async () => {
+    await ensureTopics({ kafka, names: topics, partitions: 3, logger });
+    await ensureDatabase({ url: clickhouseUrl!, logger }, database);
+    ch = createClickHouse({ url: clickhouseUrl!, database, logger });
+    await runMigrations(ch, MIGRATIONS, logger);
+    await producer.connect();
+    sink = createSink(loadSinkEnv(common), logger);
+    await sink.start();
+  });
+  afterAll(async () => {
+    await sink?.stop();
+    await producer.disconnect();
+    await ch?.close();
+  });
+
+  const SENDER = "+8613912340000";
+  const now = Date.now();
+  const spamText = "【福利】恭喜您中奖10000元，点击 http://prize.example.cn 领取";
+  const reporters = ["13800000001", "13800000002", "13800000003"];
+  const traffic = (to: string, i: number): RawMessage => ({
+    v: 1, id: `tm-${runId}-${i}`, receivedAt: now - 600_000, gatewayId: "gw1", account: "acct", source: SENDER, destination: `+86${to}`,
+    text: spamText, dataCoding: 8, parts: 1, partial: false,
+  });
+  const verdict = (m: RawMessage): Verdict => ({
+    v: 1, id: `vd-${m.id}`, messageId: m.id, kind: "traffic", receivedAt: m.receivedAt, scoredAt: m.receivedAt + 5, source: m.source, destination: m.destination,
+    score: 0.82, label: "spam", category: "fraud", action: "flag", contributions: [], campaignId: "camp-1", rulesetVersion: "r", modelVersion: "m", timingsUs: {},
+  });
+  const report = (from: string, i: number, reported = "13912340000"): Report => ({
+    v: 1, id: `rp-${runId}-${reported}-${i}`, messageId: `rpm-${i}`, receivedAt: now, gatewayId: "gw1", shortCode: "10086999", reporterMsisdn: from,
+    reporterHash: `hash-${from}`, reportedNumber: reported, content: "恭喜您中奖10000元 点击http://prize.example.cn领取", rawText: "x", status: "parsed", parseError: null, allowListed: false,
+  });
+  const Row = z.object({ n: z.coerce.number() });
+  const count = async (q: ReturnType<typeof sql>) => (await ch.query(q, Row))[0]?.n ?? 0;
+
+  it("verified reports from three reporters block the sender and get outcome replies; a brigade does not block and its reviewed case answers the reporter; a restart rebuilds state", async () => {
+    const messages = reporters.map(traffic);
+    await producer.sendMany(messages.map((m) => ({ topic: topics.trafficRaw, key: m.source, value: m })));
+    await producer.sendMany(messages.map((m) => ({ topic: topics.verdicts, key: m.source, value: verdict(m) })));
+    await until(async () => (await count(sql`SELECT count() AS n FROM verdicts_dedup`)) >= 3 && (await count(sql`SELECT count() AS n FROM traffic_raw_dedup`)) >= 3, 20_000, "traffic stored");
+
+    const decider = createDecider(loadDeciderEnv(common), logger);
+    await decider.start();
+    try {
+      // Brigading on another number: one reporter, many reports, no delivered traffic.
+      await producer.sendMany(Array.from({ length: 6 }, (_, i) => ({ topic: topics.reports, key: "13700000000", value: report("13800000009", 100 + i, "13700000000") })));
+      await producer.sendMany(reporters.map((r, i) => ({ topic: topics.reports, key: "13912340000", value: report(r, i) })));
+
+      const block = await until(
+        async () => (await ch.query(sql`SELECT state, created_by, evidence_report_ids FROM blocklist_current WHERE key = ${v.string("sender:13912340000")}`, z.object({ state: z.string(), created_by: z.string(), evidence_report_ids: z.array(z.string()) })))[0],
+        20_000,
+        "block stored",
+      );
+      expect(block).toMatchObject({ state: "active", created_by: "policy:verified_reporters" });
+      expect(block.evidence_report_ids).toHaveLength(3);
+      await until(async () => (await count(sql`SELECT count() AS n FROM reply_log_dedup WHERE kind = 'outcome_blocked'`)) >= 3 || null, 20_000, "outcome replies");
+      expect(await count(sql`SELECT count() AS n FROM restricted_reply_recipients FINAL WHERE recipient IN ('13800000001', '13800000002', '13800000003')`)).toBe(3);
+      await until(async () => (await count(sql`SELECT count() AS n FROM report_assessments_dedup WHERE verification = 'verified'`)) >= 3 || null, 20_000, "assessments");
+      expect(await count(sql`SELECT count() AS n FROM report_assessments_dedup WHERE verification = 'verified'`)).toBe(3);
+      await until(async () => (await count(sql`SELECT count() AS n FROM report_outcomes_dedup WHERE outcome = 'blocked'`)) >= 3 || null, 20_000, "report outcomes");
+      await until(async () => (await count(sql`SELECT count() AS n FROM cases_current WHERE decision = 'blocked' AND rule = 'verified_reporters'`)) >= 1 || null, 20_000, "decided case");
+      expect(await count(sql`SELECT count() AS n FROM cases_current WHERE subject = '13912340000'`)).toBe(1);
+
+      // The brigaded number: fabricated reports, an open case, no block.
+      await until(async () => (await count(sql`SELECT count() AS n FROM report_assessments_dedup WHERE reported_number = '13700000000'`)) >= 6 || null, 20_000, "brigade assessed");
+      expect(await count(sql`SELECT count() AS n FROM report_assessments_dedup WHERE reported_number = '13700000000' AND verification = 'fabricated'`)).toBe(6);
+      expect(await count(sql`SELECT count() AS n FROM blocklist_current WHERE key = 'sender:13700000000'`)).toBe(0);
+      const brigadeCase = await until(
+        async () => (await ch.query(sql`SELECT case_id, state FROM cases_current WHERE subject = '13700000000'`, z.object({ case_id: z.string(), state: z.string() })))[0],
+        20_000,
+        "brigade case",
+      );
+      expect(brigadeCase.state).toBe("open");
+
+      // A reviewer decides the brigaded case as not spam: the reporter gets "not confirmed".
+      const label: ReviewLabel = { v: 1, id: `lbl-${runId}`, caseId: brigadeCase.case_id, messageId: null, label: "ham", category: null, reviewer: "alice", decidedAt: Date.now(), comment: "no such traffic" };
+      await producer.send({ topic: topics.reviewLabels, key: label.caseId, value: label });
+      await until(async () => (await count(sql`SELECT count() AS n FROM report_outcomes_dedup WHERE outcome = 'not_confirmed' AND decided_by = 'reviewer:alice'`)) >= 6 || null, 20_000, "review outcome");
+    } finally {
+      await decider.stop();
+    }
+
+    // A restarted decider rebuilds reputation and cases from ClickHouse (the 18.16 join queries run).
+    const again = createDecider(loadDeciderEnv(common), logger);
+    await again.start();
+    expect(again.core.reputation("hash-13800000009")).toEqual({ score: 1 / 8, history: 6 });
+    expect(again.core.activeBlock("sender", "13912340000", Date.now())).not.toBeNull();
+    await again.stop();
+  }, 120_000);
+});
