@@ -29,6 +29,11 @@ export const ApiEnv = z.object({
   /** Consume verdicts and reports from Kafka to open review cases. */
   CASE_INTAKE: bool.default("true"),
   CONSUMER_GROUP: z.string().default("api-case-intake"),
+  /**
+   * Local demo only (npm start): when no user exists, create reviewer/analyst/admin
+   * accounts with the password given here and log their names. Empty: off.
+   */
+  API_DEMO_PASSWORD: z.string().default(""),
 });
 export type ApiEnv = z.infer<typeof ApiEnv>;
 

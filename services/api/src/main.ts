@@ -43,6 +43,7 @@ export function createApiService(env: ApiEnv, logger: Logger, overrides: { publi
     async start() {
       await ensurePgDatabase(pg, env.DATABASE_URL);
       await migratePg(pool, logger);
+      if (env.API_DEMO_PASSWORD) await createDemoUsers(users, env.API_DEMO_PASSWORD, logger);
       if (kafka && producer) {
         await ensureTopics({ kafka, names: topics, partitions: 3, logger });
         await producer.connect();
@@ -77,6 +78,20 @@ export function createApiService(env: ApiEnv, logger: Logger, overrides: { publi
       await pool.end();
     },
   };
+}
+
+/** Demo accounts for a local `npm start`, only into an empty user table. */
+export async function createDemoUsers(users: UserStore, password: string, logger: Logger): Promise<boolean> {
+  if ((await users.count()) > 0) return false;
+  for (const [username, displayName, role] of [
+    ["reviewer", "审核员", "reviewer"],
+    ["analyst", "分析师", "analyst"],
+    ["admin", "管理员", "admin"],
+  ] as const) {
+    await users.createUser({ username, displayName, role, password });
+  }
+  logger.info({ users: ["reviewer", "analyst", "admin"] }, "created demo users (API_DEMO_PASSWORD)");
+  return true;
 }
 
 async function main(): Promise<void> {
