@@ -63,6 +63,8 @@ export const gatewayEnvShape = {
   TOPIC_PREFIX: z.string().default(""),
   KAFKA_LINGER_MS: z.coerce.number().int().min(0).default(2),
   LOG_LEVEL: envSchemas.logLevel.default("info"),
+  /** /healthz, /readyz, /metrics; 0 = off (9464 in `npm start` and the benchmarks). */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(0),
 };
 
 export type GatewayEnv = ReturnType<typeof loadGatewayEnv>;

@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import { SmppCodecError, extractPart, fieldsFromSmppPdu, loadSmpp, type GsmPacking, type SmppPdu, type SmppSession } from "@spam/smpp-codec";
 import type { Answer, MessageIntake } from "./intake.js";
+import { responseTo } from "./pdu.js";
 import type { ReceiverSession } from "./smpp-server.js";
 
 const smpp = loadSmpp({ rawMessages: true });
@@ -110,7 +111,7 @@ export class EsmeClient {
         this.onPdu(s, pdu);
       } catch (err) {
         this.log.error({ err, command: pdu.command }, "upstream PDU handling failed");
-        if (!pdu.isResponse()) s.send(pdu.response({ command_status: RX_T_APPN }));
+        if (!pdu.isResponse()) s.send(responseTo(pdu, RX_T_APPN));
       }
     });
     s.on("error", (err: Error) => {
@@ -135,20 +136,17 @@ export class EsmeClient {
     if (pdu.isResponse()) return;
     switch (pdu.command) {
       case "enquire_link":
-        s.send(pdu.response());
+        s.send(responseTo(pdu));
         return;
       case "unbind":
-        s.send(pdu.response());
+        s.send(responseTo(pdu));
         s.close();
         return;
       case "deliver_sm":
       case "data_sm":
         return this.onDeliver(s, pdu);
-      case "unknown":
-        s.send(pdu.response());
-        return;
       default:
-        s.send(pdu.response({ command_status: RINVCMDID }));
+        s.send(responseTo(pdu, RINVCMDID));
     }
   }
 
@@ -156,7 +154,7 @@ export class EsmeClient {
     const esm = typeof pdu["esm_class"] === "number" ? pdu["esm_class"] : 0;
     // Message type bits 2–5: delivery receipts and acknowledgements for our own replies, not MO traffic.
     if ((esm & 0x3c) !== 0) {
-      s.send(pdu.response());
+      s.send(responseTo(pdu));
       return;
     }
     let part;
@@ -164,14 +162,14 @@ export class EsmeClient {
       part = extractPart(fieldsFromSmppPdu(pdu), { gsmPacking: this.o.gsmPacking ?? "auto" });
     } catch (err) {
       if (err instanceof SmppCodecError) {
-        s.send(pdu.response({ command_status: err.code === "unsupported_data_coding" ? RINVDCS : RINVESMCLASS }));
+        s.send(responseTo(pdu, err.code === "unsupported_data_coding" ? RINVDCS : RINVESMCLASS));
         return;
       }
       throw err;
     }
     this.o.intake.accept(part, this.o.systemId, (answer: Answer) => {
-      if (answer.kind === "accepted") s.send(pdu.response({ message_id: "" }));
-      else s.send(pdu.response({ command_status: answer.kind === "rejected" ? RX_R_APPN : RX_T_APPN }));
+      if (answer.kind === "accepted") s.send(responseTo(pdu, OK, { message_id: "" }));
+      else s.send(responseTo(pdu, answer.kind === "rejected" ? RX_R_APPN : RX_T_APPN));
     });
   }
 }

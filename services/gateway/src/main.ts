@@ -4,6 +4,7 @@ import { BlockListEntryV1, topicNames } from "@spam/contracts";
 import { BatchingProducer, CompactedTopicFollower, createKafkaClient, ensureTopics } from "@spam/kafka";
 import { PendingReports, type PendingReportData } from "@spam/report-parser";
 import { loadReplyTemplates } from "@spam/replies";
+import { createServiceMetrics, ObservabilityServer } from "@spam/observability";
 import { createServiceLogger, loadEnvOrExit, runService, type ServiceHandle } from "@spam/service-runtime";
 import { loadAccounts } from "./accounts.js";
 import { SenderAllowList } from "./allowlist.js";
@@ -27,6 +28,10 @@ export function createGateway(env: GatewayEnv, logger: Logger): Gateway {
   const topics = topicNames(env.TOPIC_PREFIX);
   const kafka = createKafkaClient({ brokers: env.KAFKA_BROKERS, clientId: `gateway-${env.GATEWAY_ID}`, logger });
   const producer = new BatchingProducer({ kafka, logger, lingerMs: env.KAFKA_LINGER_MS });
+  const metrics = createServiceMetrics({ service: "gateway" });
+  const http = env.METRICS_PORT > 0 ? new ObservabilityServer({ metrics, logger, port: env.METRICS_PORT }) : null;
+  let serving = false;
+  http?.addReadinessCheck("smpp_listening", () => serving);
   const accounts = loadAccounts(env.SMPP_ACCOUNTS, env.SMPP_ACCOUNTS_FILE, {
     throughputPerSec: env.SMPP_DEFAULT_TPS,
     window: env.SMPP_DEFAULT_WINDOW,
@@ -44,7 +49,21 @@ export function createGateway(env: GatewayEnv, logger: Logger): Gateway {
     allowList: SenderAllowList.fromFile(env.ALLOWLIST_FILE),
     blockList,
     blockPolicy: env.BLOCK_POLICY,
-    publish: (messages) => producer.sendMany(messages),
+    publish: (messages) =>
+      producer.sendMany(messages).then(
+        () => {
+          const now = Date.now();
+          for (const m of messages) {
+            metrics.recordOut(m.topic);
+            const receivedAt = (m.value as { receivedAt?: unknown } | null)?.receivedAt;
+            if (typeof receivedAt === "number") metrics.observeStageSince("smpp_receive_to_kafka_ack", receivedAt, now);
+          }
+        },
+        (err: unknown) => {
+          metrics.recordError("kafka_send");
+          throw err;
+        },
+      ),
     logger,
   });
   const intake = new MessageIntake({
@@ -111,6 +130,7 @@ export function createGateway(env: GatewayEnv, logger: Logger): Gateway {
     replies,
     esme,
     async start() {
+      await http?.listen();
       await ensureTopics({ kafka, names: topics, partitions: 4, logger });
       await producer.connect();
       await startWithRetry(() => follower.start(), logger);
@@ -118,15 +138,18 @@ export function createGateway(env: GatewayEnv, logger: Logger): Gateway {
       await replies?.start();
       await smpp.listen();
       logger.info({ port: smpp.address.port, accounts: accounts.size }, "SMPP listening");
+      serving = true;
       esme?.start();
     },
     async stop() {
       // Stop taking messages first, then wait for every accepted one to reach Kafka.
+      serving = false;
       await esme?.stop();
       await smpp.close();
       await replies?.stop();
       await follower.stop();
       await producer.disconnect();
+      await http?.close();
     },
   };
 }

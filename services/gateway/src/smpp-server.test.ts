@@ -342,6 +342,21 @@ describe("malformed PDUs", () => {
     r.socket.destroy();
   });
 
+  it("answers requests that have no _resp of their own (alert_notification, outbind) with generic_nack", async () => {
+    const h = await start();
+    const s = await bound(h.port, "esme1", "secret");
+    for (const [command, seq] of [["alert_notification", 0x0102], ["outbind", 0x000b]] as const) {
+      const r = await rawSocket(h.port);
+      r.socket.write(pduBytes(seq, 21, Buffer.from([0, 0, 0x31, 0, 0, 0, 0x32, 0])));
+      await waitFor(() => r.received().length >= 16);
+      expect(r.received().readUInt32BE(4), command).toBe(0x80000000);
+      expect(r.received().readUInt32BE(12)).toBe(21);
+      r.socket.destroy();
+    }
+    expect((await call(s, "enquire_link")).command_status).toBe(0);
+    s.close();
+  });
+
   it("closes the session on a command_length over the limit, a too-short length, or a truncated body; the server keeps serving", async () => {
     const h = await start();
     const bad = [

@@ -11,6 +11,7 @@ import {
 } from "@spam/smpp-codec";
 import type { Account } from "./accounts.js";
 import type { Answer, MessageIntake } from "./intake.js";
+import { responseTo } from "./pdu.js";
 import { TokenBucket } from "./throttle.js";
 
 const smpp = loadSmpp({ rawMessages: true });
@@ -184,9 +185,7 @@ export class GatewaySmppServer {
       case "data_sm":
         return this.onSubmit(state, pdu);
       case "unknown":
-        // smpp builds a generic_nack with ESME_RINVCMDID for an unknown command id.
-        state.session.send(pdu.response());
-        return;
+        return this.reply(state, pdu, RINVCMDID); // generic_nack: unknown command id
       default:
         // Known but not offered by this gateway (query_sm, submit_multi, …).
         return this.reply(state, pdu, RINVCMDID);
@@ -206,7 +205,7 @@ export class GatewaySmppServer {
     state.account = account;
     state.bindType = bindType;
     state.log.info({ systemId, bindType }, "bound");
-    state.session.send(pdu.response({ system_id: this.o.gatewayId }));
+    this.reply(state, pdu, OK, { system_id: this.o.gatewayId });
     if (bindType !== "transmitter") this.onReceiverBound?.();
   }
 
@@ -241,7 +240,12 @@ export class GatewaySmppServer {
 
   private reply(state: SessionState, pdu: SmppPdu, commandStatus: number, fields: Record<string, unknown> = {}): void {
     if (state.closed) return;
-    state.session.send(pdu.response(commandStatus === OK ? fields : { command_status: commandStatus }));
+    try {
+      state.session.send(responseTo(pdu, commandStatus, fields));
+    } catch (err) {
+      state.log.warn({ err: (err as Error).message, command: pdu.command }, "could not answer PDU: closing session");
+      this.closeSession(state, false);
+    }
   }
 
   private sweepIdle(): void {
