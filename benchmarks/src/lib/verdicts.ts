@@ -32,7 +32,7 @@ export class VerdictWatcher {
   ) {}
 
   async start(timeoutMs = 30_000): Promise<void> {
-    const kafka = createKafkaClient({ brokers: this.brokers, clientId: "bench-verdicts", logger: pino({ level: "error" }) });
+    const kafka = createKafkaClient({ brokers: this.brokers, clientId: "bench-verdicts", logger: pino({ level: "fatal" }) });
     const consumer = kafka.consumer({ groupId: `bench-verdicts-${process.pid}-${Date.now()}`, maxWaitTimeInMs: 20, minBytes: 1 });
     this.consumer = consumer;
     const joined = new Promise<void>((resolve, reject) => {
