@@ -60,9 +60,10 @@ describe.skipIf(!brokers)("Kafka module against the real broker", () => {
       },
     });
     await consumer.start();
-    await waitUntil(() => seen.length >= 250);
+    await waitUntil(() => new Set(seen).size >= 250);
     await consumer.stop();
-    expect([...seen].sort((a, b) => a - b)).toEqual(Array.from({ length: 250 }, (_, n) => n));
+    // At-least-once: a rebalance while the group forms may redeliver, never lose.
+    expect([...new Set(seen)].sort((a, b) => a - b)).toEqual(Array.from({ length: 250 }, (_, n) => n));
   });
 
   it("dead-letters invalid records with the error and keeps consuming valid ones", async () => {
