@@ -56,6 +56,8 @@ interface SessionState {
   outstanding: number;
   /** performance.now() of the last PDU; a server-wide sweep closes idle sessions (no timer per PDU). */
   lastActivity: number;
+  /** Answers written in one tick leave in one socket write (cork until the next tick). */
+  corked: boolean;
   closed: boolean;
 }
 
@@ -142,6 +144,7 @@ export class GatewaySmppServer {
       bindType: null,
       outstanding: 0,
       lastActivity: performance.now(),
+      corked: false,
       closed: false,
     };
     this.states.add(state);
@@ -241,6 +244,15 @@ export class GatewaySmppServer {
   private reply(state: SessionState, pdu: SmppPdu, commandStatus: number, fields: Record<string, unknown> = {}): void {
     if (state.closed) return;
     try {
+      if (!state.corked) {
+        const socket = state.session.socket;
+        state.corked = true;
+        socket.cork();
+        process.nextTick(() => {
+          state.corked = false;
+          socket.uncork();
+        });
+      }
       state.session.send(responseTo(pdu, commandStatus, fields));
     } catch (err) {
       state.log.warn({ err: (err as Error).message, command: pdu.command }, "could not answer PDU: closing session");
