@@ -46,6 +46,13 @@ export interface SchemaConsumerOptions<T> {
   /** Broker waits for this many bytes (or `fetchMaxWaitMs`) before answering: larger batches. */
   readonly fetchMinBytes?: number;
   readonly fetchMaxWaitMs?: number;
+  /**
+   * Upper bounds of one fetch (kafkajs defaults: 1 MiB per partition, 10 MiB in all).
+   * The next fetch of a partition waits for `handleBatch`, so these bound what a
+   * consumer holds in memory and how many records one handler call can see.
+   */
+  readonly fetchMaxBytesPerPartition?: number;
+  readonly fetchMaxBytes?: number;
   readonly partitionsConsumedConcurrently?: number;
   readonly sessionTimeoutMs?: number;
   /** Called after each committed batch with its size (for metrics). */
@@ -88,20 +95,53 @@ export function decodeRecord<T>(schema: ZodType<T, ZodTypeDef, unknown>, raw: Bu
  * commits offsets only after the handler processed the batch.
  */
 export class SchemaConsumer<T> {
-  private readonly consumer: Consumer;
+  private consumer: Consumer;
+  private recovering: Promise<void> | null = null;
   private readonly logger: Logger;
   private running = false;
 
   constructor(private readonly options: SchemaConsumerOptions<T>) {
     this.logger = options.logger.child({ component: "consumer", groupId: options.groupId });
-    this.consumer = options.kafka.consumer({
+    this.consumer = this.createConsumer();
+  }
+
+  private createConsumer(): Consumer {
+    const options = this.options;
+    const consumer = options.kafka.consumer({
       groupId: options.groupId,
       allowAutoTopicCreation: false,
       minBytes: options.fetchMinBytes ?? 1,
       maxWaitTimeInMs: options.fetchMaxWaitMs ?? 100,
-      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+      ...(options.fetchMaxBytesPerPartition ? { maxBytesPerPartition: options.fetchMaxBytesPerPartition } : {}),
+      ...(options.fetchMaxBytes ? { maxBytes: options.fetchMaxBytes } : {}),
+      sessionTimeout: options.sessionTimeoutMs ?? 10_000,
       heartbeatInterval: 3_000,
     });
+    // kafkajs restarts itself after retriable errors only; after any other crash
+    // (e.g. retries exhausted while the broker restarts) it would stay stopped
+    // for good, so a stalled partition never drains. Rebuild and rejoin instead.
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (payload.restart || !this.running) return;
+      this.logger.error({ err: payload.error }, "consumer crashed and kafkajs will not restart it: rejoining");
+      this.recovering ??= this.recover().finally(() => (this.recovering = null));
+    });
+    return consumer;
+  }
+
+  private async recover(): Promise<void> {
+    for (let attempt = 1; this.running; attempt++) {
+      await this.consumer.disconnect().catch(() => undefined);
+      await new Promise((r) => setTimeout(r, Math.min(30_000, 500 * 2 ** attempt)));
+      if (!this.running) return;
+      this.consumer = this.createConsumer();
+      try {
+        await this.run();
+        this.logger.info({ attempt }, "consumer rejoined after a crash");
+        return;
+      } catch (err) {
+        this.logger.error({ err, attempt }, "consumer could not rejoin yet");
+      }
+    }
   }
 
   /** The underlying kafkajs consumer, for instrumentation events. */
@@ -110,11 +150,15 @@ export class SchemaConsumer<T> {
   }
 
   async start(): Promise<void> {
+    this.running = true;
+    await this.run();
+  }
+
+  private async run(): Promise<void> {
     await this.consumer.connect();
     for (const topic of this.options.topics) {
       await this.consumer.subscribe({ topic, fromBeginning: this.options.fromBeginning ?? true });
     }
-    this.running = true;
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -138,6 +182,7 @@ export class SchemaConsumer<T> {
       return;
     }
     this.running = false;
+    await this.recovering;
     await this.consumer.stop();
     await this.consumer.disconnect();
   }

@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import { loadModel } from "@spam/classifier";
 import { topicNames } from "@spam/contracts";
 import { BatchingProducer, createKafkaClient } from "@spam/kafka";
-import { createRuleWatcher } from "@spam/rules";
+import { createRuleWatcher, type RuleSet } from "@spam/rules";
 import { createScorer } from "@spam/scoring";
 import { createServiceLogger, loadEnvOrExit, runService, type ServiceHandle } from "@spam/service-runtime";
 import { defaultModelPath, loadScorerEnv, type ScorerEnv } from "./env.js";
@@ -18,19 +18,21 @@ export async function createScorerService(env: ScorerEnv, logger: Logger): Promi
   const topics = topicNames(env.TOPIC_PREFIX);
   const modelPath = env.MODEL_PATH ?? defaultModelPath();
   const model = await loadModel(modelPath);
-  const rules = await createRuleWatcher(env.RULES_DIR, { logger, watch: env.RULES_WATCH });
+  // The scorer is built below; a reload (file change or Kafka command) hands it the new set once.
+  let onRulesReloaded: (ruleSet: RuleSet) => void = () => undefined;
+  const rules = await createRuleWatcher(env.RULES_DIR, { logger, watch: env.RULES_WATCH, onReload: (next) => onRulesReloaded(next) });
   const scorer = createScorer({
     ruleSet: rules.current,
     model,
     thresholds: { suspect: env.SUSPECT_THRESHOLD, spam: env.SPAM_THRESHOLD },
     logger,
   });
+  onRulesReloaded = (next) => scorer.setRuleSet(next);
   logger.info({ rulesetVersion: rules.current.version, modelPath }, "scorer ready");
   const kafka = createKafkaClient({ brokers: env.KAFKA_BROKERS, clientId: "scorer", logger });
   const producer = new BatchingProducer({ kafka, logger, lingerMs: 1 });
   const reloadRules = async () => {
-    const outcome = await rules.reload();
-    if (outcome.status === "reloaded") scorer.setRuleSet(rules.current);
+    await rules.reload();
   };
   const worker = new ScoringWorker({
     kafka,
@@ -38,11 +40,7 @@ export async function createScorerService(env: ScorerEnv, logger: Logger): Promi
     topics,
     groupId: env.CONSUMER_GROUP,
     logger,
-    scorer: () => {
-      // A file-watch reload swaps the live set; hand it to the scorer before the batch.
-      scorer.setRuleSet(rules.current);
-      return scorer;
-    },
+    scorer: () => scorer,
     onReloadRequested: (command) => {
       logger.info({ requestedBy: command.requestedBy }, "rule reload requested over Kafka");
       void reloadRules();
