@@ -7,7 +7,7 @@ export { UserStore, ROLES } from "./auth/users.js";
 export type { Role, User } from "./auth/users.js";
 export { CaseStore, enqueueOutbox } from "./review/cases.js";
 export type { CaseUpsert, ReportUpsert, DecideInput, DecideResult } from "./review/cases.js";
-export { ingestVerdicts, ingestReports, caseFromVerdict, reportUpsert } from "./review/intake.js";
+export { ingestVerdicts, ingestReports, ingestDecisionEvents, caseFromVerdict, reportUpsert } from "./review/intake.js";
 export { decisionEffects, extractDomains, outcomeText } from "./review/effects.js";
 export { OutboxRelay, kafkaPublisher } from "./outbox.js";
 export type { Publisher, PublishMessage } from "./outbox.js";
@@ -18,6 +18,6 @@ export { ClickHouseTrafficAnalytics, emptyTrafficAnalytics } from "./analytics/c
 export { maskNumber, maskNumbersInText } from "./privacy.js";
 export { runAdminCli } from "./cli/admin.js";
 export { startLocalPostgres, createTestDatabase } from "./testing/postgres.js";
-export { flaggedVerdict, parsedReport } from "./testing/fixtures.js";
+export { flaggedVerdict, parsedReport, deciderCase, reportAssessed } from "./testing/fixtures.js";
 export { seedClickHouse } from "./testing/clickhouse.js";
 export type { ClickHouse } from "@spam/clickhouse";

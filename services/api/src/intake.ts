@@ -1,8 +1,8 @@
 import type { Logger } from "pino";
-import { RawMessageV1, ReportV1, VerdictV1, type TopicNames, type Verdict } from "@spam/contracts";
+import { DecisionEventV1, RawMessageV1, ReportV1, VerdictV1, type DecisionEvent, type TopicNames, type Verdict } from "@spam/contracts";
 import { SchemaConsumer, type BatchingProducer, type Kafka } from "@spam/kafka";
 import type { CaseStore } from "./review/cases.js";
-import { ingestReports, ingestVerdicts } from "./review/intake.js";
+import { ingestDecisionEvents, ingestVerdicts } from "./review/intake.js";
 
 /** Bounded map of recent message texts: verdicts carry no text, raw traffic does. */
 export class TextCache {
@@ -30,12 +30,16 @@ export interface CaseIntakeOptions {
 }
 
 /**
- * Opens review cases from the verdict and report streams. Three consumer
- * groups (one per topic) so each stream is validated against its own contract;
- * the case store's upserts are idempotent, so at-least-once delivery is safe.
+ * Opens review cases: flagged messages and campaigns from the verdict stream,
+ * report and campaign cases from the decider's events (it verifies and
+ * aggregates reports; we show its evidence and send it our labels). Raw traffic
+ * and reports are read only for their texts. One consumer group per topic so
+ * each stream is validated against its own contract; the case store's upserts are
+ * idempotent and versioned, so at-least-once delivery is safe.
  */
 export function createCaseIntake(o: CaseIntakeOptions): { start(): Promise<void>; stop(): Promise<void> } {
   const texts = new TextCache();
+  const reportTexts = new TextCache(20_000);
   const deadLetter = { producer: o.producer, topic: o.topics.deadLetter, service: "api" };
   const raw = new SchemaConsumer({
     kafka: o.kafka,
@@ -44,9 +48,10 @@ export function createCaseIntake(o: CaseIntakeOptions): { start(): Promise<void>
     topics: [o.topics.trafficRaw],
     schema: RawMessageV1,
     deadLetter,
-    fromBeginning: false,
     handleBatch: async (messages) => {
       for (const m of messages) texts.set(m.value.id, m.value.text);
+      // The verdict may have been read first: fill the text of cases opened without it.
+      await o.cases.fillTexts(messages.map((m) => [m.value.id, m.value.text] as const));
     },
   });
   const verdicts = new SchemaConsumer<Verdict>({
@@ -68,10 +73,25 @@ export function createCaseIntake(o: CaseIntakeOptions): { start(): Promise<void>
     schema: ReportV1,
     deadLetter,
     handleBatch: async (messages) => {
-      await ingestReports(o.cases, messages.map((m) => m.value));
+      for (const m of messages) if (m.value.content) reportTexts.set(m.value.id, m.value.content);
     },
   });
-  const all = [raw, verdicts, reports];
+  const decisions = new SchemaConsumer<DecisionEvent>({
+    kafka: o.kafka,
+    logger: o.logger,
+    groupId: `${o.groupId}-decisions`,
+    topics: [o.topics.decisions],
+    schema: DecisionEventV1,
+    deadLetter,
+    handleBatch: async (messages) => {
+      await ingestDecisionEvents(
+        o.cases,
+        messages.map((m) => m.value),
+        { reportContent: (id) => reportTexts.textOf(id), messageText: (id) => texts.textOf(id) },
+      );
+    },
+  });
+  const all = [raw, reports, verdicts, decisions];
   return {
     async start() {
       for (const c of all) await c.start();

@@ -5,9 +5,9 @@ import { migratePg } from "../db/migrate.js";
 import { createPool } from "../db/pool.js";
 import { ApiError } from "../errors.js";
 import { createTestDatabase } from "../testing/postgres.js";
-import { flaggedVerdict, parsedReport } from "../testing/fixtures.js";
+import { deciderCase, flaggedVerdict, parsedReport, reportAssessed } from "../testing/fixtures.js";
 import { CaseStore } from "./cases.js";
-import { ingestReports, ingestVerdicts } from "./intake.js";
+import { ingestDecisionEvents, ingestReports, ingestVerdicts } from "./intake.js";
 
 const logger = pino({ level: "silent" });
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -142,5 +142,42 @@ describe("case store on PostgreSQL", () => {
     expect(aged.items.map((c) => c.id)).toEqual(["msg:old-1"]);
     const reports = await store.queue({ source: "report", limit: 50, offset: 0 });
     expect(reports.items.every((c) => c.source === "report")).toBe(true);
+  });
+
+  it("decider cases: versioned events, reports with verification, label-only decisions, policy decisions leave the queue", async () => {
+    const [u1] = reviewers as [User];
+    const open = deciderCase({ subject: "15500001111" });
+    const assessed = reportAssessed({ caseId: open.caseId, reportedNumber: "15500001111", verification: "verified", similarity: 0.91 });
+    // The assessment may arrive before the case event.
+    await ingestDecisionEvents(store, [assessed, open, open], { reportContent: () => "举报内容", messageText: () => undefined });
+    let c = await store.get(open.caseId);
+    expect(c).toMatchObject({ owner: "decider", status: "open", report_count: 1, text: "举报内容", sender: "15500001111" });
+    const reports = await store.reports(open.caseId);
+    expect(reports[0]).toMatchObject({ verification: "verified", reporter_msisdn: "" });
+    // An older version does not overwrite a newer one.
+    await ingestDecisionEvents(store, [{ ...open, version: 3, evidence: { ...open.evidence, reportCount: 4 } }, { ...open, version: 2, evidence: { ...open.evidence, reportCount: 2 } }]);
+    expect((await store.get(open.caseId)).report_count).toBe(4);
+
+    await store.claim(open.caseId, u1);
+    const before = (await pool.query("SELECT coalesce(max(id), 0)::int AS n FROM outbox")).rows[0].n;
+    await store.decide(open.caseId, u1, { label: "spam", category: "fraud", comment: "", wholeCampaign: false });
+    const { rows } = await pool.query("SELECT topic_key, payload FROM outbox WHERE id > $1", [before]);
+    expect(rows.map((r: { topic_key: string }) => r.topic_key)).toEqual(["reviewLabels"]);
+    expect(rows[0].payload.caseId).toBe(open.caseId);
+    // The decider echoes its decision (version 4) and answers the reporter: our record stays, the outcome is noted.
+    await ingestDecisionEvents(store, [
+      { ...open, version: 4, state: "decided", decision: "blocked", decidedBy: "reviewer:ana", decidedAt: Date.now() },
+      { v: 1, type: "report_outcome", id: "o1", reportId: assessed.reportId, caseId: open.caseId, outcome: "blocked", decidedBy: "reviewer:ana", reporterHash: assessed.reporterHash, reportReceivedAt: assessed.reportReceivedAt, decidedAt: Date.now() },
+    ]);
+    c = await store.get(open.caseId);
+    expect(c).toMatchObject({ status: "decided", decision: "spam", decision_category: "fraud" });
+    expect((await store.reports(open.caseId))[0]?.outcome).toBe("spam");
+
+    // A case the policy decided on its own never needs a person.
+    const auto = deciderCase({ subject: "15500002222" });
+    await ingestDecisionEvents(store, [auto, { ...auto, version: 2, state: "decided", decision: "blocked", decidedBy: "policy:verified_reporters", decidedAt: Date.now() }]);
+    expect((await store.get(auto.caseId)).status).toBe("decided");
+    const q = await store.queue({ limit: 500, offset: 0 });
+    expect(q.items.some((x) => x.id === auto.caseId)).toBe(false);
   });
 });

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type pg from "pg";
 import { z } from "zod";
-import { ContributionV1 } from "@spam/contracts";
+import { ContributionV1, type CaseEvent, type ReportAssessed, type ReportOutcome } from "@spam/contracts";
 import { ApiError } from "../errors.js";
 import type { User } from "../auth/users.js";
 import { audit } from "../audit.js";
@@ -42,6 +42,9 @@ export const CaseRow = z.object({
   decided_by_name: z.string().nullable().optional(),
   decided_at: ts.nullable(),
   priority: z.coerce.number().optional(),
+  owner: z.enum(["api", "decider"]).default("api"),
+  decider_rule: z.string().nullable().optional(),
+  evidence: z.record(z.unknown()).nullable().optional(),
 });
 export type CaseRow = z.infer<typeof CaseRow>;
 
@@ -56,6 +59,8 @@ export const ReportRow = z.object({
   received_at: ts,
   replied_at: ts.nullable(),
   outcome: z.string().nullable(),
+  similarity: z.coerce.number().nullable().optional(),
+  reporter_reputation: z.coerce.number().nullable().optional(),
 });
 export type ReportRow = z.infer<typeof ReportRow>;
 
@@ -153,6 +158,16 @@ export class CaseStore {
     );
   }
 
+  /** Sets the text of cases that were opened before their message's text was read. */
+  async fillTexts(pairs: readonly (readonly [string, string])[]): Promise<void> {
+    if (pairs.length === 0) return;
+    await this.pool.query(
+      `UPDATE review_cases c SET text = t.text FROM unnest($1::text[], $2::text[]) AS t(id, text)
+        WHERE c.message_id = t.id AND c.text = ''`,
+      [pairs.map((p) => p[0]), pairs.map((p) => p[1])],
+    );
+  }
+
   /** Adds a message to its campaign case, counting each message once. */
   async addCampaignMember(c: CaseUpsert & { campaignId: string }): Promise<void> {
     await this.withTx(async (tx) => {
@@ -216,6 +231,82 @@ export class CaseStore {
       );
       return caseId;
     });
+  }
+
+  /**
+   * Applies a decider case event (versioned; older or repeated versions are ignored).
+   * Open pending cases need a person; a case the policy decided leaves the queue.
+   */
+  async applyDeciderCase(e: CaseEvent): Promise<void> {
+    const kind = e.subjectKind === "campaign" ? "campaign" : "report";
+    const decided = e.state === "decided" && e.decision !== "escalated";
+    const status = decided ? "decided" : e.decision === "escalated" ? "escalated" : "open";
+    const decision = e.decision === "blocked" ? "spam" : e.decision === "not_spam" ? "ham" : e.decision === "escalated" ? "escalate" : null;
+    await this.pool.query(
+      `INSERT INTO review_cases (id, kind, source, sender, campaign_id, score, recipients, report_count, opened_at, first_report_at,
+                                 owner, ext_version, decider_rule, evidence, status, decision, decision_comment, decided_at)
+       VALUES ($1, $2, 'report', $3, $4, $5, 0, $6, to_timestamp($7 / 1000.0), to_timestamp($7 / 1000.0),
+               'decider', $8, $9, $10, $11, $12, $13, to_timestamp($14 / 1000.0))
+       ON CONFLICT (id) DO UPDATE SET
+         report_count = GREATEST(review_cases.report_count, EXCLUDED.report_count),
+         score = GREATEST(review_cases.score, EXCLUDED.score),
+         opened_at = LEAST(review_cases.opened_at, EXCLUDED.opened_at),
+         first_report_at = LEAST(review_cases.first_report_at, EXCLUDED.first_report_at),
+         owner = 'decider', ext_version = EXCLUDED.ext_version, decider_rule = EXCLUDED.decider_rule, evidence = EXCLUDED.evidence,
+         -- A policy decision closes the case; a reviewer's own decision is already recorded here.
+         status = CASE WHEN review_cases.status = 'decided' THEN 'decided' ELSE EXCLUDED.status END,
+         decision = COALESCE(review_cases.decision, EXCLUDED.decision),
+         decision_comment = COALESCE(review_cases.decision_comment, EXCLUDED.decision_comment),
+         decided_at = COALESCE(review_cases.decided_at, EXCLUDED.decided_at),
+         claimed_by = CASE WHEN EXCLUDED.status = 'decided' THEN NULL ELSE review_cases.claimed_by END,
+         updated_at = now()
+       WHERE review_cases.ext_version < EXCLUDED.ext_version`,
+      [
+        e.caseId, kind, e.subject, e.subjectKind === "campaign" ? e.subject : null,
+        e.evidence.maxScore || 0.5, e.evidence.reportCount, e.openedAt, e.version, e.rule, JSON.stringify(e.evidence),
+        status, decided || e.decision === "escalated" ? decision : null, decided ? e.reason : null, e.decidedAt,
+      ],
+    );
+  }
+
+  /** Attaches a decider-assessed report (verification, similarity) to its case; the case row is created if the event is first. */
+  async applyReportAssessed(a: ReportAssessed, content: string | null, matchedText: string | null): Promise<void> {
+    if (!a.caseId) return; // reported a sender already blocked: answered at once by the decider
+    await this.withTx(async (tx) => {
+      await tx.query(
+        `INSERT INTO review_cases (id, kind, source, sender, score, recipients, opened_at, first_report_at, owner, text, category, model_label, contributions)
+         SELECT $1, 'report', 'report', $2, COALESCE(m.score, 0.5), 0, to_timestamp($3 / 1000.0), to_timestamp($3 / 1000.0), 'decider', $4,
+                m.category, COALESCE($5, m.model_label), COALESCE(m.contributions, '[]'::jsonb)
+           FROM (SELECT 1) one
+           LEFT JOIN LATERAL (SELECT score, category, model_label, contributions FROM review_cases
+                               WHERE sender = $2 AND kind = 'message' ORDER BY opened_at DESC LIMIT 1) m ON true
+         ON CONFLICT (id) DO UPDATE SET text = CASE WHEN review_cases.text = '' THEN EXCLUDED.text ELSE review_cases.text END,
+           model_label = COALESCE(review_cases.model_label, EXCLUDED.model_label)`,
+        [a.caseId, a.reportedNumber ?? "", a.reportReceivedAt, matchedText ?? content ?? "", a.verdictLabel],
+      );
+      const ins = await tx.query(
+        `INSERT INTO case_reports (report_id, case_id, reporter_msisdn, reporter_hash, reported_number, content, status, verification, received_at,
+                                   similarity, reporter_reputation, matched_message_id)
+         VALUES ($1, $2, '', $3, $4, $5, 'parsed', $6, to_timestamp($7 / 1000.0), $8, $9, $10)
+         ON CONFLICT (report_id) DO UPDATE SET verification = EXCLUDED.verification, similarity = EXCLUDED.similarity`,
+        [a.reportId, a.caseId, a.reporterHash, a.reportedNumber, content, a.verification, a.reportReceivedAt, a.similarity, a.reporterReputation, a.matchedMessageId],
+      );
+      if (ins.rowCount) {
+        await tx.query(
+          `UPDATE review_cases SET report_count = GREATEST(report_count, (SELECT count(*) FROM case_reports WHERE case_id = $1)),
+             first_report_at = LEAST(COALESCE(first_report_at, to_timestamp($2 / 1000.0)), to_timestamp($2 / 1000.0)) WHERE id = $1`,
+          [a.caseId, a.reportReceivedAt],
+        );
+      }
+    });
+  }
+
+  /** The decider answered a reporter (automatically or after our label): record when, for the SLA figures. */
+  async applyReportOutcome(o: ReportOutcome): Promise<void> {
+    await this.pool.query(
+      "UPDATE case_reports SET replied_at = to_timestamp($2 / 1000.0), outcome = $3 WHERE report_id = $1 AND replied_at IS NULL",
+      [o.reportId, o.decidedAt, o.outcome === "blocked" ? "spam" : "ham"],
+    );
   }
 
   // ---- queue --------------------------------------------------------------
@@ -373,8 +464,10 @@ export class CaseStore {
         "INSERT INTO decisions (id, case_id, reviewer_id, label, category, comment, via_campaign, decided_at) VALUES ($1,$2,$3,$4,$5,$6,$7,to_timestamp($8 / 1000.0))",
         [decisionId, id, user.id, input.label, input.category, input.comment, input.wholeCampaign ? main.campaign_id : null, decidedAt],
       );
+      // The decider answers the reporters of its cases (and changes the block list) when it reads our label.
+      const deciderOwned = main.owner === "decider";
       const reportRows =
-        input.label === "escalate"
+        input.label === "escalate" || deciderOwned
           ? []
           : (
               await tx.query(
@@ -392,9 +485,11 @@ export class CaseStore {
           campaignId: c.campaign_id,
           text: c.text,
         })),
-        reportRows.map((r) => ({ reportId: r.report_id, reporterMsisdn: r.reporter_msisdn, reportedNumber: r.reported_number })),
+        reportRows
+          .filter((r) => r.reporter_msisdn !== "")
+          .map((r) => ({ reportId: r.report_id, reporterMsisdn: r.reporter_msisdn, reportedNumber: r.reported_number })),
         this.options.effects,
-      );
+      ).filter((m) => !deciderOwned || m.topicKey === "reviewLabels");
       await enqueueOutbox(tx, messages);
       await audit(tx, user, "decide", id, input.comment, {
         decisionId,

@@ -1,4 +1,4 @@
-import type { Report, Verdict } from "@spam/contracts";
+import type { DecisionEvent, Report, Verdict } from "@spam/contracts";
 import type { CaseStore, CaseUpsert, ReportUpsert } from "./cases.js";
 
 /**
@@ -75,4 +75,23 @@ export async function ingestReports(store: CaseStore, reports: readonly Report[]
     }
   }
   return n;
+}
+
+/**
+ * Decider events (sms.decisions): its report/campaign cases, the reports it
+ * assessed, and the outcomes it sent. Texts come from the caches the intake keeps
+ * (report content by report id, delivered message text by message id).
+ */
+export async function ingestDecisionEvents(
+  store: CaseStore,
+  events: readonly DecisionEvent[],
+  texts?: { reportContent(reportId: string): string | undefined; messageText(messageId: string): string | undefined },
+): Promise<void> {
+  for (const e of events) {
+    if (e.type === "case") await store.applyDeciderCase(e);
+    else if (e.type === "report_assessed") {
+      const matched = e.matchedMessageId ? (texts?.messageText(e.matchedMessageId) ?? null) : null;
+      await store.applyReportAssessed(e, texts?.reportContent(e.reportId) ?? null, matched);
+    } else if (e.type === "report_outcome") await store.applyReportOutcome(e);
+  }
 }

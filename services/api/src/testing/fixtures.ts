@@ -1,4 +1,4 @@
-import type { Report, Verdict } from "@spam/contracts";
+import type { CaseEvent, Report, ReportAssessed, Verdict } from "@spam/contracts";
 
 let seq = 0;
 const next = () => `${Date.now().toString(36)}${(seq++).toString(36)}`;
@@ -49,6 +49,61 @@ export function parsedReport(over: Partial<Report> = {}): Report {
     status: "parsed",
     parseError: null,
     allowListed: false,
+    ...over,
+  };
+}
+
+/** A decider case event (issue 5) for a sender, open and waiting for review unless overridden. */
+export function deciderCase(over: Partial<CaseEvent> = {}): CaseEvent {
+  const now = Date.now();
+  const caseId = over.caseId ?? `case-sender-${over.subject ?? "13800138000"}-${next()}`;
+  return {
+    v: 1,
+    type: "case",
+    id: `${caseId}-v${over.version ?? 1}`,
+    caseId,
+    version: 1,
+    subjectKind: "sender",
+    subject: "13800138000",
+    state: "open",
+    decision: "pending",
+    decidedBy: null,
+    reason: "verified reports below the auto-block bar",
+    rule: "review",
+    evidence: {
+      reportIds: [], verdictIds: [], reportCount: 1, verifiedCount: 1, fabricatedCount: 0, distinctVerifiedReporters: 1,
+      weightedReporters: 0.5, classifierAgreement: 1, maxScore: 0.62, brigadingSuspected: false, windowHours: 24,
+    },
+    allowListed: false,
+    openedAt: now,
+    updatedAt: now,
+    decidedAt: null,
+    slaDueAt: now + 48 * 3_600_000,
+    slaBreached: false,
+    ...over,
+  };
+}
+
+export function reportAssessed(over: Partial<ReportAssessed> = {}): ReportAssessed {
+  const id = next();
+  return {
+    v: 1,
+    type: "report_assessed",
+    id: `ra-${id}`,
+    reportId: `r-${id}`,
+    reportedNumber: "13800138000",
+    reporterHash: `h-${id}`,
+    reportReceivedAt: Date.now(),
+    assessedAt: Date.now(),
+    verification: "verified",
+    matchedMessageId: null,
+    similarity: 0.93,
+    caseId: null,
+    reporterReputation: 0.5,
+    reporterHistory: 0,
+    allowListed: false,
+    campaignId: null,
+    verdictLabel: "spam",
     ...over,
   };
 }
