@@ -121,8 +121,8 @@ export function createGateway(env: GatewayEnv, logger: Logger): Gateway {
       })
     : null;
   if (replies) {
-    smpp.onReceiverBound = () => replies.flushWaiting();
-    if (esme) esme.onBound = () => replies.flushWaiting();
+    smpp.onReceiverBound = () => replies.receiverBound();
+    if (esme) esme.onBound = () => replies.receiverBound();
   }
   return {
     smpp,

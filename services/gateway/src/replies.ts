@@ -1,7 +1,7 @@
 import { randomInt } from "node:crypto";
 import type { Logger } from "pino";
 import { OutboundReplyV1, type OutboundReply } from "@spam/contracts";
-import type { DeadLetterTarget, Kafka } from "@spam/kafka";
+import type { BatchContext, DeadLetterTarget, Kafka } from "@spam/kafka";
 import { SchemaConsumer } from "@spam/kafka";
 import { chooseDataCoding, splitMessage, type SmppPdu, type SmppSession } from "@spam/smpp-codec";
 import type { ReceiverSession } from "./smpp-server.js";
@@ -13,8 +13,12 @@ export interface ReplyDispatcherOptions {
   readonly groupId: string;
   readonly deadLetter: DeadLetterTarget;
   readonly receivers: () => ReceiverSession[];
-  /** Replies held while no receiver is bound; beyond it the consumer stops committing and retries. */
-  readonly maxWaiting?: number;
+  /**
+   * How long one reply waits for a receiver that can take it. After that the
+   * batch fails uncommitted and Kafka hands it over again later: a reply is never
+   * held only in memory, so a crash cannot lose it.
+   */
+  readonly maxWaitMs?: number;
   readonly deliverTimeoutMs?: number;
 }
 
@@ -41,12 +45,13 @@ function sendPart(session: SmppSession, command: string, fields: Record<string, 
 /**
  * Takes replies (acknowledgements, questions, outcomes) from the outbound
  * replies topic and delivers them as deliver_sm through a bound receiver or
- * transceiver session, multipart when long.
+ * transceiver session (submit_sm upstream in client mode), multipart when long.
+ * Offsets are committed only after delivery (at-least-once).
  */
 export class ReplyDispatcher {
   private readonly consumer: SchemaConsumer<OutboundReply>;
-  private readonly waiting: OutboundReply[] = [];
   private readonly log: Logger;
+  private wake: (() => void) | null = null;
   delivered = 0;
 
   constructor(private readonly o: ReplyDispatcherOptions) {
@@ -59,8 +64,8 @@ export class ReplyDispatcher {
       schema: OutboundReplyV1,
       deadLetter: o.deadLetter,
       fromBeginning: false,
-      handleBatch: async (messages) => {
-        for (const m of messages) await this.deliverOrHold(m.value);
+      handleBatch: async (messages, ctx) => {
+        for (const m of messages) await this.deliverWaiting(m.value, ctx);
       },
     });
   }
@@ -70,28 +75,34 @@ export class ReplyDispatcher {
   }
 
   async stop(): Promise<void> {
+    this.wake?.();
     await this.consumer.stop();
   }
 
-  get waitingCount(): number {
-    return this.waiting.length;
+  /** A receiver bound: retry at once instead of at the next poll. */
+  receiverBound(): void {
+    this.wake?.();
   }
 
-  /** A receiver bound: deliver what waited for one. */
-  flushWaiting(): void {
-    const held = this.waiting.splice(0);
-    void (async () => {
-      for (const r of held) await this.deliverOrHold(r).catch(() => this.waiting.push(r));
-    })();
-  }
-
-  private async deliverOrHold(reply: OutboundReply): Promise<void> {
-    try {
-      await this.deliver(reply);
-    } catch (err) {
-      if (this.waiting.length >= (this.o.maxWaiting ?? 10_000)) throw err; // batch is fetched again later
-      this.log.warn({ replyId: reply.id, kind: reply.kind, err: (err as Error).message }, "reply held until a receiver can take it");
-      this.waiting.push(reply);
+  private async deliverWaiting(reply: OutboundReply, ctx: BatchContext): Promise<void> {
+    const deadline = Date.now() + (this.o.maxWaitMs ?? 30_000);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.deliver(reply);
+        return;
+      } catch (err) {
+        if (Date.now() >= deadline || !ctx.isRunning()) throw err;
+        if (attempt === 1) this.log.warn({ replyId: reply.id, kind: reply.kind, err: (err as Error).message }, "reply waiting for a receiver");
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, Math.min(1_000, 100 * attempt));
+          this.wake = () => {
+            clearTimeout(t);
+            resolve();
+          };
+        });
+        this.wake = null;
+        await ctx.heartbeat();
+      }
     }
   }
 
