@@ -40,13 +40,17 @@ describe("CampaignTracker", () => {
     expect(new CampaignTracker().observe({ text: "好的", sender: "a", recipient: "b", at: 1 })).toBeNull();
   });
 
-  it("evicts the least recently used campaign beyond the bound", () => {
-    const t = new CampaignTracker({ maxCampaigns: 2 });
-    const a = t.observe({ text: template(1), sender: "a", recipient: "r", at: 1 })!;
-    t.observe({ text: "本公司长期代开各类发票，增值税普票专票，点数优惠", sender: "b", recipient: "r", at: 2 });
-    t.observe({ text: "澳门首家线上赌场上线，注册即送888元彩金，日赢万元不是梦", sender: "c", recipient: "r", at: 3 });
-    expect(t.size).toBe(2);
-    expect(t.get(a.campaignId)).toBeNull();
+  it("evicts the least recently touched campaigns beyond the bound", () => {
+    const distinct = (i: number): string =>
+      Array.from({ length: 20 }, (_, j) => String.fromCharCode(0x4e00 + ((i * 7919 + j * 104_729) % 20_000))).join("");
+    const t = new CampaignTracker({ maxCampaigns: 10 });
+    const ids = Array.from({ length: 10 }, (_, i) => t.observe({ text: distinct(i), sender: "s", recipient: "r", at: i })!.campaignId);
+    expect(new Set(ids).size).toBe(10);
+    t.observe({ text: distinct(0), sender: "s", recipient: "r", at: 20 }); // touch the oldest
+    t.observe({ text: distinct(10), sender: "s", recipient: "r", at: 21 });
+    expect(t.size).toBeLessThanOrEqual(10);
+    expect(t.get(ids[0]!)?.messages).toBe(2);
+    expect(t.get(ids[1]!)).toBeNull();
   });
 
   it("survives snapshot and restore", () => {

@@ -40,13 +40,15 @@ export interface CampaignCounts {
 
 interface Campaign {
   readonly id: string;
-  readonly bandKeys: string[];
+  readonly bandKeys: number[];
   messages: number;
   reports: number;
   readonly senders: DistinctCounter;
   readonly recipients: DistinctCounter;
   firstSeen: number;
   lastSeen: number;
+  /** Logical clock of the last touch, for eviction. */
+  touched: number;
 }
 
 const URL_RE = /(?:https?:\/\/|www\.)\S+|[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|cn|net|org|top|xyz|vip|cc|me|info|io|co|uk|tv|shop|site|club|link|ly)\b(?:\/\S*)?/gi;
@@ -69,29 +71,53 @@ function mixSeed(h: number, seed: number): number {
 
 /** MinHash signature of the masked text, or null when it is too short. */
 export function minhash(masked: string, o: CampaignOptions = DEFAULT_CAMPAIGN_OPTIONS): Uint32Array | null {
-  const chars = Array.from(masked);
-  if (chars.length < o.minLength) return null;
+  // One-permutation hashing with densification (Shrivastava 2017): one hash per shingle
+  // instead of one per shingle and signature slot, so a 60-character SMS costs ~60 mixes.
+  const codes: number[] = [];
+  for (const ch of masked) codes.push(ch.codePointAt(0)!);
+  if (codes.length < o.minLength) return null;
   const k = o.bands * o.rowsPerBand;
   const sig = new Uint32Array(k).fill(0xffffffff);
-  const n = Math.max(1, chars.length - o.shingle + 1);
+  const filled = new Uint8Array(k);
+  const n = Math.max(1, codes.length - o.shingle + 1);
   for (let i = 0; i < n; i++) {
-    const h = hash32(chars.slice(i, i + o.shingle).join(""));
-    for (let j = 0; j < k; j++) {
-      const v = mixSeed(h, SEEDS[j]!);
-      if (v < sig[j]!) sig[j] = v;
+    let h = 0x3c6ef372;
+    for (let s = 0; s < o.shingle && i + s < codes.length; s++) h = mixSeed(codes[i + s]!, h);
+    const bin = h % k;
+    const v = mixSeed(h, 0x27d4eb2f);
+    if (v < sig[bin]!) sig[bin] = v;
+    filled[bin] = 1;
+  }
+  // Empty bins borrow the next filled bin's value, salted by the distance.
+  for (let j = 0; j < k; j++) {
+    if (filled[j]) continue;
+    for (let d = 1; d < k; d++) {
+      const src = (j + d) % k;
+      if (filled[src]) {
+        sig[j] = mixSeed(sig[src]!, SEEDS[d % SEEDS.length]!);
+        break;
+      }
     }
   }
   return sig;
 }
 
-function bandKeys(sig: Uint32Array, o: CampaignOptions): string[] {
-  const keys: string[] = [];
+/**
+ * One 30-bit hash per band (position = band). 30 bits keep Map keys small integers,
+ * which V8 hashes far faster than heap doubles; a rare collision merges two campaigns.
+ */
+function bandKeys(sig: Uint32Array, o: CampaignOptions): number[] {
+  const keys: number[] = [];
   for (let b = 0; b < o.bands; b++) {
     let h = 0x12345 + b;
     for (let r = 0; r < o.rowsPerBand; r++) h = mixSeed(sig[b * o.rowsPerBand + r]!, h);
-    keys.push(`${b}:${h.toString(36)}`);
+    keys.push(h & 0x3fffffff);
   }
   return keys;
+}
+
+function hex8(n: number): string {
+  return (n >>> 0).toString(16).padStart(8, "0");
 }
 
 export interface ObserveInput {
@@ -114,7 +140,7 @@ export const CampaignSnapshotV1 = z.object({
   campaigns: z.array(
     z.object({
       id: z.string(),
-      bandKeys: z.array(z.string()),
+      bandKeys: z.array(z.number().int().nonnegative()),
       messages: z.number().int().nonnegative(),
       reports: z.number().int().nonnegative(),
       senders: CounterJson,
@@ -128,12 +154,14 @@ export type CampaignSnapshot = z.infer<typeof CampaignSnapshotV1>;
 
 export class CampaignTracker {
   readonly options: CampaignOptions;
-  /** Insertion order is recency order: touched campaigns are re-inserted (LRU). */
   private readonly campaigns = new Map<string, Campaign>();
-  private readonly bandIndex = new Map<string, string>();
+  private clock = 0;
+  /** One map per LSH band: band hash → campaign id. */
+  private readonly bandIndex: Map<number, string>[];
 
   constructor(options: Partial<CampaignOptions> = {}) {
     this.options = { ...DEFAULT_CAMPAIGN_OPTIONS, ...options };
+    this.bandIndex = Array.from({ length: this.options.bands }, () => new Map<number, string>());
   }
 
   get size(): number {
@@ -144,8 +172,9 @@ export class CampaignTracker {
   lookup(text: string): string | null {
     const sig = minhash(maskForCampaign(text), this.options);
     if (!sig) return null;
-    for (const key of bandKeys(sig, this.options)) {
-      const id = this.bandIndex.get(key);
+    const keys = bandKeys(sig, this.options);
+    for (let b = 0; b < keys.length; b++) {
+      const id = this.bandIndex[b]!.get(keys[b]!);
       if (id) return id;
     }
     return null;
@@ -157,8 +186,8 @@ export class CampaignTracker {
     if (!sig) return null;
     const keys = bandKeys(sig, this.options);
     let c: Campaign | undefined;
-    for (const key of keys) {
-      const id = this.bandIndex.get(key);
+    for (let b = 0; b < keys.length; b++) {
+      const id = this.bandIndex[b]!.get(keys[b]!);
       if (id) {
         c = this.campaigns.get(id);
         if (c) break;
@@ -166,7 +195,7 @@ export class CampaignTracker {
     }
     if (!c) {
       // Deterministic id from the first signature: the same template gets the same id on every worker.
-      const id = `c${hash32(keys.join("|")).toString(16).padStart(8, "0")}${hash32(keys[0]!).toString(16).padStart(8, "0")}`;
+      const id = `c${hex8(keys[0]!)}${hex8(keys[1] ?? 0)}`;
       c = this.campaigns.get(id) ?? {
         id,
         bandKeys: keys,
@@ -176,11 +205,12 @@ export class CampaignTracker {
         recipients: new DistinctCounter(),
         firstSeen: m.at,
         lastSeen: m.at,
+        touched: 0,
       };
-      for (const key of keys) if (!this.bandIndex.has(key)) this.bandIndex.set(key, id);
+      this.campaigns.set(id, c);
+      this.index(keys, id);
     }
-    this.campaigns.delete(c.id);
-    this.campaigns.set(c.id, c);
+    c.touched = ++this.clock;
     c.messages++;
     c.senders.add(m.sender);
     c.recipients.add(m.recipient);
@@ -195,6 +225,7 @@ export class CampaignTracker {
     const id = this.lookup(text);
     const c = id ? this.campaigns.get(id) : undefined;
     if (!c) return null;
+    c.touched = ++this.clock;
     c.reports++;
     return countsOf(c);
   }
@@ -204,12 +235,27 @@ export class CampaignTracker {
     return c ? countsOf(c) : null;
   }
 
+  private index(keys: readonly number[], id: string): void {
+    keys.forEach((key, b) => {
+      const m = this.bandIndex[b];
+      if (m && !m.has(key)) m.set(key, id);
+    });
+  }
+
+  /**
+   * Least-recently-touched eviction in batches of ~10 %: one sort per batch keeps the
+   * amortised cost per message at O(log n) without reordering a map on every touch.
+   */
   private evict(): void {
-    while (this.campaigns.size > this.options.maxCampaigns) {
-      const oldest = this.campaigns.keys().next().value as string;
-      const c = this.campaigns.get(oldest)!;
-      for (const key of c.bandKeys) if (this.bandIndex.get(key) === oldest) this.bandIndex.delete(key);
-      this.campaigns.delete(oldest);
+    const max = this.options.maxCampaigns;
+    if (this.campaigns.size <= max) return;
+    const keep = Math.max(1, Math.floor(max * 0.9));
+    const byAge = [...this.campaigns.values()].sort((a, b) => a.touched - b.touched);
+    for (const c of byAge.slice(0, byAge.length - keep)) {
+      c.bandKeys.forEach((key, b) => {
+        if (this.bandIndex[b]!.get(key) === c.id) this.bandIndex[b]!.delete(key);
+      });
+      this.campaigns.delete(c.id);
     }
   }
 
@@ -217,7 +263,9 @@ export class CampaignTracker {
     return {
       v: 1,
       options: { ...this.options },
-      campaigns: [...this.campaigns.values()].map((c) => ({
+      campaigns: [...this.campaigns.values()]
+        .sort((a, b) => a.touched - b.touched)
+        .map((c) => ({
         id: c.id,
         bandKeys: c.bandKeys,
         messages: c.messages,
@@ -244,8 +292,9 @@ export class CampaignTracker {
         recipients: DistinctCounter.fromJSON(c.recipients),
         firstSeen: c.firstSeen,
         lastSeen: c.lastSeen,
+        touched: ++t.clock,
       });
-      for (const key of c.bandKeys) if (!t.bandIndex.has(key)) t.bandIndex.set(key, c.id);
+      t.index(c.bandKeys, c.id);
     }
     return t;
   }

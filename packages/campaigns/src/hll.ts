@@ -5,6 +5,7 @@
 const P = 10;
 const M = 1 << P;
 const EXACT_LIMIT = 64;
+const POW2NEG = Float64Array.from({ length: 64 }, (_, i) => 2 ** -i);
 
 export function hash32(s: string): number {
   let h = 0x811c9dc5;
@@ -20,11 +21,24 @@ export function hash32(s: string): number {
 }
 
 export class DistinctCounter {
-  private exact: Set<number> | null = new Set();
+  private exact: Set<number> | null = null;
+  private first = -1;
+  /** Σ 2^-register and the number of zero registers, kept up to date so count() is O(1). */
+  private sum = M;
+  private zeros = M;
   private registers: Uint8Array | null = null;
 
   add(value: string): void {
     const h = hash32(value);
+    // Most campaigns have one sender: hold it in a field before allocating a set.
+    if (this.registers === null && this.exact === null) {
+      if (this.first === -1 || this.first === h) {
+        this.first = h;
+        return;
+      }
+      this.exact = new Set([this.first, h]);
+      return;
+    }
     if (this.exact) {
       this.exact.add(h);
       if (this.exact.size > EXACT_LIMIT) {
@@ -40,37 +54,46 @@ export class DistinctCounter {
     const rest = (h << P) >>> 0;
     const rank = rest === 0 ? 32 - P + 1 : Math.clz32(rest) + 1;
     const r = this.registers!;
-    if (rank > r[idx]!) r[idx] = rank;
+    const old = r[idx]!;
+    if (rank > old) {
+      r[idx] = rank;
+      this.sum += POW2NEG[rank]! - POW2NEG[old]!;
+      if (old === 0) this.zeros--;
+    }
   }
 
   count(): number {
+    if (this.registers === null && this.exact === null) return this.first === -1 ? 0 : 1;
     if (this.exact) return this.exact.size;
-    const r = this.registers!;
-    let sum = 0;
-    let zeros = 0;
-    for (let i = 0; i < M; i++) {
-      sum += 2 ** -r[i]!;
-      if (r[i] === 0) zeros++;
-    }
     const alpha = 0.7213 / (1 + 1.079 / M);
-    const est = (alpha * M * M) / sum;
-    if (est <= 2.5 * M && zeros > 0) return Math.round(M * Math.log(M / zeros));
+    const est = (alpha * M * M) / this.sum;
+    if (est <= 2.5 * M && this.zeros > 0) return Math.round(M * Math.log(M / this.zeros));
     return Math.round(est);
   }
 
   toJSON(): { exact: number[] } | { hll: string } {
+    if (this.registers === null && this.exact === null) return { exact: this.first === -1 ? [] : [this.first] };
     if (this.exact) return { exact: [...this.exact] };
     return { hll: Buffer.from(this.registers!).toString("base64") };
   }
 
   static fromJSON(j: { exact: number[] } | { hll: string }): DistinctCounter {
     const c = new DistinctCounter();
-    if ("exact" in j) c.exact = new Set(j.exact);
+    if ("exact" in j) {
+      if (j.exact.length === 1) c.first = j.exact[0]!;
+      else if (j.exact.length > 1) c.exact = new Set(j.exact);
+    }
     else {
       const buf = Buffer.from(j.hll, "base64");
       if (buf.length !== M) throw new Error(`HyperLogLog needs ${M} registers, got ${buf.length}`);
       c.exact = null;
       c.registers = new Uint8Array(buf);
+      c.sum = 0;
+      c.zeros = 0;
+      for (const v of c.registers) {
+        c.sum += POW2NEG[v]!;
+        if (v === 0) c.zeros++;
+      }
     }
     return c;
   }

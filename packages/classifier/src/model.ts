@@ -169,8 +169,10 @@ export class SpamClassifier {
   private readonly platt: Platt;
   private readonly catMask: number;
   private readonly catLabels: readonly string[];
-  private readonly catWeights: readonly Float32Array[];
-  private readonly catBiases: readonly number[];
+  /** Feature-major [feature][class]: one cache line per feature instead of one per class. */
+  private readonly catWeights: Float32Array;
+  private readonly catBiases: Float64Array;
+  private readonly catScratch: Float64Array;
 
   constructor(model: TrainedModel, modelVersion: string, createdAt: string) {
     this.modelVersion = modelVersion;
@@ -181,8 +183,13 @@ export class SpamClassifier {
     this.platt = model.platt;
     this.catMask = model.category ? (1 << model.category.bits) - 1 : 0;
     this.catLabels = model.category?.labels ?? [];
-    this.catWeights = model.category?.models.map((m) => m.weights) ?? [];
-    this.catBiases = model.category?.models.map((m) => m.bias) ?? [];
+    const k = this.catLabels.length;
+    this.catWeights = new Float32Array(model.category ? (1 << model.category.bits) * k : 0);
+    model.category?.models.forEach((m, c) => {
+      for (let j = 0; j < m.weights.length; j++) this.catWeights[j * k + c] = m.weights[j]!;
+    });
+    this.catBiases = Float64Array.from(model.category?.models.map((m) => m.bias) ?? []);
+    this.catScratch = new Float64Array(k);
   }
 
   /** Features of normalised text (exposed for campaign/debug tooling). */
@@ -195,28 +202,41 @@ export class SpamClassifier {
     return this.predictVector(this.extractor.extract(normalizedText));
   }
 
-  predictVector(x: SparseVector): Prediction {
+  predictVector(x: SparseVector, withCategory = true): Prediction {
     let s = this.bias;
     const w = this.weights;
     for (let k = 0; k < x.length; k++) s += w[x.indices[k]!]! * x.values[k]!;
-    let best = -1;
-    let bestScore = -Infinity;
-    for (let c = 0; c < this.catWeights.length; c++) {
-      const cw = this.catWeights[c]!;
-      let t = this.catBiases[c]!;
-      for (let k = 0; k < x.length; k++) t += cw[x.indices[k]! & this.catMask]! * x.values[k]!;
-      if (t > bestScore) {
-        bestScore = t;
-        best = c;
-      }
-    }
-    const fine = best >= 0 ? this.catLabels[best]! : null;
+    const fine = withCategory ? this.fineCategoryOf(x) : null;
     return {
       decision: s,
       spamProbability: plattProbability(this.platt, s),
       fineCategory: fine,
       category: fine === null ? null : categoryGroup(fine),
     };
+  }
+
+  /** Score without the category models (cheaper: most traffic is ham and needs none). */
+  predictSpam(normalizedText: string): Prediction & { readonly vector: SparseVector } {
+    const vector = this.extractor.extract(normalizedText);
+    return { ...this.predictVector(vector, false), vector };
+  }
+
+  /** Category of a feature vector: the best-scoring one-vs-rest model. */
+  fineCategoryOf(x: SparseVector): string | null {
+    const k = this.catLabels.length;
+    if (k === 0) return null;
+    const t = this.catScratch;
+    t.set(this.catBiases);
+    const cw = this.catWeights;
+    const mask = this.catMask;
+    for (let f = 0; f < x.length; f++) {
+      const base = (x.indices[f]! & mask) * k;
+      const v = x.values[f]!;
+      for (let c = 0; c < k; c++) t[c]! += cw[base + c]! * v;
+    }
+    let best = 0;
+    for (let c = 1; c < k; c++) if (t[c]! > t[best]!) best = c;
+    return this.catLabels[best]!;
   }
 }
 

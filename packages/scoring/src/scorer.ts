@@ -125,6 +125,10 @@ export function createScorer(opts: ScorerOptions): Scorer {
   const now = opts.now ?? Date.now;
   const dedupeWindow = opts.dedupeWindow ?? 10_000;
   const recent = new Map<string, string | null>();
+  // Ring of the ids in `recent`, oldest first: deleting a known key is O(1), whereas
+  // Map.keys().next() after many deletions walks the holes left at the front.
+  const ring: (string | undefined)[] = new Array<string | undefined>(dedupeWindow);
+  let ringPos = 0;
   const log = opts.logger;
 
   function score(msg: ScoreInput): Verdict {
@@ -133,7 +137,7 @@ export function createScorer(opts: ScorerOptions): Scorer {
     const t1 = performance.now();
     const hits = ruleSet ? ruleSet.evaluate({ normalized, sender: msg.source, recipient: msg.destination, at: msg.receivedAt }) : [];
     const t2 = performance.now();
-    const pred = model.predict(normalized.text);
+    const pred = model.predictSpam(normalized.text);
     const t3 = performance.now();
 
     // Campaign counting is idempotent per message id (redeliveries after a rebalance).
@@ -145,8 +149,11 @@ export function createScorer(opts: ScorerOptions): Scorer {
         msg.kind === "report"
           ? campaigns.report(normalized.text)
           : campaigns.observe({ text: normalized.text, sender: msg.source, recipient: msg.destination, at: msg.receivedAt });
+      const evicted = ring[ringPos];
+      if (evicted !== undefined) recent.delete(evicted);
+      ring[ringPos] = msg.id;
+      ringPos = (ringPos + 1) % dedupeWindow;
       recent.set(msg.id, campaign?.campaignId ?? null);
-      if (recent.size > dedupeWindow) recent.delete(recent.keys().next().value as string);
     }
     const t4 = performance.now();
 
@@ -156,8 +163,8 @@ export function createScorer(opts: ScorerOptions): Scorer {
       source: "model",
       id: `classifier@${model.modelVersion}`,
       score: round(modelLogit),
-      category: pred.category,
-      detail: `p=${pred.spamProbability.toFixed(4)} fine=${pred.fineCategory ?? "-"}`,
+      category: null,
+      detail: `p=${pred.spamProbability.toFixed(4)}`,
     });
     let z = modelLogit;
     let positive = 0;
@@ -237,7 +244,12 @@ export function createScorer(opts: ScorerOptions): Scorer {
     // A rule whose owners ask for blocking at least flags the message for review.
     if (blockRule && label === "ham") label = "suspect";
     const action: VerdictAction = label === "spam" ? "block" : label === "suspect" ? "flag" : "allow";
-    const category = label === "ham" ? null : (ruleCategory ?? pred.category);
+    let category: string | null = null;
+    if (label !== "ham") {
+      const fine = model.fineCategoryOf(pred.vector);
+      category = ruleCategory ?? (fine === null ? null : categoryGroup(fine));
+      contributions[0] = { ...contributions[0]!, category: fine === null ? null : categoryGroup(fine), detail: `${contributions[0]!.detail}${fine ? ` fine=${fine}` : ""}` };
+    }
     const t5 = performance.now();
     if (log?.isLevelEnabled("trace")) log.trace({ messageId: msg.id, p, label }, "scored");
     return {
