@@ -14,9 +14,7 @@ function batcher(overrides: Partial<TableBatcherOptions> = {}) {
     table: "t",
     logger,
     maxRows: 1_000,
-    maxLingerMs: 300,
-    minLingerMs: 20,
-    minRowsPerInsert: 100,
+    lingerMs: 50,
     retryInitialMs: 10,
     retryMaxMs: 40,
     insert: async (_t, r) => {
@@ -40,16 +38,36 @@ describe("TableBatcher", () => {
   });
 
   it("inserts at once when the row bound is reached", async () => {
-    const { b, inserts } = batcher({ maxRows: 500, maxLingerMs: 60_000, minLingerMs: 60_000 });
+    const { b, inserts } = batcher({ maxRows: 500, lingerMs: 60_000 });
     await b.add(rows(600));
     expect(inserts[0]).toHaveLength(600);
   });
 
-  it("at low load a row waits only the short linger", async () => {
-    const { b } = batcher({ maxLingerMs: 5_000, minLingerMs: 30, minRowsPerInsert: 1_000 });
+  it("a lone row waits only the linger", async () => {
+    const { b, inserts } = batcher({ lingerMs: 30 });
     const t0 = Date.now();
     await b.add(rows(1));
-    expect(Date.now() - t0).toBeLessThan(1_000);
+    expect(Date.now() - t0).toBeLessThan(500);
+    expect(inserts).toEqual([["r0"]]);
+  });
+
+  it("rows arriving while an insert is in flight go out together in the next one", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const sizes: number[] = [];
+    const { b } = batcher({
+      lingerMs: 10,
+      insert: async (_t, r) => {
+        sizes.push(r.length);
+        if (sizes.length === 1) await gate;
+      },
+    });
+    const first = b.add(rows(5));
+    await new Promise((r) => setTimeout(r, 30));
+    const later = [b.add(rows(3, 100)), b.add(rows(4, 200))];
+    release();
+    await Promise.all([first, ...later]);
+    expect(sizes).toEqual([5, 7]);
   });
 
   it("retries with backoff while the server is down, reports unhealthy, and does not resolve before the insert", async () => {

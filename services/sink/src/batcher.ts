@@ -33,12 +33,13 @@ export interface TableBatcherOptions {
   readonly logger: Logger;
   /** An insert goes out at once when this many rows are buffered. */
   readonly maxRows: number;
-  /** The oldest buffered row waits at most this long (at load: about one insert a second). */
-  readonly maxLingerMs: number;
-  /** At low load, rows wait only this long: waiting longer would not fill an insert anyway. */
-  readonly minLingerMs: number;
-  /** Below this projected size an insert is "small" and goes out after minLingerMs. */
-  readonly minRowsPerInsert: number;
+  /**
+   * How long the first buffered row waits for the other partitions' batches of
+   * the same fetch. Waiting longer gains nothing: kafkajs fetches a partition
+   * again only after its batch is committed, i.e. after this insert. Insert
+   * size at load is set by the fetch size (min bytes / max wait), not here.
+   */
+  readonly lingerMs: number;
   readonly retryInitialMs: number;
   readonly retryMaxMs: number;
   /** Classifies an insert error; defaults to `classifyInsertError`. */
@@ -79,8 +80,8 @@ export class BatcherStoppedError extends Error {
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
- * Accumulates rows for one table from many partition batches and inserts them
- * together, bounded in rows and in time. `add` resolves only once its rows are
+ * Accumulates rows for one table from many partition batches (of several
+ * topics' consumers) and inserts them together, bounded in rows and in time. `add` resolves only once its rows are
  * in ClickHouse (or were dead-lettered as rejected), so the consumer commits
  * offsets after the insert. One insert is in flight at a time; while
  * ClickHouse is down the insert is retried with backoff and the consumer is
@@ -138,25 +139,15 @@ export class TableBatcher {
 
   private schedule(): void {
     if (this.flushing) return; // the flush loop picks the buffer up when the insert in flight is done
-    if (this.bufferedRows >= this.options.maxRows) {
-      this.startFlush();
-      return;
-    }
     const age = Date.now() - this.firstAt;
-    const { minLingerMs, maxLingerMs, minRowsPerInsert } = this.options;
-    // Rate so far, projected to the full linger: if that would still be a small insert, go now.
-    const projected = age > 0 ? (this.bufferedRows * maxLingerMs) / Math.max(age, minLingerMs) : this.bufferedRows;
-    const due = age >= maxLingerMs || (age >= minLingerMs && projected < minRowsPerInsert);
-    if (due) {
+    if (this.bufferedRows >= this.options.maxRows || age >= this.options.lingerMs) {
       this.startFlush();
       return;
     }
-    if (this.timer) return;
-    const wait = age < minLingerMs ? minLingerMs - age : maxLingerMs - age;
-    this.timer = setTimeout(() => {
+    this.timer ??= setTimeout(() => {
       this.timer = null;
       this.schedule();
-    }, Math.max(1, wait));
+    }, Math.max(1, this.options.lingerMs - age));
   }
 
   private startFlush(): void {

@@ -148,9 +148,7 @@ export function createSink(env: SinkEnv, logger: Logger, deps: SinkDeps = {}): S
       insert,
       logger,
       maxRows: env.SINK_MAX_ROWS,
-      maxLingerMs: env.SINK_MAX_LINGER_MS,
-      minLingerMs: env.SINK_MIN_LINGER_MS,
-      minRowsPerInsert: env.SINK_MIN_ROWS_PER_INSERT,
+      lingerMs: env.SINK_LINGER_MS,
       retryInitialMs: env.SINK_RETRY_INITIAL_MS,
       retryMaxMs: env.SINK_RETRY_MAX_MS,
       onRejected: deadLetter,
@@ -190,6 +188,8 @@ export function createSink(env: SinkEnv, logger: Logger, deps: SinkDeps = {}): S
         deadLetter: { producer, topic: topics.deadLetter, service: "sink" },
         fetchMinBytes: env.SINK_FETCH_MIN_BYTES,
         fetchMaxWaitMs: env.SINK_FETCH_MAX_WAIT_MS,
+        fetchMaxBytesPerPartition: env.SINK_FETCH_MAX_BYTES_PER_PARTITION,
+        fetchMaxBytes: env.SINK_FETCH_MAX_BYTES_PER_PARTITION * 4,
         partitionsConsumedConcurrently: env.SINK_PARTITIONS_CONCURRENCY,
         // The consumer commits this batch's offsets only after every row is in ClickHouse.
         handleBatch: async (messages, context) => {

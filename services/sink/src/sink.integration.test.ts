@@ -225,9 +225,7 @@ describe.skipIf(!brokers || !clickhouseUrl)("sink against the real broker and Cl
       insert: (t, r) => ch.insert(t, r),
       logger,
       maxRows: 1_000,
-      maxLingerMs: 100,
-      minLingerMs: 10,
-      minRowsPerInsert: 1,
+      lingerMs: 10,
       retryInitialMs: 10,
       retryMaxMs: 100,
       onRejected: async (r, e) => {
