@@ -14,7 +14,7 @@ export type { Publisher, PublishMessage } from "./outbox.js";
 export { migratePg, ensurePgDatabase, readPgMigrations, MigrationError } from "./db/migrate.js";
 export { createPool } from "./db/pool.js";
 export { PgReviewAnalytics } from "./analytics/pg.js";
-export { ClickHouseTrafficAnalytics, emptyTrafficAnalytics } from "./analytics/clickhouse.js";
+export { ClickHouseTrafficAnalytics, ClickHouseReportAnalytics, combinedReviewAnalytics, emptyTrafficAnalytics } from "./analytics/clickhouse.js";
 export { maskNumber, maskNumbersInText } from "./privacy.js";
 export { runAdminCli } from "./cli/admin.js";
 export { startLocalPostgres, createTestDatabase } from "./testing/postgres.js";

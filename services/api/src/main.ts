@@ -3,7 +3,7 @@ import pino, { type Logger } from "pino";
 import { topicNames } from "@spam/contracts";
 import { createClickHouse, type ClickHouse } from "@spam/clickhouse";
 import { BatchingProducer, createKafkaClient, ensureTopics } from "@spam/kafka";
-import { ClickHouseTrafficAnalytics, emptyTrafficAnalytics } from "./analytics/clickhouse.js";
+import { ClickHouseReportAnalytics, ClickHouseTrafficAnalytics, combinedReviewAnalytics, emptyTrafficAnalytics } from "./analytics/clickhouse.js";
 import { PgReviewAnalytics } from "./analytics/pg.js";
 import { UserStore } from "./auth/users.js";
 import { migratePg, ensurePgDatabase } from "./db/migrate.js";
@@ -56,7 +56,7 @@ export function createApiService(env: ApiEnv, logger: Logger, overrides: { publi
         users,
         cases,
         traffic: ch ? new ClickHouseTrafficAnalytics(ch) : emptyTrafficAnalytics,
-        review: new PgReviewAnalytics(pool),
+        review: ch ? combinedReviewAnalytics(new ClickHouseReportAnalytics(ch), new PgReviewAnalytics(pool)) : new PgReviewAnalytics(pool),
         config: { slaHours: env.REVIEW_SLA_HOURS, cookieSecure: env.COOKIE_SECURE, loginPerMinute: env.LOGIN_RATE_LIMIT_PER_MINUTE },
         ready: async () => ({ ...(ch ? { clickhouse: await ch.ping().catch(() => false) } : {}) }),
         onDecided: () => relay?.kick(),
