@@ -68,6 +68,23 @@ describe("parseReportText: a space instead of the star", () => {
   }
 });
 
+describe("parseReportText: other separators instead of the star", () => {
+  const cases: Array<[string, string, string, string, string]> = [
+    ["# (next to * on the keypad)", "13912345678#刷单兼职", "13912345678", "刷单兼职", "mobile"],
+    ["full-width ＃", "13912345678＃刷单兼职", "13912345678", "刷单兼职", "mobile"],
+    ["full-width comma", "13912345678，刷单兼职", "13912345678", "刷单兼职", "mobile"],
+    ["colon", "13912345678：刷单兼职", "13912345678", "刷单兼职", "mobile"],
+    ["enumeration comma", "0755-87654321、代开发票", "075587654321", "代开发票", "landline"],
+    ["service number with #", "95588#账户冻结", "95588", "账户冻结", "service"],
+  ];
+  for (const [what, text, number, content, kind] of cases) {
+    it(what, () => expect(parseReportText(text)).toEqual(complete(number, content, kind)));
+  }
+  it("a service number before a comma is forwarded content, not a report", () => {
+    expect(parseReportText("10086，您好，您的积分即将清零")).toEqual({ status: "content_only", content: "10086，您好，您的积分即将清零" });
+  });
+});
+
 describe("parseReportText: content only", () => {
   const cases: Array<[string, string, string]> = [
     ["Chinese text", "恭喜您获得iPhone一部，请点击领取", "恭喜您获得iPhone一部，请点击领取"],

@@ -80,6 +80,17 @@ export function parseReportText(raw: string): ParseResult {
     if (/\d/.test(folded)) return error("invalid_number", `"${folded.trim()}" is not a mobile, SP, landline or service number`);
     return error("garbage", "no number and no content");
   }
+  // Other separators people use instead of the star: # (next to * on the keypad), comma, colon, 、.
+  // A service number before a comma or colon is more likely the start of forwarded content
+  // ("10086，您好…"), so only # counts after one.
+  const alt = /^([+\d][\d\s\-().]*?)\s*([#,:、])/.exec(folded);
+  if (alt) {
+    const n = normaliseNumber(alt[1]!);
+    const content = cleanContent(text.slice(alt[0].length));
+    if (n && (n.kind !== "service" || alt[2] === "#") && meaningful(content)) {
+      return { status: "complete", reportedNumber: n.digits, content, numberKind: n.kind };
+    }
+  }
   const leading = /^[+\d][\d\s\-().]*\s/.exec(folded);
   if (leading) {
     // "138 0013 8000 content" vs "13800138000 5元红包": try the longest run of groups that is a number.
