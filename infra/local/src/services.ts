@@ -17,9 +17,12 @@ export interface ServiceSpec {
 export const LOCAL_PORTS = {
   smpp: Number(process.env.SMPP_PORT ?? 2775),
   api: Number(process.env.API_PORT ?? 8080),
+  postgres: Number(process.env.PG_PORT ?? 15432),
 } as const;
 
 export const DEMO_ACCOUNT = { systemId: "demo", password: "demo-pass" } as const;
+/** Local demo only: the console's demo users get this password (never set in production). */
+export const DEMO_CONSOLE_PASSWORD = process.env.API_DEMO_PASSWORD ?? "demo-console-2026";
 
 export const SERVICES: readonly ServiceSpec[] = [
   { name: "sink", entry: "services/sink/dist/main.js", env: (_c, common) => ({ ...common }) },
@@ -28,8 +31,13 @@ export const SERVICES: readonly ServiceSpec[] = [
   {
     name: "api",
     entry: "services/api/dist/main.js",
-    env: (_c, common) => ({ ...common, API_PORT: String(LOCAL_PORTS.api) }),
-    url: () => `http://127.0.0.1:${LOCAL_PORTS.api}/`,
+    env: (_c, common) => ({
+      ...common,
+      API_PORT: String(LOCAL_PORTS.api),
+      DATABASE_URL: `postgres://spam:spam@127.0.0.1:${LOCAL_PORTS.postgres}/spam_api`,
+      API_DEMO_PASSWORD: DEMO_CONSOLE_PASSWORD,
+    }),
+    url: () => `http://127.0.0.1:${LOCAL_PORTS.api}/ (demo users reviewer, analyst, admin; password ${DEMO_CONSOLE_PASSWORD})`,
   },
   {
     name: "gateway",

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createWriteStream, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
@@ -30,6 +30,15 @@ interface Running {
 const running: Running[] = [];
 let stopInfraOnExit: (() => Promise<void>) | null = null;
 let shuttingDown = false;
+let stopPostgresOnExit = false;
+
+/** The review store of the API (users, sessions, claims); started by the script in infra/postgres. */
+async function startPostgres(): Promise<void> {
+  const wasRunning = await portOpen(LOCAL_PORTS.postgres);
+  const result = spawnSync("bash", [resolve(REPO_ROOT, "infra/postgres/start.sh")], { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, PG_PORT: String(LOCAL_PORTS.postgres) } });
+  if (result.status !== 0) throw new Error("PostgreSQL did not start (see the message above)");
+  stopPostgresOnExit = !wasRunning;
+}
 
 const LEVEL_NAMES: Record<number, string> = { 10: "TRACE", 20: "DEBUG", 30: "INFO", 40: "WARN", 50: "ERROR", 60: "FATAL" };
 
@@ -96,6 +105,10 @@ async function shutdown(signal: string, exitCode = 0): Promise<void> {
       r.child.kill("SIGKILL");
     } else logger.info({ service: r.name, code }, "stopped");
   }
+  if (stopPostgresOnExit) {
+    logger.info("stopping PostgreSQL");
+    spawnSync("bash", [resolve(REPO_ROOT, "infra/postgres/stop.sh")], { stdio: ["ignore", "ignore", "inherit"] });
+  }
   if (stopInfraOnExit) {
     logger.info("stopping Kafka and ClickHouse");
     await stopInfraOnExit();
@@ -113,9 +126,10 @@ async function main(): Promise<void> {
   stopInfraOnExit = () => infra.stopStarted();
   await migrate(config, logger);
   await createTopics(config, logger);
+  const services = availableServices();
+  if (services.some((s) => s.name === "api")) await startPostgres();
 
   const common = commonServiceEnv(config);
-  const services = availableServices();
   for (const spec of services) {
     running.push(startService(spec.name, spec.entry, spec.env(config, common)));
   }
