@@ -93,9 +93,9 @@ export interface Scorer {
 const MAX_MODEL_LOGIT = 8;
 const DETAIL_MAX = 500;
 
-/** The same message id always yields the same verdict id. */
+/** The same message id always yields the same verdict id (hashed only when too long to prefix). */
 export function verdictId(messageId: string): string {
-  return `v-${createHash("sha256").update(messageId).digest("hex").slice(0, 32)}`;
+  return messageId.length <= 120 ? `v-${messageId}` : `v-${createHash("sha256").update(messageId).digest("hex").slice(0, 32)}`;
 }
 
 function logit(p: number): number {
