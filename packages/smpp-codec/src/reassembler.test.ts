@@ -68,6 +68,35 @@ describe("Reassembler", () => {
     expect(out!.emitted[0]!.metas).not.toContain(99);
   });
 
+  it("a part resent after its set was published is a duplicate, not a new partial set", () => {
+    const c = clock();
+    const parts = splitMessage(long, { dataCoding: 8, concat: "udh8", reference: 8 });
+    const r = new Reassembler<number>(opts(c));
+    parts.forEach((p, i) => r.push(toPart(p), i));
+    expect(r.push(toPart(parts.at(-1)!), 99)).toEqual({ status: "duplicate", emitted: [] });
+    expect(r.pendingSets).toBe(0);
+    // After the timeout the reference is free again.
+    c.advance(30_000);
+    expect(r.push(toPart(parts[0]!), 0).status).toBe("pending");
+  });
+
+  it("a new message reusing a just-completed reference is never swallowed", () => {
+    const r = new Reassembler<number>(opts(clock()));
+    splitMessage(long, { dataCoding: 8, concat: "udh8", reference: 8 }).forEach((p, i) => r.push(toPart(p), i));
+    const other = "另一条消息".repeat(40);
+    const parts = splitMessage(other, { dataCoding: 8, concat: "udh8", reference: 8 });
+    const results = parts.map((p, i) => r.push(toPart(p), i));
+    expect(results.at(-1)!.emitted[0]!.text).toBe(other);
+  });
+
+  it("forgetCompleted frees a reference at once", () => {
+    const parts = splitMessage(long, { dataCoding: 8, concat: "udh8", reference: 8 });
+    const r = new Reassembler<number>(opts(clock()));
+    parts.forEach((p, i) => r.push(toPart(p), i));
+    r.forgetCompleted(SRC, DST, 8);
+    expect(r.push(toPart(parts[0]!), 0).status).toBe("pending");
+  });
+
   it("keeps sets from different senders with the same reference apart", () => {
     const parts = splitMessage(long, { dataCoding: 8, concat: "udh8", reference: 7 });
     const r = new Reassembler<string>(opts(clock()));

@@ -66,6 +66,11 @@ export class Reassembler<TMeta = undefined> {
   private readonly sets = new Map<string, PendingSet<TMeta>>();
   private bytes = 0;
   private readonly now: () => number;
+  /**
+   * Sets completed within the last timeout: a part resent after its set was
+   * published (its answer got lost) is a duplicate, not the start of a new set.
+   */
+  private readonly recent = new Map<string, { total: number; at: number; prints: Map<number, string> }>();
 
   constructor(private readonly opts: ReassemblerOptions) {
     if (!(opts.timeoutMs > 0) || !(opts.maxPendingSets >= 1) || !(opts.maxPendingBytes >= 1)) {
@@ -92,6 +97,14 @@ export class Reassembler<TMeta = undefined> {
     }
     const key = `${part.source}\u0000${part.destination}\u0000${c.reference}`;
     let set = this.sets.get(key);
+    if (!set) {
+      const done = this.recent.get(key);
+      // Same reference, same part, same octets: a resend. Different octets: a new message
+      // that reused the reference, which must never be swallowed.
+      if (done && done.total === c.total && now - done.at < this.opts.timeoutMs && done.prints.get(c.seq) === fingerprint(part.userData)) {
+        return { status: "duplicate", emitted };
+      }
+    }
     if (set && (set.total !== c.total || set.style !== c.style)) {
       // Same reference reused for a different message: publish what we had.
       emitted.push(this.take(set, "superseded"));
@@ -116,7 +129,9 @@ export class Reassembler<TMeta = undefined> {
     set.bytes += part.userData.length;
     this.bytes += part.userData.length;
     if (set.parts.size === set.total) {
+      const prints = new Map([...set.parts].map(([seq, v]) => [seq, fingerprint(v.part.userData)]));
       emitted.push(this.take(set, "complete"));
+      this.remember(key, set.total, now, prints);
       return { status: "completed", emitted };
     }
     let status: PushStatus = "pending";
@@ -127,6 +142,21 @@ export class Reassembler<TMeta = undefined> {
       emitted.push(this.take(oldest, "evicted"));
     }
     return { status, emitted };
+  }
+
+  private remember(key: string, total: number, now: number, prints: Map<number, string>): void {
+    this.recent.delete(key);
+    this.recent.set(key, { total, at: now, prints });
+    // Bounded like the pending sets; oldest first (Map order is completion order).
+    for (const [k, v] of this.recent) {
+      if (this.recent.size <= this.opts.maxPendingSets && now - v.at < this.opts.timeoutMs) break;
+      this.recent.delete(k);
+    }
+  }
+
+  /** Forgets a completed set so its reference can start a new one at once (e.g. its publish failed). */
+  forgetCompleted(source: string, destination: string, reference: number): void {
+    this.recent.delete(`${source}\u0000${destination}\u0000${reference}`);
   }
 
   /** Publishes sets whose timeout has passed. Call from a timer (see `nextExpiryAt`). */
@@ -163,6 +193,13 @@ export class Reassembler<TMeta = undefined> {
       { style: set.style, reference: set.reference, total: set.total, missing },
     );
   }
+}
+
+/** Length and FNV-1a of a part's octets: enough to tell a resend from a different message. */
+function fingerprint(bytes: Uint8Array): string {
+  let h = 0x811c9dc5;
+  for (const b of bytes) h = Math.imul(h ^ b, 0x01000193);
+  return `${bytes.length}:${(h >>> 0).toString(16)}`;
 }
 
 function assemble<TMeta>(

@@ -113,6 +113,8 @@ export class MessageIntake {
         (err: unknown) => {
           const throttled = err instanceof KafkaModuleError && err.code === "queue_full";
           this.o.logger.error({ err, messageId: id }, "Kafka did not accept the message: answering with a temporary error");
+          // The set was never published: its parts must not count as resends of it.
+          if (m.reference !== null) this.reassembler.forgetCompleted(m.source, m.destination, m.reference);
           for (const meta of m.metas) {
             if (meta.acked) {
               // Already answered: hold it again until the sender retries the rest.

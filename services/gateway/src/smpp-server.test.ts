@@ -201,6 +201,17 @@ describe("submit_sm decoding and reassembly", () => {
     s.close();
   });
 
+  it("a completing part resent after its message was published is answered OK and not published again", async () => {
+    const h = await start({ reassemblyTimeoutMs: 300 });
+    const s = await bound(h.port, "esme1", "secret");
+    const parts = splitMessage("重发".repeat(100), { dataCoding: 8, concat: "udh8", reference: 4 });
+    for (const p of parts) await call(s, "submit_sm", { source_addr: "1", destination_addr: "2", ...p });
+    expect((await call(s, "submit_sm", { source_addr: "1", destination_addr: "2", ...parts.at(-1)! })).command_status).toBe(0);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(traffic(h)).toHaveLength(1);
+    s.close();
+  });
+
   it("publishes an incomplete set as partial after the timeout", async () => {
     const h = await start({ reassemblyTimeoutMs: 300 });
     const s = await bound(h.port, "esme1", "secret");
