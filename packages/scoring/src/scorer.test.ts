@@ -87,6 +87,15 @@ describe("createScorer", () => {
     expect(() => createScorer({ ruleSet: null, model, thresholds: { suspect: 0.9, spam: 0.5 } })).toThrow();
   });
 
+  it("counts a report quoting a scored message against its campaign, once", () => {
+    const scorer = createScorer({ ruleSet: null, model });
+    const text = "亲，本店新品上架全场八折，详询13900001234，回T退订";
+    const v = scorer.score(msg("t1", text));
+    scorer.score({ ...msg("t1", text), kind: "report" });
+    scorer.score({ ...msg("t1", text), kind: "report" });
+    expect(scorer.campaigns.get(v.campaignId!)).toMatchObject({ messages: 1, reports: 1 });
+  });
+
   it("boosts a campaign that rotates through many senders", () => {
     const scorer = createScorer({ ruleSet: null, model, thresholds: { campaignMinSenders: 5 } });
     let last;

@@ -142,7 +142,9 @@ export function createScorer(opts: ScorerOptions): Scorer {
 
     // Campaign counting is idempotent per message id (redeliveries after a rebalance).
     let campaign: CampaignCounts | null;
-    const seen = recent.get(msg.id);
+    // A report may carry the id of the traffic message it quotes: dedupe per kind.
+    const dedupeKey = msg.kind === "report" ? `r:${msg.id}` : msg.id;
+    const seen = recent.get(dedupeKey);
     if (seen !== undefined) campaign = seen === null ? null : campaigns.get(seen);
     else {
       campaign =
@@ -151,9 +153,9 @@ export function createScorer(opts: ScorerOptions): Scorer {
           : campaigns.observe({ text: normalized.text, sender: msg.source, recipient: msg.destination, at: msg.receivedAt });
       const evicted = ring[ringPos];
       if (evicted !== undefined) recent.delete(evicted);
-      ring[ringPos] = msg.id;
+      ring[ringPos] = dedupeKey;
       ringPos = (ringPos + 1) % dedupeWindow;
-      recent.set(msg.id, campaign?.campaignId ?? null);
+      recent.set(dedupeKey, campaign?.campaignId ?? null);
     }
     const t4 = performance.now();
 
