@@ -374,18 +374,7 @@ export class DeciderCore {
     const next: BlockListEntry = { ...block, state: "lifted", reason, createdBy: actor, version: block.version + 1 };
     this.applyBlock(next);
     out.blocks.push(next);
-    out.decisions.push({
-      v: 1,
-      type: "audit",
-      id: `audit-lift-${blockListKey(block.kind, block.value)}-${next.version}`.slice(0, 128),
-      at: now,
-      actor,
-      action: "block_lifted",
-      subjectKind: block.kind,
-      subject: block.value,
-      reason,
-      detail: JSON.stringify({ fromVersion: block.version, toVersion: next.version, blockedBy: block.createdBy }),
-    });
+    // The audit record is written by the sink from the block-list topic, so lifts from the review API are audited the same way.
   }
 
   private outcome(out: DeciderOutput, r: AssessedReport, caseId: string, outcome: ReportOutcome["outcome"], by: string, now: number): void {

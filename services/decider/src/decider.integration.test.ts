@@ -3,7 +3,7 @@ import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { createClickHouse, ensureDatabase, runMigrations, sql, v, type ClickHouse } from "@spam/clickhouse";
-import { topicNames, type RawMessage, type Report, type ReviewLabel, type Verdict } from "@spam/contracts";
+import { topicNames, type BlockListEntry, type RawMessage, type Report, type ReviewLabel, type Verdict } from "@spam/contracts";
 import { BatchingProducer, createKafkaClient, ensureTopics } from "@spam/kafka";
 import { createSink, loadSinkEnv, type Sink } from "@spam/sink-service";
 import { loadDeciderEnv } from "./env.js";
@@ -71,7 +71,7 @@ describe.skipIf(!brokers || !clickhouseUrl)("decider end to end with the sink", 
   const Row = z.object({ n: z.coerce.number() });
   const count = async (q: ReturnType<typeof sql>) => (await ch.query(q, Row))[0]?.n ?? 0;
 
-  it("verified reports from three reporters block the sender and get outcome replies; a brigade does not block and its reviewed case answers the reporter; a restart rebuilds state", async () => {
+  it("verified reports from three reporters block the sender and get outcome replies; a brigade does not block and its reviewed case answers the reporter; a lift is audited; a restart rebuilds state", async () => {
     const messages = reporters.map(traffic);
     await producer.sendMany(messages.map((m) => ({ topic: topics.trafficRaw, key: m.source, value: m })));
     await producer.sendMany(messages.map((m) => ({ topic: topics.verdicts, key: m.source, value: verdict(m) })));
@@ -114,6 +114,15 @@ describe.skipIf(!brokers || !clickhouseUrl)("decider end to end with the sink", 
       const label: ReviewLabel = { v: 1, id: `lbl-${runId}`, caseId: brigadeCase.case_id, messageId: null, label: "ham", category: null, reviewer: "alice", decidedAt: Date.now(), comment: "no such traffic" };
       await producer.send({ topic: topics.reviewLabels, key: label.caseId, value: label });
       await until(async () => (await count(sql`SELECT count() AS n FROM report_outcomes_dedup WHERE outcome = 'not_confirmed' AND decided_by = 'reviewer:alice'`)) >= 6 || null, 20_000, "review outcome");
+
+      // Appeal: the review API lifts the block by publishing the next version; it is audited and the decider follows it.
+      const active = decider.core.activeBlock("sender", "13912340000", Date.now());
+      expect(active).not.toBeNull();
+      const lifted: BlockListEntry = { ...active!, state: "lifted", createdBy: "reviewer:bob", reason: "appeal: legitimate sender", version: active!.version + 1 };
+      await producer.send({ topic: topics.blocklist, key: "sender:13912340000", value: lifted });
+      await until(async () => (await count(sql`SELECT count() AS n FROM audit_log_dedup WHERE action = 'block_lifted' AND actor = 'reviewer:bob' AND subject = '13912340000'`)) === 1 || null, 20_000, "lift audited");
+      await until(async () => (await count(sql`SELECT count() AS n FROM blocklist_current WHERE key = 'sender:13912340000' AND state = 'lifted'`)) === 1 || null, 20_000, "lift stored");
+      await until(async () => decider.core.activeBlock("sender", "13912340000", Date.now()) === null || null, 10_000, "decider follows the lift");
     } finally {
       await decider.stop();
     }
@@ -122,7 +131,7 @@ describe.skipIf(!brokers || !clickhouseUrl)("decider end to end with the sink", 
     const again = createDecider(loadDeciderEnv(common), logger);
     await again.start();
     expect(again.core.reputation("hash-13800000009")).toEqual({ score: 1 / 8, history: 6 });
-    expect(again.core.activeBlock("sender", "13912340000", Date.now())).not.toBeNull();
+    expect(again.core.activeBlock("sender", "13912340000", Date.now())).toBeNull();
     await again.stop();
   }, 120_000);
 });

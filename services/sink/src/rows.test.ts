@@ -1,0 +1,29 @@
+import { describe, expect, it } from "vitest";
+import type { BlockListEntry, Report } from "@spam/contracts";
+import { blockListRows, maskNumber, replyRows, reportRows } from "./rows.js";
+
+describe("row mapping", () => {
+  const entry: BlockListEntry = {
+    v: 1, kind: "sender", value: "13900001111", state: "lifted", reason: "appeal upheld", evidence: { reportIds: ["r1"], verdictIds: [] },
+    createdBy: "reviewer:bob", createdAt: 1_790_000_000_000, expiresAt: null, version: 3,
+  };
+  it("a lifted block is written to the block list history and to the audit log with who, when and why", () => {
+    const rows = blockListRows(entry, 1_790_000_500_000);
+    expect(rows.map((r) => r.table)).toEqual(["blocklist_versions", "audit_log"]);
+    expect(rows[1]?.row).toMatchObject({ id: "blocklist-lift:sender:13900001111:3", actor: "reviewer:bob", action: "block_lifted", at: 1_790_000_500, reason: "appeal upheld" });
+    expect(blockListRows({ ...entry, state: "active" }, 0).map((r) => r.table)).toEqual(["blocklist_versions"]);
+  });
+  it("the reporter's number goes only to the restricted tables", () => {
+    const report = { v: 1, id: "r1", messageId: "m", receivedAt: 0, gatewayId: "g", shortCode: "10086999", reporterMsisdn: "13812345678", reporterHash: "h", reportedNumber: "139", content: null, rawText: "x", status: "parsed", parseError: null, allowListed: false } satisfies Report;
+    const rows = reportRows(report);
+    expect(JSON.stringify(rows.find((r) => r.table === "reports"))).not.toContain("13812345678");
+    expect(rows.find((r) => r.table === "restricted_report_contacts")?.row["reporter_msisdn"]).toBe("13812345678");
+    const reply = replyRows({ v: 1, id: "x", reportId: "r1", to: "+8613812345678", from: "10086999", kind: "outcome_blocked", text: "t", createdAt: 0 });
+    expect(reply[0]?.row["recipient_masked"]).toBe("+86138****5678");
+    expect(reply[1]?.row["recipient"]).toBe("+8613812345678");
+  });
+  it("masks short and long numbers", () => {
+    expect(maskNumber("13812345678")).toBe("138****5678");
+    expect(maskNumber("10086")).toBe("*****");
+  });
+});
