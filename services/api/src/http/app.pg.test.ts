@@ -82,6 +82,16 @@ describe("HTTP API", () => {
     expect(me.json()).toMatchObject({ username: "rev1", role: "reviewer" });
   });
 
+  it("sessions expire and end at logout", async () => {
+    const a = (await login("rev2")).json().token as string;
+    const b = (await login("rev2")).json().token as string;
+    expect((await app.inject({ url: "/api/auth/me", headers: { authorization: `Bearer ${a}` } })).statusCode).toBe(200);
+    await pool.query("UPDATE sessions SET expires_at = now() - interval '1 second' WHERE token_hash = encode(sha256($1::bytea), 'hex')", [a]);
+    expect((await app.inject({ url: "/api/auth/me", headers: { authorization: `Bearer ${a}` } })).statusCode).toBe(401);
+    expect((await app.inject({ method: "POST", url: "/api/auth/logout", headers: { authorization: `Bearer ${b}` } })).statusCode).toBe(200);
+    expect((await app.inject({ url: "/api/auth/me", headers: { authorization: `Bearer ${b}` } })).statusCode).toBe(401);
+  });
+
   it("rate-limits login attempts", async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 7; i++) {
