@@ -104,12 +104,14 @@ async function main(): Promise<void> {
   createInterface({ input: child.stdout! }).on("line", (line) => {
     if (!line.includes('"msg":"inserted"')) return;
     const rec = JSON.parse(line) as { rows: number; table: string; time: number };
+    // Attributed to phases by the sink's own timestamp: a busy pipe may deliver lines late.
     if (rec.table === "verdicts") flushes.push({ at: rec.time, rows: rec.rows });
   });
   const t0 = Date.now();
   while ((await count()) < ROWS) await sleep(100);
   const backlogS = (Date.now() - t0) / 1000;
-  const backlogFlushes = flushes.splice(0);
+  await sleep(500);
+  const backlogFlushes = flushes.filter((f) => f.at <= t0 + backlogS * 1000);
   const rowsPerInsert = backlogFlushes.map((f) => f.rows).sort((a, b) => a - b);
   out(`backlog: ${ROWS} rows visible in ${backlogS.toFixed(1)} s (incl. consumer join) → ${Math.round(ROWS / backlogS)} rows/s; ` +
     `${backlogFlushes.length} inserts, rows/insert median ${pct(rowsPerInsert, 50)} max ${rowsPerInsert.at(-1)}`);
@@ -150,7 +152,7 @@ async function main(): Promise<void> {
         await sleep(10);
       }
     })();
-    flushes.splice(0);
+    const phaseStart = Date.now();
     const end = Date.now() + PHASE_S * 1000;
     let n = 0;
     while (Date.now() < end) {
@@ -166,7 +168,8 @@ async function main(): Promise<void> {
     while (pending.size > 0 && Date.now() < deadline) await sleep(50);
     stop = true;
     await poller;
-    const phaseFlushes = flushes.splice(0);
+    await sleep(500);
+    const phaseFlushes = flushes.filter((f) => f.at >= phaseStart && f.at <= end);
     const sorted = latencies.sort((a, b) => a - b);
     const rows = phaseFlushes.reduce((s, f) => s + f.rows, 0);
     out(
