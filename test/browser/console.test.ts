@@ -44,7 +44,20 @@ beforeAll(async () => {
   db = await createTestDatabase("browser");
   const runId = (process.env.TEST_RUN_ID ?? `${process.pid}`).toLowerCase().replace(/[^a-z0-9_]/g, "_");
   const chDatabase = `api_browser_${runId}`;
-  if (process.env.CLICKHOUSE_URL) ch = await seedClickHouse(process.env.CLICKHOUSE_URL, chDatabase, logger);
+  if (process.env.CLICKHOUSE_URL) {
+    ch = await seedClickHouse(process.env.CLICKHOUSE_URL, chDatabase, logger);
+    // Traffic of the most reported sender, for the case page's sender chart.
+    const fmt = (ms: number) => new Date(ms).toISOString().slice(0, 19).replace("T", " ");
+    await ch.insert(
+      "verdicts",
+      Array.from({ length: 60 }, (_, i) => ({
+        id: `bt-${i}`, message_id: `btm-${i}`, kind: "traffic", received_at: fmt(Date.now() - (i % 6) * 86_400_000 - i * 60_000),
+        scored_at: fmt(Date.now()), source: "17099887766", destination: `1390000${String(i).padStart(4, "0")}`, score: i % 3 ? 0.9 : 0.55,
+        label: i % 3 ? "spam" : "suspect", category: "fraud", action: i % 3 ? "block" : "flag", contributions: "[]", rule_ids: ["fraud.refund"],
+        campaign_id: null, ruleset_version: "s", model_version: "s", receive_to_verdict_ms: 2,
+      })),
+    );
+  }
   const env = parseEnv({
     DATABASE_URL: db.url,
     API_PORT: "0",
@@ -89,6 +102,8 @@ describe("review console in Chromium", () => {
     expect(caseId).not.toBe("");
     // Why it was flagged: rule and model contributions are listed.
     expect(await page.locator("text=判定依据").count()).toBe(1);
+    if (ch) await page.waitForSelector("[data-testid=chart-sender][data-rendered=true] canvas");
+    await page.waitForTimeout(400);
     await shot(page, "case");
 
     await page.keyboard.press("1"); // category: fraud

@@ -211,12 +211,26 @@ async function renderCase(id) {
         </div>
         <p class="muted">${t("c.keys")}: <kbd>C</kbd> ${t("c.claim")} · <kbd>S</kbd>/<kbd>H</kbd>/<kbd>E</kbd> · <kbd>1</kbd>–<kbd>7</kbd> ${t("q.category")} · <kbd>/</kbd> ${t("c.comment").split(/[（(]/)[0]} · <kbd>N</kbd> ${t("q.next")} · <kbd>R</kbd> ${t("c.release")}</p>` : ""}
       </div>
+      <div class="card" id="traffic-card" hidden><h3>${t("c.traffic")}</h3><p class="muted" id="traffic-summary"></p><div class="chart" style="height:160px" id="ch-sender" data-testid="chart-sender"></div></div>
       <div class="card"><h3>${t("c.history")}</h3>
         <table>${c.senderHistory.map((h) => `<tr><td><a href="/case/${encodeURIComponent(h.id)}" data-link>${t(`kind.${h.kind}`)}</a></td><td>${fmtTime(h.openedAt)}</td><td>${h.decision ? `<span class="tag ${h.decision}">${t(`label.${h.decision}`)}</span>` : esc(h.status)}</td><td>${cat(h.category)}</td></tr>`).join("") || `<tr><td class="muted">${t("c.none")}</td></tr>`}</table>
       </div>
     </div>
   </div>`;
 
+  api("GET", `/api/cases/${encodeURIComponent(id)}/sender-traffic`).then((tr) => {
+    if (!tr || !document.getElementById("traffic-card")) return;
+    document.getElementById("traffic-card").hidden = false;
+    document.getElementById("traffic-summary").textContent = t("c.trafficSummary", { m: tr.messages, r: tr.recipients }) +
+      (tr.block ? ` · ${t("c.block")}: ${tr.block.state} (${tr.block.createdBy})` : "");
+    if (tr.days.length) {
+      chart(document.getElementById("ch-sender"), {
+        tooltip: { trigger: "axis" }, grid: { left: 36, right: 8, top: 10, bottom: 24 },
+        xAxis: { type: "category", data: tr.days.map((d) => d.day.slice(5)) }, yAxis: { type: "value", minInterval: 1 },
+        series: ["spam", "suspect", "ham"].map((l) => ({ name: t(`label.${l}`), type: "bar", stack: "s", data: tr.days.map((d) => d[l]) })),
+      });
+    } else document.getElementById("ch-sender").hidden = true;
+  }).catch(() => {});
   const reload = () => renderCase(id).catch(fail);
   const claim = async () => { try { await api("POST", `/api/cases/${encodeURIComponent(id)}/claim`); toast(t("t.claimed")); reload(); } catch (e) { fail(e); } };
   const release = async () => { try { await api("POST", `/api/cases/${encodeURIComponent(id)}/release`); toast(t("t.released")); reload(); } catch (e) { fail(e); } };

@@ -21,3 +21,5 @@ export { startLocalPostgres, createTestDatabase } from "./testing/postgres.js";
 export { flaggedVerdict, parsedReport, deciderCase, reportAssessed } from "./testing/fixtures.js";
 export { seedClickHouse } from "./testing/clickhouse.js";
 export type { ClickHouse } from "@spam/clickhouse";
+export { ClickHouseSenderHistory } from "./analytics/sender.js";
+export type { SenderHistorySource, SenderTraffic } from "./analytics/sender.js";

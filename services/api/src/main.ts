@@ -5,6 +5,7 @@ import { createClickHouse, type ClickHouse } from "@spam/clickhouse";
 import { BatchingProducer, createKafkaClient, ensureTopics } from "@spam/kafka";
 import { ClickHouseReportAnalytics, ClickHouseTrafficAnalytics, combinedReviewAnalytics, emptyTrafficAnalytics } from "./analytics/clickhouse.js";
 import { PgReviewAnalytics } from "./analytics/pg.js";
+import { ClickHouseSenderHistory } from "./analytics/sender.js";
 import { UserStore } from "./auth/users.js";
 import { migratePg, ensurePgDatabase } from "./db/migrate.js";
 import { createPool, pg } from "./db/pool.js";
@@ -57,6 +58,7 @@ export function createApiService(env: ApiEnv, logger: Logger, overrides: { publi
         cases,
         traffic: ch ? new ClickHouseTrafficAnalytics(ch) : emptyTrafficAnalytics,
         review: ch ? combinedReviewAnalytics(new ClickHouseReportAnalytics(ch), new PgReviewAnalytics(pool)) : new PgReviewAnalytics(pool),
+        ...(ch ? { senders: new ClickHouseSenderHistory(ch) } : {}),
         config: { slaHours: env.REVIEW_SLA_HOURS, cookieSecure: env.COOKIE_SECURE, loginPerMinute: env.LOGIN_RATE_LIMIT_PER_MINUTE },
         ready: async () => ({ ...(ch ? { clickhouse: await ch.ping().catch(() => false) } : {}) }),
         onDecided: () => relay?.kick(),

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sql, ident, type ClickHouse } from "@spam/clickhouse";
 import { seedClickHouse } from "../testing/clickhouse.js";
 import { ClickHouseReportAnalytics, ClickHouseTrafficAnalytics } from "./clickhouse.js";
+import { ClickHouseSenderHistory } from "./sender.js";
 
 /** The analytics queries against the real ClickHouse (18.16 locally) and the project's migrations. */
 const url = process.env.CLICKHOUSE_URL ?? "";
@@ -69,5 +70,19 @@ describe.skipIf(!url)("analytics on ClickHouse", () => {
     expect(outcome.withinSla).toBe(4);
     expect(outcome.p50Hours).toBeGreaterThanOrEqual(20);
     expect(outcome.p90Hours).toBeGreaterThanOrEqual(30);
+  });
+
+  it("sender traffic: messages by day and label, reach, and the block-list state", async () => {
+    const sender = "17000000005"; // one of the seeded sources
+    await ch.insert("blocklist_versions", [
+      { key: `sender:${sender}`, version: 1, kind: "sender", value: sender, state: "active", reason: "r", evidence_report_ids: [], evidence_verdict_ids: [], created_by: "policy:x", created_at: fmt(Date.now()), expires_at: null, changed_at: fmt(Date.now()) },
+      { key: `sender:${sender}`, version: 2, kind: "sender", value: sender, state: "lifted", reason: "appeal", evidence_report_ids: [], evidence_verdict_ids: [], created_by: "reviewer:ana", created_at: fmt(Date.now()), expires_at: null, changed_at: fmt(Date.now()) },
+    ]);
+    const t = await new ClickHouseSenderHistory(ch).senderTraffic(sender);
+    expect(t.messages).toBeGreaterThan(10);
+    expect(t.days.reduce((s, d) => s + d.spam, 0)).toBe(t.messages);
+    expect(t.block).toMatchObject({ state: "lifted", createdBy: "reviewer:ana" });
+    const none = await new ClickHouseSenderHistory(ch).senderTraffic("nobody'); DROP TABLE verdicts; --");
+    expect(none).toMatchObject({ messages: 0, firstSeen: null, block: null });
   });
 });

@@ -11,6 +11,7 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTyp
 import type pg from "pg";
 import type { Logger } from "pino";
 import { z } from "zod";
+import type { SenderHistorySource } from "../analytics/sender.js";
 import type { ReviewAnalytics, TrafficAnalytics } from "../analytics/types.js";
 import type { UserStore } from "../auth/users.js";
 import type { CaseStore } from "../review/cases.js";
@@ -34,6 +35,7 @@ export interface AppDeps {
   readonly cases: CaseStore;
   readonly traffic: TrafficAnalytics;
   readonly review: ReviewAnalytics;
+  readonly senders?: SenderHistorySource;
   readonly config: {
     readonly slaHours: number;
     readonly cookieSecure: boolean;
@@ -103,7 +105,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   );
 
   await app.register(authRoutes, { users: deps.users, cookieSecure: deps.config.cookieSecure, loginPerMinute: deps.config.loginPerMinute });
-  await app.register(reviewRoutes, { cases: deps.cases, slaHours: deps.config.slaHours, onDecided: deps.onDecided ?? (() => undefined) });
+  await app.register(reviewRoutes, { cases: deps.cases, ...(deps.senders ? { senders: deps.senders } : {}), slaHours: deps.config.slaHours, onDecided: deps.onDecided ?? (() => undefined) });
   await app.register(adminRoutes, { users: deps.users });
   await app.register(analyticsRoutes, { traffic: deps.traffic, review: deps.review, slaHours: deps.config.slaHours });
 

@@ -4,11 +4,14 @@ import { audit } from "../../audit.js";
 import { ApiError } from "../../errors.js";
 import { CASE_SOURCES, type CaseStore } from "../../review/cases.js";
 import { CaseDetail, CaseSummary, canReadText, detail, summarize } from "../../review/view.js";
+import { SenderTraffic, type SenderHistorySource } from "../../analytics/sender.js";
 import { requireUser } from "../auth.js";
 import { ErrorResponse } from "../schemas.js";
 
 export interface ReviewRoutesOptions {
   readonly cases: CaseStore;
+  /** Sender traffic from ClickHouse; absent when no ClickHouse is configured. */
+  readonly senders?: SenderHistorySource;
   readonly slaHours: number;
   /** Called after a decision commits, so its Kafka messages leave at once. */
   readonly onDecided: () => void;
@@ -80,6 +83,23 @@ export const reviewRoutes: FastifyPluginAsyncZod<ReviewRoutesOptions> = async (a
     "/api/cases/:id",
     { schema: { tags: ["review"], summary: "A case with why it was flagged, reports, campaign and sender history", params: CaseId, response: { 200: CaseDetail, ...Errors } } },
     async (request) => loadDetail(request.params.id, requireUser(request)),
+  );
+
+  app.get(
+    "/api/cases/:id/sender-traffic",
+    {
+      schema: {
+        tags: ["review"],
+        summary: "What the case's sender sent in the last 30 days (by label) and its block-list state",
+        params: CaseId,
+        response: { 200: SenderTraffic.nullable(), ...Errors },
+      },
+    },
+    async (request) => {
+      const c = await cases.get(request.params.id);
+      if (!opts.senders || c.kind === "campaign") return null;
+      return opts.senders.senderTraffic(c.sender);
+    },
   );
 
   app.post(
