@@ -14,6 +14,7 @@ export const TOPIC_KEYS = [
   "rulesControl",
   "deadLetter",
   "decisions",
+  "velocityChangelog",
 ] as const;
 
 export type TopicKey = (typeof TOPIC_KEYS)[number];
@@ -30,6 +31,7 @@ const BASE_NAMES: TopicNames = {
   rulesControl: "sms.rules.control",
   deadLetter: "sms.deadletter",
   decisions: "sms.decisions",
+  velocityChangelog: "sms.scorer.velocity.changelog",
 };
 
 export interface TopicSpec {
@@ -52,6 +54,8 @@ export const TOPIC_SPECS: readonly TopicSpec[] = [
   { key: "deadLetter", compacted: false, partitioned: false },
   /** Decider output (report assessments, case versions, outcomes, audit), keyed by case subject. */
   { key: "decisions", compacted: false, partitioned: true },
+  /** Scorer per-sender velocity windows (latest per sender), restored when a worker takes a partition. */
+  { key: "velocityChangelog", compacted: true, partitioned: true },
 ];
 
 export function topicNames(prefix = ""): TopicNames {

@@ -163,6 +163,20 @@ describe("velocity rules", () => {
     expect(ev(rs, "hi", "13800000000", "13900000006", t0 + 20_000)).toEqual([]); // window passed
   });
 
+  it("observes without counting, and skips velocity on request", async () => {
+    await put("v.yaml", `rules:\n  - id: rate\n    kind: velocity\n    metric: messages\n    threshold: 1\n    windowSeconds: 60\n    ${meta}\n`);
+    const rs = await loadRuleSet(dir);
+    const run = (at: number, velocity?: "record" | "observe" | "skip"): string[] =>
+      rs.evaluate({ normalized: normalize("x"), sender: "s1", recipient: "r", at, ...(velocity ? { velocity } : {}) }).map((h) => h.ruleId);
+    expect(run(0)).toEqual([]);
+    expect(run(1, "skip")).toEqual([]);
+    expect(run(2, "observe")).toEqual([]); // still one message counted
+    expect(run(3)).toEqual(["rate"]);
+    expect(run(4, "observe")).toEqual(["rate"]);
+    expect(rs.velocity.exportSender("s1")![0]![1].length).toBe(4); // two events recorded
+    expect(run(70_000, "observe")).toEqual([]); // both left the window; nothing recorded
+  });
+
   it("counts messages per minute", async () => {
     await put("v.yaml", `rules:\n  - id: rate\n    kind: velocity\n    metric: messages\n    threshold: 2\n    windowSeconds: 60\n    ${meta}\n`);
     const rs = await loadRuleSet(dir);

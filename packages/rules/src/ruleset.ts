@@ -22,6 +22,12 @@ export interface EvaluateInput {
   recipient: string;
   /** Epoch milliseconds of the message (drives velocity windows). */
   at: number;
+  /**
+   * "record" (default): count the message in the sender's windows. "observe": read the windows
+   * without counting (the message was counted before, e.g. redelivered after a restore).
+   * "skip": no velocity rules (e.g. a subscriber's report quoting the sender).
+   */
+  velocity?: "record" | "observe" | "skip";
 }
 
 /** Text beyond this is not given to regexes: bounds their cost on long concatenated messages. */
@@ -249,14 +255,23 @@ export class RuleSet {
         fired.add(i);
         hits.push(hit(rules[i]!, how));
       });
-      if (this.velocityRules.length > 0 && sender !== "") {
+      const mode = input.velocity ?? "record";
+      if (this.velocityRules.length > 0 && sender !== "" && mode !== "skip") {
         // Each window length is recorded once per message; nothing here allocates unless a rule fires.
-        const hash = recipientHash(canonicalSender(input.recipient));
         const tables = this.velocityTables;
-        for (let w = 0; w < tables.length; w++) {
-          const t = tables[w]!;
-          this.windowMessages[w] = t.record(sender, hash, input.at);
-          this.windowDistinct[w] = t.lastDistinct;
+        if (mode === "record") {
+          const hash = recipientHash(canonicalSender(input.recipient));
+          for (let w = 0; w < tables.length; w++) {
+            const t = tables[w]!;
+            this.windowMessages[w] = t.record(sender, hash, input.at);
+            this.windowDistinct[w] = t.lastDistinct;
+          }
+        } else {
+          for (let w = 0; w < tables.length; w++) {
+            const t = tables[w]!;
+            this.windowMessages[w] = t.peek(sender, input.at);
+            this.windowDistinct[w] = t.lastDistinct;
+          }
         }
         const vr = this.velocityRules;
         for (let k = 0; k < vr.length; k++) {

@@ -85,6 +85,29 @@ export class WindowTable {
     return this.len[slot]!;
   }
 
+  /**
+   * Counts in the window at `at` without recording anything (for a message already counted,
+   * e.g. redelivered after a restore); distinct recipients in `lastDistinct`.
+   */
+  peek(sender: string, at: number): number {
+    const slot = this.index.get(sender);
+    this.lastDistinct = 0;
+    if (slot === undefined) return 0;
+    const ring = this.rings[slot]!;
+    const cap = ring.length >> 1;
+    const cutoff = at - this.windowMs;
+    let i = this.start[slot]!;
+    let len = this.len[slot]!;
+    let distinct = this.distinct[slot]!;
+    while (len > 0 && ring[2 * i]! <= cutoff) {
+      if (ring[2 * i + 1]! >= 0) distinct--;
+      if (++i === cap) i = 0;
+      len--;
+    }
+    this.lastDistinct = distinct;
+    return len;
+  }
+
   clear(): void {
     this.index.clear();
     this.senders = [];
