@@ -70,19 +70,39 @@ function mixSeed(h: number, seed: number): number {
 }
 
 /** MinHash signature of the masked text, or null when it is too short. */
+let codeBuf = new Int32Array(512);
+let sigBuf = new Uint32Array(64);
+let filledBuf = new Uint8Array(64);
+
 export function minhash(masked: string, o: CampaignOptions = DEFAULT_CAMPAIGN_OPTIONS): Uint32Array | null {
+  const sig = minhashShared(masked, o);
+  return sig && sig.slice();
+}
+
+/** minhash into a module scratch buffer (valid until the next call): no allocation per message. */
+function minhashShared(masked: string, o: CampaignOptions): Uint32Array | null {
   // One-permutation hashing with densification (Shrivastava 2017): one hash per shingle
   // instead of one per shingle and signature slot, so a 60-character SMS costs ~60 mixes.
-  const codes: number[] = [];
-  for (const ch of masked) codes.push(ch.codePointAt(0)!);
-  if (codes.length < o.minLength) return null;
+  if (codeBuf.length < masked.length) codeBuf = new Int32Array(masked.length * 2);
+  const codes = codeBuf;
+  let len = 0;
+  for (let i = 0; i < masked.length; i++) {
+    let c = masked.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < masked.length) c = ((c - 0xd800) << 10) + (masked.charCodeAt(++i) - 0xdc00) + 0x10000;
+    codes[len++] = c;
+  }
+  if (len < o.minLength) return null;
   const k = o.bands * o.rowsPerBand;
-  const sig = new Uint32Array(k).fill(0xffffffff);
-  const filled = new Uint8Array(k);
-  const n = Math.max(1, codes.length - o.shingle + 1);
+  if (sigBuf.length < k) {
+    sigBuf = new Uint32Array(k);
+    filledBuf = new Uint8Array(k);
+  }
+  const sig = sigBuf.subarray(0, k).fill(0xffffffff);
+  const filled = filledBuf.subarray(0, k).fill(0);
+  const n = Math.max(1, len - o.shingle + 1);
   for (let i = 0; i < n; i++) {
     let h = 0x3c6ef372;
-    for (let s = 0; s < o.shingle && i + s < codes.length; s++) h = mixSeed(codes[i + s]!, h);
+    for (let s = 0; s < o.shingle && i + s < len; s++) h = mixSeed(codes[i + s]!, h);
     const bin = h % k;
     const v = mixSeed(h, 0x27d4eb2f);
     if (v < sig[bin]!) sig[bin] = v;
@@ -170,7 +190,7 @@ export class CampaignTracker {
 
   /** The campaign a text belongs to without counting it (null when too short or unseen). */
   lookup(text: string): string | null {
-    const sig = minhash(maskForCampaign(text), this.options);
+    const sig = minhashShared(maskForCampaign(text), this.options);
     if (!sig) return null;
     const keys = bandKeys(sig, this.options);
     for (let b = 0; b < keys.length; b++) {
@@ -182,7 +202,7 @@ export class CampaignTracker {
 
   /** Assign a campaign id (creating one if needed) and count the message. */
   observe(m: ObserveInput): CampaignCounts | null {
-    const sig = minhash(maskForCampaign(m.text), this.options);
+    const sig = minhashShared(maskForCampaign(m.text), this.options);
     if (!sig) return null;
     const keys = bandKeys(sig, this.options);
     let c: Campaign | undefined;

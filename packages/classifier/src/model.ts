@@ -199,7 +199,7 @@ export class SpamClassifier {
 
   /** Score text already normalised by @spam/normalize. */
   predict(normalizedText: string): Prediction {
-    return this.predictVector(this.extractor.extract(normalizedText));
+    return this.predictVector(this.extractor.extractShared(normalizedText));
   }
 
   predictVector(x: SparseVector, withCategory = true): Prediction {
@@ -215,9 +215,12 @@ export class SpamClassifier {
     };
   }
 
-  /** Score without the category models (cheaper: most traffic is ham and needs none). */
+  /**
+   * Score without the category models (cheaper: most traffic is ham and needs none).
+   * `vector` lives in scratch buffers: pass it to fineCategoryOf before the next call.
+   */
   predictSpam(normalizedText: string): Prediction & { readonly vector: SparseVector } {
-    const vector = this.extractor.extract(normalizedText);
+    const vector = this.extractor.extractShared(normalizedText);
     return { ...this.predictVector(vector, false), vector };
   }
 

@@ -7,6 +7,7 @@ export const TRAIN_ARG_OPTIONS = {
   c: { type: "string" },
   "neg-weight": { type: "string" },
   bits: { type: "string" },
+  "category-bits": { type: "string" },
   "category-as-spam": { type: "boolean" },
 } as const;
 
@@ -22,6 +23,7 @@ export function pipelineOptions(v: {
   c?: string | undefined;
   "neg-weight"?: string | undefined;
   bits?: string | undefined;
+  "category-bits"?: string | undefined;
   "category-as-spam"?: boolean | undefined;
 }): PipelineOptions {
   const d = DEFAULT_PIPELINE_OPTIONS;
@@ -29,9 +31,12 @@ export function pipelineOptions(v: {
   if (!["svm", "logreg", "nb"].includes(solver)) throw new UsageError("--solver must be svm, logreg or nb");
   const bits = num(v.bits, "bits", d.features.bits);
   if (!Number.isInteger(bits) || bits < 12 || bits > 24) throw new UsageError("--bits must be an integer 12…24");
+  const categoryBits = Math.min(bits, num(v["category-bits"], "category-bits", d.categoryBits));
+  if (!Number.isInteger(categoryBits) || categoryBits < 10) throw new UsageError("--category-bits must be an integer ≥ 10");
   return {
     ...d,
     features: { ...d.features, bits },
+    categoryBits,
     train: { ...d.train, solver, C: num(v.c, "c", d.train.C), negativeWeight: num(v["neg-weight"], "neg-weight", d.train.negativeWeight) },
     categoryAsSpam: v["category-as-spam"] ?? d.categoryAsSpam,
   };
