@@ -248,7 +248,8 @@ export function createScorer(opts: ScorerOptions): Scorer {
     const action: VerdictAction = label === "spam" ? "block" : label === "suspect" ? "flag" : "allow";
     let category: string | null = null;
     if (label !== "ham") {
-      const fine = model.fineCategoryOf(pred.vector);
+      // Rules name the category when they fired; the category models run only otherwise.
+      const fine = ruleCategory === null ? model.fineCategoryOf(pred.vector) : null;
       category = ruleCategory ?? (fine === null ? null : categoryGroup(fine));
       contributions[0] = { ...contributions[0]!, category: fine === null ? null : categoryGroup(fine), detail: `${contributions[0]!.detail}${fine ? ` fine=${fine}` : ""}` };
     }
