@@ -90,7 +90,10 @@ describe.skipIf(brokers.length === 0)("review decisions over the real Kafka brok
     });
     expect(messageCase.contributions.length).toBe(2);
     expect(messageCase.text).toContain("customs-pay.xyz");
-    const reportCase = (await (await fetch(`${base}/api/cases/${encodeURIComponent(dCase.caseId)}`, { headers: auth })).json()) as { reportList: { verification: string }[]; text: string };
+    const reportCase = await until(async () => {
+      const c = (await (await fetch(`${base}/api/cases/${encodeURIComponent(dCase.caseId)}`, { headers: auth })).json()) as { reportList: { verification: string }[]; text: string };
+      return c.text ? c : null; // the matched message's text, whichever of the two streams was read first
+    });
     expect(reportCase.reportList.map((r) => r.verification)).toEqual(["verified"]);
     expect(reportCase.text).toContain("海关"); // the delivered message the decider matched
 

@@ -161,10 +161,17 @@ export class CaseStore {
   /** Sets the text of cases that were opened before their message's text was read. */
   async fillTexts(pairs: readonly (readonly [string, string])[]): Promise<void> {
     if (pairs.length === 0) return;
+    const params = [pairs.map((p) => p[0]), pairs.map((p) => p[1])];
     await this.pool.query(
       `UPDATE review_cases c SET text = t.text FROM unnest($1::text[], $2::text[]) AS t(id, text)
         WHERE c.message_id = t.id AND c.text = ''`,
-      [pairs.map((p) => p[0]), pairs.map((p) => p[1])],
+      params,
+    );
+    // Report cases show the delivered message their report was matched to.
+    await this.pool.query(
+      `UPDATE review_cases c SET text = t.text FROM unnest($1::text[], $2::text[]) AS t(id, text), case_reports r
+        WHERE r.matched_message_id = t.id AND r.case_id = c.id AND c.text = ''`,
+      params,
     );
   }
 
