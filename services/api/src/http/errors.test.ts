@@ -26,6 +26,14 @@ describe("error mapping", () => {
     expect(JSON.stringify(body)).toBe('{"error":{"code":"internal","message":"internal error","requestId":"r9"}}');
   });
 
+  it("answers text PostgreSQL cannot store (NUL) with 400, not 500", () => {
+    const pgError = Object.assign(new Error("invalid byte sequence for encoding \"UTF8\": 0x00"), { code: "22021", severity: "ERROR" });
+    const { status, body } = toErrorBody(pgError, "r");
+    expect(status).toBe(400);
+    expect(body.error.code).toBe("bad_request");
+    expect(toErrorBody(Object.assign(new Error("deadlock"), { code: "40P01" }), "r").status).toBe(500);
+  });
+
   it("keeps fastify's own client errors (bad JSON, body too large) as 4xx", () => {
     const e = Object.assign(new Error("Request body is too large"), { statusCode: 413 });
     expect(toErrorBody(e, "r").status).toBe(413);

@@ -25,8 +25,9 @@ export interface AnalyticsRoutesOptions {
 }
 
 const DAY = 86_400_000;
+const CLICKHOUSE_DATETIME_END_MS = 2 ** 32 * 1_000;
 /** Default window: the last 30 days; `to` is exclusive. */
-const RangeQuery = z
+export const RangeQuery = z
   .object({
     from: z.coerce.date().optional(),
     to: z.coerce.date().optional(),
@@ -36,6 +37,9 @@ const RangeQuery = z
     const from = q.from ?? new Date(to.getTime() - 30 * DAY);
     return { from, to };
   })
+  // ClickHouse DateTime is unsigned 32-bit seconds: a window outside it is a 400, not an encoder error (found by fuzz-http).
+  .refine((r) => r.from.getTime() >= 0, { message: "from must not be before 1970-01-01", path: ["from"] })
+  .refine((r) => r.to.getTime() < CLICKHOUSE_DATETIME_END_MS, { message: "to must be before 2106-02-07", path: ["to"] })
   .refine((r) => r.from < r.to, { message: "from must be before to", path: ["from"] })
   .refine((r) => r.to.getTime() - r.from.getTime() <= 400 * DAY, { message: "at most 400 days", path: ["to"] });
 
