@@ -166,7 +166,7 @@ export function createScorer(opts: ScorerOptions): Scorer {
       id: `classifier@${model.modelVersion}`,
       score: round(modelLogit),
       category: null,
-      detail: `p=${pred.spamProbability.toFixed(4)}`,
+      detail: `p=${Math.round(pred.spamProbability * 10_000) / 10_000}`,
     });
     let z = modelLogit;
     let positive = 0;
