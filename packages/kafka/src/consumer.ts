@@ -151,7 +151,40 @@ export class SchemaConsumer<T> {
 
   async start(): Promise<void> {
     this.running = true;
+    if (this.options.fromBeginning === false) await this.pinStartOffsets();
     await this.run();
+  }
+
+  /**
+   * `fromBeginning: false` means "from now on", but kafkajs only looks up the end of a
+   * partition with no committed offset at its first fetch, and looks it up again after a
+   * restart: records published after `start()` returned were skipped when the join was
+   * late (a crash kafkajs restarts) or the member died before its first commit (the next
+   * one started at the new end). Committing the current end for such partitions, before
+   * joining, makes "now" the moment of the first start, durable across crashes.
+   */
+  private async pinStartOffsets(): Promise<void> {
+    const { groupId, topics, kafka } = this.options;
+    const admin = kafka.admin();
+    try {
+      await admin.connect();
+      for (const topic of topics) {
+        const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+        const unset = (committed?.partitions ?? []).filter((p) => Number(p.offset) < 0).map((p) => p.partition);
+        if (unset.length === 0) continue;
+        const ends = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, o.high]));
+        const partitions = unset.flatMap((partition) => {
+          const offset = ends.get(partition);
+          return offset === undefined ? [] : [{ partition, offset }];
+        });
+        if (partitions.length > 0) await admin.setOffsets({ groupId, topic, partitions });
+      }
+    } catch (err) {
+      // E.g. another member of the group is already running (it pinned them): kafkajs' own lookup applies.
+      this.logger.warn({ err }, "could not pin the start offsets of a from-now-on consumer");
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
   }
 
   private async run(): Promise<void> {

@@ -143,6 +143,33 @@ describe.skipIf(!brokers)("Kafka module against the real broker", () => {
     expect(delivered.slice(before).map((m) => m.value.n)).toEqual([4]);
   });
 
+  it("from now on means from the first start: a member that stops before its first commit loses nothing to the next", async () => {
+    await producer.send({ topic: topics.repliesOutbound, key: "r", value: { v: 1, n: 0 } }); // history: never read
+    const seen: number[] = [];
+    const make = () =>
+      new SchemaConsumer<Item>({
+        kafka,
+        logger,
+        groupId: `${prefix}g-now`,
+        topics: [topics.repliesOutbound],
+        schema: Item,
+        deadLetter: { producer, topic: topics.deadLetter, service: "test" },
+        fromBeginning: false,
+        handleBatch: async (messages) => {
+          seen.push(...messages.map((m) => m.value.n));
+        },
+      });
+    const first = make();
+    await first.start();
+    await first.stop(); // gone before it consumed or committed anything
+    await producer.sendMany([1, 2, 3].map((n) => ({ topic: topics.repliesOutbound, key: "r", value: { v: 1, n } })));
+    const second = make();
+    await second.start();
+    await waitUntil(() => seen.length >= 3, 40_000);
+    await second.stop();
+    expect([...new Set(seen)].sort()).toEqual([1, 2, 3]);
+  });
+
   it("fails fast with queue_full instead of buffering without bound", async () => {
     const tiny = new BatchingProducer({ kafka, logger, lingerMs: 1_000, maxQueuedMessages: 2 });
     await tiny.connect();
