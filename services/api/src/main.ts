@@ -3,6 +3,7 @@ import pino, { type Logger } from "pino";
 import { topicNames } from "@spam/contracts";
 import { createClickHouse, type ClickHouse } from "@spam/clickhouse";
 import { BatchingProducer, createKafkaClient, ensureTopics } from "@spam/kafka";
+import { createServiceMetrics } from "@spam/observability";
 import { ClickHouseReportAnalytics, ClickHouseTrafficAnalytics, combinedReviewAnalytics, emptyTrafficAnalytics } from "./analytics/clickhouse.js";
 import { PgReviewAnalytics } from "./analytics/pg.js";
 import { ClickHouseSenderHistory } from "./analytics/sender.js";
@@ -33,7 +34,20 @@ export function createApiService(env: ApiEnv, logger: Logger, overrides: { publi
   const kafka = brokers.length > 0 ? createKafkaClient({ brokers, clientId: "api", logger }) : null;
   const producer = kafka ? new BatchingProducer({ kafka, logger, lingerMs: 5 }) : null;
   const topics = topicNames(env.TOPIC_PREFIX);
-  const publisher: Publisher | null = overrides.publisher ?? (producer ? kafkaPublisher(producer, env.TOPIC_PREFIX) : null);
+  const metrics = createServiceMetrics({ service: "api" });
+  const inner: Publisher | null = overrides.publisher ?? (producer ? kafkaPublisher(producer, env.TOPIC_PREFIX) : null);
+  // Outbox messages out per topic, and failed sends, for /metrics.
+  const publisher: Publisher | null = inner && {
+    async publish(messages) {
+      try {
+        await inner.publish(messages);
+      } catch (err) {
+        metrics.recordError("kafka_send");
+        throw err;
+      }
+      for (const m of messages) metrics.recordOut(topics[m.topicKey]);
+    },
+  };
   const relay = publisher ? new OutboxRelay(pool, publisher, logger.child({ component: "outbox" })) : null;
   const intake = kafka && producer && env.CASE_INTAKE ? createCaseIntake({ kafka, producer, topics, groupId: `${env.TOPIC_PREFIX}${env.CONSUMER_GROUP}`, cases, logger }) : null;
   const ch: ClickHouse | null = env.CLICKHOUSE_URL ? createClickHouse({ url: env.CLICKHOUSE_URL, database: env.CLICKHOUSE_DATABASE, logger }) : null;
@@ -62,6 +76,7 @@ export function createApiService(env: ApiEnv, logger: Logger, overrides: { publi
         config: { slaHours: env.REVIEW_SLA_HOURS, cookieSecure: env.COOKIE_SECURE, loginPerMinute: env.LOGIN_RATE_LIMIT_PER_MINUTE },
         ready: async () => ({ ...(ch ? { clickhouse: await ch.ping().catch(() => false) } : {}) }),
         onDecided: () => relay?.kick(),
+        metrics,
       });
       sweeper = setInterval(() => void users.purgeExpiredSessions().catch(() => undefined), 3_600_000);
       sweeper.unref();

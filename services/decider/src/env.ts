@@ -12,6 +12,8 @@ export const deciderEnvShape = {
   POLICY_FILE: z.string().optional(),
   REPLY_TEMPLATES: z.string().optional(),
   LOG_LEVEL: envSchemas.logLevel.default("info"),
+  /** /healthz, /readyz, /metrics; 0 = off. */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(0),
 };
 
 export function loadDeciderEnv(env: NodeJS.ProcessEnv = process.env) {

@@ -12,6 +12,7 @@ import {
   type ReviewLabel,
 } from "@spam/contracts";
 import { BatchingProducer, CompactedTopicFollower, createKafkaClient, SchemaConsumer, type OutgoingMessage } from "@spam/kafka";
+import { batchCommittedRecorder, createServiceMetrics, ObservabilityServer } from "@spam/observability";
 import { defaultReplyTemplatesPath, loadReplyTemplates } from "@spam/replies";
 import { createServiceLogger, loadEnvOrExit, runService, type ServiceHandle } from "@spam/service-runtime";
 import { DeciderCore, type DeciderOutput } from "./core.js";
@@ -50,6 +51,11 @@ export function createDecider(env: DeciderEnv, logger: Logger, deps: DeciderDeps
   const lookup = deps.lookup ?? clickHouseTrafficLookup(ch);
   const producer = new BatchingProducer({ kafka, logger, lingerMs: 2 });
   const group = `${env.TOPIC_PREFIX}${env.CONSUMER_GROUP}`;
+  const metrics = createServiceMetrics({ service: "decider" });
+  const http = env.METRICS_PORT > 0 ? new ObservabilityServer({ metrics, logger, port: env.METRICS_PORT }) : null;
+  let consuming = false;
+  http?.addReadinessCheck("kafka_consumer", () => consuming);
+  const onBatchCommitted = batchCommittedRecorder(metrics);
 
   const publish = async (out: DeciderOutput): Promise<void> => {
     const messages: OutgoingMessage[] = [
@@ -58,7 +64,13 @@ export function createDecider(env: DeciderEnv, logger: Logger, deps: DeciderDeps
       ...out.replies.map((r) => ({ topic: topics.repliesOutbound, key: r.to, value: r })),
     ];
     // Resolves on the broker's ack: the input offset is committed only after.
-    await producer.sendMany(messages);
+    try {
+      await producer.sendMany(messages);
+    } catch (err) {
+      metrics.recordError("kafka_send");
+      throw err;
+    }
+    for (const m of messages) metrics.recordOut(m.topic);
   };
 
   const blocklist = new CompactedTopicFollower<BlockListEntry>({
@@ -79,6 +91,7 @@ export function createDecider(env: DeciderEnv, logger: Logger, deps: DeciderDeps
     topics: [topics.reports],
     schema: ReportV1,
     deadLetter: { producer, topic: topics.deadLetter, service: "decider" },
+    onBatchCommitted,
     handleBatch: async (messages) => {
       for (const m of messages) {
         const r = m.value;
@@ -100,6 +113,7 @@ export function createDecider(env: DeciderEnv, logger: Logger, deps: DeciderDeps
     topics: [topics.reviewLabels],
     schema: ReviewLabelV1,
     deadLetter: { producer, topic: topics.deadLetter, service: "decider" },
+    onBatchCommitted,
     handleBatch: async (messages) => {
       for (const m of messages) await publish(core.onReviewLabel(m.value, now()));
     },
@@ -114,6 +128,7 @@ export function createDecider(env: DeciderEnv, logger: Logger, deps: DeciderDeps
   return {
     core,
     async start() {
+      await http?.listen();
       await producer.connect();
       await blocklist.start();
       const rebuilt = await rebuildFromClickHouse(ch, core, policy, now(), logger);
@@ -122,14 +137,17 @@ export function createDecider(env: DeciderEnv, logger: Logger, deps: DeciderDeps
       await labels.start();
       sweepTimer = setInterval(sweep, policy.sweepIntervalSeconds * 1000);
       sweep();
+      consuming = true;
     },
     async stop() {
+      consuming = false;
       if (sweepTimer) clearInterval(sweepTimer);
       await Promise.all([reports.stop(), labels.stop()]);
       await sweeping;
       await blocklist.stop();
       await producer.disconnect();
       await ch.close();
+      await http?.close();
     },
   };
 }

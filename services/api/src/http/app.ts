@@ -9,6 +9,7 @@ import fastifySwaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import type pg from "pg";
+import type { ServiceMetrics } from "@spam/observability";
 import type { Logger } from "pino";
 import { z } from "zod";
 import type { SenderHistorySource } from "../analytics/sender.js";
@@ -44,6 +45,8 @@ export interface AppDeps {
   /** Readiness of the parts besides PostgreSQL (Kafka producer connected, …). */
   readonly ready?: () => Promise<Record<string, boolean>>;
   readonly onDecided?: () => void;
+  /** Served at /metrics (Prometheus) when given; 5xx answers count as errors `http_5xx`. */
+  readonly metrics?: ServiceMetrics;
 }
 
 /** The console's static files ship beside src/ and dist/. */
@@ -103,6 +106,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return reply.status(ok ? 200 : 503).send({ ok, checks });
     },
   );
+
+  const { metrics } = deps;
+  if (metrics) {
+    app.addHook("onResponse", async (_request, reply) => {
+      if (reply.statusCode >= 500) metrics.recordError("http_5xx");
+    });
+    app.get("/metrics", { config: { public: true }, schema: { hide: true } }, async (_request, reply) =>
+      reply.type(metrics.contentType).send(await metrics.metricsText()),
+    );
+  }
 
   await app.register(authRoutes, { users: deps.users, cookieSecure: deps.config.cookieSecure, loginPerMinute: deps.config.loginPerMinute });
   await app.register(reviewRoutes, { cases: deps.cases, ...(deps.senders ? { senders: deps.senders } : {}), slaHours: deps.config.slaHours, onDecided: deps.onDecided ?? (() => undefined) });
