@@ -18,6 +18,8 @@ export const scorerEnvShape = {
   /** Watch RULES_DIR and reload on change (a reload message on Kafka works either way). */
   RULES_WATCH: envSchemas.bool.default("1"),
   LOG_LEVEL: envSchemas.logLevel.default("info"),
+  /** Write per-sender velocity windows to the compacted changelog and restore them on partition assignment. */
+  VELOCITY_CHANGELOG: envSchemas.bool.default("1"),
   /** /healthz, /readyz, /metrics; 0 = off. */
   METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(0),
 };

@@ -7,6 +7,7 @@ import { createRuleWatcher, type RuleSet } from "@spam/rules";
 import { createScorer } from "@spam/scoring";
 import { createServiceLogger, loadEnvOrExit, runService, type ServiceHandle } from "@spam/service-runtime";
 import { defaultModelPath, loadScorerEnv, type ScorerEnv } from "./env.js";
+import { ModalRuleEngine, VelocityPartitions } from "./velocity-changelog.js";
 import { ScoringWorker } from "./worker.js";
 
 export interface ScorerService extends ServiceHandle {
@@ -22,13 +23,18 @@ export async function createScorerService(env: ScorerEnv, logger: Logger): Promi
   // The scorer is built below; a reload (file change or Kafka command) hands it the new set once.
   let onRulesReloaded: (ruleSet: RuleSet) => void = () => undefined;
   const rules = await createRuleWatcher(env.RULES_DIR, { logger, watch: env.RULES_WATCH, onReload: (next) => onRulesReloaded(next) });
+  // The worker picks the velocity mode per message (count / read only / skip) through this wrapper.
+  const engine = new ModalRuleEngine(rules.current);
   const scorer = createScorer({
-    ruleSet: rules.current,
+    ruleSet: engine,
     model,
     thresholds: { suspect: env.SUSPECT_THRESHOLD, spam: env.SPAM_THRESHOLD },
     logger,
   });
-  onRulesReloaded = (next) => scorer.setRuleSet(next);
+  onRulesReloaded = (next) => {
+    engine.inner = next; // the reloaded set shares the velocity state, so windows carry over
+    scorer.setRuleSet(engine);
+  };
   logger.info({ rulesetVersion: rules.current.version, modelPath }, "scorer ready");
   const kafka = createKafkaClient({ brokers: env.KAFKA_BROKERS, clientId: "scorer", logger });
   const producer = new BatchingProducer({ kafka, logger, lingerMs: 1 });
@@ -39,6 +45,9 @@ export async function createScorerService(env: ScorerEnv, logger: Logger): Promi
   const reloadRules = async () => {
     await rules.reload();
   };
+  const velocity = env.VELOCITY_CHANGELOG
+    ? new VelocityPartitions({ kafka, logger, changelogTopic: topics.velocityChangelog, groupId: env.CONSUMER_GROUP, engine })
+    : null;
   const worker = new ScoringWorker({
     kafka,
     producer,
@@ -46,6 +55,7 @@ export async function createScorerService(env: ScorerEnv, logger: Logger): Promi
     groupId: env.CONSUMER_GROUP,
     logger,
     scorer: () => scorer,
+    ...(velocity ? { velocity } : {}),
     metrics,
     onReloadRequested: (command) => {
       logger.info({ requestedBy: command.requestedBy }, "rule reload requested over Kafka");
@@ -57,6 +67,7 @@ export async function createScorerService(env: ScorerEnv, logger: Logger): Promi
     async start() {
       await http?.listen();
       await producer.connect();
+      await velocity?.start();
       await worker.start();
       consuming = true;
     },
@@ -64,6 +75,7 @@ export async function createScorerService(env: ScorerEnv, logger: Logger): Promi
       consuming = false;
       // Finish and commit the batches in hand (their verdicts are flushed first), then leave.
       await worker.stop();
+      await velocity?.stop();
       await producer.disconnect();
       rules.close();
       await http?.close();

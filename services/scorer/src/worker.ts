@@ -10,7 +10,7 @@ import {
   type TopicNames,
   type Verdict,
 } from "@spam/contracts";
-import { SchemaConsumer, type BatchingProducer, type ConsumedMessage, type Kafka } from "@spam/kafka";
+import { SchemaConsumer, type BatchingProducer, type ConsumedMessage, type Kafka, type OutgoingMessage } from "@spam/kafka";
 import { batchCommittedRecorder, type ServiceMetrics } from "@spam/observability";
 
 /** What the worker needs from the scoring library: one synchronous verdict per message. */
@@ -29,6 +29,8 @@ export interface ScoringWorkerOptions {
   /** Called for a reload command from the rules control topic. */
   readonly onReloadRequested: (command: RulesControl) => void;
   readonly onVerdict?: (verdict: Verdict) => void;
+  /** Per-partition velocity state carried over rebalances (see velocity-changelog.ts); absent = local only. */
+  readonly velocity?: VelocityHooks;
   /** Messages in/out, batch sizes, lag, and the kafka_to_scored / scored_to_verdict_published stages. */
   readonly metrics?: ServiceMetrics;
 }
@@ -48,6 +50,53 @@ export function verdictFor(scorer: MessageScorer, message: RawMessage | Report):
   return scorer.score({ ...message, kind: "traffic" });
 }
 
+/** What the worker needs to keep per-sender velocity windows with their traffic partition. */
+export interface VelocityHooks {
+  /** Awaited before a traffic batch: restores the partition's senders when this worker just took it. */
+  beforeBatch(partition: number): Promise<void>;
+  modeFor(partition: number, source: string, offset: string): "record" | "observe";
+  /** Sets the velocity mode of the rule engine the scorer uses, for the next score() call. */
+  setMode(mode: "record" | "observe" | "skip"): void;
+  /** Changelog records for a scored traffic batch (sent with its verdicts, before the commit). */
+  recordsFor(partition: number, messages: ReadonlyArray<{ readonly offset: string; readonly source: string }>): OutgoingMessage[];
+  onAssignment(partitions: readonly number[]): void;
+}
+
+/**
+ * Scores one partition batch: traffic counts in (or, when the restored windows already counted
+ * it, only reads) its sender's velocity windows; a report never does, since the reported
+ * sender's traffic lives on another partition and worker. Returns the verdicts and everything
+ * to publish before the batch is committed (verdicts keyed by sender, then changelog records).
+ */
+export function scoreBatch(
+  scorer: MessageScorer,
+  messages: readonly ConsumedMessage<RawMessage | Report>[],
+  partition: number,
+  verdictsTopic: string,
+  velocity?: VelocityHooks,
+): { verdicts: Verdict[]; outgoing: OutgoingMessage[] } {
+  const verdicts: Verdict[] = [];
+  const traffic: Array<{ offset: string; source: string }> = [];
+  try {
+    for (const m of messages) {
+      const v = m.value;
+      if (velocity) {
+        if ("reporterHash" in v) velocity.setMode("skip");
+        else {
+          velocity.setMode(velocity.modeFor(partition, v.source, m.offset));
+          traffic.push({ offset: m.offset, source: v.source });
+        }
+      }
+      verdicts.push(verdictFor(scorer, v));
+    }
+  } finally {
+    velocity?.setMode("record");
+  }
+  const outgoing: OutgoingMessage[] = verdicts.map((verdict) => ({ topic: verdictsTopic, key: verdict.source, value: verdict }));
+  if (velocity && traffic.length > 0) outgoing.push(...velocity.recordsFor(partition, traffic));
+  return { verdicts, outgoing };
+}
+
 /**
  * Consumes traffic and reports, publishes one verdict per message (keyed by
  * sender), and commits a batch only after its verdicts were acknowledged.
@@ -59,15 +108,17 @@ export class ScoringWorker {
     const { kafka, producer, topics, logger, groupId } = options;
     const deadLetter = { producer, topic: topics.deadLetter, service: "scorer" };
     const { metrics } = options;
-    const publish = async (messages: readonly ConsumedMessage<RawMessage | Report>[]) => {
+    const { velocity } = options;
+    const publish = async (messages: readonly ConsumedMessage<RawMessage | Report>[], partition: number, isTraffic: boolean) => {
+      if (velocity && isTraffic) await velocity.beforeBatch(partition);
       const scorer = options.scorer();
-      const verdicts = messages.map((m) => verdictFor(scorer, m.value));
+      const { verdicts, outgoing } = scoreBatch(scorer, messages, partition, topics.verdicts, velocity);
       if (metrics) {
         // The record's timestamp is when the gateway's producer sent it (Kafka ack follows within ms).
         messages.forEach((m, i) => metrics.observeStageSince("kafka_to_scored", m.timestamp, verdicts[i]!.scoredAt));
       }
       try {
-        await producer.sendMany(verdicts.map((verdict) => ({ topic: topics.verdicts, key: verdict.source, value: verdict })));
+        await producer.sendMany(outgoing);
       } catch (err) {
         metrics?.recordError("kafka_send");
         throw err;
@@ -92,7 +143,7 @@ export class ScoringWorker {
         fetchMaxWaitMs: 20,
         partitionsConsumedConcurrently: 3,
         ...(onBatchCommitted ? { onBatchCommitted } : {}),
-        handleBatch: (messages) => publish(messages),
+        handleBatch: (messages, context) => publish(messages, context.partition, true),
       }),
       new SchemaConsumer<Report>({
         kafka,
@@ -103,7 +154,7 @@ export class ScoringWorker {
         deadLetter,
         fetchMaxWaitMs: 20,
         ...(onBatchCommitted ? { onBatchCommitted } : {}),
-        handleBatch: (messages) => publish(messages),
+        handleBatch: (messages, context) => publish(messages, context.partition, false),
       }),
       // Every worker instance must see every reload command: a group of its own, from now on.
       new SchemaConsumer<RulesControl>({
@@ -119,6 +170,10 @@ export class ScoringWorker {
         },
       }),
     ] as SchemaConsumer<unknown>[];
+    if (velocity) {
+      const raw = this.consumers[0]!.raw;
+      raw.on(raw.events.GROUP_JOIN, (event) => velocity.onAssignment(event.payload.memberAssignment[topics.trafficRaw] ?? []));
+    }
   }
 
   async start(): Promise<void> {
