@@ -31,6 +31,7 @@ describe("error mapping", () => {
     const { status, body } = toErrorBody(pgError, "r");
     expect(status).toBe(400);
     expect(body.error.code).toBe("bad_request");
+    expect(toErrorBody(Object.assign(new Error("bigint out of range"), { code: "22003" }), "r").status).toBe(400);
     expect(toErrorBody(Object.assign(new Error("deadlock"), { code: "40P01" }), "r").status).toBe(500);
   });
 

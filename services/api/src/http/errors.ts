@@ -29,8 +29,11 @@ export function toErrorBody(error: unknown, requestId: string): { status: number
     );
   }
   if (isResponseSerializationError(error)) return make("internal", "internal error");
-  // PostgreSQL refuses text with a NUL character (22021) that every zod string lets through: bad input (found by fuzz-http).
-  if ((error as { code?: unknown } | null)?.code === "22021") return make("bad_request", "text contains a character that cannot be stored (NUL)");
+  // Input zod lets through but PostgreSQL refuses: text with NUL (22021), integers beyond bigint such as
+  // ?offset=9223372036854776000 (22003). Bad input, not a server fault (found by fuzz-http).
+  const pgCode = (error as { code?: unknown } | null)?.code;
+  if (pgCode === "22021") return make("bad_request", "text contains a character that cannot be stored (NUL)");
+  if (pgCode === "22003") return make("bad_request", "a number is out of range");
   const fe = error as Partial<FastifyError>;
   if (fe.statusCode === 429) return make("rate_limited", "too many requests, try again later");
   if (typeof fe.statusCode === "number" && fe.statusCode >= 400 && fe.statusCode < 500) {
