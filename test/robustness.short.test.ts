@@ -4,8 +4,8 @@ import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 
 /**
- * Short forms of the fault test and the SMPP fuzzer (the long forms are
- * `pnpm --filter @spam/benchmarks fault` / `fuzz-smpp`, see benchmarks/README.md).
+ * Short forms of the fault test and the SMPP and HTTP fuzzers (the long forms are
+ * `pnpm --filter @spam/benchmarks fault` / `fuzz-smpp` / `fuzz-http`, see benchmarks/README.md).
  * Each runs the real tool as a child process: services are real processes too,
  * and the fault test uses a private Kafka broker and ClickHouse server on
  * ports of its own, so the shared servers other tests use are never touched.
@@ -32,6 +32,13 @@ describe.skipIf(!built)("robustness (short forms)", () => {
   it("SMPP fuzzer: 20,000 random and mutated PDUs; the gateway never crashes or hangs and keeps serving a good session", async () => {
     const { code, output } = await runTool("fuzz-smpp.js", ["--spawn", "--iterations", "20000"], 240_000);
     expect(output).toContain("PASS");
+    expect(code).toBe(0);
+  }, 300_000);
+
+  it("HTTP fuzzer: every API route from its OpenAPI document, 100 property-based requests each; no 5xx, no unhandled rejection", async () => {
+    // A fixed seed keeps npm test repeatable; the long form (`fuzz-http --runs 2000`) draws a new one each run.
+    const { code, output } = await runTool("fuzz-http.js", ["--runs", "100", "--seed", "7"], 240_000);
+    expect(output).toMatch(/\nPASS/);
     expect(code).toBe(0);
   }, 300_000);
 

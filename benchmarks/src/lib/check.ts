@@ -17,6 +17,22 @@ export interface VerdictCheck {
 }
 
 const Row = z.object({ message_id: z.string(), c: z.coerce.number(), d: z.coerce.number() });
+const IdRow = z.object({ message_id: z.string() });
+
+/** The ids among `ids` with no verdict row yet: a cheap query (no FINAL) to poll while the sink catches up. */
+export async function missingVerdicts(url: string, database: string, ids: readonly string[]): Promise<string[]> {
+  const ch = createClickHouse({ url, database, logger: pino({ level: "warn" }) });
+  try {
+    const seen = new Set<string>();
+    for (let i = 0; i < ids.length; i += 5_000) {
+      const list = join(ids.slice(i, i + 5_000).map((id) => v.string(id)), ", ");
+      for (const r of await ch.query(sql`SELECT DISTINCT message_id FROM verdicts WHERE message_id IN (${list})`, IdRow)) seen.add(r.message_id);
+    }
+    return ids.filter((id) => !seen.has(id));
+  } finally {
+    await ch.close();
+  }
+}
 
 /** Counts verdict rows per accepted message id, raw and in the deduplicated view. */
 export async function checkVerdicts(url: string, database: string, ids: readonly string[]): Promise<VerdictCheck> {

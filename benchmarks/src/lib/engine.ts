@@ -131,12 +131,22 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   // Sessions, rebound in the background when they drop.
   const sessions: (LoadSession | null)[] = new Array<LoadSession | null>(o.sessions).fill(null);
   let stopping = false;
+  // An acknowledgement can overtake its submit_sm_resp (the reply is on Kafka as soon as the
+  // report is): keep it until the report's answer arrives.
+  const earlyAcks = new Map<string, number>();
+  const ackReporter = (reporter: string, sentAt: number, at: number) => {
+    if (acked.has(reporter)) return;
+    acked.add(reporter);
+    counts.reportAcks++;
+    h.report_submit_to_ack.recordMs(at - sentAt);
+  };
   const onDeliver = (d: { destination: string }) => {
     const sentAt = reporters.get(d.destination);
-    if (sentAt === undefined || acked.has(d.destination)) return;
-    acked.add(d.destination);
-    counts.reportAcks++;
-    h.report_submit_to_ack.recordMs(Date.now() - sentAt);
+    if (sentAt === undefined) {
+      if (!earlyAcks.has(d.destination)) earlyAcks.set(d.destination, Date.now());
+      return;
+    }
+    ackReporter(d.destination, sentAt, Date.now());
   };
   const bindSlot = async (i: number): Promise<void> => {
     let delay = 200;
@@ -183,7 +193,10 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       const t0 = performance.now();
       session.submit({ source_addr: msg.source, destination_addr: msg.destination, source_addr_ton: 1, dest_addr_ton: 1, ...part }, (status, id) => {
         if (status !== null) h.submit_to_resp.recordMs(performance.now() - t0);
-        if (status === STATUS.OK) messageId ||= id;
+        // The message's id is the one in the LAST success answer: the gateway answers a
+        // part that does not complete a multipart message at once, with an id of its own that
+        // names no published message, and the completing part only after Kafka acked the whole.
+        if (status === STATUS.OK) messageId = id;
         else if (worst === 0 || status === null) worst = status;
         if (--remaining > 0) return;
         if (worst === STATUS.OK && messageId) {
@@ -194,6 +207,11 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
           if (msg.kind === "report") {
             counts.reportsAccepted++;
             reporters.set(msg.source, sentAt);
+            const ackedAt = earlyAcks.get(msg.source);
+            if (ackedAt !== undefined) {
+              earlyAcks.delete(msg.source);
+              ackReporter(msg.source, sentAt, ackedAt);
+            }
           }
           const vd = early.get(messageId);
           if (vd) {
