@@ -1,32 +1,9 @@
 /** Labelled TSV data (`label<TAB>text`) and the category taxonomy. */
 
-export const CATEGORY_GROUPS = ["advertising", "fraud", "illegal", "other"] as const;
-export type CategoryGroup = (typeof CATEGORY_GROUPS)[number];
-
-export const FINE_CATEGORIES = [
-  "AD_Loan",
-  "AD_Network_service",
-  "AD_Other",
-  "AD_Real_estate",
-  "AD_Retail",
-  "FR_Financial",
-  "FR_Other",
-  "FR_Phishing(Bank)",
-  "FR_Phishing(Other)",
-  "IL_Escort_service",
-  "IL_Fake_ID_and_invoice",
-  "IL_Gambling",
-  "IL_Political_propaganda",
-  "Other",
-] as const;
-
-/** AD_* → advertising, FR_* → fraud, IL_* → illegal, anything else → other. */
-export function categoryGroup(label: string): CategoryGroup {
-  if (label.startsWith("AD_")) return "advertising";
-  if (label.startsWith("FR_")) return "fraud";
-  if (label.startsWith("IL_")) return "illegal";
-  return "other";
-}
+// The taxonomy lives in the contracts package, shared with the rule engine and the API.
+import { CATEGORY_GROUPS, SPAM_CATEGORIES as FINE_CATEGORIES, categoryGroup, type CategoryGroup } from "@spam/contracts";
+export { CATEGORY_GROUPS, FINE_CATEGORIES, categoryGroup };
+export type { CategoryGroup };
 
 export interface LabelledRow {
   /** 1-based line number in its file. */

@@ -56,3 +56,5 @@ export type {
   AuditEvent,
   DecisionEvent,
 } from "./messages.js";
+export { SPAM_CATEGORIES, CATEGORY_GROUPS, categoryGroup } from "./categories.js";
+export type { SpamCategory, CategoryGroup } from "./categories.js";

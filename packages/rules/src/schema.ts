@@ -1,35 +1,24 @@
 import { z } from "zod";
-import { VERDICT_ACTIONS } from "@spam/contracts";
+import {
+  CATEGORY_GROUPS as SHARED_GROUPS,
+  SPAM_CATEGORIES,
+  VERDICT_ACTIONS,
+  categoryGroup as sharedCategoryGroup,
+  type CategoryGroup as SharedGroup,
+} from "@spam/contracts";
 
-/** Fine categories: the classifier's 14 labels plus `service` for notification senders. */
-export const RULE_CATEGORIES = [
-  "AD_Loan",
-  "AD_Network_service",
-  "AD_Other",
-  "AD_Real_estate",
-  "AD_Retail",
-  "FR_Financial",
-  "FR_Other",
-  "FR_Phishing(Bank)",
-  "FR_Phishing(Other)",
-  "IL_Escort_service",
-  "IL_Fake_ID_and_invoice",
-  "IL_Gambling",
-  "IL_Political_propaganda",
-  "Other",
-  "service",
-] as const;
+/** Fine categories: the shared 14 labels plus `service` for notification senders. */
+export const RULE_CATEGORIES = [...SPAM_CATEGORIES, "service"] as const;
 export type RuleCategory = (typeof RULE_CATEGORIES)[number];
 
-export const CATEGORY_GROUPS = ["advertising", "fraud", "illegal"] as const;
+/** The three spam groups a rule can fall in. */
+export const CATEGORY_GROUPS = SHARED_GROUPS.filter((g): g is Exclude<SharedGroup, "other"> => g !== "other");
 export type CategoryGroup = (typeof CATEGORY_GROUPS)[number];
 
 /** Coarse group of a fine category (null for `Other` and `service`). */
 export function categoryGroup(category: string): CategoryGroup | null {
-  if (category.startsWith("AD_")) return "advertising";
-  if (category.startsWith("FR_")) return "fraud";
-  if (category.startsWith("IL_")) return "illegal";
-  return null;
+  const group = sharedCategoryGroup(category);
+  return group === "other" ? null : group;
 }
 
 export const RULE_KINDS = ["keyword", "regex", "domain", "sender", "velocity", "allowlist"] as const;
