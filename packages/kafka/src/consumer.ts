@@ -1,4 +1,4 @@
-import type { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage } from "kafkajs";
+import type { Consumer, EachBatchPayload, IHeaders, InstrumentationEvent, Kafka, KafkaMessage } from "kafkajs";
 import type { Logger } from "pino";
 import type { ZodType, ZodTypeDef } from "zod";
 import type { DeadLetter } from "@spam/contracts";
@@ -97,6 +97,8 @@ export function decodeRecord<T>(schema: ZodType<T, ZodTypeDef, unknown>, raw: Bu
 export class SchemaConsumer<T> {
   private consumer: Consumer;
   private recovering: Promise<void> | null = null;
+  /** Listeners added through `raw`: attached again to the consumer rebuilt after a crash. */
+  private readonly listeners = new Set<{ event: string; listener: (event: InstrumentationEvent<unknown>) => void; remove: () => void }>();
   private readonly logger: Logger;
   private running = false;
 
@@ -120,6 +122,7 @@ export class SchemaConsumer<T> {
     // kafkajs restarts itself after retriable errors only; after any other crash
     // (e.g. retries exhausted while the broker restarts) it would stay stopped
     // for good, so a stalled partition never drains. Rebuild and rejoin instead.
+    for (const entry of this.listeners) entry.remove = consumer.on(entry.event as never, entry.listener);
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (payload.restart || !this.running) return;
       this.logger.error({ err: payload.error }, "consumer crashed and kafkajs will not restart it: rejoining");
@@ -144,9 +147,20 @@ export class SchemaConsumer<T> {
     }
   }
 
-  /** The underlying kafkajs consumer, for instrumentation events. */
-  get raw(): Consumer {
-    return this.consumer;
+  /**
+   * The kafkajs consumer's instrumentation events. A listener stays attached across the
+   * rebuild after a crash (it would otherwise hear only the first consumer's events).
+   */
+  get raw(): Pick<Consumer, "on" | "events"> {
+    const on = ((event: string, listener: (event: InstrumentationEvent<unknown>) => void) => {
+      const entry = { event, listener, remove: this.consumer.on(event as never, listener) };
+      this.listeners.add(entry);
+      return () => {
+        entry.remove();
+        this.listeners.delete(entry);
+      };
+    }) as Consumer["on"];
+    return { events: this.consumer.events, on };
   }
 
   async start(): Promise<void> {
