@@ -1,4 +1,7 @@
 import { z } from "zod";
+import { EnvError, parseEnv as parseServiceEnv } from "@spam/service-runtime";
+
+export { EnvError };
 
 const bool = z
   .enum(["true", "false", "1", "0"])
@@ -37,15 +40,7 @@ export const ApiEnv = z.object({
 });
 export type ApiEnv = z.infer<typeof ApiEnv>;
 
-export class EnvError extends Error {
-  override readonly name = "EnvError";
-}
-
+/** Parsed once at start; a bad value fails fast naming the variable (service-runtime's EnvError). */
 export function parseEnv(source: NodeJS.ProcessEnv = process.env): ApiEnv {
-  const parsed = ApiEnv.safeParse(source);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
-    throw new EnvError(`invalid environment: ${lines.join("; ")}`);
-  }
-  return parsed.data;
+  return parseServiceEnv(ApiEnv.shape, source);
 }
