@@ -143,6 +143,9 @@ export class VelocityPartitions {
   private readonly now: () => number;
   /** Tombstones for expired senders of owned partitions, sent with the next batch. */
   private pendingTombstones: OutgoingMessage[] = [];
+  /** Completed fetches of the mirror, and of those, the ones that brought records. */
+  private fetches = 0;
+  private progress = 0;
 
   constructor(private readonly options: VelocityPartitionsOptions) {
     this.logger = options.logger.child({ component: "velocity-changelog" });
@@ -159,6 +162,9 @@ export class VelocityPartitions {
     await this.admin.connect();
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.options.changelogTopic, fromBeginning: true });
+    this.consumer.on(this.consumer.events.FETCH, () => {
+      this.fetches++;
+    });
     await this.consumer.run({
       autoCommit: false,
       eachBatch: async ({ batch }) => {
@@ -174,6 +180,7 @@ export class VelocityPartitions {
           }
           this.next.set(batch.partition, BigInt(m.offset) + 1n);
         }
+        this.progress++;
       },
     });
     const every = this.options.pruneIntervalMs ?? 30_000;
@@ -256,9 +263,14 @@ export class VelocityPartitions {
     const timeoutMs = this.options.catchUpTimeoutMs ?? 30_000;
     const ends = await this.admin.fetchTopicOffsets(this.options.changelogTopic);
     const deadline = Date.now() + timeoutMs;
+    let seen = { fetches: this.fetches, progress: this.progress };
     for (;;) {
       const behind = ends.filter((e) => BigInt(e.high) > (this.next.get(e.partition) ?? 0n));
       if (behind.length === 0) return;
+      // Compaction may have removed a partition's last records (old tombstones): then the mirror
+      // never sees the high-watermark's offset. Several fetches without records mean it read all there is.
+      if (this.progress !== seen.progress) seen = { fetches: this.fetches, progress: this.progress };
+      else if (this.fetches - seen.fetches >= 3 && this.next.size > 0) return;
       if (Date.now() > deadline) {
         // Bounded degradation: score with what is there rather than stall the partition.
         this.logger.warn({ behind: behind.map((e) => e.partition) }, "velocity changelog not caught up; scoring with partial state");
