@@ -152,17 +152,19 @@ describe("reports, automatic blocks and review, end to end", () => {
     // Long enough that a report quoting it needs several SMS in UCS-2.
     const spam = "代开各类发票，增值税专用发票保真，可先验票后付款，全国包邮，量大从优，长期合作另有优惠，联系V信 fp2026 或致电客服";
     const reporters = Array.from({ length: MIN_REPORTERS }, (_, i) => `1390101${String(1000 + i)}`);
-    // How each reporter types and encodes the report: UCS-2, GB18030 (data_coding 15), multipart with UDH, then SAR.
+    // How each reporter types and encodes the report: UCS-2 multipart (8-bit UDH reference), GB18030 (data_coding 15), full-width digits and star with a 16-bit reference, a space for the star.
     const styles: Array<{ text: (n: string) => string; dataCoding: number; concat?: "udh8" | "udh16" | "sar"; multipart: boolean }> = [
       { text: (n) => `${n}*${spam}`, dataCoding: 8, concat: "udh8", multipart: true },
       { text: (n) => `举报 +86 ${n.slice(0, 3)}-${n.slice(3, 7)}-${n.slice(7)} ＊ ${spam.slice(0, 40)}`, dataCoding: 15, multipart: false },
       { text: (n) => `００８６${n}＊${spam}`, dataCoding: 8, concat: "udh16", multipart: true },
-      { text: (n) => `${n} ${spam}`, dataCoding: 8, concat: "sar", multipart: true },
+      { text: (n) => `${n} ${spam}`, dataCoding: 8, concat: "udh8", multipart: true },
     ];
 
     // Each reporter first receives the spam (traffic through the gateway, so the decider can verify the report).
-    for (const r of reporters) await net.submit(spam, { source: sender, destination: r });
-    for (const r of reporters) expect(await waitForVerdict(sender, r)).toBe("spam");
+    // One more subscriber got it too and reports only after the block: answered with the outcome at once.
+    const late = "13901019999";
+    for (const r of [...reporters, late]) await net.submit(spam, { source: sender, destination: r });
+    for (const r of [...reporters, late]) expect(await waitForVerdict(sender, r)).toBe("spam");
 
     const sessions = await Promise.all(reporters.map(() => bind(REP)));
     const reportIds: string[] = [];
@@ -220,6 +222,18 @@ describe("reports, automatic blocks and review, end to end", () => {
       return (found[0]?.n ?? 0) > 0 ? found[0]!.n : undefined;
     }, 20_000);
     expect(enforced).toBeGreaterThanOrEqual(1);
+    // A report on a sender already blocked (multipart with SAR TLVs) gets its acknowledgement and the outcome without a new case.
+    const lateSession = await bind(REP);
+    const lateSent = await lateSession.submit(`举报${sender}*${spam}`, { source: late, destination: SHORT_CODE, dataCoding: 8, concat: "sar", reference: 777 });
+    expect(lateSent.messageIds.length).toBeGreaterThan(1);
+    const lateId = (await waitForReply(late, REPORT_ID))[1]!;
+    await waitForReply(late, new RegExp(`编号${lateId}）经核实为垃圾短信`));
+    const lateRow = await eventually(async () => {
+      const found = await chQuery(sql`SELECT id, status, reported_number, parse_error, content FROM reports FINAL WHERE id = ${v.string(lateId)}`, ReportRow);
+      return found[0];
+    }, 20_000);
+    expect(lateRow).toMatchObject({ status: "parsed", reported_number: sender, content: spam });
+
     // Other senders still pass.
     await expect(net.submit("明天下午三点开会，别迟到", { source: "13800001234", destination: reporters[0]! })).resolves.toBeDefined();
   });
@@ -244,9 +258,11 @@ describe("reports, automatic blocks and review, end to end", () => {
 
     // The decider's case reaches the queue once it has assessed the report.
     type Summary = { id: string; source: string; sender: string; reports: number; status: string };
+    // The decider's case ids name the sender (case-sender-<number>-<ms>); numbers shown are masked.
     const top = await eventually(async () => {
       const q = await api<{ items: Summary[] }>("GET", "/api/queue?source=report", token);
-      return q.body.items.find((c) => c.reports > 0);
+      const first = q.body.items[0];
+      return first && first.id.includes(sender) && first.reports > 0 ? first : undefined;
     }, 30_000, 250);
     expect(top.sender).not.toContain(sender); // masked
     expect(top.sender.slice(0, 3)).toBe(sender.slice(0, 3));
