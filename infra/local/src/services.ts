@@ -27,7 +27,8 @@ export const DEMO_CONSOLE_PASSWORD = process.env.API_DEMO_PASSWORD ?? "demo-cons
 export const SERVICES: readonly ServiceSpec[] = [
   { name: "sink", entry: "services/sink/dist/main.js", env: (_c, common) => ({ ...common }) },
   { name: "decider", entry: "services/decider/dist/main.js", env: (_c, common) => ({ ...common }) },
-  { name: "scorer", entry: "services/scorer/dist/main.js", env: (_c, common) => ({ ...common }) },
+  // A capped V8 heap keeps a scorer under 512 MiB RSS under a flood (docs/SCORING.md).
+  { name: "scorer", entry: "services/scorer/dist/main.js", env: (_c, common) => ({ ...common, NODE_OPTIONS: "--max-old-space-size=320" }) },
   {
     name: "api",
     entry: "services/api/dist/main.js",

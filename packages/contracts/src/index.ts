@@ -58,3 +58,4 @@ export type {
 } from "./messages.js";
 export { SPAM_CATEGORIES, CATEGORY_GROUPS, categoryGroup } from "./categories.js";
 export type { SpamCategory, CategoryGroup } from "./categories.js";
+export { canonicalSender } from "./addresses.js";

@@ -1,13 +1,7 @@
-/** Canonical sender form: digits without +86/0086/86 before a mobile number; other ids lower-cased. */
-export function canonicalSender(sender: string): string {
-  let s = sender.trim().toLowerCase();
-  if (s.startsWith("+")) s = s.slice(1);
-  if (/^\d+$/.test(s)) {
-    if (s.length === 15 && s.startsWith("0086")) s = s.slice(4);
-    else if (s.length === 13 && s.startsWith("86") && /^1[3-9]/.test(s.slice(2))) s = s.slice(2);
-  }
-  return s;
-}
+import { canonicalSender } from "@spam/contracts";
+
+// The canonical form is a contract (it is the traffic key); re-exported for rule authors.
+export { canonicalSender };
 
 interface Range {
   from: string;

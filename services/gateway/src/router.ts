@@ -8,6 +8,7 @@ import type {
   ReplyKind,
   TopicNames,
 } from "@spam/contracts";
+import { canonicalSender } from "@spam/contracts";
 import type { OutgoingMessage } from "@spam/kafka";
 import { decideReport, hashReporter, type PendingReportData, type PendingReports } from "@spam/report-parser";
 import type { ReplyTemplates } from "@spam/replies";
@@ -91,7 +92,7 @@ export class MessageRouter {
         source: m.source,
         destination: m.destination,
       };
-      await this.o.publish([{ topic: this.o.topics.enforcement, key: m.source, value: event }]);
+      await this.o.publish([{ topic: this.o.topics.enforcement, key: canonicalSender(m.source), value: event }]);
       return { kind: "blocked", policy: this.o.blockPolicy, match };
     }
     const raw: RawMessage = {
@@ -107,7 +108,8 @@ export class MessageRouter {
       parts: Math.min(Math.max(m.parts, 1), 255),
       partial: m.partial,
     };
-    await this.o.publish([{ topic: this.o.topics.trafficRaw, key: m.source, value: raw }]);
+    // Keyed by the canonical sender: one subscriber's per-sender state stays on one partition.
+    await this.o.publish([{ topic: this.o.topics.trafficRaw, key: canonicalSender(m.source), value: raw }]);
     return { kind: "traffic" };
   }
 
