@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
+import { DEFAULT_THRESHOLDS } from "@spam/scoring";
 import { envSchemas, parseEnv } from "@spam/service-runtime";
 
 const REPO_ROOT = resolve(fileURLToPath(new URL(".", import.meta.url)), "../../..");
@@ -12,9 +13,9 @@ export const scorerEnvShape = {
   RULES_DIR: z.string().default(resolve(REPO_ROOT, "rules")),
   MODEL_PATH: z.string().optional(),
   /** Score at or above which a message is "suspect" (flagged for review). */
-  SUSPECT_THRESHOLD: z.coerce.number().min(0).max(1).default(0.5),
+  SUSPECT_THRESHOLD: z.coerce.number().min(0).max(1).default(DEFAULT_THRESHOLDS.suspect),
   /** Score at or above which a message is "spam". */
-  SPAM_THRESHOLD: z.coerce.number().min(0).max(1).default(0.8),
+  SPAM_THRESHOLD: z.coerce.number().min(0).max(1).default(DEFAULT_THRESHOLDS.spam),
   /** Watch RULES_DIR and reload on change (a reload message on Kafka works either way). */
   RULES_WATCH: envSchemas.bool.default("1"),
   LOG_LEVEL: envSchemas.logLevel.default("info"),
