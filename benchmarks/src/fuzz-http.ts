@@ -107,10 +107,12 @@ function validOfType(type: string, s: JsonSchema, depth: number): fc.Arbitrary<u
       }
       const minLength = s.minLength ?? 0;
       const maxLength = Math.min(s.maxLength ?? 64, Math.max(minLength, 64));
+      // Hostile strings that fit the length bounds (filtered here: a filter that never matches would spin).
+      const fitting = NASTY.filter((x) => x.length >= minLength && x.length <= (s.maxLength ?? Infinity));
       return fc.oneof(
         fc.string({ minLength, maxLength }),
         fc.string({ unit: "grapheme", minLength, maxLength }),
-        nasty.filter((x) => x.length >= minLength && x.length <= (s.maxLength ?? Infinity)),
+        ...(fitting.length > 0 ? [fc.constantFrom(...fitting)] : []),
       );
     }
     case "integer": {
