@@ -1,10 +1,29 @@
 #!/usr/bin/env bash
-# npm test: set up whatever is missing, then run every test (unit, integration
-# against the real Kafka and ClickHouse, end-to-end, browser). The vitest
-# global setup starts the servers it needs and stops them afterwards (or
-# reuses running ones).
+# npm test: set up whatever is missing, then run every test: unit and
+# integration tests beside the code (in parallel), then the cross-service
+# end-to-end, browser, fault and fuzz tests under test/ (one file at a time:
+# each runs a whole pipeline of real processes, and on two cores they would
+# only slow each other down). All against the real Kafka, ClickHouse and
+# PostgreSQL: started here when not running, stopped afterwards.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$ROOT"
 bash infra/bin/bootstrap.sh --test
-exec .tools/node_modules/.bin/pnpm exec vitest run "$@"
+
+INFRA="node infra/local/dist/cli.js"
+was_running=0
+if $INFRA status | grep -q "kafka: running"; then was_running=1; fi
+cleanup() {
+  if [ "$was_running" = 0 ] && [ "${KEEP_INFRA:-}" != "1" ]; then $INFRA stop >/dev/null 2>&1 || true; fi
+}
+trap cleanup EXIT
+
+VITEST=".tools/node_modules/.bin/pnpm exec vitest run"
+if [ "$#" -gt 0 ]; then
+  KEEP_INFRA=1 $VITEST "$@"
+  exit $?
+fi
+echo "== unit and integration tests (packages, services, infra)"
+KEEP_INFRA=1 $VITEST --exclude "test/**"
+echo "== cross-service tests (test/): end-to-end, browser, fault, fuzz"
+KEEP_INFRA=1 $VITEST test/ --no-file-parallelism
