@@ -17,7 +17,7 @@ export const adminRoutes: FastifyPluginAsyncZod<{ users: UserStore }> = async (a
         summary: "Audit log: reveals, decisions, logins, exports (newest first)",
         querystring: z.object({
           limit: z.coerce.number().int().min(1).max(500).default(100),
-          before: z.coerce.number().int().positive().optional(),
+          before: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
           action: z.string().max(32).optional(),
           username: z.string().max(64).optional(),
         }),
