@@ -13,8 +13,13 @@ bash infra/bin/bootstrap.sh --test
 INFRA="node infra/local/dist/cli.js"
 was_running=0
 if $INFRA status | grep -q "kafka: running"; then was_running=1; fi
+pg_was_running=0
+if bash -c 'source infra/postgres/common.sh; BIN="$(pg_find_bin)" && [ -f "$PG_DATA/PG_VERSION" ] && pg_as_owner "$BIN/pg_ctl" -D "$PG_DATA" status' >/dev/null 2>&1; then pg_was_running=1; fi
+# Leave the machine as we found it: stop only what this run started (KEEP_INFRA=1 keeps it all).
 cleanup() {
-  if [ "$was_running" = 0 ] && [ "${KEEP_INFRA:-}" != "1" ]; then $INFRA stop >/dev/null 2>&1 || true; fi
+  if [ "${KEEP_INFRA:-}" = "1" ]; then return; fi
+  if [ "$was_running" = 0 ]; then $INFRA stop >/dev/null 2>&1 || true; fi
+  if [ "$pg_was_running" = 0 ]; then bash infra/postgres/stop.sh >/dev/null 2>&1 || true; fi
 }
 trap cleanup EXIT
 
