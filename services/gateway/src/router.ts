@@ -151,12 +151,12 @@ export class MessageRouter {
       text,
       createdAt: now,
     };
-    // Reports are keyed by the reported number, so every report about one sender reaches the
-    // decider instance that holds that sender's evidence. A report without a number yet (first
-    // step of the two-step flow) is keyed by its reporter; the decider acts only on numbered ones.
+    // Reports are keyed by reporter hash: one reporter's two steps (same report id) stay in order
+    // on one partition, so the completed step always lands after the pending one. The decider is
+    // one instance (its per-sender evidence is exact there); see services/decider/README.md.
     try {
       await this.o.publish([
-        { topic: this.o.topics.reports, key: report.reportedNumber ? canonicalSender(report.reportedNumber) : reporterHash, value: report },
+        { topic: this.o.topics.reports, key: reporterHash, value: report },
         { topic: this.o.topics.repliesOutbound, key: reporterHash, value: reply },
       ]);
     } catch (err) {
