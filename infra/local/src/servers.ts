@@ -83,10 +83,11 @@ export async function startKafka(config: LocalConfig, logger: Logger): Promise<S
   );
   const java = ["-cp", `${libs}/*`];
   if (!existsSync(join(d.kafkaData, "meta.properties"))) {
-    // KRaft storage is formatted once; the cluster id is a random 16-byte base64url id.
+    // KRaft storage is formatted once; the cluster id is a random 16-byte base64url id. It is
+    // passed as --cluster-id=… because one id in 64 starts with "-", which the parser takes for a flag.
     const clusterId = randomBytes(16).toString("base64url");
     logger.info({ clusterId }, "formatting Kafka KRaft storage");
-    execFileSync("java", [...java, `-Dlog4j2.configurationFile=${resolve(REPO_ROOT, "infra/kafka/log4j2.properties")}`, "kafka.tools.StorageTool", "format", "-t", clusterId, "-c", properties], {
+    execFileSync("java", [...java, `-Dlog4j2.configurationFile=${resolve(REPO_ROOT, "infra/kafka/log4j2.properties")}`, "kafka.tools.StorageTool", "format", `--cluster-id=${clusterId}`, "-c", properties], {
       stdio: ["ignore", "ignore", "pipe"],
     });
   }
