@@ -181,7 +181,7 @@ export class PrivateStack {
     const groups = (svc: string) => ({ CONSUMER_GROUP: `${this.prefix}${svc}` });
     for (let i = 0; i < this.o.scorers && serviceBuilt("scorer"); i++) {
       const metrics = await freePort();
-      this.add("scorer", `scorer-${i + 1}`, { ...base, ...groups("scorer"), METRICS_PORT: String(metrics) }, metrics);
+      this.add("scorer", `scorer-${i + 1}`, { ...base, ...groups("scorer"), METRICS_PORT: String(metrics), NODE_OPTIONS: "--max-old-space-size=320" }, metrics);
     }
     for (let i = 0; i < this.o.sinks && serviceBuilt("sink"); i++) {
       const metrics = await freePort();
