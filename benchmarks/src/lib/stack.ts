@@ -40,6 +40,8 @@ export class ServiceChild {
     readonly instance: string,
     readonly env: Record<string, string>,
     logDir: string,
+    /** Node flags not allowed in NODE_OPTIONS (e.g. --cpu-prof). */
+    readonly nodeArgs: readonly string[] = [],
   ) {
     mkdirSync(logDir, { recursive: true });
     this.log = createWriteStream(join(logDir, `${instance}.log`), { flags: "a" });
@@ -55,7 +57,7 @@ export class ServiceChild {
 
   start(): void {
     this.started = false;
-    const child = spawn(process.execPath, [resolve(REPO_ROOT, `services/${this.name}/dist/main.js`)], {
+    const child = spawn(process.execPath, [...this.nodeArgs, resolve(REPO_ROOT, `services/${this.name}/dist/main.js`)], {
       cwd: REPO_ROOT,
       env: { ...process.env, LOG_LEVEL: "info", ...this.env },
       stdio: ["ignore", "pipe", "pipe"],

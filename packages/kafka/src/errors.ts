@@ -1,4 +1,4 @@
-export type KafkaModuleErrorCode = "queue_full" | "not_connected" | "closed" | "send_failed";
+export type KafkaModuleErrorCode = "queue_full" | "not_connected" | "closed" | "send_failed" | "topics_not_ready";
 
 export class KafkaModuleError extends Error {
   override readonly name = "KafkaModuleError";

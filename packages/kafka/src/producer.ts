@@ -5,6 +5,8 @@ import { KafkaModuleError } from "./errors.js";
 export interface OutgoingMessage {
   readonly topic: string;
   readonly key: string | null;
+  /** Explicit partition (else the key's hash picks it). */
+  readonly partition?: number;
   /** Objects are sent as JSON; `null` is a tombstone on compacted topics. */
   readonly value: unknown;
   readonly headers?: Readonly<Record<string, string>>;
@@ -129,6 +131,7 @@ export class BatchingProducer {
       list.push({
         key: message.key,
         value: encodeValue(message.value),
+        ...(message.partition !== undefined ? { partition: message.partition } : {}),
         ...(message.headers ? { headers: { ...message.headers } } : {}),
       });
     }

@@ -1,6 +1,7 @@
-import type { Kafka } from "kafkajs";
+import type { Admin, Kafka } from "kafkajs";
 import type { Logger } from "pino";
 import { TOPIC_SPECS, type TopicNames } from "@spam/contracts";
+import { KafkaModuleError } from "./errors.js";
 
 export interface EnsureTopicsOptions {
   readonly kafka: Kafka;
@@ -8,6 +9,26 @@ export interface EnsureTopicsOptions {
   readonly partitions: number;
   readonly replicationFactor?: number;
   readonly logger: Logger;
+}
+
+const LEADER_WAIT_MS = 30_000;
+
+async function waitForLeaders(admin: Admin, topics: readonly string[]): Promise<void> {
+  const deadline = Date.now() + LEADER_WAIT_MS;
+  for (let delay = 50; ; delay = Math.min(delay * 2, 1_000)) {
+    let lastError: unknown = null;
+    try {
+      const { topics: metadata } = await admin.fetchTopicMetadata({ topics: [...topics] });
+      const ready = metadata.length === topics.length && metadata.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
+      if (ready) return;
+    } catch (err) {
+      lastError = err; // unknown topic / no leader yet: the broker is still applying the creation
+    }
+    if (Date.now() > deadline) {
+      throw new KafkaModuleError("topics_not_ready", `topics have no leader after ${LEADER_WAIT_MS} ms: ${topics.join(", ")}`, { cause: lastError });
+    }
+    await new Promise((r) => setTimeout(r, delay));
+  }
 }
 
 /** Creates every contract topic that does not exist yet; safe to run on every start. */
@@ -18,8 +39,10 @@ export async function ensureTopics(options: EnsureTopicsOptions): Promise<string
     const existing = new Set(await admin.listTopics());
     const missing = TOPIC_SPECS.filter((spec) => !existing.has(options.names[spec.key]));
     if (missing.length === 0) return [];
+    // kafkajs' own wait retries only LEADER_NOT_AVAILABLE; a KRaft broker may answer
+    // UNKNOWN_TOPIC_OR_PARTITION for a moment after creating a topic, so wait here.
     await admin.createTopics({
-      waitForLeaders: true,
+      waitForLeaders: false,
       topics: missing.map((spec) => ({
         topic: options.names[spec.key],
         numPartitions: spec.partitioned ? options.partitions : 1,
@@ -33,6 +56,7 @@ export async function ensureTopics(options: EnsureTopicsOptions): Promise<string
       })),
     });
     const created = missing.map((spec) => options.names[spec.key]);
+    await waitForLeaders(admin, created);
     options.logger.info({ created }, "created Kafka topics");
     return created;
   } finally {

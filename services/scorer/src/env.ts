@@ -21,6 +21,8 @@ export const scorerEnvShape = {
   LOG_LEVEL: envSchemas.logLevel.default("info"),
   /** Write per-sender velocity windows to the compacted changelog and restore them on partition assignment. */
   VELOCITY_CHANGELOG: envSchemas.bool.default("1"),
+  /** Follow the cluster-wide campaign counts (compacted topic from the decider) for the campaign boosts. */
+  CAMPAIGN_COUNTS: envSchemas.bool.default("1"),
   /** /healthz, /readyz, /metrics; 0 = off. */
   METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(0),
 };

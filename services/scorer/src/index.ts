@@ -4,5 +4,6 @@ export { loadScorerEnv, defaultModelPath } from "./env.js";
 export type { ScorerEnv } from "./env.js";
 export { ScoringWorker, scoreBatch, verdictFor } from "./worker.js";
 export type { MessageScorer, ScoringWorkerOptions, VelocityHooks } from "./worker.js";
-export { ModalRuleEngine, VelocityPartitions, VelocityStandby, changelogRecords } from "./velocity-changelog.js";
+export { KafkaChangelogReader, ModalRuleEngine, VelocityPartitions, changelogRecords } from "./velocity-changelog.js";
+export type { ChangelogEntry, ChangelogReader } from "./velocity-changelog.js";
 export type { VelocityMode, VelocityPartitionsOptions } from "./velocity-changelog.js";

@@ -1,13 +1,14 @@
+import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import { loadModel } from "@spam/classifier";
-import { topicNames } from "@spam/contracts";
-import { BatchingProducer, createKafkaClient } from "@spam/kafka";
+import { CampaignCountsV1, topicNames, type CampaignCounts } from "@spam/contracts";
+import { BatchingProducer, CompactedTopicFollower, createKafkaClient } from "@spam/kafka";
 import { createServiceMetrics, ObservabilityServer } from "@spam/observability";
 import { createRuleWatcher, type RuleSet } from "@spam/rules";
 import { createScorer } from "@spam/scoring";
 import { createServiceLogger, loadEnvOrExit, runService, type ServiceHandle } from "@spam/service-runtime";
 import { defaultModelPath, loadScorerEnv, type ScorerEnv } from "./env.js";
-import { ModalRuleEngine, VelocityPartitions } from "./velocity-changelog.js";
+import { KafkaChangelogReader, ModalRuleEngine, VelocityPartitions } from "./velocity-changelog.js";
 import { ScoringWorker } from "./worker.js";
 
 export interface ScorerService extends ServiceHandle {
@@ -25,11 +26,15 @@ export async function createScorerService(env: ScorerEnv, logger: Logger): Promi
   const rules = await createRuleWatcher(env.RULES_DIR, { logger, watch: env.RULES_WATCH, onReload: (next) => onRulesReloaded(next) });
   // The worker picks the velocity mode per message (count / read only / skip) through this wrapper.
   const engine = new ModalRuleEngine(rules.current);
+  // Cluster-wide campaign counts (the decider publishes them from ClickHouse): the campaign boosts use
+  // max(this worker's count, the cluster's), since a worker sees only its partitions' share of a campaign.
+  const clusterCampaigns = new Map<string, CampaignCounts>();
   const scorer = createScorer({
     ruleSet: engine,
     model,
     thresholds: { suspect: env.SUSPECT_THRESHOLD, spam: env.SPAM_THRESHOLD },
     logger,
+    clusterCampaigns,
   });
   onRulesReloaded = (next) => {
     engine.inner = next; // the reloaded set shares the velocity state, so windows carry over
@@ -46,7 +51,22 @@ export async function createScorerService(env: ScorerEnv, logger: Logger): Promi
     await rules.reload();
   };
   const velocity = env.VELOCITY_CHANGELOG
-    ? new VelocityPartitions({ kafka, logger, changelogTopic: topics.velocityChangelog, groupId: env.CONSUMER_GROUP, engine })
+    ? new VelocityPartitions({
+        logger,
+        changelogTopic: topics.velocityChangelog,
+        engine,
+        reader: new KafkaChangelogReader({ kafka, logger, topic: topics.velocityChangelog, groupId: env.CONSUMER_GROUP }),
+      })
+    : null;
+  const campaignCounts = env.CAMPAIGN_COUNTS
+    ? new CompactedTopicFollower<CampaignCounts>({
+        kafka,
+        logger,
+        topic: topics.campaignCounts,
+        schema: CampaignCountsV1,
+        groupId: `${env.CONSUMER_GROUP}-campaign-counts-${randomUUID()}`, // every worker reads every campaign
+        onRecord: (id, counts) => (counts ? clusterCampaigns.set(id, counts) : clusterCampaigns.delete(id)),
+      })
     : null;
   const worker = new ScoringWorker({
     kafka,
@@ -68,6 +88,7 @@ export async function createScorerService(env: ScorerEnv, logger: Logger): Promi
       await http?.listen();
       await producer.connect();
       await velocity?.start();
+      await campaignCounts?.start();
       await worker.start();
       consuming = true;
     },
@@ -76,6 +97,7 @@ export async function createScorerService(env: ScorerEnv, logger: Logger): Promi
       // Finish and commit the batches in hand (their verdicts are flushed first), then leave.
       await worker.stop();
       await velocity?.stop();
+      await campaignCounts?.stop();
       await producer.disconnect();
       rules.close();
       await http?.close();

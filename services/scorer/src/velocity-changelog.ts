@@ -7,11 +7,13 @@ import { canonicalSender, type EvaluateInput, type RuleSet, type VelocityState }
 /**
  * Per-sender velocity windows survive a rebalance or restart through a compacted changelog
  * (the Kafka Streams pattern, by hand): after each traffic batch the worker writes the
- * windows of every sender in it, before the batch's offsets are committed; every worker
- * mirrors the changelog, and a worker that takes a traffic partition loads the senders of
- * that partition before it scores the partition's first batch. Messages already reflected in
- * the restored windows (redelivered because the old owner could not commit) are scored
- * against the windows without being counted again.
+ * windows of every sender in it to the changelog partition with the traffic partition's
+ * number, before the batch's offsets are committed. A worker that takes a traffic partition
+ * reads that one changelog partition from its start before it scores the partition's first
+ * batch (a bounded warm-up: one record per live sender of the partition). Messages already
+ * reflected in the restored windows (redelivered because the old owner could not commit) are
+ * scored against the windows without being counted again. No worker mirrors the whole
+ * changelog, so each worker's changelog cost stays with its own partitions as the group grows.
  */
 
 type Consumer = ReturnType<Kafka["consumer"]>;
@@ -31,60 +33,6 @@ export class ModalRuleEngine {
   }
   isAllowListedSender(sender: string): boolean {
     return this.inner.isAllowListedSender(sender);
-  }
-}
-
-interface StandbyEntry {
-  readonly partition: number;
-  readonly offset: bigint;
-  readonly expiresAt: number;
-  readonly windows: VelocityChangelog["windows"];
-}
-
-/** Latest changelog value per sender, for every traffic partition (a worker's mirror of the topic). */
-export class VelocityStandby {
-  private readonly entries = new Map<string, StandbyEntry>();
-
-  get size(): number {
-    return this.entries.size;
-  }
-
-  apply(sender: string, value: VelocityChangelog | null): void {
-    if (value === null) this.entries.delete(sender);
-    else this.entries.set(sender, { partition: value.partition, offset: BigInt(value.offset), expiresAt: value.expiresAt, windows: value.windows });
-  }
-
-  /** Loads one partition's senders into `velocity`; returns sender → last traffic offset counted. */
-  restoreInto(velocity: VelocityState, partition: number, now: number): Map<string, bigint> {
-    const upTo = new Map<string, bigint>();
-    for (const [sender, e] of this.entries) {
-      if (e.partition !== partition || e.expiresAt <= now) continue;
-      velocity.importSender(sender, e.windows);
-      upTo.set(sender, e.offset);
-    }
-    return upTo;
-  }
-
-  /** Forgets one partition's senders in `velocity` (the partition moved to another worker). */
-  dropFrom(velocity: VelocityState, partition: number): number {
-    let n = 0;
-    for (const [sender, e] of this.entries) {
-      if (e.partition !== partition) continue;
-      velocity.importSender(sender, null);
-      n++;
-    }
-    return n;
-  }
-
-  /** Removes entries whose events all left their windows; returns them (the owner tombstones its own). */
-  prune(now: number): Array<{ sender: string; partition: number }> {
-    const gone: Array<{ sender: string; partition: number }> = [];
-    for (const [sender, e] of this.entries) {
-      if (e.expiresAt > now) continue;
-      this.entries.delete(sender);
-      gone.push({ sender, partition: e.partition });
-    }
-    return gone;
   }
 }
 
@@ -110,47 +58,50 @@ export function changelogRecords(
       if (newest !== undefined) expiresAt = Math.max(expiresAt, Math.ceil(newest + windowMs));
     }
     const value: VelocityChangelog = { v: 1, sender, partition, offset, expiresAt, windows };
-    out.push({ topic, key: sender, value });
+    out.push({ topic, partition, key: sender, value });
   }
   return out;
 }
 
+/** One changelog record as read back: `null` value = tombstone. */
+export interface ChangelogEntry {
+  readonly key: string;
+  readonly value: Buffer | null;
+  readonly offset: string;
+}
+
+/** Reads one changelog partition from its first record to its end at the time of the call. */
+export interface ChangelogReader {
+  start(): Promise<void>;
+  readPartition(partition: number, onRecords: (records: readonly ChangelogEntry[]) => void): Promise<void>;
+  stop(): Promise<void>;
+}
+
 export interface VelocityPartitionsOptions {
-  readonly kafka: Kafka;
   readonly logger: Logger;
   readonly changelogTopic: string;
-  /** Prefix of the mirror's consumer group (a fresh group per instance: each mirrors every partition). */
-  readonly groupId: string;
   readonly engine: ModalRuleEngine;
-  /** How long a new owner waits for the mirror to reach the changelog's end before scoring anyway. */
-  readonly catchUpTimeoutMs?: number;
+  readonly reader: ChangelogReader;
   readonly pruneIntervalMs?: number;
   readonly now?: () => number;
 }
 
 /** The worker's side: restore on first batch of a partition, pick the velocity mode, write after each batch. */
 export class VelocityPartitions {
-  readonly standby = new VelocityStandby();
-  private readonly consumer: Consumer;
-  private readonly admin: Admin;
   private readonly logger: Logger;
-  private readonly next = new Map<number, bigint>();
   private readonly owned = new Set<number>();
   private readonly restoring = new Map<number, Promise<void>>();
+  /** Per owned partition: sender → when its windows empty (epoch ms), for release and tombstones. */
+  private readonly senders = new Map<number, Map<string, number>>();
   /** Per owned partition: sender → last offset already counted in the restored windows. */
   private readonly restoredUpTo = new Map<number, Map<string, bigint>>();
   private pruneTimer: NodeJS.Timeout | undefined;
   private readonly now: () => number;
   /** Tombstones for expired senders of owned partitions, sent with the next batch. */
   private pendingTombstones: OutgoingMessage[] = [];
-  /** Completed fetches of the mirror, and of those, the ones that brought records. */
-  private fetches = 0;
-  private progress = 0;
 
   constructor(private readonly options: VelocityPartitionsOptions) {
     this.logger = options.logger.child({ component: "velocity-changelog" });
-    this.consumer = options.kafka.consumer({ groupId: `${options.groupId}-velocity-${randomUUID()}`, maxWaitTimeInMs: 50, allowAutoTopicCreation: false });
-    this.admin = options.kafka.admin();
     this.now = options.now ?? Date.now;
   }
 
@@ -158,31 +109,15 @@ export class VelocityPartitions {
     return this.options.engine.inner.velocity;
   }
 
+  /** Senders this worker holds windows for (owned partitions only). */
+  get trackedSenders(): number {
+    let n = 0;
+    for (const m of this.senders.values()) n += m.size;
+    return n;
+  }
+
   async start(): Promise<void> {
-    await this.admin.connect();
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topic: this.options.changelogTopic, fromBeginning: true });
-    this.consumer.on(this.consumer.events.FETCH, () => {
-      this.fetches++;
-    });
-    await this.consumer.run({
-      autoCommit: false,
-      eachBatch: async ({ batch }) => {
-        for (const m of batch.messages) {
-          const key = m.key?.toString("utf8");
-          if (key !== undefined) {
-            if (m.value === null) this.standby.apply(key, null);
-            else {
-              const decoded = decodeRecord(VelocityChangelogV1, m.value);
-              if (decoded.ok) this.standby.apply(key, decoded.value);
-              else this.logger.warn({ key, offset: m.offset, error: decoded.error }, "skipping invalid changelog record");
-            }
-          }
-          this.next.set(batch.partition, BigInt(m.offset) + 1n);
-        }
-        this.progress++;
-      },
-    });
+    await this.options.reader.start();
     const every = this.options.pruneIntervalMs ?? 30_000;
     this.pruneTimer = setInterval(() => this.prune(), every);
     this.pruneTimer.unref();
@@ -190,8 +125,7 @@ export class VelocityPartitions {
 
   async stop(): Promise<void> {
     clearInterval(this.pruneTimer);
-    await this.consumer.disconnect();
-    await this.admin.disconnect();
+    await this.options.reader.stop();
   }
 
   setMode(mode: VelocityMode): void {
@@ -205,8 +139,11 @@ export class VelocityPartitions {
       if (keep.has(p)) continue;
       this.owned.delete(p);
       this.restoredUpTo.delete(p);
-      const dropped = this.standby.dropFrom(this.velocity, p);
-      this.logger.info({ partition: p, dropped }, "partition revoked: velocity state released");
+      const senders = this.senders.get(p);
+      this.senders.delete(p);
+      for (const sender of senders?.keys() ?? []) this.velocity.importSender(sender, null);
+      this.pendingTombstones = this.pendingTombstones.filter((t) => t.partition !== p);
+      this.logger.info({ partition: p, dropped: senders?.size ?? 0 }, "partition revoked: velocity state released");
     }
   }
 
@@ -236,6 +173,9 @@ export class VelocityPartitions {
   /** Records to send with the batch's verdicts (acknowledged before the batch is committed). */
   recordsFor(partition: number, messages: ReadonlyArray<{ readonly offset: string; readonly source: string }>): OutgoingMessage[] {
     const out = changelogRecords(this.velocity, this.options.changelogTopic, partition, messages);
+    let senders = this.senders.get(partition);
+    if (!senders) this.senders.set(partition, (senders = new Map()));
+    for (const r of out) senders.set(r.key!, (r.value as VelocityChangelog).expiresAt);
     if (this.pendingTombstones.length > 0) {
       out.push(...this.pendingTombstones);
       this.pendingTombstones = [];
@@ -243,40 +183,153 @@ export class VelocityPartitions {
     return out;
   }
 
-  private prune(): void {
-    for (const { sender, partition } of this.standby.prune(this.now())) {
-      if (this.owned.has(partition)) this.pendingTombstones.push({ topic: this.options.changelogTopic, key: sender, value: null });
+  /** Tombstones (sent with the next batch) for owned senders whose events all left their windows. */
+  prune(): void {
+    const now = this.now();
+    for (const [partition, senders] of this.senders) {
+      if (!this.owned.has(partition)) continue;
+      for (const [sender, expiresAt] of senders) {
+        if (expiresAt > now) continue;
+        senders.delete(sender);
+        this.pendingTombstones.push({ topic: this.options.changelogTopic, partition, key: sender, value: null });
+      }
     }
   }
 
   private async restore(partition: number): Promise<void> {
     const t0 = this.now();
-    await this.caughtUp();
-    const upTo = this.standby.restoreInto(this.velocity, partition, this.now());
+    const latest = new Map<string, VelocityChangelog>();
+    let invalid = 0;
+    await this.options.reader.readPartition(partition, (records) => {
+      for (const r of records) {
+        if (r.value === null) {
+          latest.delete(r.key);
+          continue;
+        }
+        const decoded = decodeRecord(VelocityChangelogV1, r.value);
+        // A record keyed into another partition (written before records followed their traffic partition) is not ours.
+        if (decoded.ok) {
+          if (decoded.value.partition === partition) latest.set(r.key, decoded.value);
+        }
+        else if (invalid++ === 0) this.logger.warn({ key: r.key, offset: r.offset, error: decoded.error }, "skipping invalid changelog record");
+      }
+    });
+    const now = this.now();
+    const upTo = new Map<string, bigint>();
+    const senders = new Map<string, number>();
+    for (const [sender, e] of latest) {
+      if (e.expiresAt <= now) continue;
+      this.velocity.importSender(sender, e.windows);
+      upTo.set(sender, BigInt(e.offset));
+      senders.set(sender, e.expiresAt);
+    }
     this.restoredUpTo.set(partition, upTo);
+    this.senders.set(partition, senders);
     this.owned.add(partition);
-    this.logger.info({ partition, senders: upTo.size, ms: this.now() - t0 }, "velocity state restored for partition");
+    this.logger.info({ partition, senders: upTo.size, records: latest.size, invalid, ms: this.now() - t0 }, "velocity state restored for partition");
+  }
+}
+
+export interface KafkaChangelogReaderOptions {
+  readonly kafka: Kafka;
+  readonly logger: Logger;
+  readonly topic: string;
+  /** Prefix of the reader's consumer group (a fresh group per instance; it never commits). */
+  readonly groupId: string;
+  /** How long a restore may take before the worker scores with what it read (bounded degradation). */
+  readonly timeoutMs?: number;
+}
+
+interface ActiveRead {
+  readonly end: bigint;
+  readonly onRecords: (records: readonly ChangelogEntry[]) => void;
+  readonly done: () => void;
+  fetchesSinceProgress: number;
+}
+
+/**
+ * A consumer that keeps every changelog partition paused and reads one on demand: seek to the
+ * start, resume, pause again at the end. kafkajs has no manual assignment, so it subscribes
+ * in a group of its own (joined once at start) instead of joining per restore.
+ */
+export class KafkaChangelogReader implements ChangelogReader {
+  private readonly consumer: Consumer;
+  private readonly admin: Admin;
+  private readonly logger: Logger;
+  private readonly active = new Map<number, ActiveRead>();
+
+  constructor(private readonly options: KafkaChangelogReaderOptions) {
+    this.logger = options.logger.child({ component: "velocity-changelog-reader" });
+    this.consumer = options.kafka.consumer({ groupId: `${options.groupId}-velocity-${randomUUID()}`, maxWaitTimeInMs: 50, allowAutoTopicCreation: false });
+    this.admin = options.kafka.admin();
   }
 
-  /** Waits until the mirror has read every changelog partition up to its current end. */
-  private async caughtUp(): Promise<void> {
-    const timeoutMs = this.options.catchUpTimeoutMs ?? 30_000;
-    const ends = await this.admin.fetchTopicOffsets(this.options.changelogTopic);
-    const deadline = Date.now() + timeoutMs;
-    let seen = { fetches: this.fetches, progress: this.progress };
-    for (;;) {
-      const behind = ends.filter((e) => BigInt(e.high) > (this.next.get(e.partition) ?? 0n));
-      if (behind.length === 0) return;
-      // Compaction may have removed a partition's last records (old tombstones): then the mirror
-      // never sees the high-watermark's offset. Several fetches without records mean it read all there is.
-      if (this.progress !== seen.progress) seen = { fetches: this.fetches, progress: this.progress };
-      else if (this.fetches - seen.fetches >= 3 && this.next.size > 0) return;
-      if (Date.now() > deadline) {
-        // Bounded degradation: score with what is there rather than stall the partition.
-        this.logger.warn({ behind: behind.map((e) => e.partition) }, "velocity changelog not caught up; scoring with partial state");
-        return;
+  async start(): Promise<void> {
+    const { topic } = this.options;
+    await this.admin.connect();
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic, fromBeginning: true });
+    // Compaction may have removed a partition's last records (old tombstones): then the read never
+    // sees the end offset. Fetches that bring nothing for an active read mean it has all there is.
+    this.consumer.on(this.consumer.events.FETCH, () => {
+      for (const [partition, read] of this.active) {
+        if (++read.fetchesSinceProgress >= 3) this.finish(partition);
       }
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch }) => {
+        const read = this.active.get(batch.partition);
+        if (!read) return; // fetched before the pause took effect, or after the read finished
+        const records: ChangelogEntry[] = [];
+        for (const m of batch.messages) {
+          if (BigInt(m.offset) >= read.end) break;
+          const key = m.key?.toString("utf8");
+          if (key !== undefined) records.push({ key, value: m.value, offset: m.offset });
+        }
+        read.onRecords(records);
+        read.fetchesSinceProgress = 0;
+        const last = batch.messages[batch.messages.length - 1];
+        if (last && BigInt(last.offset) + 1n >= read.end) this.finish(batch.partition);
+      },
+    });
+    this.consumer.pause([{ topic }]);
+  }
+
+  async readPartition(partition: number, onRecords: (records: readonly ChangelogEntry[]) => void): Promise<void> {
+    const { topic } = this.options;
+    const bounds = (await this.admin.fetchTopicOffsets(topic)).find((o) => o.partition === partition);
+    if (!bounds || BigInt(bounds.high) <= BigInt(bounds.low)) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.logger.warn({ partition }, "velocity changelog read timed out; scoring with partial state");
+        this.finish(partition);
+      }, this.options.timeoutMs ?? 30_000);
+      this.active.set(partition, {
+        end: BigInt(bounds.high),
+        onRecords,
+        done: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        fetchesSinceProgress: -3, // the seek's first fetches may come back empty
+      });
+      this.consumer.seek({ topic, partition, offset: bounds.low });
+      this.consumer.resume([{ topic, partitions: [partition] }]);
+    });
+  }
+
+  private finish(partition: number): void {
+    const read = this.active.get(partition);
+    if (!read) return;
+    this.active.delete(partition);
+    this.consumer.pause([{ topic: this.options.topic, partitions: [partition] }]);
+    read.done();
+  }
+
+  async stop(): Promise<void> {
+    for (const partition of [...this.active.keys()]) this.finish(partition);
+    await this.consumer.disconnect();
+    await this.admin.disconnect();
   }
 }

@@ -4,12 +4,35 @@ import { join } from "node:path";
 import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { VelocityChangelogV1, type RawMessage, type Report, type Verdict } from "@spam/contracts";
-import type { ConsumedMessage, Kafka } from "@spam/kafka";
+import { encodeValue, type ConsumedMessage, type OutgoingMessage } from "@spam/kafka";
 import { loadRuleSet } from "@spam/rules";
-import { ModalRuleEngine, VelocityPartitions, VelocityStandby, changelogRecords } from "./velocity-changelog.js";
+import { ModalRuleEngine, VelocityPartitions, changelogRecords, type ChangelogEntry, type ChangelogReader } from "./velocity-changelog.js";
 import { scoreBatch, verdictFor, type MessageScorer, type VelocityHooks } from "./worker.js";
 
 const logger = pino({ level: "silent" });
+
+/** A changelog held in memory per partition, read back the way the Kafka reader delivers it. */
+class MemoryChangelog implements ChangelogReader {
+  readonly partitions = new Map<number, ChangelogEntry[]>();
+  readonly reads: number[] = [];
+  append(records: readonly OutgoingMessage[]): void {
+    for (const r of records) {
+      const list = this.partitions.get(r.partition!) ?? [];
+      const value = encodeValue(r.value);
+      list.push({ key: r.key!, value: value === null ? null : Buffer.from(value), offset: String(list.length) });
+      this.partitions.set(r.partition!, list);
+    }
+  }
+  async start(): Promise<void> {}
+  async stop(): Promise<void> {}
+  async readPartition(partition: number, onRecords: (records: readonly ChangelogEntry[]) => void): Promise<void> {
+    this.reads.push(partition);
+    const list = this.partitions.get(partition) ?? [];
+    // In two fetches, as a consumer would deliver a longer partition.
+    onRecords(list.slice(0, 1));
+    onRecords(list.slice(1));
+  }
+}
 type ScoreInput = Parameters<MessageScorer["score"]>[0];
 
 function fakeScorer(seen: ScoreInput[]): MessageScorer {
@@ -111,17 +134,24 @@ describe("velocity changelog", () => {
     const a = new ModalRuleEngine(await loadRuleSet(dir));
     const batch = [0, 1, 2].map((i) => traffic(i, "13800000001", `1390000000${i}`));
     for (const m of batch) expect(fired(a, m)).toBe(false);
-    // Worker B takes partition 3 (A could not commit offset 2, so it is redelivered), with a fake broker.
+    const changelog = new MemoryChangelog();
+    const written = changelogRecords(a.inner.velocity, "cl", 3, batch.map((m) => ({ offset: m.offset, source: m.value.source })));
+    expect(written.map((r) => r.partition)).toEqual([3]); // the traffic partition's number
+    changelog.append(written);
+    // Another partition's sender, and a sender of partition 3 that was tombstoned later.
+    changelog.append([{ topic: "cl", partition: 5, key: "13899999999", value: { v: 1, sender: "13899999999", partition: 5, offset: "1", expiresAt: 2_000_000, windows: [[60_000, [1_000_000, 1]]] } }]);
+    changelog.append([
+      { topic: "cl", partition: 3, key: "13877777777", value: { v: 1, sender: "13877777777", partition: 3, offset: "0", expiresAt: 2_000_000, windows: [[60_000, [1_000_000, 1]]] } },
+      { topic: "cl", partition: 3, key: "13877777777", value: null },
+    ]);
+    // Worker B takes partition 3 (A could not commit offset 2, so it is redelivered).
     const b = new ModalRuleEngine(await loadRuleSet(dir));
-    const fakeKafka = { consumer: () => ({}), admin: () => ({ fetchTopicOffsets: async () => [] }) } as unknown as Kafka;
-    const parts = new VelocityPartitions({ kafka: fakeKafka, logger, changelogTopic: "cl", groupId: "g", engine: b, now: () => 1_000_010 });
-    // B's mirror of the changelog: A's records for partition 3 and another partition's sender.
-    for (const r of changelogRecords(a.inner.velocity, "cl", 3, batch.map((m) => ({ offset: m.offset, source: m.value.source })))) {
-      parts.standby.apply(r.key!, VelocityChangelogV1.parse(r.value));
-    }
-    parts.standby.apply("13899999999", { v: 1, sender: "13899999999", partition: 5, offset: "1", expiresAt: 2_000_000, windows: [[60_000, [1_000_000, 1]]] });
+    const parts = new VelocityPartitions({ logger, changelogTopic: "cl", engine: b, reader: changelog, now: () => 1_000_010 });
     await parts.beforeBatch(3);
-    expect(b.inner.velocity.trackedSenders()).toBe(1); // only partition 3's sender
+    await parts.beforeBatch(3);
+    expect(changelog.reads).toEqual([3]); // one read of that partition only
+    expect(b.inner.velocity.trackedSenders()).toBe(1);
+    expect(parts.trackedSenders).toBe(1);
     const redelivered = traffic(2, "13800000001", "13900000002");
     expect(parts.modeFor(3, "13800000001", "2")).toBe("observe");
     parts.setMode("observe");
@@ -133,15 +163,25 @@ describe("velocity changelog", () => {
     // Partition 3 moves away: its senders are released.
     parts.onAssignment([1, 2]);
     expect(b.inner.velocity.trackedSenders()).toBe(0);
+    expect(parts.trackedSenders).toBe(0);
   });
 
-  it("prunes senders whose events all left their windows", () => {
-    const s = new VelocityStandby();
-    s.apply("x", { v: 1, sender: "x", partition: 0, offset: "1", expiresAt: 100, windows: [[60_000, [1, 1]]] });
-    s.apply("y", { v: 1, sender: "y", partition: 1, offset: "1", expiresAt: 300, windows: [[60_000, [2, 1]]] });
-    expect(s.prune(200)).toEqual([{ sender: "x", partition: 0 }]);
-    expect(s.size).toBe(1);
-    s.apply("y", null);
-    expect(s.size).toBe(0);
+  it("tombstones owned senders whose events all left their windows, on their partition", async () => {
+    let now = 1_000_010;
+    const engine = new ModalRuleEngine(await loadRuleSet(dir));
+    const parts = new VelocityPartitions({ logger, changelogTopic: "cl", engine, reader: new MemoryChangelog(), now: () => now });
+    await parts.beforeBatch(4);
+    const m = traffic(0, "13800000001");
+    fired(engine, m);
+    const first = parts.recordsFor(4, [{ offset: m.offset, source: m.value.source }]);
+    expect(first).toHaveLength(1);
+    const expiresAt = (first[0]!.value as { expiresAt: number }).expiresAt;
+    now = expiresAt - 1;
+    parts.prune();
+    expect(parts.recordsFor(4, [])).toEqual([]);
+    now = expiresAt;
+    parts.prune();
+    expect(parts.recordsFor(4, [])).toEqual([{ topic: "cl", partition: 4, key: "13800000001", value: null }]);
+    expect(parts.trackedSenders).toBe(0);
   });
 });

@@ -1,0 +1,148 @@
+#!/usr/bin/env node
+/**
+ * Scorer throughput as a Kafka consumer: fills a private traffic topic with N
+ * messages, starts scorer workers on it and times how fast they score and
+ * publish the backlog (the committed offsets reach the end). Prints messages/s
+ * and the scorers' CPU per message, which is what the whole-pipeline run on a
+ * shared 2-core machine is bounded by. `--cpu-prof DIR` profiles the workers.
+ */
+import { randomUUID } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+import type { RawMessage } from "@spam/contracts";
+import { BatchingProducer, createKafkaClient } from "@spam/kafka";
+import { REPO_ROOT } from "@spam/infra-local";
+import { loadCorpus } from "./corpus.js";
+import { PrivateStack, ServiceChild, sleep } from "./lib/stack.js";
+import { fmt, machineLoad, procUsage, sampleProc, table, type ProcSample } from "./lib/stats.js";
+
+const { values: a } = parseArgs({
+  options: {
+    messages: { type: "string", default: "100000" },
+    scorers: { type: "string", default: "1" },
+    senders: { type: "string", default: "20000" },
+    "cpu-prof": { type: "string" },
+    /** The scorer's NODE_OPTIONS (default: the heap cap npm start and the compose file use). */
+    "node-options": { type: "string", default: "--max-old-space-size=320" },
+    "no-velocity-changelog": { type: "boolean", default: false },
+    help: { type: "boolean", default: false },
+  },
+  allowPositionals: true,
+  strict: false,
+});
+
+if (a.help) {
+  process.stdout.write(`usage: node benchmarks/dist/scorer-drain.bench.js [--messages 100000] [--scorers 1] [--senders 20000]
+  [--cpu-prof DIR] [--node-options "--max-old-space-size=320"] [--no-velocity-changelog] [--data FILE.tsv ...]
+`);
+  process.exit(0);
+}
+
+async function main(): Promise<void> {
+  const total = Number(a.messages);
+  const scorers = Number(a.scorers);
+  const senders = Number(a.senders);
+  const { texts, source } = loadCorpus(process.argv.slice(2));
+  const stack = new PrivateStack({ name: "drain", gateways: 0, scorers: 0, sinks: 0 });
+  await stack.start();
+  const { logger } = stack;
+  const kafka = createKafkaClient({ brokers: stack.brokers.split(","), clientId: "scorer-drain", logger });
+  const producer = new BatchingProducer({ kafka, logger, lingerMs: 5, maxBatchMessages: 2_000, maxQueuedMessages: 200_000 });
+  await producer.connect();
+  const now = Date.now();
+
+  const env: Record<string, string> = {
+    ...stack.baseEnv(),
+    CONSUMER_GROUP: `${stack.prefix}scorer`,
+    METRICS_PORT: "0",
+    ...(a["no-velocity-changelog"] ? { VELOCITY_CHANGELOG: "0" } : {}),
+  };
+  const nodeArgs: string[] = [];
+  if (typeof a["cpu-prof"] === "string") {
+    const dir = resolve(REPO_ROOT, a["cpu-prof"]);
+    mkdirSync(dir, { recursive: true });
+    nodeArgs.push("--cpu-prof", `--cpu-prof-dir=${dir}`);
+  }
+  const workers = Array.from({ length: scorers }, (_, i) =>
+    new ServiceChild("scorer", `scorer-${i + 1}`, { ...env, NODE_OPTIONS: String(a["node-options"]) }, stack.logDir, nodeArgs),
+  );
+  const admin = kafka.admin();
+  await admin.connect();
+  const consumed = async (): Promise<number> => {
+    const [offsets] = await admin.fetchOffsets({ groupId: env.CONSUMER_GROUP!, topics: [stack.topics.trafficRaw] });
+    return (offsets?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+  };
+  const loadBefore = machineLoad();
+  for (const w of workers) w.start();
+  await Promise.all(workers.map((w) => w.waitStarted()));
+  const first = workers.map((w) => sampleProc(w.pid!)).filter((s): s is ProcSample => s !== null);
+  // Filled while the workers wait on it, so their start-up is not timed; the producer shares the cores.
+  process.stdout.write(`workers up; sending ${total} messages to ${stack.topics.trafficRaw} (texts: ${source})\n`);
+  const startedAt = Date.now();
+  const filling = (async () => {
+    for (let i = 0; i < total; i += 10_000) {
+      const chunk: Promise<void>[] = [];
+      for (let j = i; j < Math.min(total, i + 10_000); j++) {
+        const sender = `1${String(3_800_000_000 + (j % senders))}`;
+        const message: RawMessage = {
+          v: 1,
+          id: randomUUID(),
+          receivedAt: now + j,
+          gatewayId: "gw-drain",
+          account: "bench",
+          source: sender,
+          destination: `1${String(3_900_000_000 + ((j * 7919) % 1_000_000))}`,
+          text: texts[j % texts.length]!,
+          dataCoding: 8,
+          parts: 1,
+          partial: false,
+        };
+        chunk.push(producer.send({ topic: stack.topics.trafficRaw, key: sender, value: message }));
+      }
+      await Promise.all(chunk);
+    }
+    await producer.disconnect();
+    process.stdout.write(`  all sent after ${fmt((Date.now() - startedAt) / 1_000)} s\n`);
+  })();
+  let done = 0;
+  let lastPrint = 0;
+  while (done < total) {
+    await sleep(250);
+    done = await consumed();
+    if (Date.now() - lastPrint > 2_000) {
+      lastPrint = Date.now();
+      process.stdout.write(`  scored ${done}/${total} (${fmt((done / (Date.now() - startedAt)) * 1_000)}/s)\n`);
+    }
+    if (Date.now() - startedAt > 600_000) throw new Error(`backlog not drained in 10 minutes (${done}/${total})`);
+  }
+  const seconds = (Date.now() - startedAt) / 1_000;
+  await filling;
+  const last = workers.map((w) => sampleProc(w.pid!)).filter((s): s is ProcSample => s !== null);
+  const usage = first.map((s, i) => procUsage(workers[i]!.instance, s, last[i]!));
+  const cpuSeconds = usage.reduce((sum, u) => sum + u.cpuCores * seconds, 0);
+  await admin.disconnect();
+  await Promise.all(workers.map((w) => w.kill("SIGTERM")));
+  process.stdout.write(
+    "\n" +
+      table(
+        ["figure", "value"],
+        [
+          ["messages", total],
+          ["scorers", scorers],
+          ["seconds", fmt(seconds)],
+          ["messages/s", fmt(total / seconds)],
+          ["scorer CPU µs per message", fmt((cpuSeconds / total) * 1e6)],
+          ["messages per scorer CPU-second", fmt(total / cpuSeconds)],
+          ...usage.map((u) => [`${u.name} cores / peak RSS MiB`, `${fmt(u.cpuCores)} / ${fmt(u.peakRssMb)}`] as [string, string]),
+          ["load before → after", `${loadBefore.loadavg1} → ${machineLoad().loadavg1}`],
+        ],
+      ) +
+      "\n",
+  );
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`scorer-drain: ${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});
