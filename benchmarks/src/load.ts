@@ -38,6 +38,7 @@ const { values: a } = parseArgs({
     label: { type: "string", default: "" },
     out: { type: "string" },
     "no-check": { type: "boolean", default: false },
+    "cpu-prof": { type: "string" },
     help: { type: "boolean", default: false },
   },
 });
@@ -46,7 +47,7 @@ if (a.help) {
   process.stdout.write(`usage: node benchmarks/dist/load.js [--spawn [--gateways N] [--scorers N]] [--gateway-only]
   [--host H --port P --system-id S --password W --brokers B --topic-prefix X]   (against a running gateway)
   [--sessions 4] [--window 64] [--rate 2000] [--duration 20] [--drain 30]
-  [--mix traffic=0.8,spam=0.1,report=0.05,multipart=0.05] [--label name] [--out file.json] [--no-check]
+  [--mix traffic=0.8,spam=0.1,report=0.05,multipart=0.05] [--label name] [--out file.json] [--no-check] [--cpu-prof DIR]
 `);
   process.exit(0);
 }
@@ -73,6 +74,7 @@ async function main(): Promise<void> {
       sinks: gatewayOnly ? 0 : 1,
       extra: gatewayOnly ? [] : ["decider"],
       config,
+      ...(a["cpu-prof"] ? { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${resolve(REPO_ROOT, a["cpu-prof"])}`] } : {}),
     });
     process.stdout.write(`starting private stack ${stack.prefix} (logs in ${stack.logDir})\n`);
     await stack.start();

@@ -118,6 +118,8 @@ export interface StackOptions {
   readonly config?: LocalConfig;
   readonly gatewayEnv?: Record<string, string>;
   readonly logDir?: string;
+  /** Node flags for every service (e.g. --cpu-prof --cpu-prof-dir=DIR). */
+  readonly nodeArgs?: readonly string[];
 }
 
 /**
@@ -201,7 +203,7 @@ export class PrivateStack {
     for (const svc of this.o.extra ?? []) {
       if (!serviceBuilt(svc)) continue;
       const metrics = await freePort();
-      const child = new ServiceChild(svc, svc, { ...base, ...groups(svc), METRICS_PORT: String(metrics) }, this.logDir);
+      const child = new ServiceChild(svc, svc, { ...base, ...groups(svc), METRICS_PORT: String(metrics) }, this.logDir, this.o.nodeArgs);
       child.start();
       try {
         await child.waitStarted(30_000);
@@ -215,7 +217,7 @@ export class PrivateStack {
   }
 
   private add(name: string, instance: string, env: Record<string, string>, metricsPort: number): void {
-    this.services.push(new ServiceChild(name, instance, env, this.logDir));
+    this.services.push(new ServiceChild(name, instance, env, this.logDir, this.o.nodeArgs));
     this.metricsPorts.set(instance, metricsPort);
   }
 
