@@ -186,6 +186,29 @@ export const VelocityChangelogV1 = z.object({
 });
 export type VelocityChangelog = z.infer<typeof VelocityChangelogV1>;
 
+/**
+ * Exact counts of one campaign across every scoring worker, computed in ClickHouse by the decider's
+ * campaign-counts job (compacted topic, key = campaign id; a tombstone = the campaign is no longer active).
+ * Counts cover the verdicts received since `since` (start of the hour the job's window began in).
+ */
+export const CampaignCountsV1 = z.object({
+  v: z.literal(1),
+  campaignId: z.string().min(1).max(64),
+  /** Traffic messages and distinct recipients, as of `sizedAt`. */
+  messages: z.number().int().nonnegative(),
+  recipients: z.number().int().nonnegative(),
+  /** Distinct senders and reports (report verdicts of this campaign), as of `computedAt`. */
+  senders: z.number().int().nonnegative(),
+  reports: z.number().int().nonnegative(),
+  firstSeen: epochMs,
+  lastSeen: epochMs,
+  since: epochMs,
+  computedAt: epochMs,
+  /** Messages and recipients (sets as large as the campaign) are recounted less often than the others. */
+  sizedAt: epochMs,
+});
+export type CampaignCounts = z.infer<typeof CampaignCountsV1>;
+
 export const DeadLetterV1 = z.object({
   v: z.literal(1),
   sourceTopic: z.string(),

@@ -15,6 +15,7 @@ export const TOPIC_KEYS = [
   "deadLetter",
   "decisions",
   "velocityChangelog",
+  "campaignCounts",
 ] as const;
 
 export type TopicKey = (typeof TOPIC_KEYS)[number];
@@ -32,6 +33,7 @@ const BASE_NAMES: TopicNames = {
   deadLetter: "sms.deadletter",
   decisions: "sms.decisions",
   velocityChangelog: "sms.scorer.velocity.changelog",
+  campaignCounts: "sms.campaigns.counts",
 };
 
 export interface TopicSpec {
@@ -56,6 +58,8 @@ export const TOPIC_SPECS: readonly TopicSpec[] = [
   { key: "decisions", compacted: false, partitioned: true },
   /** Scorer per-sender velocity windows (latest per sender), restored when a worker takes a partition. */
   { key: "velocityChangelog", compacted: true, partitioned: true },
+  /** Cluster-wide campaign counts from ClickHouse (latest per campaign id), followed by every scorer worker. */
+  { key: "campaignCounts", compacted: true, partitioned: false },
 ];
 
 export function topicNames(prefix = ""): TopicNames {

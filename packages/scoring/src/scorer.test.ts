@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_FEATURE_OPTIONS, DEFAULT_PIPELINE_OPTIONS, loadModelFromString, serializeModel, trainModel } from "@spam/classifier";
-import { VerdictV1 } from "@spam/contracts";
+import { VerdictV1, type Verdict } from "@spam/contracts";
 import { normalize } from "@spam/normalize";
-import { createScorer, verdictId, type RuleEngine, type RuleHitLike } from "./scorer.js";
+import { createScorer, verdictId, type ClusterCampaignCounts, type RuleEngine, type RuleHitLike } from "./scorer.js";
 import { notificationSignals } from "./notification.js";
 
 const spamTexts = [
@@ -101,5 +101,60 @@ describe("createScorer", () => {
     let last;
     for (let i = 0; i < 6; i++) last = scorer.score(msg(`c${i}`, `亲，本店新品上架全场八折，详询1390000${1000 + i}`, `1380000${1000 + i}`));
     expect(last!.contributions.map((c) => c.id)).toContain("builtin.campaign-senders");
+  });
+});
+
+describe("cluster-wide campaign counts", () => {
+  const template = (i: number) => `亲，本店新品上架全场八折，详询1390000${1000 + i}`;
+  const campaignMsg = (i: number) => msg(`cc${i}`, template(i), `1380000${1000 + i}`);
+  const counts = (c: Partial<ClusterCampaignCounts>): ClusterCampaignCounts => ({ messages: 0, senders: 0, recipients: 0, reports: 0, ...c });
+  const boost = (v: Verdict, id: string) => v.contributions.find((c) => c.id === id);
+
+  it("fires the senders boost from the cluster count when this worker saw too few senders, and says so", () => {
+    const cluster = new Map<string, ClusterCampaignCounts>();
+    const scorer = createScorer({ ruleSet: null, model, clusterCampaigns: cluster });
+    const first = scorer.score(campaignMsg(0));
+    expect(boost(first, "builtin.campaign-senders")).toBeUndefined();
+    // The map is read per message: counts arriving later apply to the next message.
+    cluster.set(first.campaignId!, counts({ senders: 30, messages: 60, recipients: 60 }));
+    const second = scorer.score(campaignMsg(1));
+    expect(second.campaignId).toBe(first.campaignId);
+    expect(scorer.campaigns.get(first.campaignId!)!.senders).toBe(2);
+    const b = boost(second, "builtin.campaign-senders");
+    expect(b?.detail).toBe(`campaign ${first.campaignId}: 30 senders (cluster count; local 2, cluster 30), 60 messages`);
+    expect(second.score).toBeGreaterThan(first.score);
+  });
+
+  it("without cluster counts the same traffic gets no boost", () => {
+    const scorer = createScorer({ ruleSet: null, model });
+    scorer.score(campaignMsg(0));
+    expect(boost(scorer.score(campaignMsg(1)), "builtin.campaign-senders")).toBeUndefined();
+  });
+
+  it("records the local count when it is the larger one, and ignores other campaigns' counts", () => {
+    const cluster = new Map<string, ClusterCampaignCounts>();
+    const scorer = createScorer({ ruleSet: null, model, thresholds: { campaignMinSenders: 3 }, clusterCampaigns: cluster });
+    const first = scorer.score(campaignMsg(0));
+    cluster.set(first.campaignId!, counts({ senders: 2, messages: 2 }));
+    cluster.set("cffffffffffffffff", counts({ senders: 500, reports: 50 }));
+    scorer.score(campaignMsg(1));
+    const third = scorer.score(campaignMsg(2));
+    expect(boost(third, "builtin.campaign-senders")?.detail).toBe(`campaign ${first.campaignId}: 3 senders (local count; local 3, cluster 2), 3 messages`);
+    expect(boost(third, "builtin.campaign-reports")).toBeUndefined();
+    // Below the threshold on both counts: nothing fires.
+    const other = createScorer({ ruleSet: null, model, thresholds: { campaignMinSenders: 3 }, clusterCampaigns: cluster });
+    expect(boost(other.score(campaignMsg(0)), "builtin.campaign-senders")).toBeUndefined();
+  });
+
+  it("fires the reports boost from reports counted on other workers", () => {
+    const cluster = new Map<string, ClusterCampaignCounts>();
+    const scorer = createScorer({ ruleSet: null, model, clusterCampaigns: cluster });
+    const first = scorer.score(campaignMsg(0));
+    scorer.score({ ...campaignMsg(0), kind: "report" });
+    expect(boost(scorer.score(campaignMsg(1)), "builtin.campaign-reports")).toBeUndefined();
+    cluster.set(first.campaignId!, counts({ senders: 2, messages: 2, reports: 4 }));
+    const b = boost(scorer.score(campaignMsg(2)), "builtin.campaign-reports");
+    expect(b?.detail).toBe(`campaign ${first.campaignId}: 4 reports (cluster count; local 1, cluster 4)`);
+    expect(b?.score).toBe(scorer.thresholds.reportLogit);
   });
 });

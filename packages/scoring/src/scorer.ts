@@ -69,12 +69,31 @@ export interface ScoreInput {
   readonly kind?: "traffic" | "report";
 }
 
+/**
+ * Counts of a campaign across every scoring worker (the cluster-wide counts the decider publishes from
+ * ClickHouse on `sms.campaigns.counts`). A worker sees only its own partitions' share of a campaign,
+ * so the campaign boosts use the larger of its local count and this one.
+ */
+export interface ClusterCampaignCounts {
+  readonly messages: number;
+  readonly senders: number;
+  readonly recipients: number;
+  readonly reports: number;
+}
+
+/** Looks up a campaign's cluster-wide counts by id; a `Map<string, ClusterCampaignCounts>` will do. */
+export interface ClusterCampaignSource {
+  get(campaignId: string): ClusterCampaignCounts | undefined;
+}
+
 export interface ScorerOptions {
   readonly ruleSet: RuleEngine | null;
   readonly model: SpamClassifier;
   readonly thresholds?: Partial<Thresholds>;
   readonly logger?: Logger;
   readonly campaigns?: CampaignTracker;
+  /** Cluster-wide campaign counts; the campaign boosts use max(local, cluster). Absent = local counts only. */
+  readonly clusterCampaigns?: ClusterCampaignSource;
   /** Clock for `scoredAt` (tests). */
   readonly now?: () => number;
   /** Recently scored message ids kept so a redelivered message is not counted twice in campaigns. */
@@ -107,6 +126,13 @@ function sigmoid(z: number): number {
   return 1 / (1 + Math.exp(-z));
 }
 
+/** Detail of a campaign boost: the count that fired (the larger; local on a tie) and both counts. */
+function campaignDetail(campaignId: string, what: string, local: number, cluster: number | undefined, messages: string): string {
+  const fromCluster = cluster !== undefined && cluster > local;
+  const n = fromCluster ? cluster : local;
+  return `campaign ${campaignId}: ${n} ${what} (${fromCluster ? "cluster" : "local"} count; local ${local}, cluster ${cluster ?? "none"})${messages}`;
+}
+
 function round(x: number): number {
   return Math.round(x * 1000) / 1000;
 }
@@ -122,6 +148,7 @@ export function createScorer(opts: ScorerOptions): Scorer {
   let ruleSet = opts.ruleSet;
   let model = opts.model;
   const campaigns = opts.campaigns ?? new CampaignTracker();
+  const clusterCampaigns = opts.clusterCampaigns;
   const now = opts.now ?? Date.now;
   const dedupeWindow = opts.dedupeWindow ?? 10_000;
   const recent = new Map<string, string | null>();
@@ -220,24 +247,28 @@ export function createScorer(opts: ScorerOptions): Scorer {
         detail: "no url, phone, QQ or WeChat id and no lure",
       });
     }
-    if (campaign && campaign.senders >= thresholds.campaignMinSenders) {
+    // This worker counts only its own partitions' share of a campaign; the cluster-wide counts
+    // (a few seconds old) cover the rest, so either may fire a boost.
+    const cluster = campaign && clusterCampaigns ? clusterCampaigns.get(campaign.campaignId) : undefined;
+    if (campaign && Math.max(campaign.senders, cluster?.senders ?? 0) >= thresholds.campaignMinSenders) {
       z += thresholds.campaignLogit;
+      const messages = Math.max(campaign.messages, cluster?.messages ?? 0);
       contributions.push({
         source: "rule",
         id: "builtin.campaign-senders",
         score: thresholds.campaignLogit,
         category: null,
-        detail: `campaign ${campaign.campaignId}: ${campaign.senders} senders, ${campaign.messages} messages`,
+        detail: campaignDetail(campaign.campaignId, "senders", campaign.senders, cluster?.senders, `, ${messages} messages`).slice(0, DETAIL_MAX),
       });
     }
-    if (campaign && campaign.reports >= thresholds.campaignMinReports) {
+    if (campaign && Math.max(campaign.reports, cluster?.reports ?? 0) >= thresholds.campaignMinReports) {
       z += thresholds.reportLogit;
       contributions.push({
         source: "rule",
         id: "builtin.campaign-reports",
         score: thresholds.reportLogit,
         category: null,
-        detail: `campaign ${campaign.campaignId}: ${campaign.reports} reports`,
+        detail: campaignDetail(campaign.campaignId, "reports", campaign.reports, cluster?.reports, "").slice(0, DETAIL_MAX),
       });
     }
 
