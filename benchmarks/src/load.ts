@@ -21,6 +21,8 @@ const { values: a } = parseArgs({
   options: {
     spawn: { type: "boolean", default: false },
     "gateway-only": { type: "boolean", default: false },
+    /** Gateway and scorers only: the verdict path, without sink, decider and the ClickHouse check. */
+    "hot-path": { type: "boolean", default: false },
     gateways: { type: "string", default: "1" },
     scorers: { type: "string", default: "1" },
     host: { type: "string", default: "127.0.0.1" },
@@ -44,7 +46,7 @@ const { values: a } = parseArgs({
 });
 
 if (a.help) {
-  process.stdout.write(`usage: node benchmarks/dist/load.js [--spawn [--gateways N] [--scorers N]] [--gateway-only]
+  process.stdout.write(`usage: node benchmarks/dist/load.js [--spawn [--gateways N] [--scorers N]] [--gateway-only | --hot-path]
   [--host H --port P --system-id S --password W --brokers B --topic-prefix X]   (against a running gateway)
   [--sessions 4] [--window 64] [--rate 2000] [--duration 20] [--drain 30]
   [--mix traffic=0.8,spam=0.1,report=0.05,multipart=0.05] [--label name] [--out file.json] [--no-check] [--cpu-prof DIR]
@@ -60,6 +62,7 @@ const int = (name: string, s: string | undefined) => {
 
 async function main(): Promise<void> {
   const gatewayOnly = a["gateway-only"] === true;
+  const hotPath = a["hot-path"] === true;
   const config = loadLocalConfig();
   const mix = gatewayOnly ? parseMix("traffic=1") : parseMix(a.mix!);
   let stack: PrivateStack | null = null;
@@ -71,8 +74,8 @@ async function main(): Promise<void> {
       name: gatewayOnly ? "bench-gw" : "bench",
       gateways: int("gateways", a.gateways),
       scorers: gatewayOnly ? 0 : int("scorers", a.scorers),
-      sinks: gatewayOnly ? 0 : 1,
-      extra: gatewayOnly ? [] : ["decider"],
+      sinks: gatewayOnly || hotPath ? 0 : 1,
+      extra: gatewayOnly || hotPath ? [] : ["decider"],
       config,
       ...(a["cpu-prof"] ? { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${resolve(REPO_ROOT, a["cpu-prof"])}`] } : {}),
     });
@@ -156,7 +159,7 @@ async function main(): Promise<void> {
   }
 
   let check: VerdictCheck | null = null;
-  if (stack && !gatewayOnly && hasScorer && !a["no-check"]) {
+  if (stack && !gatewayOnly && !hotPath && hasScorer && !a["no-check"]) {
     check = await checkVerdicts(config.clickhouseUrl, stack.database, [...result.accepted.keys()]);
   }
   const exitCodes = stack ? await stack.stop() : {};

@@ -82,6 +82,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const planner = new MessagePlanner(o.mix, "10086999", o.seed ?? 1);
   const h = {
     submit_to_resp: new LatencyHistogram(),
+    /** Gateway receive → verdict published on Kafka (the 50 ms goal). */
+    receive_to_verdict: new LatencyHistogram(),
     receive_to_scored: new LatencyHistogram(),
     scored_to_published: new LatencyHistogram(),
     published_to_seen: new LatencyHistogram(),
@@ -109,6 +111,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       return;
     }
     counts.verdictsForAccepted++;
+    h.receive_to_verdict.recordMs(vd.publishedAt - vd.receivedAt);
     h.receive_to_scored.recordMs(vd.scoredAt - vd.receivedAt);
     h.scored_to_published.recordMs(vd.publishedAt - vd.scoredAt);
     h.published_to_seen.recordMs(vd.seenAt - vd.publishedAt);

@@ -55,6 +55,13 @@ export interface SchemaConsumerOptions<T> {
   readonly fetchMaxBytes?: number;
   readonly partitionsConsumedConcurrently?: number;
   readonly sessionTimeoutMs?: number;
+  /**
+   * Commit without holding up the next fetch: kafkajs fetches again only when every batch of
+   * the last fetch was handled, so an awaited commit adds a broker round trip to every cycle.
+   * Commits still follow the handler and go out in order per partition; one that fails is
+   * logged and superseded by the next (at-least-once either way); stop() waits for them.
+   */
+  readonly commitInBackground?: boolean;
   /** Called after each committed batch with its size (for metrics). */
   readonly onBatchCommitted?: (info: { topic: string; partition: number; count: number; lag: number }) => void;
 }
@@ -101,6 +108,8 @@ export class SchemaConsumer<T> {
   private readonly listeners = new Set<{ event: string; listener: (event: InstrumentationEvent<unknown>) => void; remove: () => void }>();
   private readonly logger: Logger;
   private running = false;
+  /** Per partition, the last background commit (see `commitInBackground`). */
+  private readonly commits = new Map<string, Promise<void>>();
 
   constructor(private readonly options: SchemaConsumerOptions<T>) {
     this.logger = options.logger.child({ component: "consumer", groupId: options.groupId });
@@ -230,6 +239,8 @@ export class SchemaConsumer<T> {
     }
     this.running = false;
     await this.recovering;
+    // The batch in hand commits synchronously now that running is false; queued commits go first.
+    await Promise.all(this.commits.values());
     await this.consumer.stop();
     await this.consumer.disconnect();
   }
@@ -256,13 +267,30 @@ export class SchemaConsumer<T> {
     const last = batch.messages[batch.messages.length - 1];
     if (!last) return;
     resolveOffset(last.offset);
-    await this.consumer.commitOffsets([{ topic, partition, offset: (BigInt(last.offset) + 1n).toString() }]);
-    this.options.onBatchCommitted?.({
-      topic,
-      partition,
-      count: batch.messages.length,
-      lag: Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n),
-    });
+    const consumer = this.consumer;
+    const commit = async () => {
+      await consumer.commitOffsets([{ topic, partition, offset: (BigInt(last.offset) + 1n).toString() }]);
+      this.options.onBatchCommitted?.({
+        topic,
+        partition,
+        count: batch.messages.length,
+        lag: Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n),
+      });
+    };
+    const key = `${topic}:${partition}`;
+    const previous = this.commits.get(key);
+    if (!this.options.commitInBackground || !this.running) {
+      await previous;
+      await commit();
+    } else {
+      const next = (previous ?? Promise.resolve()).then(commit).catch((err: unknown) => {
+        this.logger.warn({ err, topic, partition }, "offset commit failed; the next one supersedes it");
+      });
+      this.commits.set(key, next);
+      void next.then(() => {
+        if (this.commits.get(key) === next) this.commits.delete(key);
+      });
+    }
     await heartbeat();
   }
 

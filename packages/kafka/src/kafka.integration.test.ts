@@ -143,6 +143,39 @@ describe.skipIf(!brokers)("Kafka module against the real broker", () => {
     expect(delivered.slice(before).map((m) => m.value.n)).toEqual([4]);
   });
 
+  it("with background commits, a stopped member has committed every batch it handled: the next member replays nothing", async () => {
+    const topic = topics.reviewLabels;
+    await producer.sendMany(Array.from({ length: 400 }, (_, n) => ({ topic, key: `k${n % 7}`, value: { v: 1, n } })));
+    const groupId = `${prefix}g-bg`;
+    const seen: number[] = [];
+    const make = () =>
+      new SchemaConsumer<Item>({
+        kafka,
+        logger,
+        groupId,
+        topics: [topic],
+        schema: Item,
+        deadLetter: { producer, topic: topics.deadLetter, service: "test" },
+        commitInBackground: true,
+        fetchMaxBytesPerPartition: 2_048, // many small batches, so commits queue behind each other
+        partitionsConsumedConcurrently: 2,
+        handleBatch: async (messages) => {
+          seen.push(...messages.map((m) => m.value.n));
+        },
+      });
+    const first = make();
+    await first.start();
+    await waitUntil(() => new Set(seen).size >= 400, 40_000);
+    await first.stop();
+    const before = seen.length;
+    const second = make();
+    await second.start();
+    await producer.send({ topic, key: "k0", value: { v: 1, n: 400 } });
+    await waitUntil(() => seen.length > before, 40_000);
+    await second.stop();
+    expect(seen.slice(before)).toEqual([400]);
+  });
+
   it("from now on means from the first start: a member that stops before its first commit loses nothing to the next", async () => {
     await producer.send({ topic: topics.repliesOutbound, key: "r", value: { v: 1, n: 0 } }); // history: never read
     const seen: number[] = [];
