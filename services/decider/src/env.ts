@@ -12,6 +12,23 @@ export const deciderEnvShape = {
   POLICY_FILE: z.string().optional(),
   REPLY_TEMPLATES: z.string().optional(),
   LOG_LEVEL: envSchemas.logLevel.default("info"),
+  /**
+   * Campaign feedback to the scorers (campaign-counts.ts): every this many ms, publish the changed exact
+   * senders and reports of the recently active campaigns from ClickHouse to the compacted campaign-counts
+   * topic; 0 = off. Run it on one decider instance only.
+   */
+  CAMPAIGN_COUNTS_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(5_000),
+  /** Every this many seconds, a sweep instead: all counts of every active campaign, tombstones for the others. */
+  CAMPAIGN_COUNTS_SWEEP_SECONDS: z.coerce.number().int().positive().max(86_400).default(60),
+  /**
+   * A campaign is active (published) with at least CAMPAIGN_COUNTS_MIN_SENDERS senders or a report among the
+   * verdicts of this many seconds; its counts cover the whole hours the window overlaps (hourly aggregates).
+   */
+  CAMPAIGN_COUNTS_WINDOW_SECONDS: z.coerce.number().int().positive().max(86_400).default(600),
+  /** Fewer distinct senders and no report: not published (most ham texts are one-sender campaigns). */
+  CAMPAIGN_COUNTS_MIN_SENDERS: z.coerce.number().int().positive().default(2),
+  /** At most this many campaigns are published (most senders first). */
+  CAMPAIGN_COUNTS_MAX: z.coerce.number().int().positive().max(1_000_000).default(20_000),
   /** /healthz, /readyz, /metrics; 0 = off. */
   METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(0),
 };

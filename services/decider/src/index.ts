@@ -10,3 +10,5 @@ export { assessReport, clickHouseTrafficLookup } from "./verify.js";
 export type { TrafficLookup, DeliveredMessage } from "./verify.js";
 export { textSimilarity, numberVariants } from "./similarity.js";
 export { rebuildFromClickHouse } from "./rebuild.js";
+export { campaignCountsQuery, queryCampaignCounts, clickHouseCampaignCounts, CampaignCountsPublisher } from "./campaign-counts.js";
+export type { CampaignCountsPublisherOptions, CampaignCountsSource, CampaignScope, CampaignWindow, TickResult } from "./campaign-counts.js";

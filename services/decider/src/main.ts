@@ -3,10 +3,12 @@ import { createClickHouse } from "@spam/clickhouse";
 import {
   BlockListEntryV1,
   blockListKey,
+  CampaignCountsV1,
   ReportV1,
   ReviewLabelV1,
   topicNames,
   type BlockListEntry,
+  type CampaignCounts,
   type DecisionEvent,
   type Report,
   type ReviewLabel,
@@ -15,6 +17,7 @@ import { BatchingProducer, CompactedTopicFollower, createKafkaClient, SchemaCons
 import { batchCommittedRecorder, createServiceMetrics, ObservabilityServer } from "@spam/observability";
 import { defaultReplyTemplatesPath, loadReplyTemplates } from "@spam/replies";
 import { createServiceLogger, loadEnvOrExit, runService, type ServiceHandle } from "@spam/service-runtime";
+import { CampaignCountsPublisher, clickHouseCampaignCounts } from "./campaign-counts.js";
 import { DeciderCore, type DeciderOutput } from "./core.js";
 import { loadDeciderEnv, type DeciderEnv } from "./env.js";
 import { defaultPolicyPath, loadPolicy } from "./policy.js";
@@ -119,6 +122,48 @@ export function createDecider(env: DeciderEnv, logger: Logger, deps: DeciderDeps
     },
   });
 
+  // Cluster-wide campaign counts for the scorers' campaign boosts (one query per tick, nothing per message).
+  const campaignWindow = {
+    windowMs: env.CAMPAIGN_COUNTS_WINDOW_SECONDS * 1000,
+    minSenders: env.CAMPAIGN_COUNTS_MIN_SENDERS,
+    maxCampaigns: env.CAMPAIGN_COUNTS_MAX,
+  };
+  const campaignCounts =
+    env.CAMPAIGN_COUNTS_INTERVAL_MS > 0
+      ? new CampaignCountsPublisher({
+          topic: topics.campaignCounts,
+          source: clickHouseCampaignCounts(ch, campaignWindow),
+          windowMs: campaignWindow.windowMs,
+          maxCampaigns: campaignWindow.maxCampaigns,
+          // A fast tick looks back one interval plus the sink's delay to ClickHouse (≈ 1 s, more under load).
+          recentMs: env.CAMPAIGN_COUNTS_INTERVAL_MS + 15_000,
+          send: async (messages) => {
+            await producer.sendMany(messages);
+            metrics.recordOut(topics.campaignCounts, messages.length);
+          },
+          logger,
+          now,
+          onError: () => metrics.recordError("campaign_counts"),
+        })
+      : null;
+  // Read back what the topic holds, so a restart publishes only changes and tombstones what left meanwhile.
+  const readBackCampaignCounts = async () => {
+    if (!campaignCounts) return;
+    const follower = new CompactedTopicFollower<CampaignCounts>({
+      kafka,
+      logger,
+      topic: topics.campaignCounts,
+      schema: CampaignCountsV1,
+      groupId: `${group}.campaign-counts.${env.INSTANCE_ID}`,
+      onRecord: (key, value) => campaignCounts.load(key, value),
+    });
+    try {
+      await follower.start();
+    } finally {
+      await follower.stop();
+    }
+  };
+
   let sweepTimer: NodeJS.Timeout | null = null;
   let sweeping: Promise<void> = Promise.resolve();
   const sweep = () => {
@@ -137,11 +182,14 @@ export function createDecider(env: DeciderEnv, logger: Logger, deps: DeciderDeps
       await labels.start();
       sweepTimer = setInterval(sweep, policy.sweepIntervalSeconds * 1000);
       sweep();
+      await readBackCampaignCounts();
+      campaignCounts?.start(env.CAMPAIGN_COUNTS_INTERVAL_MS, env.CAMPAIGN_COUNTS_SWEEP_SECONDS * 1000);
       consuming = true;
     },
     async stop() {
       consuming = false;
       if (sweepTimer) clearInterval(sweepTimer);
+      await campaignCounts?.stop();
       await Promise.all([reports.stop(), labels.stop()]);
       await sweeping;
       await blocklist.stop();
