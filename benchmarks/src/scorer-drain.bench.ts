@@ -123,6 +123,7 @@ async function main(): Promise<void> {
   const cpuSeconds = usage.reduce((sum, u) => sum + u.cpuCores * seconds, 0);
   await admin.disconnect();
   await Promise.all(workers.map((w) => w.kill("SIGTERM")));
+  await stack.stop();
   process.stdout.write(
     "\n" +
       table(

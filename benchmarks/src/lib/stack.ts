@@ -5,7 +5,7 @@ import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import pino, { type Logger } from "pino";
 import { topicNames, type TopicNames } from "@spam/contracts";
-import { createTopics, loadLocalConfig, migrate, REPO_ROOT, type LocalConfig } from "@spam/infra-local";
+import { createTopics, loadLocalConfig, migrate, removeRunArtifacts, REPO_ROOT, type LocalConfig } from "@spam/infra-local";
 
 export const BENCH_ACCOUNT = { systemId: "bench", password: "bench-secret" } as const;
 
@@ -225,9 +225,18 @@ export class PrivateStack {
     return this.services.filter((s) => s.name === name);
   }
 
+  /**
+   * Stops the services, then deletes this stack's topics and database (thousands of leftover
+   * topics slow the shared broker down); BENCH_KEEP_ARTIFACTS=1 keeps them for inspection.
+   */
   async stop(): Promise<Record<string, number | null>> {
     const codes: Record<string, number | null> = {};
     await Promise.all(this.services.map(async (s) => (codes[s.instance] = await s.kill("SIGTERM"))));
+    if (process.env.BENCH_KEEP_ARTIFACTS !== "1") {
+      await removeRunArtifacts(this.config, this.logger, { topicPrefix: this.prefix, databaseMarker: this.database }).catch((err: unknown) =>
+        this.logger.warn({ err }, "could not remove the stack's topics and database"),
+      );
+    }
     return codes;
   }
 }

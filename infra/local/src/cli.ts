@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 import { loadLocalConfig } from "./config.js";
+import { removeFinishedRuns } from "./cleanup.js";
 import { createTopics, migrate, startInfra, stopInfra } from "./infra.js";
 import { createScriptLogger } from "./logger.js";
 import { isAlive, readPid } from "./proc.js";
 import { pidFile } from "./servers.js";
 
-const USAGE = "usage: spam-infra <start|stop|status|migrate|topics> [--prefix P] [--database D]";
+const USAGE = "usage: spam-infra <start|stop|status|migrate|topics|clean-runs> [--prefix P] [--database D] [--older-than-minutes M]";
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -38,6 +39,14 @@ async function main(argv: string[]): Promise<number> {
     case "topics":
       await createTopics(config, logger, option("--prefix") ?? "");
       return 0;
+    case "clean-runs": {
+      // Topics and databases left by finished test and benchmark runs (never the product's own).
+      const minutes = Number(option("--older-than-minutes") ?? "60");
+      if (!Number.isFinite(minutes) || minutes < 0) throw new Error("--older-than-minutes must be a number of minutes");
+      const removed = await removeFinishedRuns(config, logger, minutes * 60_000);
+      process.stdout.write(`removed ${removed.topics} topics and ${removed.databases} databases\n`);
+      return 0;
+    }
     default:
       process.stderr.write(`${USAGE}\n`);
       return 2;

@@ -5,3 +5,5 @@ export type { InfraHandle } from "./infra.js";
 export { startKafka, startClickHouse, stopServer } from "./servers.js";
 export type { ServerName, ServerStatus } from "./servers.js";
 export { InfraError, waitFor, sleep, portOpen } from "./proc.js";
+export { removeRunArtifacts, removeFinishedRuns, runStartedAt } from "./cleanup.js";
+export type { RunArtifacts } from "./cleanup.js";

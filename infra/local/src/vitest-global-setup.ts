@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import pino from "pino";
 import { loadLocalConfig } from "./config.js";
+import { removeRunArtifacts } from "./cleanup.js";
 import { startInfra, type InfraHandle } from "./infra.js";
 
 /**
@@ -22,5 +23,15 @@ export async function setup(): Promise<void> {
 }
 
 export async function teardown(): Promise<void> {
-  if (handle && process.env.KEEP_INFRA !== "1") await handle.stopStarted();
+  if (!handle) return;
+  const stopping = process.env.KEEP_INFRA !== "1" && handle.servers.every((s) => s.state === "started");
+  if (!stopping && process.env.KEEP_TEST_ARTIFACTS !== "1") {
+    // The servers stay up (KEEP_INFRA or reused): leave them as this run found them.
+    const runId = process.env.TEST_RUN_ID!;
+    const logger = pino({ level: process.env.LOG_LEVEL ?? "warn" }, pino.destination(2));
+    await removeRunArtifacts(loadLocalConfig(), logger, { topicPrefix: `${runId}.`, databaseMarker: runId }).catch((err: unknown) =>
+      logger.warn({ err }, "could not remove this run's topics and databases"),
+    );
+  }
+  if (process.env.KEEP_INFRA !== "1") await handle.stopStarted();
 }
