@@ -23,6 +23,15 @@ export const scorerEnvShape = {
   VELOCITY_CHANGELOG: envSchemas.bool.default("1"),
   /** Follow the cluster-wide campaign counts (compacted topic from the decider) for the campaign boosts. */
   CAMPAIGN_COUNTS: envSchemas.bool.default("1"),
+  /**
+   * The broker answers a traffic fetch once this many bytes wait or after the wait below.
+   * Tiny fetches cost a worker far more CPU per message than the scoring itself; the wait
+   * bounds what a message can lose to batching.
+   */
+  SCORER_FETCH_MIN_BYTES: z.coerce.number().int().min(1).max(64 * 1024 * 1024).default(1),
+  SCORER_FETCH_MAX_WAIT_MS: z.coerce.number().int().min(1).max(5_000).default(20),
+  /** How long verdicts wait for company before they go to the broker. */
+  SCORER_LINGER_MS: z.coerce.number().int().min(0).max(1_000).default(1),
   /** /healthz, /readyz, /metrics; 0 = off. */
   METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(0),
 };

@@ -42,7 +42,7 @@ export async function createScorerService(env: ScorerEnv, logger: Logger): Promi
   };
   logger.info({ rulesetVersion: rules.current.version, modelPath }, "scorer ready");
   const kafka = createKafkaClient({ brokers: env.KAFKA_BROKERS, clientId: "scorer", logger });
-  const producer = new BatchingProducer({ kafka, logger, lingerMs: 1 });
+  const producer = new BatchingProducer({ kafka, logger, lingerMs: env.SCORER_LINGER_MS });
   const metrics = createServiceMetrics({ service: "scorer" });
   const http = env.METRICS_PORT > 0 ? new ObservabilityServer({ metrics, logger, port: env.METRICS_PORT }) : null;
   let consuming = false;
@@ -74,6 +74,8 @@ export async function createScorerService(env: ScorerEnv, logger: Logger): Promi
     topics,
     groupId: env.CONSUMER_GROUP,
     logger,
+    fetchMinBytes: env.SCORER_FETCH_MIN_BYTES,
+    fetchMaxWaitMs: env.SCORER_FETCH_MAX_WAIT_MS,
     scorer: () => scorer,
     ...(velocity ? { velocity } : {}),
     metrics,

@@ -33,6 +33,9 @@ export interface ScoringWorkerOptions {
   readonly velocity?: VelocityHooks;
   /** Messages in/out, batch sizes, lag, and the kafka_to_scored / scored_to_verdict_published stages. */
   readonly metrics?: ServiceMetrics;
+  /** Traffic fetch shape (see SCORER_FETCH_* in env.ts). */
+  readonly fetchMinBytes?: number;
+  readonly fetchMaxWaitMs?: number;
 }
 
 export function verdictFor(scorer: MessageScorer, message: RawMessage | Report): Verdict {
@@ -140,7 +143,8 @@ export class ScoringWorker {
         topics: [topics.trafficRaw],
         schema: RawMessageV1,
         deadLetter,
-        fetchMaxWaitMs: 20,
+        fetchMinBytes: options.fetchMinBytes ?? 1,
+        fetchMaxWaitMs: options.fetchMaxWaitMs ?? 20,
         partitionsConsumedConcurrently: 3,
         commitInBackground: true,
         ...(onBatchCommitted ? { onBatchCommitted } : {}),
