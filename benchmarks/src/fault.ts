@@ -64,7 +64,7 @@ async function main(): Promise<number> {
   let stack: PrivateStack | null = null;
   try {
     await Promise.all([startKafka(config, logger), startClickHouse(config, logger)]);
-    stack = new PrivateStack({ name: id, gateways: 1, scorers: 1, sinks: 1, extra: ["decider"], config, logDir: join(localDir, "logs") });
+    stack = new PrivateStack({ name: id, gateways: 1, scorers: 1, sinks: 1, extra: ["decider"], config, logDir: join(localDir, "logs"), keepArtifacts: true });
     await stack.start();
     const s = stack;
     for (const skipped of s.skipped) log(`optional service not running: ${skipped}`);

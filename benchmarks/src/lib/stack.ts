@@ -118,6 +118,8 @@ export interface StackOptions {
   readonly config?: LocalConfig;
   readonly gatewayEnv?: Record<string, string>;
   readonly logDir?: string;
+  /** Leave topics and database in place on stop (a private broker and server that are discarded anyway). */
+  readonly keepArtifacts?: boolean;
   /** Node flags for every service (e.g. --cpu-prof --cpu-prof-dir=DIR). */
   readonly nodeArgs?: readonly string[];
 }
@@ -232,7 +234,7 @@ export class PrivateStack {
   async stop(): Promise<Record<string, number | null>> {
     const codes: Record<string, number | null> = {};
     await Promise.all(this.services.map(async (s) => (codes[s.instance] = await s.kill("SIGTERM"))));
-    if (process.env.BENCH_KEEP_ARTIFACTS !== "1") {
+    if (process.env.BENCH_KEEP_ARTIFACTS !== "1" && this.o.keepArtifacts !== true) {
       await removeRunArtifacts(this.config, this.logger, { topicPrefix: this.prefix, databaseMarker: this.database }).catch((err: unknown) =>
         this.logger.warn({ err }, "could not remove the stack's topics and database"),
       );
