@@ -41,6 +41,8 @@ const { values: a } = parseArgs({
     out: { type: "string" },
     "no-check": { type: "boolean", default: false },
     "cpu-prof": { type: "string" },
+    /** Run scorer, sink and decider at this niceness (see StackOptions.consumerNice). */
+    "consumer-nice": { type: "string", default: "0" },
     help: { type: "boolean", default: false },
   },
 });
@@ -49,7 +51,7 @@ if (a.help) {
   process.stdout.write(`usage: node benchmarks/dist/load.js [--spawn [--gateways N] [--scorers N]] [--gateway-only | --hot-path]
   [--host H --port P --system-id S --password W --brokers B --topic-prefix X]   (against a running gateway)
   [--sessions 4] [--window 64] [--rate 2000] [--duration 20] [--drain 30]
-  [--mix traffic=0.8,spam=0.1,report=0.05,multipart=0.05] [--label name] [--out file.json] [--no-check] [--cpu-prof DIR]
+  [--mix traffic=0.8,spam=0.1,report=0.05,multipart=0.05] [--label name] [--out file.json] [--no-check] [--cpu-prof DIR] [--consumer-nice N]
 `);
   process.exit(0);
 }
@@ -77,6 +79,7 @@ async function main(): Promise<void> {
       sinks: gatewayOnly || hotPath ? 0 : 1,
       extra: gatewayOnly || hotPath ? [] : ["decider"],
       config,
+      consumerNice: int("consumer-nice", a["consumer-nice"]),
       ...(a["cpu-prof"] ? { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${resolve(REPO_ROOT, a["cpu-prof"])}`] } : {}),
     });
     process.stdout.write(`starting private stack ${stack.prefix} (logs in ${stack.logDir})\n`);
@@ -240,7 +243,28 @@ function print(
     out.push(table(["service stage (ms, bucket bound)", "count", "p50", "p90", "p99"], stages.map(([k, q]) => [k, q.count, q.p50, q.p90, q.p99])));
   }
   out.push("");
-  out.push(table(["process", "pid", "cpu (cores)", "rss MB", "peak rss MB"], usage.map((u) => [u.name, u.pid, u.cpuCores, u.rssMb, u.peakRssMb])));
+  // CPU per accepted message (sending phase): what sizes a deployment. Only a budget when the
+  // pipeline kept up; a backlog defers work past the sending phase and makes it look cheaper.
+  const acceptedPerS = r.throughputPerS.accepted ?? 0;
+  const perMessage = (cores: number) => (acceptedPerS > 0 ? fmt((cores * 1e6) / acceptedPerS) : "-");
+  const totalCores = usage.reduce((sum, u) => sum + u.cpuCores, 0);
+  out.push(
+    table(
+      ["process", "pid", "cpu (cores)", "µs cpu / accepted msg", "rss MB", "peak rss MB"],
+      [
+        ...usage.map((u) => [u.name, u.pid, u.cpuCores, perMessage(u.cpuCores), u.rssMb, u.peakRssMb] as (string | number)[]),
+        ["all", "", fmt(totalCores), perMessage(totalCores), "", ""],
+      ],
+    ),
+  );
+  const verdictsPerS = r.throughputPerS.verdicts ?? acceptedPerS;
+  if (acceptedPerS > 0 && totalCores > 0) {
+    const keptUp = ctx.gatewayOnly || verdictsPerS >= 0.95 * acceptedPerS;
+    out.push(
+      `capacity at this cost: ≈ ${fmt((ctx.loadBefore.cores * acceptedPerS) / totalCores)} msg/s on ${ctx.loadBefore.cores} cores` +
+        (keptUp ? "" : " (the pipeline fell behind: work was deferred, so this overstates it)"),
+    );
+  }
   if (check) {
     out.push("");
     out.push(

@@ -42,6 +42,8 @@ export class ServiceChild {
     logDir: string,
     /** Node flags not allowed in NODE_OPTIONS (e.g. --cpu-prof). */
     readonly nodeArgs: readonly string[] = [],
+    /** CPU niceness of every thread of the process (through nice(1)); 0 = as this process. */
+    readonly nice = 0,
   ) {
     mkdirSync(logDir, { recursive: true });
     this.log = createWriteStream(join(logDir, `${instance}.log`), { flags: "a" });
@@ -57,7 +59,10 @@ export class ServiceChild {
 
   start(): void {
     this.started = false;
-    const child = spawn(process.execPath, [...this.nodeArgs, resolve(REPO_ROOT, `services/${this.name}/dist/main.js`)], {
+    const args = [...this.nodeArgs, resolve(REPO_ROOT, `services/${this.name}/dist/main.js`)];
+    // nice(1) execs node in place, so the pid is the service's and all its threads inherit the niceness.
+    const [command, argv] = this.nice !== 0 ? ["nice", ["-n", String(this.nice), process.execPath, ...args]] : [process.execPath, args];
+    const child = spawn(command, argv, {
       cwd: REPO_ROOT,
       env: { ...process.env, LOG_LEVEL: "info", ...this.env },
       stdio: ["ignore", "pipe", "pipe"],
@@ -122,6 +127,12 @@ export interface StackOptions {
   readonly keepArtifacts?: boolean;
   /** Node flags for every service (e.g. --cpu-prof --cpu-prof-dir=DIR). */
   readonly nodeArgs?: readonly string[];
+  /**
+   * Niceness of the consumers (scorer, sink, decider): on a machine they share with the gateway,
+   * a burst then lands in Kafka as lag instead of starving the SMPP front end (in production
+   * they run on machines of their own).
+   */
+  readonly consumerNice?: number;
 }
 
 /**
@@ -205,7 +216,7 @@ export class PrivateStack {
     for (const svc of this.o.extra ?? []) {
       if (!serviceBuilt(svc)) continue;
       const metrics = await freePort();
-      const child = new ServiceChild(svc, svc, { ...base, ...groups(svc), METRICS_PORT: String(metrics) }, this.logDir, this.o.nodeArgs);
+      const child = new ServiceChild(svc, svc, { ...base, ...groups(svc), METRICS_PORT: String(metrics) }, this.logDir, this.o.nodeArgs, this.o.consumerNice ?? 0);
       child.start();
       try {
         await child.waitStarted(30_000);
@@ -219,7 +230,8 @@ export class PrivateStack {
   }
 
   private add(name: string, instance: string, env: Record<string, string>, metricsPort: number): void {
-    this.services.push(new ServiceChild(name, instance, env, this.logDir, this.o.nodeArgs));
+    const nice = name === "gateway" ? 0 : (this.o.consumerNice ?? 0);
+    this.services.push(new ServiceChild(name, instance, env, this.logDir, this.o.nodeArgs, nice));
     this.metricsPorts.set(instance, metricsPort);
   }
 
