@@ -36,13 +36,15 @@ const { values: a } = parseArgs({
     rate: { type: "string", default: "2000" },
     duration: { type: "string", default: "20" },
     drain: { type: "string", default: "30" },
+    /** Leave the latencies of the first seconds out (counts and checks keep them). */
+    warmup: { type: "string", default: "0" },
     mix: { type: "string", default: "traffic=0.8,spam=0.1,report=0.05,multipart=0.05" },
     label: { type: "string", default: "" },
     out: { type: "string" },
     "no-check": { type: "boolean", default: false },
     "cpu-prof": { type: "string" },
-    /** Run scorer, sink and decider at this niceness (see StackOptions.consumerNice). */
-    "consumer-nice": { type: "string", default: "0" },
+    /** CPU niceness per service, e.g. sink=10,decider=10 (see StackOptions.nice). */
+    nice: { type: "string", default: "" },
     help: { type: "boolean", default: false },
   },
 });
@@ -50,10 +52,22 @@ const { values: a } = parseArgs({
 if (a.help) {
   process.stdout.write(`usage: node benchmarks/dist/load.js [--spawn [--gateways N] [--scorers N]] [--gateway-only | --hot-path]
   [--host H --port P --system-id S --password W --brokers B --topic-prefix X]   (against a running gateway)
-  [--sessions 4] [--window 64] [--rate 2000] [--duration 20] [--drain 30]
-  [--mix traffic=0.8,spam=0.1,report=0.05,multipart=0.05] [--label name] [--out file.json] [--no-check] [--cpu-prof DIR] [--consumer-nice N]
+  [--sessions 4] [--window 64] [--rate 2000] [--duration 20] [--drain 30] [--warmup 0]
+  [--mix traffic=0.8,spam=0.1,report=0.05,multipart=0.05] [--label name] [--out file.json] [--no-check] [--cpu-prof DIR] [--nice sink=10,decider=10,scorer=10]
 `);
   process.exit(0);
+}
+
+/** "sink=10,decider=10" → { sink: 10, decider: 10 } (0–19: only ever lower a service's priority). */
+function parseNice(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const item of text.split(",").filter(Boolean)) {
+    const [name, value] = item.split("=");
+    const n = Number(value);
+    if (!name || !Number.isInteger(n) || n < 0 || n > 19) throw new Error(`--nice: expected service=0..19, got "${item}"`);
+    out[name] = n;
+  }
+  return out;
 }
 
 const int = (name: string, s: string | undefined) => {
@@ -79,7 +93,7 @@ async function main(): Promise<void> {
       sinks: gatewayOnly || hotPath ? 0 : 1,
       extra: gatewayOnly || hotPath ? [] : ["decider"],
       config,
-      consumerNice: int("consumer-nice", a["consumer-nice"]),
+      nice: parseNice(a.nice ?? ""),
       ...(a["cpu-prof"] ? { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${resolve(REPO_ROOT, a["cpu-prof"])}`] } : {}),
     });
     process.stdout.write(`starting private stack ${stack.prefix} (logs in ${stack.logDir})\n`);
@@ -128,6 +142,7 @@ async function main(): Promise<void> {
     password: a.password!,
     ...(gatewayOnly ? {} : { verdicts: { brokers, topic: `${prefix}sms.verdicts` } }),
     drainS: gatewayOnly ? 5 : int("drain", a.drain),
+    warmupS: int("warmup", a.warmup),
     onSecond: (second, s) => {
       if (process.stdout.isTTY || second % 5 === 0) process.stdout.write(`${process.stdout.isTTY ? "\r" : ""}${second}s sent ${s.sent} accepted ${s.accepted} throttled ${s.throttled} verdicts ${s.verdicts} in-flight ${s.inFlight}${process.stdout.isTTY ? "   " : "\n"}`);
       // CPU is averaged over the sending phase only (not the drain).

@@ -18,6 +18,11 @@ export interface LoadOptions {
   readonly verdicts?: { readonly brokers: string[]; readonly topic: string };
   /** After the last send, how long to wait for outstanding verdicts and acknowledgements. */
   readonly drainS: number;
+  /**
+   * Latencies of messages sent in the first seconds are left out of the histograms (JIT
+   * warm-up, first fetches, group joins); counts and the verdict check still include them.
+   */
+  readonly warmupS?: number;
   readonly seed?: number;
   /** Ends the sending phase early (e.g. when a fault schedule is done); `durationS` stays the upper bound. */
   readonly shouldStop?: () => boolean;
@@ -99,6 +104,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const verdictCount = new Map<string, number>();
   const early = new Map<string, SeenVerdict>();
   const reporters = new Map<string, number>(); // reporter → sentAt of its accepted report
+  // Set when sending starts (below): latencies of messages sent before it are not recorded.
+  let measureFrom = Number.POSITIVE_INFINITY;
   const acked = new Set<string>();
   let firstVerdictAt = 0;
   let lastVerdictAt = 0;
@@ -111,6 +118,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       return;
     }
     counts.verdictsForAccepted++;
+    if (acceptedMsg.sentAt < measureFrom) return;
     h.receive_to_verdict.recordMs(vd.publishedAt - vd.receivedAt);
     h.receive_to_scored.recordMs(vd.scoredAt - vd.receivedAt);
     h.scored_to_published.recordMs(vd.publishedAt - vd.scoredAt);
@@ -141,7 +149,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     if (acked.has(reporter)) return;
     acked.add(reporter);
     counts.reportAcks++;
-    h.report_submit_to_ack.recordMs(at - sentAt);
+    if (sentAt >= measureFrom) h.report_submit_to_ack.recordMs(at - sentAt);
   };
   const onDeliver = (d: { destination: string }) => {
     const sentAt = reporters.get(d.destination);
@@ -195,7 +203,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       counts.sentPdus++;
       const t0 = performance.now();
       session.submit({ source_addr: msg.source, destination_addr: msg.destination, source_addr_ton: 1, dest_addr_ton: 1, ...part }, (status, id) => {
-        if (status !== null) h.submit_to_resp.recordMs(performance.now() - t0);
+        if (status !== null && sentAt >= measureFrom) h.submit_to_resp.recordMs(performance.now() - t0);
         // The message's id is the one in the LAST success answer: the gateway answers a
         // part that does not complete a multipart message at once, with an id of its own that
         // names no published message, and the completing part only after Kafka acked the whole.
@@ -233,6 +241,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
 
   const perSecond: SecondSnapshot[] = [];
   const startedAt = new Date();
+  measureFrom = startedAt.getTime() + (o.warmupS ?? 0) * 1_000;
   const t0 = performance.now();
   let due = 0;
   let carried: PlannedMessage | null = null;

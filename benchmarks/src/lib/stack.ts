@@ -128,11 +128,12 @@ export interface StackOptions {
   /** Node flags for every service (e.g. --cpu-prof --cpu-prof-dir=DIR). */
   readonly nodeArgs?: readonly string[];
   /**
-   * Niceness of the consumers (scorer, sink, decider): on a machine they share with the gateway,
-   * a burst then lands in Kafka as lag instead of starving the SMPP front end (in production
-   * they run on machines of their own).
+   * CPU niceness per service name (e.g. sink, decider, scorer). On a machine where every tier
+   * shares two cores, the tiers off the verdict path (sink, decider) can yield to it, or the
+   * consumers to the SMPP front end in a burst, so the overload lands in Kafka as lag; in
+   * production each tier has machines of its own.
    */
-  readonly consumerNice?: number;
+  readonly nice?: Readonly<Record<string, number>>;
 }
 
 /**
@@ -216,7 +217,7 @@ export class PrivateStack {
     for (const svc of this.o.extra ?? []) {
       if (!serviceBuilt(svc)) continue;
       const metrics = await freePort();
-      const child = new ServiceChild(svc, svc, { ...base, ...groups(svc), METRICS_PORT: String(metrics) }, this.logDir, this.o.nodeArgs, this.o.consumerNice ?? 0);
+      const child = new ServiceChild(svc, svc, { ...base, ...groups(svc), METRICS_PORT: String(metrics) }, this.logDir, this.o.nodeArgs, this.o.nice?.[svc] ?? 0);
       child.start();
       try {
         await child.waitStarted(30_000);
@@ -230,8 +231,7 @@ export class PrivateStack {
   }
 
   private add(name: string, instance: string, env: Record<string, string>, metricsPort: number): void {
-    const nice = name === "gateway" ? 0 : (this.o.consumerNice ?? 0);
-    this.services.push(new ServiceChild(name, instance, env, this.logDir, this.o.nodeArgs, nice));
+    this.services.push(new ServiceChild(name, instance, env, this.logDir, this.o.nodeArgs, this.o.nice?.[name] ?? 0));
     this.metricsPorts.set(instance, metricsPort);
   }
 

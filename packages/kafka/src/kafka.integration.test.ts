@@ -148,6 +148,9 @@ describe.skipIf(!brokers)("Kafka module against the real broker", () => {
     await producer.sendMany(Array.from({ length: 400 }, (_, n) => ({ topic, key: `k${n % 7}`, value: { v: 1, n } })));
     const groupId = `${prefix}g-bg`;
     const seen: number[] = [];
+    let batches = 0;
+    let commits = 0;
+    let committedMessages = 0;
     const make = () =>
       new SchemaConsumer<Item>({
         kafka,
@@ -157,9 +160,15 @@ describe.skipIf(!brokers)("Kafka module against the real broker", () => {
         schema: Item,
         deadLetter: { producer, topic: topics.deadLetter, service: "test" },
         commitInBackground: true,
+        commitIntervalMs: 200,
         fetchMaxBytesPerPartition: 2_048, // many small batches, so commits queue behind each other
         partitionsConsumedConcurrently: 2,
+        onBatchCommitted: ({ count }) => {
+          commits++;
+          committedMessages += count;
+        },
         handleBatch: async (messages) => {
+          batches++;
           seen.push(...messages.map((m) => m.value.n));
         },
       });
@@ -167,6 +176,9 @@ describe.skipIf(!brokers)("Kafka module against the real broker", () => {
     await first.start();
     await waitUntil(() => new Set(seen).size >= 400, 40_000);
     await first.stop();
+    // Batches handled within one interval share a commit, and every handled message is covered.
+    expect(commits).toBeLessThan(batches);
+    expect(committedMessages).toBe(seen.length);
     const before = seen.length;
     const second = make();
     await second.start();
