@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { categoryGroup, parseLabelledTsv, prepareSegmentedText } from "./data.js";
-import { DEFAULT_FEATURE_OPTIONS, FeatureExtractor } from "./features.js";
+import { DEFAULT_FEATURE_OPTIONS, FeatureExtractor, idfTable, LATIN_TAG, weighTerms } from "./features.js";
 import { binaryMetrics } from "./metrics.js";
-import { loadModelFromString, ModelLoadError, serializeModel } from "./model.js";
+import { loadModelFromString, ModelLoadError, serializeModel, SpamClassifier } from "./model.js";
 import { crossValidate, DEFAULT_PIPELINE_OPTIONS, trainModel, type Example } from "./pipeline.js";
-import { fitPlatt, plattProbability } from "./train.js";
+import { buildDataset, fitPlatt, plattProbability } from "./train.js";
 
 const ham = [
   "【工商银行】您尾号1234的储蓄卡支出人民币56.00元，余额789.10元。",
@@ -42,6 +42,98 @@ describe("features", () => {
     for (const v of a.values) norm += v * v;
     expect(norm).toBeCloseTo(1, 5);
     expect(Array.from(fx.extract("Hello World").indices)).toEqual(Array.from(fx.extract("hello   world").indices));
+  });
+});
+
+describe("token n-grams and IDF (Latin-script messages)", () => {
+  const plain = { ...DEFAULT_FEATURE_OPTIONS, tokenNgramMin: 0, tokenNgramMax: 0, idf: false };
+  const ids = (fx: FeatureExtractor, t: string): number[] => Array.from(fx.extract(t).indices);
+
+  it("keeps digits in Latin tokens, so a premium number differs from a time of day", () => {
+    const fx = new FeatureExtractor();
+    expect(ids(fx, "call 09061701461 now")).not.toEqual(ids(fx, "call 12301701461 now"));
+    // Without token n-grams every digit is masked and both look alike.
+    const off = new FeatureExtractor(plain);
+    expect(ids(off, "call 09061701461 now")).toEqual(ids(off, "call 12301701461 now"));
+  });
+
+  it("sees punctuation inside tokens: £1.50 is not 1.50 and not £150", () => {
+    const fx = new FeatureExtractor();
+    const a = new Set(ids(fx, "only £1.50/wk"));
+    expect(ids(fx, "only 1.50/wk").every((j) => a.has(j))).toBe(false);
+    expect(ids(fx, "only £150/wk")).not.toEqual([...a]);
+  });
+
+  it("leaves messages with CJK characters exactly as without the option", () => {
+    const fx = new FeatureExtractor();
+    const off = new FeatureExtractor({ ...DEFAULT_FEATURE_OPTIONS, tokenNgramMin: 0, tokenNgramMax: 0 });
+    for (const t of ["验证码123456，五分钟内有效", "点击 http://xz1234.top 领取 iphone", "qq 123456 加我"]) {
+      const a = fx.extract(t);
+      const b = off.extract(t);
+      expect(Array.from(a.indices)).toEqual(Array.from(b.indices));
+      expect(Array.from(a.values)).toEqual(Array.from(b.values));
+    }
+    // A Latin-script message gets the extra n-grams.
+    expect(fx.extract("free entry! txt win to 80086").length).toBeGreaterThan(off.extract("free entry! txt win to 80086").length);
+  });
+
+  it("tags only Latin-script counts; IDF comes from those rows and down-weighs common terms", () => {
+    const fx = new FeatureExtractor({ ...DEFAULT_FEATURE_OPTIONS, bits: 14 });
+    const en = ["ok see you", "ok call me", "ok txt win now"].map((t) => fx.extractCounts(t));
+    const zh = fx.extractCounts("今晚一起吃饭吗");
+    expect(Array.from(en[0]!.indices).every((j) => (j & LATIN_TAG) !== 0)).toBe(true);
+    expect(Array.from(zh.indices).every((j) => (j & LATIN_TAG) === 0)).toBe(true);
+    const d = buildDataset([...en, zh]);
+    const idf = idfTable(d, [0, 1, 2, 3], 14);
+    // 3 Latin rows: a term in all of them (" ok") weighs 1, one in a single row ("txt") ln(4/2) + 1,
+    // a bucket only the CJK row has is as unseen: ln(4) + 1.
+    const w = Array.from(en[2]!.indices, (j) => idf[j & ~LATIN_TAG]!);
+    expect(Math.min(...w)).toBeCloseTo(1, 5);
+    expect(Math.max(...w)).toBeCloseTo(Math.log(2) + 1, 5);
+    const zhOnly = Array.from(zh.indices).filter((j) => !en.some((r) => Array.from(r.indices).some((k) => (k & ~LATIN_TAG) === j)));
+    expect(zhOnly.length).toBeGreaterThan(0);
+    for (const j of zhOnly) expect(idf[j]).toBeCloseTo(Math.log(4) + 1, 5);
+    // Weighing strips the tags and normalises; CJK rows are not IDF-weighted.
+    const row = fx.extractCounts("今晚一起吃饭吗");
+    const plainRow = new FeatureExtractor({ ...DEFAULT_FEATURE_OPTIONS, bits: 14 }).extract("今晚一起吃饭吗");
+    weighTerms(row.indices, row.values, row.length, true, idf);
+    expect(Array.from(row.values)).toEqual(Array.from(plainRow.values));
+    const tagged = fx.extractCounts("ok txt win now");
+    weighTerms(tagged.indices, tagged.values, tagged.length, true, idf);
+    expect(Array.from(tagged.indices).every((j) => (j & LATIN_TAG) === 0)).toBe(true);
+    let norm = 0;
+    for (const v of tagged.values) norm += v * v;
+    expect(norm).toBeCloseTo(1, 5);
+  });
+
+  it("stores the IDF table in the model file and scores the same after loading", () => {
+    const en: Example[] = [
+      ...["see you at lunch", "ok i'll call you later", "where are you now?", "sorry, running late"].map((text) => ({ text, spam: false, category: null })),
+      ...["free entry! txt win to 80086", "urgent! call 09061701461 to claim £900", "you have won £1000 cash, call 09050000301", "txt stop to 87239 to end"].map(
+        (text) => ({ text, spam: true, category: null }),
+      ),
+    ];
+    const m = trainModel([...examples, ...en], small);
+    expect(m.idf).not.toBeNull();
+    const clf = loadModelFromString(serializeModel(m));
+    const direct = new SpamClassifier(m, "in-memory", "now");
+    // The file's quantised weights and IDF score like the in-memory model.
+    for (const e of en) expect(clf.predict(e.text).decision).toBeCloseTo(direct.predict(e.text).decision, 2);
+    // Training texts are separated (SVM margin), spam above ham.
+    const margins = en.map((e) => clf.predict(e.text).decision);
+    expect(Math.min(...margins.slice(4))).toBeGreaterThan(Math.max(...margins.slice(0, 4)));
+    // A file that claims IDF but has no table is refused.
+    const file = JSON.parse(serializeModel(m)) as { idf: unknown };
+    file.idf = null;
+    expect(() => loadModelFromString(JSON.stringify(file))).toThrow(ModelLoadError);
+  });
+
+  it("loads models written before token n-grams and IDF (no such fields)", () => {
+    const old = { ...small, features: { bits: 14, charNgramMax: 3, latinCharNgramMax: 5, wordNgrams: true, sublinearTf: true } };
+    const m = trainModel(examples, old);
+    expect(m.idf).toBeNull();
+    const clf = loadModelFromString(serializeModel(m));
+    expect(clf.predict(spam[0]!).spamProbability).toBeGreaterThan(0.5);
   });
 });
 

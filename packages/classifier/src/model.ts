@@ -28,7 +28,14 @@ export const ModelFileV1 = z.object({
     latinCharNgramMax: z.number().int().min(0).max(8),
     wordNgrams: z.boolean(),
     sublinearTf: z.boolean(),
+    // Optional: files written before token n-grams and IDF existed load unchanged.
+    tokenNgramMin: z.number().int().min(0).max(8).optional(),
+    tokenNgramMax: z.number().int().min(0).max(8).optional(),
+    tokenDigits: z.boolean().optional(),
+    idf: z.boolean().optional(),
   }),
+  /** Per-bucket IDF weights (features.idf), quantised like the weights. */
+  idf: SparseWeightsV1.nullable().optional(),
   binary: z.object({
     bias: z.number(),
     platt: z.object({ a: z.number(), b: z.number() }),
@@ -117,6 +124,8 @@ export interface CategoryModel {
 
 export interface TrainedModel {
   readonly features: FeatureOptions;
+  /** IDF table (2^bits) when features.idf is on, else null. */
+  readonly idf: Float32Array | null;
   readonly binary: LinearModel;
   readonly platt: Platt;
   readonly category: CategoryModel | null;
@@ -133,6 +142,7 @@ export function serializeModel(m: TrainedModel, createdAt = new Date()): string 
     format: MODEL_FORMAT,
     formatVersion: MODEL_FORMAT_VERSION,
     features: { ...m.features },
+    idf: m.idf ? encodeSparse(m.idf) : null,
     binary: { bias: m.binary.bias, platt: { ...m.platt }, weights: encodeSparse(m.binary.weights) },
     category: m.category
       ? {
@@ -177,7 +187,7 @@ export class SpamClassifier {
   constructor(model: TrainedModel, modelVersion: string, createdAt: string) {
     this.modelVersion = modelVersion;
     this.file = { createdAt, features: { ...model.features }, training: model.training };
-    this.extractor = new FeatureExtractor(model.features);
+    this.extractor = new FeatureExtractor(model.features, model.idf);
     this.weights = model.binary.weights;
     this.bias = model.binary.bias;
     this.platt = model.platt;
@@ -264,8 +274,10 @@ export function loadModelFromString(content: string): SpamClassifier {
   if (cat && (cat.biases.length !== cat.labels.length || cat.weights.length !== cat.labels.length)) {
     throw new ModelLoadError("category labels, biases and weights differ in length");
   }
+  if (f.features.idf && !f.idf) throw new ModelLoadError("features.idf is on but the file has no IDF table");
   const model: TrainedModel = {
     features: f.features,
+    idf: f.features.idf && f.idf ? decodeSparse(f.idf, dim, "idf") : null,
     binary: { weights: decodeSparse(f.binary.weights, dim, "binary"), bias: f.binary.bias },
     platt: f.binary.platt,
     category: cat

@@ -1,5 +1,5 @@
 import { categoryGroup } from "./data.js";
-import { DEFAULT_FEATURE_OPTIONS, FeatureExtractor, type FeatureOptions, type SparseVector } from "./features.js";
+import { DEFAULT_FEATURE_OPTIONS, FeatureExtractor, idfTable, weighTerms, type FeatureOptions, type SparseVector } from "./features.js";
 import { binaryMetrics, categoryMetrics, type BinaryMetrics, type CategoryMetrics } from "./metrics.js";
 import type { CategoryModel, TrainedModel } from "./model.js";
 import {
@@ -53,18 +53,42 @@ export const DEFAULT_PIPELINE_OPTIONS: PipelineOptions = {
 export type ProgressFn = (stage: string, done: number, total: number) => void;
 
 interface Vectorised {
+  /** Weighted, L2-normalised rows (with the IDF of the rows it was weighed for). */
   readonly data: Dataset;
   readonly examples: readonly Example[];
+  /** The IDF table `data` was weighed with, null without IDF. */
+  readonly idf: Float32Array | null;
 }
 
-function vectorise(examples: readonly Example[], features: FeatureOptions, progress?: ProgressFn): Vectorised {
+interface Counted {
+  /** Raw per-row feature counts: IDF depends on the training rows, so weighting happens per fold. */
+  readonly counts: Dataset;
+  readonly examples: readonly Example[];
+  readonly features: FeatureOptions;
+}
+
+function count(examples: readonly Example[], features: FeatureOptions, progress?: ProgressFn): Counted {
   const fx = new FeatureExtractor(features);
   const rows: SparseVector[] = [];
   for (let i = 0; i < examples.length; i++) {
-    rows.push(fx.extract(examples[i]!.text));
+    rows.push(fx.extractCounts(examples[i]!.text));
     if (progress && (i % 500 === 0 || i === examples.length - 1)) progress("features", i + 1, examples.length);
   }
-  return { data: buildDataset(rows), examples };
+  return { counts: buildDataset(rows), examples, features };
+}
+
+/** Weigh every row for a model trained on `trainRows` (IDF from those rows only: no test fold leaks in). */
+function weigh(c: Counted, trainRows: ArrayLike<number>): Vectorised {
+  const f = c.features;
+  const idf = f.idf ? idfTable(c.counts, trainRows, f.bits) : null;
+  const values = Float32Array.from(c.counts.values);
+  const indices = Int32Array.from(c.counts.indices);
+  for (let i = 0; i < c.counts.n; i++) {
+    const a = c.counts.indptr[i]!;
+    const b = c.counts.indptr[i + 1]!;
+    weighTerms(indices.subarray(a, b), values.subarray(a, b), b - a, f.sublinearTf, idf);
+  }
+  return { data: { n: c.counts.n, indptr: c.counts.indptr, indices, values }, examples: c.examples, idf };
 }
 
 /** The same rows with the hash space folded to `bits` (for the smaller category models). */
@@ -177,9 +201,9 @@ export function trainModel(
   progress?: ProgressFn,
   training: Record<string, unknown> = {},
 ): TrainedModel {
-  const v = vectorise(examples, opts.features, progress);
-  const dim = 2 ** opts.features.bits;
   const all = Int32Array.from(examples.keys());
+  const v = weigh(count(examples, opts.features, progress), all);
+  const dim = 2 ** opts.features.bits;
   const br = binaryRows(v, all, opts.categoryAsSpam);
   if (!br.y.includes(1) || !br.y.includes(-1)) throw new Error("training needs both spam and ham examples");
   progress?.("calibration", 0, 2);
@@ -190,6 +214,7 @@ export function trainModel(
   const category = trainCategories(v, all, opts, progress);
   return {
     features: opts.features,
+    idf: v.idf,
     binary,
     platt,
     category,
@@ -224,7 +249,7 @@ export function crossValidate(
   progress?: ProgressFn,
 ): CrossValidationResult {
   const all = [...target, ...extra];
-  const v = vectorise(all, opts.features, progress);
+  const counted = count(all, opts.features, progress);
   const dim = 2 ** opts.features.bits;
   const foldOf = assignFolds(target, k, seed);
   const extraIdx = Int32Array.from(extra.keys(), (i) => i + target.length);
@@ -238,6 +263,7 @@ export function crossValidate(
     progress?.("cv folds", f, k);
     const trainIdx = Int32Array.from([...Array.from(target.keys()).filter((i) => foldOf[i] !== f), ...extraIdx]);
     const testIdx = Int32Array.from(Array.from(target.keys()).filter((i) => foldOf[i] === f));
+    const v = weigh(counted, trainIdx);
     if (hasBinary) {
       const br = binaryRows(v, trainIdx, opts.categoryAsSpam);
       const model = trainBinary(v.data, br.rows, br.y, dim, opts.train, br.w);

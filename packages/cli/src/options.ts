@@ -9,6 +9,10 @@ export const TRAIN_ARG_OPTIONS = {
   bits: { type: "string" },
   "category-bits": { type: "string" },
   "category-as-spam": { type: "boolean" },
+  "token-ngrams": { type: "string" },
+  "latin-ngram-max": { type: "string" },
+  "no-idf": { type: "boolean" },
+  "mask-token-digits": { type: "boolean" },
 } as const;
 
 function num(v: string | undefined, name: string, fallback: number): number {
@@ -25,6 +29,10 @@ export function pipelineOptions(v: {
   bits?: string | undefined;
   "category-bits"?: string | undefined;
   "category-as-spam"?: boolean | undefined;
+  "token-ngrams"?: string | undefined;
+  "latin-ngram-max"?: string | undefined;
+  "no-idf"?: boolean | undefined;
+  "mask-token-digits"?: boolean | undefined;
 }): PipelineOptions {
   const d = DEFAULT_PIPELINE_OPTIONS;
   const solver = (v.solver ?? d.train.solver) as Solver;
@@ -33,9 +41,18 @@ export function pipelineOptions(v: {
   if (!Number.isInteger(bits) || bits < 12 || bits > 24) throw new UsageError("--bits must be an integer 12…24");
   const categoryBits = Math.min(bits, num(v["category-bits"], "category-bits", d.categoryBits));
   if (!Number.isInteger(categoryBits) || categoryBits < 10) throw new UsageError("--category-bits must be an integer ≥ 10");
+  let { tokenNgramMin, tokenNgramMax } = d.features;
+  if (v["token-ngrams"] !== undefined) {
+    const m = /^(\d)-(\d)$/.exec(v["token-ngrams"]);
+    if (v["token-ngrams"] === "0") [tokenNgramMin, tokenNgramMax] = [0, 0];
+    else if (m && Number(m[1]) >= 1 && Number(m[1]) <= Number(m[2])) [tokenNgramMin, tokenNgramMax] = [Number(m[1]), Number(m[2])];
+    else throw new UsageError("--token-ngrams must be MIN-MAX (e.g. 2-6) or 0");
+  }
+  const latin = v["latin-ngram-max"] === undefined ? d.features.latinCharNgramMax : Number(v["latin-ngram-max"]);
+  if (!Number.isInteger(latin) || latin < 0 || latin > 8) throw new UsageError("--latin-ngram-max must be an integer 0…8");
   return {
     ...d,
-    features: { ...d.features, bits },
+    features: { ...d.features, bits, latinCharNgramMax: latin, tokenNgramMin, tokenNgramMax, tokenDigits: v["mask-token-digits"] ? false : d.features.tokenDigits, idf: v["no-idf"] ? false : d.features.idf },
     categoryBits,
     train: { ...d.train, solver, C: num(v.c, "c", d.train.C), negativeWeight: num(v["neg-weight"], "neg-weight", d.train.negativeWeight) },
     categoryAsSpam: v["category-as-spam"] ?? d.categoryAsSpam,
