@@ -128,6 +128,26 @@ describe("token n-grams and IDF (Latin-script messages)", () => {
     expect(() => loadModelFromString(JSON.stringify(file))).toThrow(ModelLoadError);
   });
 
+  it("calibrates Latin-script messages on their own when each script has enough rows", () => {
+    const rows: Example[] = [];
+    for (let i = 0; i < 24; i++) {
+      rows.push({ text: `ok see you at ${i} pm, bring the book`, spam: false, category: null });
+      rows.push({ text: `free prize! txt win${i} to 8${i}066 now, £${i}.50/wk`, spam: true, category: null });
+      rows.push({ text: `今晚${"一二三四五六七八九十"[i % 10]}点一起吃饭吗，老地方见`, spam: false, category: null });
+      rows.push({ text: `无抵押贷款当天放款，详询客服${"甲乙丙丁戊己庚辛"[i % 8]}经理`, spam: true, category: null });
+    }
+    const m = trainModel(rows, small);
+    expect(m.plattLatin).not.toBeNull();
+    expect(m.plattLatin).not.toEqual(m.platt);
+    const clf = loadModelFromString(serializeModel(m));
+    const en = clf.predict("free prize! txt win to 80066 now");
+    const zh = clf.predict("无抵押贷款当天放款");
+    expect(en.spamProbability).toBeCloseTo(plattProbability(m.plattLatin!, en.decision), 3);
+    expect(zh.spamProbability).toBeCloseTo(plattProbability(m.platt, zh.decision), 3);
+    // Too few Latin rows: one calibration for all.
+    expect(trainModel(rows.filter((e) => /[\u4e00-\u9fff]/.test(e.text) || e.text.startsWith("ok see you at 1")), small).plattLatin).toBeNull();
+  });
+
   it("loads models written before token n-grams and IDF (no such fields)", () => {
     const old = { ...small, features: { bits: 14, charNgramMax: 3, latinCharNgramMax: 5, wordNgrams: true, sublinearTf: true } };
     const m = trainModel(examples, old);

@@ -62,6 +62,8 @@ export interface SparseVector {
   readonly indices: Int32Array;
   readonly values: Float32Array;
   readonly length: number;
+  /** A Latin-script message (token n-grams, IDF; calibrated on its own): set by the extractor. */
+  readonly latin?: boolean;
 }
 
 const SPACE = 0x20;
@@ -164,7 +166,7 @@ export class FeatureExtractor {
   /** Extract the hashed, TF-weighted, L2-normalised feature vector of one message (owned by the caller). */
   extract(text: string): SparseVector {
     const v = this.extractShared(text);
-    return { indices: v.indices.slice(0, v.length), values: v.values.slice(0, v.length), length: v.length };
+    return { indices: v.indices.slice(0, v.length), values: v.values.slice(0, v.length), length: v.length, latin: v.latin === true };
   }
 
   /**
@@ -309,7 +311,7 @@ export class FeatureExtractor {
     const unique = this.unique();
     const values = this.outVal;
     weighTerms(this.outIdx, values, unique, this.options.sublinearTf, this.idf);
-    return { indices: this.outIdx, values, length: unique };
+    return { indices: this.outIdx, values, length: unique, latin: this.tag !== 0 };
   }
 }
 

@@ -39,6 +39,8 @@ export const ModelFileV1 = z.object({
   binary: z.object({
     bias: z.number(),
     platt: z.object({ a: z.number(), b: z.number() }),
+    /** Calibration of Latin-script messages (absent in older files: platt for all). */
+    plattLatin: z.object({ a: z.number(), b: z.number() }).nullable().optional(),
     weights: SparseWeightsV1,
   }),
   category: z
@@ -128,6 +130,8 @@ export interface TrainedModel {
   readonly idf: Float32Array | null;
   readonly binary: LinearModel;
   readonly platt: Platt;
+  /** Platt fit of Latin-script messages; null = platt for every message. */
+  readonly plattLatin: Platt | null;
   readonly category: CategoryModel | null;
   readonly training: Record<string, unknown>;
 }
@@ -143,7 +147,12 @@ export function serializeModel(m: TrainedModel, createdAt = new Date()): string 
     formatVersion: MODEL_FORMAT_VERSION,
     features: { ...m.features },
     idf: m.idf ? encodeSparse(m.idf) : null,
-    binary: { bias: m.binary.bias, platt: { ...m.platt }, weights: encodeSparse(m.binary.weights) },
+    binary: {
+      bias: m.binary.bias,
+      platt: { ...m.platt },
+      plattLatin: m.plattLatin ? { ...m.plattLatin } : null,
+      weights: encodeSparse(m.binary.weights),
+    },
     category: m.category
       ? {
           bits: m.category.bits,
@@ -177,6 +186,7 @@ export class SpamClassifier {
   private readonly weights: Float32Array;
   private readonly bias: number;
   private readonly platt: Platt;
+  private readonly plattLatin: Platt;
   private readonly catMask: number;
   private readonly catLabels: readonly string[];
   /** Feature-major [feature][class]: one cache line per feature instead of one per class. */
@@ -191,6 +201,7 @@ export class SpamClassifier {
     this.weights = model.binary.weights;
     this.bias = model.binary.bias;
     this.platt = model.platt;
+    this.plattLatin = model.plattLatin ?? model.platt;
     this.catMask = model.category ? (1 << model.category.bits) - 1 : 0;
     this.catLabels = model.category?.labels ?? [];
     const k = this.catLabels.length;
@@ -219,7 +230,7 @@ export class SpamClassifier {
     const fine = withCategory ? this.fineCategoryOf(x) : null;
     return {
       decision: s,
-      spamProbability: plattProbability(this.platt, s),
+      spamProbability: plattProbability(x.latin ? this.plattLatin : this.platt, s),
       fineCategory: fine,
       category: fine === null ? null : categoryGroup(fine),
     };
@@ -280,6 +291,7 @@ export function loadModelFromString(content: string): SpamClassifier {
     idf: f.features.idf && f.idf ? decodeSparse(f.idf, dim, "idf") : null,
     binary: { weights: decodeSparse(f.binary.weights, dim, "binary"), bias: f.binary.bias },
     platt: f.binary.platt,
+    plattLatin: f.binary.plattLatin ?? null,
     category: cat
       ? {
           bits: cat.bits,

@@ -1,5 +1,5 @@
 import { categoryGroup } from "./data.js";
-import { DEFAULT_FEATURE_OPTIONS, FeatureExtractor, idfTable, weighTerms, type FeatureOptions, type SparseVector } from "./features.js";
+import { DEFAULT_FEATURE_OPTIONS, FeatureExtractor, idfTable, LATIN_TAG, weighTerms, type FeatureOptions, type SparseVector } from "./features.js";
 import { binaryMetrics, categoryMetrics, type BinaryMetrics, type CategoryMetrics } from "./metrics.js";
 import type { CategoryModel, TrainedModel } from "./model.js";
 import {
@@ -58,6 +58,8 @@ interface Vectorised {
   readonly examples: readonly Example[];
   /** The IDF table `data` was weighed with, null without IDF. */
   readonly idf: Float32Array | null;
+  /** 1 for Latin-script rows (own calibration). */
+  readonly latin: Uint8Array;
 }
 
 interface Counted {
@@ -83,12 +85,14 @@ function weigh(c: Counted, trainRows: ArrayLike<number>): Vectorised {
   const idf = f.idf ? idfTable(c.counts, trainRows, f.bits) : null;
   const values = Float32Array.from(c.counts.values);
   const indices = Int32Array.from(c.counts.indices);
+  const latin = new Uint8Array(c.counts.n);
   for (let i = 0; i < c.counts.n; i++) {
     const a = c.counts.indptr[i]!;
     const b = c.counts.indptr[i + 1]!;
+    if (b > a && indices[a]! & LATIN_TAG) latin[i] = 1;
     weighTerms(indices.subarray(a, b), values.subarray(a, b), b - a, f.sublinearTf, idf);
   }
-  return { data: { n: c.counts.n, indptr: c.counts.indptr, indices, values }, examples: c.examples, idf };
+  return { data: { n: c.counts.n, indptr: c.counts.indptr, indices, values }, examples: c.examples, idf, latin };
 }
 
 /** The same rows with the hash space folded to `bits` (for the smaller category models). */
@@ -140,7 +144,34 @@ export function assignFolds(examples: readonly Example[], k: number, seed: numbe
   return foldOf;
 }
 
-function calibrate(v: Vectorised, { rows, y, w }: BinaryRows, dim: number, opts: PipelineOptions): Platt {
+/** Platt fits for CJK messages (also the fallback) and for Latin-script messages (null: use the first). */
+export interface Calibration {
+  readonly platt: Platt;
+  readonly plattLatin: Platt | null;
+}
+
+/** Fewest rows of each class a script needs for a calibration of its own. */
+const MIN_CALIBRATION_ROWS = 20;
+
+function fitSubset(margins: Float64Array, y: Int8Array, keep: (r: number) => boolean): Platt | null {
+  const m: number[] = [];
+  const l: number[] = [];
+  let pos = 0;
+  for (let r = 0; r < y.length; r++) {
+    if (!keep(r)) continue;
+    m.push(margins[r]!);
+    l.push(y[r]!);
+    if (y[r]! > 0) pos++;
+  }
+  return pos >= MIN_CALIBRATION_ROWS && l.length - pos >= MIN_CALIBRATION_ROWS ? fitPlatt(m, l) : null;
+}
+
+/**
+ * Platt scaling on out-of-fold margins, per script: the two scripts have different features
+ * (Latin-script messages add token n-grams and IDF), so one joint fit would shift Chinese
+ * probabilities with every change to the English features.
+ */
+function calibrate(v: Vectorised, { rows, y, w }: BinaryRows, dim: number, opts: PipelineOptions): Calibration {
   const k = opts.calibrationFolds;
   const margins = new Float64Array(rows.length);
   const foldOf = new Int32Array(rows.length);
@@ -163,7 +194,9 @@ function calibrate(v: Vectorised, { rows, y, w }: BinaryRows, dim: number, opts:
     );
     for (let r = 0; r < rows.length; r++) if (foldOf[r] === f) margins[r] = decision(m, v.data, rows[r]!);
   }
-  return fitPlatt(margins, y);
+  const isLatin = (r: number): boolean => v.latin[rows[r]!] === 1;
+  const platt = fitSubset(margins, y, (r) => !isLatin(r)) ?? fitPlatt(margins, y);
+  return { platt, plattLatin: fitSubset(margins, y, isLatin) };
 }
 
 function trainCategories(v: Vectorised, subset: Int32Array, opts: PipelineOptions, progress?: ProgressFn): CategoryModel | null {
@@ -207,7 +240,7 @@ export function trainModel(
   const br = binaryRows(v, all, opts.categoryAsSpam);
   if (!br.y.includes(1) || !br.y.includes(-1)) throw new Error("training needs both spam and ham examples");
   progress?.("calibration", 0, 2);
-  const platt = calibrate(v, br, dim, opts);
+  const { platt, plattLatin } = calibrate(v, br, dim, opts);
   progress?.("binary model", 1, 2);
   const binary = trainBinary(v.data, br.rows, br.y, dim, opts.train, br.w);
   progress?.("binary model", 2, 2);
@@ -217,6 +250,7 @@ export function trainModel(
     idf: v.idf,
     binary,
     platt,
+    plattLatin,
     category,
     training: { ...training, options: opts, examples: examples.length },
   };
@@ -267,12 +301,12 @@ export function crossValidate(
     if (hasBinary) {
       const br = binaryRows(v, trainIdx, opts.categoryAsSpam);
       const model = trainBinary(v.data, br.rows, br.y, dim, opts.train, br.w);
-      const platt: Platt = calibrated ? calibrate(v, br, dim, opts) : { a: -1, b: 0 };
+      const cal: Calibration = calibrated ? calibrate(v, br, dim, opts) : { platt: { a: -1, b: 0 }, plattLatin: null };
       for (const i of testIdx) {
         if (target[i]!.category !== null) continue;
         const m = decision(model, v.data, i);
         margins[i] = m;
-        probs[i] = plattProbability(platt, m);
+        probs[i] = plattProbability(v.latin[i] && cal.plattLatin ? cal.plattLatin : cal.platt, m);
       }
     }
     if (hasCategory) {
