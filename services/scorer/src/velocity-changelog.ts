@@ -241,6 +241,8 @@ export interface KafkaChangelogReaderOptions {
 }
 
 interface ActiveRead {
+  /** Where the read starts (the partition's first offset), again after a rejoin. */
+  readonly start: string;
   readonly end: bigint;
   readonly onRecords: (records: readonly ChangelogEntry[]) => void;
   readonly done: () => void;
@@ -276,6 +278,15 @@ export class KafkaChangelogReader implements ChangelogReader {
         if (++read.fetchesSinceProgress >= 3) this.finish(partition);
       }
     });
+    // kafkajs' run() returns before the group is joined when the first join fails (a broker that
+    // just started): pause on every join instead, keeping the reads under way.
+    let joined!: () => void;
+    const firstJoin = new Promise<void>((resolve) => (joined = resolve));
+    this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
+      this.pauseIdle();
+      for (const [partition, read] of this.active) this.startReading(partition, read.start);
+      joined();
+    });
     await this.consumer.run({
       autoCommit: false,
       eachBatch: async ({ batch }) => {
@@ -293,7 +304,34 @@ export class KafkaChangelogReader implements ChangelogReader {
         if (last && BigInt(last.offset) + 1n >= read.end) this.finish(batch.partition);
       },
     });
-    this.consumer.pause([{ topic }]);
+    const timeoutMs = this.options.timeoutMs ?? 30_000;
+    const timer = setTimeout(joined, timeoutMs);
+    await firstJoin;
+    clearTimeout(timer);
+  }
+
+  /** Pauses every partition but those being read; false while kafkajs has no group (it is rejoining). */
+  private pauseIdle(): boolean {
+    const { topic } = this.options;
+    try {
+      this.consumer.pause([{ topic }]);
+      if (this.active.size > 0) this.consumer.resume([{ topic, partitions: [...this.active.keys()] }]);
+      return true;
+    } catch (err) {
+      this.logger.debug({ err }, "changelog reader not in its group yet");
+      return false;
+    }
+  }
+
+  private startReading(partition: number, offset: string): boolean {
+    try {
+      this.consumer.seek({ topic: this.options.topic, partition, offset });
+      this.consumer.resume([{ topic: this.options.topic, partitions: [partition] }]);
+      return true;
+    } catch (err) {
+      this.logger.debug({ err, partition }, "changelog reader not in its group yet: the read starts when it joins");
+      return false;
+    }
   }
 
   async readPartition(partition: number, onRecords: (records: readonly ChangelogEntry[]) => void): Promise<void> {
@@ -306,6 +344,7 @@ export class KafkaChangelogReader implements ChangelogReader {
         this.finish(partition);
       }, this.options.timeoutMs ?? 30_000);
       this.active.set(partition, {
+        start: bounds.low,
         end: BigInt(bounds.high),
         onRecords,
         done: () => {
@@ -314,8 +353,8 @@ export class KafkaChangelogReader implements ChangelogReader {
         },
         fetchesSinceProgress: -3, // the seek's first fetches may come back empty
       });
-      this.consumer.seek({ topic, partition, offset: bounds.low });
-      this.consumer.resume([{ topic, partitions: [partition] }]);
+      // Not in the group right now: the next GROUP_JOIN starts this read.
+      this.startReading(partition, bounds.low);
     });
   }
 
@@ -323,7 +362,11 @@ export class KafkaChangelogReader implements ChangelogReader {
     const read = this.active.get(partition);
     if (!read) return;
     this.active.delete(partition);
-    this.consumer.pause([{ topic: this.options.topic, partitions: [partition] }]);
+    try {
+      this.consumer.pause([{ topic: this.options.topic, partitions: [partition] }]);
+    } catch {
+      // Not in the group (rejoining): the next join pauses every partition not being read.
+    }
     read.done();
   }
 

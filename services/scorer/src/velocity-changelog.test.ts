@@ -1,0 +1,93 @@
+import { EventEmitter } from "node:events";
+import type { Kafka } from "@spam/kafka";
+import pino from "pino";
+import { describe, expect, it } from "vitest";
+import { KafkaChangelogReader, type ChangelogEntry } from "./velocity-changelog.js";
+
+const EVENTS = { FETCH: "consumer.fetch", GROUP_JOIN: "consumer.group_join" } as const;
+
+/**
+ * A kafkajs consumer whose run() returns before the group is joined (what kafkajs does when the
+ * first join fails on a broker that just started): pause/seek/resume throw until GROUP_JOIN.
+ */
+function lateJoiningKafka(records: Array<{ offset: string; key: string; value: string }>) {
+  const events = new EventEmitter();
+  let inGroup = false;
+  let eachBatch: ((p: { batch: { partition: number; messages: unknown[] } }) => Promise<void>) | null = null;
+  const calls: string[] = [];
+  const guard = (name: string) => {
+    calls.push(name);
+    if (!inGroup) throw new Error("Consumer group was not initialized, consumer#run must be called first");
+  };
+  const consumer = {
+    events: EVENTS,
+    on: (event: string, listener: (...args: unknown[]) => void) => {
+      events.on(event, listener);
+      return () => events.off(event, listener);
+    },
+    connect: async () => undefined,
+    disconnect: async () => undefined,
+    subscribe: async () => undefined,
+    run: async (options: { eachBatch: typeof eachBatch }) => {
+      eachBatch = options.eachBatch;
+    },
+    pause: () => guard("pause"),
+    resume: () => guard("resume"),
+    seek: () => guard("seek"),
+  };
+  const kafka = {
+    consumer: () => consumer,
+    admin: () => ({
+      connect: async () => undefined,
+      disconnect: async () => undefined,
+      fetchTopicOffsets: async () => [{ partition: 2, low: "0", high: String(records.length) }],
+    }),
+  } as unknown as Kafka;
+  const join = async () => {
+    inGroup = true;
+    events.emit(EVENTS.GROUP_JOIN, {});
+  };
+  const deliver = async () => {
+    await eachBatch!({ batch: { partition: 2, messages: records.map((r) => ({ offset: r.offset, key: Buffer.from(r.key), value: Buffer.from(r.value) })) } });
+  };
+  return { kafka, join, deliver, calls };
+}
+
+describe("KafkaChangelogReader", () => {
+  it("starts even when kafkajs returns from run() before joining, and reads once the group is joined", async () => {
+    const fake = lateJoiningKafka([
+      { offset: "0", key: "13800000001", value: "a" },
+      { offset: "1", key: "13800000002", value: "b" },
+    ]);
+    const reader = new KafkaChangelogReader({ kafka: fake.kafka, logger: pino({ level: "silent" }), topic: "cl", groupId: "g", timeoutMs: 5_000 });
+    const started = reader.start();
+    await new Promise((r) => setTimeout(r, 20));
+    await fake.join();
+    await started; // no "consumer group was not initialized" from pausing too early
+
+    const seen: ChangelogEntry[] = [];
+    const reading = reader.readPartition(2, (records) => seen.push(...records));
+    await new Promise((r) => setTimeout(r, 20));
+    await fake.deliver();
+    await reading;
+    expect(seen.map((r) => r.key)).toEqual(["13800000001", "13800000002"]);
+    expect(fake.calls).toEqual(expect.arrayContaining(["pause", "seek", "resume"]));
+    await reader.stop();
+  });
+
+  it("a read asked for while the reader is out of its group starts when it joins", async () => {
+    const fake = lateJoiningKafka([{ offset: "0", key: "13800000001", value: "a" }]);
+    const reader = new KafkaChangelogReader({ kafka: fake.kafka, logger: pino({ level: "silent" }), topic: "cl", groupId: "g", timeoutMs: 200 });
+    await reader.start(); // never joined: start gives up waiting after the timeout
+    const seen: ChangelogEntry[] = [];
+    const reading = reader.readPartition(2, (records) => seen.push(...records));
+    await new Promise((r) => setTimeout(r, 20));
+    const seeksBefore = fake.calls.filter((c) => c === "seek").length;
+    await fake.join();
+    expect(fake.calls.filter((c) => c === "seek").length).toBe(seeksBefore + 1);
+    await fake.deliver();
+    await reading;
+    expect(seen.map((r) => r.key)).toEqual(["13800000001"]);
+    await reader.stop();
+  });
+});
