@@ -285,30 +285,21 @@ export class SchemaConsumer<T> {
     const last = batch.messages[batch.messages.length - 1];
     if (!last) return;
     resolveOffset(last.offset);
-    const offset = (BigInt(last.offset) + 1n).toString();
-    const info = { topic, partition, count: batch.messages.length, lag: Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n) };
     const key = `${topic}:${partition}`;
     let pending = this.commits.get(key);
     if (!pending) this.commits.set(key, (pending = { topic, partition, offset: null, count: 0, lag: 0, timer: null, running: null }));
-    pending.offset = offset;
-    pending.count += info.count;
-    pending.lag = info.lag;
-    if (!this.options.commitInBackground || !this.running) {
-      await this.flushCommit(key);
-    } else if (!pending.timer && !pending.running) {
-      const p = pending;
-      p.timer = setTimeout(() => {
-        p.timer = null;
-        void this.flushCommit(key);
-      }, this.options.commitIntervalMs ?? 100);
-    }
+    pending.offset = (BigInt(last.offset) + 1n).toString();
+    pending.count += batch.messages.length;
+    pending.lag = Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n);
+    if (!this.options.commitInBackground || !this.running) await this.flushCommit(key);
+    else if (!pending.running) this.scheduleCommit(key, pending);
     await heartbeat();
   }
 
   /**
    * Commits a partition's pending offset now (after the commit under way, if any). In the
-   * background mode a failure is logged: the next commit supersedes it. Otherwise it throws,
-   * and kafkajs hands the batch over again.
+   * background mode a failure is logged: the next commit supersedes it. Otherwise it throws
+   * to the batch handler's caller, as an awaited commit always did.
    */
   private async flushCommit(key: string): Promise<void> {
     const p = this.commits.get(key);
@@ -337,13 +328,16 @@ export class SchemaConsumer<T> {
     } finally {
       p.running = null;
       // Batches handled while this commit was under way wait for the next interval.
-      if (p.offset !== null && !p.timer && this.running && this.options.commitInBackground) {
-        p.timer = setTimeout(() => {
-          p.timer = null;
-          void this.flushCommit(key);
-        }, this.options.commitIntervalMs ?? 100);
-      }
+      if (p.offset !== null && this.running && this.options.commitInBackground) this.scheduleCommit(key, p);
     }
+  }
+
+  /** One timer per partition: the batches handled until it fires share a commit. */
+  private scheduleCommit(key: string, p: PendingCommit): void {
+    p.timer ??= setTimeout(() => {
+      p.timer = null;
+      void this.flushCommit(key);
+    }, this.options.commitIntervalMs ?? 100);
   }
 
   private toConsumed(topic: string, partition: number, message: KafkaMessage, value: T): ConsumedMessage<T> {

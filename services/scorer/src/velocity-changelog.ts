@@ -207,10 +207,7 @@ export class VelocityPartitions {
           continue;
         }
         const decoded = decodeRecord(VelocityChangelogV1, r.value);
-        // A record keyed into another partition (written before records followed their traffic partition) is not ours.
-        if (decoded.ok) {
-          if (decoded.value.partition === partition) latest.set(r.key, decoded.value);
-        }
+        if (decoded.ok) latest.set(r.key, decoded.value);
         else if (invalid++ === 0) this.logger.warn({ key: r.key, offset: r.offset, error: decoded.error }, "skipping invalid changelog record");
       }
     });
@@ -218,7 +215,8 @@ export class VelocityPartitions {
     const upTo = new Map<string, bigint>();
     const senders = new Map<string, number>();
     for (const [sender, e] of latest) {
-      if (e.expiresAt <= now) continue;
+      // A record keyed into another partition (written before records followed their traffic partition) is not ours.
+      if (e.expiresAt <= now || e.partition !== partition) continue;
       this.velocity.importSender(sender, e.windows);
       upTo.set(sender, BigInt(e.offset));
       senders.set(sender, e.expiresAt);
@@ -283,7 +281,7 @@ export class KafkaChangelogReader implements ChangelogReader {
     let joined!: () => void;
     const firstJoin = new Promise<void>((resolve) => (joined = resolve));
     this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
-      this.pauseIdle();
+      this.pauseAll();
       for (const [partition, read] of this.active) this.startReading(partition, read.start);
       joined();
     });
@@ -310,27 +308,22 @@ export class KafkaChangelogReader implements ChangelogReader {
     clearTimeout(timer);
   }
 
-  /** Pauses every partition but those being read; false while kafkajs has no group (it is rejoining). */
-  private pauseIdle(): boolean {
-    const { topic } = this.options;
+  /** Pauses the whole topic; the reads under way resume through startReading. */
+  private pauseAll(): void {
     try {
-      this.consumer.pause([{ topic }]);
-      if (this.active.size > 0) this.consumer.resume([{ topic, partitions: [...this.active.keys()] }]);
-      return true;
+      this.consumer.pause([{ topic: this.options.topic }]);
     } catch (err) {
       this.logger.debug({ err }, "changelog reader not in its group yet");
-      return false;
     }
   }
 
-  private startReading(partition: number, offset: string): boolean {
+  /** Seeks a partition to `offset` and resumes it; out of the group, the next join does it. */
+  private startReading(partition: number, offset: string): void {
     try {
       this.consumer.seek({ topic: this.options.topic, partition, offset });
       this.consumer.resume([{ topic: this.options.topic, partitions: [partition] }]);
-      return true;
     } catch (err) {
       this.logger.debug({ err, partition }, "changelog reader not in its group yet: the read starts when it joins");
-      return false;
     }
   }
 
