@@ -46,7 +46,9 @@ export function changelogRecords(
   const last = new Map<string, string>();
   for (const m of messages) {
     const sender = canonicalSender(m.source);
-    if (sender !== "") last.set(sender, m.offset);
+    if (sender === "") continue;
+    last.delete(sender); // records in the order of each sender's last message
+    last.set(sender, m.offset);
   }
   const out: OutgoingMessage[] = [];
   for (const [sender, offset] of last) {
@@ -82,7 +84,19 @@ export interface VelocityPartitionsOptions {
   readonly changelogTopic: string;
   readonly engine: ModalRuleEngine;
   readonly reader: ChangelogReader;
+  /**
+   * How often expired senders are tombstoned. Often, so each round is small: a sender's entry
+   * is renewed on every message, entries are kept in renewal order and a round stops at the
+   * first live one. (Every 30 s, one round at 5,000 new senders/s queued 150,000 tombstones
+   * for one batch, a send that stalled the worker for a second.)
+   */
   readonly pruneIntervalMs?: number;
+  /**
+   * Senders tracked per partition at most (default: the velocity state's own `maxSenders`,
+   * which evicts the least recently seen first). Past it, the least recently renewed are
+   * tombstoned at once: their windows left the velocity state already.
+   */
+  readonly maxTrackedSenders?: number;
   readonly now?: () => number;
 }
 
@@ -91,7 +105,10 @@ export class VelocityPartitions {
   private readonly logger: Logger;
   private readonly owned = new Set<number>();
   private readonly restoring = new Map<number, Promise<void>>();
-  /** Per owned partition: sender → when its windows empty (epoch ms), for release and tombstones. */
+  /**
+   * Per owned partition: sender → when its windows empty (epoch ms), for release and tombstones,
+   * in the order the entries were last renewed (deleted and set again on each record).
+   */
   private readonly senders = new Map<number, Map<string, number>>();
   /** Per owned partition: sender → last offset already counted in the restored windows. */
   private readonly restoredUpTo = new Map<number, Map<string, bigint>>();
@@ -118,7 +135,7 @@ export class VelocityPartitions {
 
   async start(): Promise<void> {
     await this.options.reader.start();
-    const every = this.options.pruneIntervalMs ?? 30_000;
+    const every = this.options.pruneIntervalMs ?? 1_000;
     this.pruneTimer = setInterval(() => this.prune(), every);
     this.pruneTimer.unref();
   }
@@ -175,7 +192,16 @@ export class VelocityPartitions {
     const out = changelogRecords(this.velocity, this.options.changelogTopic, partition, messages);
     let senders = this.senders.get(partition);
     if (!senders) this.senders.set(partition, (senders = new Map()));
-    for (const r of out) senders.set(r.key!, (r.value as VelocityChangelog).expiresAt);
+    for (const r of out) {
+      senders.delete(r.key!); // renewed: to the back of the order
+      senders.set(r.key!, (r.value as VelocityChangelog).expiresAt);
+    }
+    const max = this.options.maxTrackedSenders ?? this.velocity.maxSenders;
+    for (const sender of senders.keys()) {
+      if (senders.size <= max) break;
+      senders.delete(sender);
+      out.push({ topic: this.options.changelogTopic, partition, key: sender, value: null });
+    }
     if (this.pendingTombstones.length > 0) {
       out.push(...this.pendingTombstones);
       this.pendingTombstones = [];
@@ -189,7 +215,10 @@ export class VelocityPartitions {
     for (const [partition, senders] of this.senders) {
       if (!this.owned.has(partition)) continue;
       for (const [sender, expiresAt] of senders) {
-        if (expiresAt > now) continue;
+        // Renewal order is expiry order (every sender's windows are the rule set's windows), so
+        // the first live entry ends the round. A rule reload that changes the windows only
+        // delays some tombstones until the entries before them expire.
+        if (expiresAt > now) break;
         senders.delete(sender);
         this.pendingTombstones.push({ topic: this.options.changelogTopic, partition, key: sender, value: null });
       }
@@ -213,10 +242,12 @@ export class VelocityPartitions {
     });
     const now = this.now();
     const upTo = new Map<string, bigint>();
+    // A record keyed into another partition (written before records followed their traffic partition) is not ours.
+    const live = [...latest].filter(([, e]) => e.expiresAt > now && e.partition === partition);
+    // Tracked in expiry order, as renewals keep it (see prune).
+    live.sort((a, b) => a[1].expiresAt - b[1].expiresAt);
     const senders = new Map<string, number>();
-    for (const [sender, e] of latest) {
-      // A record keyed into another partition (written before records followed their traffic partition) is not ours.
-      if (e.expiresAt <= now || e.partition !== partition) continue;
+    for (const [sender, e] of live) {
       this.velocity.importSender(sender, e.windows);
       upTo.set(sender, BigInt(e.offset));
       senders.set(sender, e.expiresAt);

@@ -123,8 +123,9 @@ describe("velocity changelog", () => {
     const msgs = [traffic(10, "+8613800000001", "1"), traffic(11, "13800000002", "2"), traffic(12, "13800000001", "3")];
     for (const m of msgs) fired(engine, m);
     const records = changelogRecords(rs.velocity, "cl", 7, msgs.map((m) => ({ offset: m.offset, source: m.value.source })));
-    expect(records.map((r) => r.key)).toEqual(["13800000001", "13800000002"]);
-    const v = VelocityChangelogV1.parse(records[0]!.value);
+    // In the order of each sender's last message: 01 sent again at offset 12.
+    expect(records.map((r) => r.key)).toEqual(["13800000002", "13800000001"]);
+    const v = VelocityChangelogV1.parse(records[1]!.value);
     expect(v).toMatchObject({ sender: "13800000001", partition: 7, offset: "12", expiresAt: 1_000_012 + 60_000 });
     expect(v.windows[0]![1]).toHaveLength(4); // two events
   });
@@ -183,5 +184,42 @@ describe("velocity changelog", () => {
     parts.prune();
     expect(parts.recordsFor(4, [])).toEqual([{ topic: "cl", partition: 4, key: "13800000001", value: null }]);
     expect(parts.trackedSenders).toBe(0);
+  });
+
+  it("tombstones in renewal order: a sender renewed since is kept, an older expired one goes", async () => {
+    let now = 1_000_010;
+    const engine = new ModalRuleEngine(await loadRuleSet(dir));
+    const parts = new VelocityPartitions({ logger, changelogTopic: "cl", engine, reader: new MemoryChangelog(), now: () => now });
+    await parts.beforeBatch(4);
+    const a = traffic(0, "13800000001", "13900000000", 1_000_000);
+    const b = traffic(1, "13800000002", "13900000000", 1_000_001);
+    fired(engine, a);
+    fired(engine, b);
+    const [recA, recB] = parts.recordsFor(4, [
+      { offset: a.offset, source: a.value.source },
+      { offset: b.offset, source: b.value.source },
+    ]);
+    const aExpires = (recA!.value as { expiresAt: number }).expiresAt;
+    // a sends again later: its entry is renewed and now expires after b's.
+    const a2 = traffic(2, "13800000001", "13900000000", 1_000_500);
+    fired(engine, a2);
+    parts.recordsFor(4, [{ offset: a2.offset, source: a2.value.source }]);
+    now = (recB!.value as { expiresAt: number }).expiresAt;
+    expect(now).toBeGreaterThan(aExpires);
+    parts.prune();
+    expect(parts.recordsFor(4, [])).toEqual([{ topic: "cl", partition: 4, key: "13800000002", value: null }]);
+    expect(parts.trackedSenders).toBe(1);
+  });
+
+  it("tracks at most maxTrackedSenders per partition: the least recently renewed is tombstoned with the batch", async () => {
+    const engine = new ModalRuleEngine(await loadRuleSet(dir));
+    const parts = new VelocityPartitions({ logger, changelogTopic: "cl", engine, reader: new MemoryChangelog(), now: () => 1_000_010, maxTrackedSenders: 2 });
+    await parts.beforeBatch(4);
+    const batch = [traffic(0, "13800000001"), traffic(1, "13800000002"), traffic(2, "13800000001"), traffic(3, "13800000003")];
+    for (const m of batch) fired(engine, m);
+    const out = parts.recordsFor(4, batch.map((m) => ({ offset: m.offset, source: m.value.source })));
+    // 01 was renewed by offset 2, so 02 is the oldest when 03 arrives.
+    expect(out.filter((r) => r.value === null)).toEqual([{ topic: "cl", partition: 4, key: "13800000002", value: null }]);
+    expect(parts.trackedSenders).toBe(2);
   });
 });
