@@ -68,6 +68,16 @@ export interface SchemaConsumerOptions<T> {
    * broker more CPU than the messages). A crash redoes at most this much work. Default 100.
    */
   readonly commitIntervalMs?: number;
+  /**
+   * With `commitInBackground`: how many batches of one partition may be in the handler at once.
+   * Above 1, the next batch is fetched and handed over while earlier handlers still wait for
+   * their I/O (a scorer's verdicts waiting for the broker's ack), so a fetch cycle no longer
+   * includes that round trip. Handlers start in offset order; a batch is committed once it and
+   * every batch before it resolved. When one rejects, its partition is sought back to the
+   * batch's first offset and everything from there is handled again (at-least-once, as
+   * always). Default 1: the next fetch waits for the handler.
+   */
+  readonly maxBatchesInFlight?: number;
   /** Called after each committed batch with its size (for metrics). */
   readonly onBatchCommitted?: (info: { topic: string; partition: number; count: number; lag: number }) => void;
 }
@@ -93,6 +103,23 @@ interface PendingCommit {
   lag: number;
   timer: NodeJS.Timeout | null;
   running: Promise<void> | null;
+}
+
+/** A batch handed to the handler while earlier ones of its partition may still be settling. */
+interface InFlightBatch {
+  readonly firstOffset: string;
+  readonly lastOffset: string;
+  readonly count: number;
+  readonly lag: number;
+  settled: boolean;
+}
+
+interface PartitionPipeline {
+  /** Handed-over batches in offset order, until they and all before them settled. */
+  queue: InFlightBatch[];
+  readonly handlers: Set<Promise<void>>;
+  /** Bumped when a batch fails: the batches handed over before the seek no longer count. */
+  generation: number;
 }
 
 export type DecodeResult<T> = { ok: true; value: T } | { ok: false; error: string };
@@ -128,6 +155,8 @@ export class SchemaConsumer<T> {
   private running = false;
   /** Per partition, the offset waiting for a background commit and the commit under way. */
   private readonly commits = new Map<string, PendingCommit>();
+  /** Per partition, the batches still in the handler (only with `maxBatchesInFlight` > 1). */
+  private readonly pipelines = new Map<string, PartitionPipeline>();
 
   constructor(private readonly options: SchemaConsumerOptions<T>) {
     this.logger = options.logger.child({ component: "consumer", groupId: options.groupId });
@@ -257,6 +286,8 @@ export class SchemaConsumer<T> {
     }
     this.running = false;
     await this.recovering;
+    // Handlers still settling finish first, so what they did is committed below.
+    await Promise.allSettled([...this.pipelines.values()].flatMap((p) => [...p.handlers]));
     // The batch in hand commits synchronously now that running is false; pending commits go first.
     await Promise.all([...this.commits.keys()].map((key) => this.flushCommit(key)));
     await this.consumer.stop();
@@ -278,22 +309,92 @@ export class SchemaConsumer<T> {
       const { producer, topic: dlq } = this.options.deadLetter;
       await producer.sendMany(dead.map((d) => ({ topic: dlq, key: `${d.sourceTopic}:${d.partition}:${d.offset}`, value: d })));
     }
-    if (valid.length > 0 && !isStale()) {
-      await this.options.handleBatch(valid, { topic, partition, heartbeat, isRunning });
-    }
-    if (isStale()) return; // partition was revoked: the new owner reprocesses from the last commit
+    const first = batch.messages[0];
     const last = batch.messages[batch.messages.length - 1];
+    const key = `${topic}:${partition}`;
+    const context: BatchContext = { topic, partition, heartbeat, isRunning };
+    const maxInFlight = this.options.commitInBackground ? (this.options.maxBatchesInFlight ?? 1) : 1;
+    if (maxInFlight > 1 && this.running && first && last) {
+      let handled: Promise<void> = Promise.resolve();
+      try {
+        if (valid.length > 0 && !isStale()) handled = this.options.handleBatch(valid, context);
+      } catch (err) {
+        handled = Promise.reject(err as Error);
+      }
+      resolveOffset(last.offset); // the next fetch starts after this batch; its commit waits for the handler
+      const lag = Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n);
+      await this.handOver(key, topic, partition, handled, {
+        firstOffset: first.offset,
+        lastOffset: last.offset,
+        count: batch.messages.length,
+        lag,
+        settled: false,
+      }, maxInFlight);
+      await heartbeat();
+      return;
+    }
+    if (valid.length > 0 && !isStale()) await this.options.handleBatch(valid, context);
+    if (isStale()) return; // partition was revoked: the new owner reprocesses from the last commit
     if (!last) return;
     resolveOffset(last.offset);
-    const key = `${topic}:${partition}`;
-    let pending = this.commits.get(key);
-    if (!pending) this.commits.set(key, (pending = { topic, partition, offset: null, count: 0, lag: 0, timer: null, running: null }));
-    pending.offset = (BigInt(last.offset) + 1n).toString();
-    pending.count += batch.messages.length;
-    pending.lag = Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n);
+    const lag = Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n);
+    const pending = this.markHandled(key, topic, partition, last.offset, batch.messages.length, lag);
     if (!this.options.commitInBackground || !this.running) await this.flushCommit(key);
     else if (!pending.running) this.scheduleCommit(key, pending);
     await heartbeat();
+  }
+
+  /** Records a handled batch as the partition's next offset to commit. */
+  private markHandled(key: string, topic: string, partition: number, lastOffset: string, count: number, lag: number): PendingCommit {
+    let pending = this.commits.get(key);
+    if (!pending) this.commits.set(key, (pending = { topic, partition, offset: null, count: 0, lag: 0, timer: null, running: null }));
+    pending.offset = (BigInt(lastOffset) + 1n).toString();
+    pending.count += count;
+    pending.lag = lag;
+    return pending;
+  }
+
+  /**
+   * Tracks a batch whose handler is still running and returns once fewer than `maxInFlight`
+   * batches of its partition are. Settled batches are committed in offset order; a failed one
+   * sends the partition back to its first offset.
+   */
+  private async handOver(
+    key: string,
+    topic: string,
+    partition: number,
+    handled: Promise<void>,
+    entry: InFlightBatch,
+    maxInFlight: number,
+  ): Promise<void> {
+    let pipeline = this.pipelines.get(key);
+    if (!pipeline) this.pipelines.set(key, (pipeline = { queue: [], handlers: new Set(), generation: 0 }));
+    const p = pipeline;
+    const generation = p.generation;
+    p.queue.push(entry);
+    const tracked: Promise<void> = handled.then(
+      () => {
+        // Sought back after an earlier batch failed: this one is handled again. (After a rebalance
+        // the commit is still made: it covers only work that was done, so nothing is skipped.)
+        if (p.generation !== generation) return;
+        entry.settled = true;
+        while (p.queue[0]?.settled) {
+          const done = p.queue.shift()!;
+          const pending = this.markHandled(key, topic, partition, done.lastOffset, done.count, done.lag);
+          if (!pending.running) this.scheduleCommit(key, pending);
+        }
+      },
+      (err: unknown) => {
+        if (p.generation !== generation) return;
+        p.generation++;
+        p.queue = [];
+        this.logger.error({ err, topic, partition, offset: entry.firstOffset }, "batch handler failed: handling the partition again from this batch");
+        if (this.running) this.consumer.seek({ topic, partition, offset: entry.firstOffset });
+      },
+    );
+    p.handlers.add(tracked);
+    void tracked.finally(() => p.handlers.delete(tracked));
+    while (p.handlers.size >= maxInFlight) await Promise.race(p.handlers);
   }
 
   /**

@@ -188,6 +188,67 @@ describe.skipIf(!brokers)("Kafka module against the real broker", () => {
     expect(seen.slice(before)).toEqual([400]);
   });
 
+  it("with batches in flight, handlers start in offset order, a failed batch is handled again, and the commits cover all the rest", async () => {
+    const topic = topics.decisions;
+    await producer.sendMany(Array.from({ length: 600 }, (_, n) => ({ topic, key: `k${n % 5}`, value: { v: 1, n } })));
+    const groupId = `${prefix}g-pipe`;
+    const startOrder = new Map<number, number[]>(); // partition → offsets, in the order handlers started
+    const handled = new Set<number>();
+    let running = 0;
+    let maxRunning = 0;
+    let failed = false;
+    const make = () =>
+      new SchemaConsumer<Item>({
+        kafka,
+        logger,
+        groupId,
+        topics: [topic],
+        schema: Item,
+        deadLetter: { producer, topic: topics.deadLetter, service: "test" },
+        commitInBackground: true,
+        commitIntervalMs: 50,
+        maxBatchesInFlight: 3,
+        fetchMaxBytesPerPartition: 2_048, // many small batches
+        handleBatch: async (messages, { partition }) => {
+          const order = startOrder.get(partition) ?? [];
+          startOrder.set(partition, order);
+          order.push(...messages.map((m) => Number(m.offset)));
+          maxRunning = Math.max(maxRunning, ++running);
+          try {
+            await new Promise((r) => setTimeout(r, 20)); // the broker round trip a scorer waits for
+            if (!failed && messages.some((m) => m.value.n >= 300)) {
+              failed = true;
+              throw new Error("verdicts not acknowledged");
+            }
+            for (const m of messages) handled.add(m.value.n);
+          } finally {
+            running--;
+          }
+        },
+      });
+    const first = make();
+    await first.start();
+    await waitUntil(() => handled.size >= 600, 60_000);
+    await first.stop();
+    expect(maxRunning).toBeGreaterThan(1);
+    // Offset order per partition, except one step back: the failed batch and those after it,
+    // handled again from the failed batch's first offset.
+    const stepsBack = [...startOrder.values()].map((order) => order.filter((n, i) => i > 0 && n < order[i - 1]!).length);
+    expect(stepsBack.sort()).toEqual([0, 1]);
+    // Everything handled was committed: the next member of the group starts after it.
+    const second = make();
+    const starts = () => [...startOrder.values()].flat().length;
+    const replayed = starts() - 600;
+    expect(replayed).toBeGreaterThan(0); // the failed batch at least
+    expect(replayed).toBeLessThan(600);
+    const startsBefore = starts();
+    await second.start();
+    await producer.send({ topic, key: "k0", value: { v: 1, n: 600 } });
+    await waitUntil(() => handled.has(600), 40_000);
+    await second.stop();
+    expect(starts() - startsBefore).toBe(1);
+  });
+
   it("from now on means from the first start: a member that stops before its first commit loses nothing to the next", async () => {
     await producer.send({ topic: topics.repliesOutbound, key: "r", value: { v: 1, n: 0 } }); // history: never read
     const seen: number[] = [];

@@ -61,7 +61,8 @@ export const gatewayEnvShape = {
   ESME_RECONNECT_MAX_MS: ms(30_000),
   KAFKA_BROKERS: envSchemas.brokers,
   TOPIC_PREFIX: z.string().default(""),
-  KAFKA_LINGER_MS: z.coerce.number().int().min(0).default(2),
+  /** How long an accepted message waits for company before the batch goes to the broker (docs/PERFORMANCE.md). */
+  KAFKA_LINGER_MS: z.coerce.number().int().min(0).default(5),
   LOG_LEVEL: envSchemas.logLevel.default("info"),
   /** /healthz, /readyz, /metrics; 0 = off (9464 in `npm start` and the benchmarks). */
   METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(0),

@@ -28,10 +28,15 @@ export const scorerEnvShape = {
    * Tiny fetches cost a worker far more CPU per message than the scoring itself; the wait
    * bounds what a message can lose to batching.
    */
-  SCORER_FETCH_MIN_BYTES: z.coerce.number().int().min(1).max(64 * 1024 * 1024).default(1),
-  SCORER_FETCH_MAX_WAIT_MS: z.coerce.number().int().min(1).max(5_000).default(20),
+  SCORER_FETCH_MIN_BYTES: z.coerce.number().int().min(1).max(64 * 1024 * 1024).default(64 * 1024),
+  SCORER_FETCH_MAX_WAIT_MS: z.coerce.number().int().min(1).max(5_000).default(10),
+  /**
+   * Traffic batches of one partition in the worker at once: the next is fetched and scored
+   * while the verdicts of the last wait for the broker's ack (1 = one at a time).
+   */
+  SCORER_BATCHES_IN_FLIGHT: z.coerce.number().int().min(1).max(64).default(4),
   /** How long verdicts wait for company before they go to the broker. */
-  SCORER_LINGER_MS: z.coerce.number().int().min(0).max(1_000).default(1),
+  SCORER_LINGER_MS: z.coerce.number().int().min(0).max(1_000).default(5),
   /** /healthz, /readyz, /metrics; 0 = off. */
   METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(0),
 };

@@ -76,6 +76,7 @@ export async function createScorerService(env: ScorerEnv, logger: Logger): Promi
     logger,
     fetchMinBytes: env.SCORER_FETCH_MIN_BYTES,
     fetchMaxWaitMs: env.SCORER_FETCH_MAX_WAIT_MS,
+    batchesInFlight: env.SCORER_BATCHES_IN_FLIGHT,
     scorer: () => scorer,
     ...(velocity ? { velocity } : {}),
     metrics,

@@ -36,6 +36,8 @@ export interface ScoringWorkerOptions {
   /** Traffic fetch shape (see SCORER_FETCH_* in env.ts). */
   readonly fetchMinBytes?: number;
   readonly fetchMaxWaitMs?: number;
+  /** Traffic batches per partition whose verdicts may still wait for the broker while the next is scored. */
+  readonly batchesInFlight?: number;
 }
 
 export function verdictFor(scorer: MessageScorer, message: RawMessage | Report): Verdict {
@@ -147,6 +149,7 @@ export class ScoringWorker {
         fetchMaxWaitMs: options.fetchMaxWaitMs ?? 20,
         partitionsConsumedConcurrently: 3,
         commitInBackground: true,
+        maxBatchesInFlight: options.batchesInFlight ?? 1,
         ...(onBatchCommitted ? { onBatchCommitted } : {}),
         handleBatch: (messages, context) => publish(messages, context.partition, true),
       }),
