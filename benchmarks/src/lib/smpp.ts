@@ -1,4 +1,4 @@
-import { encodeText, loadSmpp, splitMessage, type SmppPdu, type SmppSession } from "@spam/smpp-codec";
+import { corkUntilNextTick, encodeText, loadSmpp, splitMessage, type SmppPdu, type SmppSession } from "@spam/smpp-codec";
 
 export const smpp = loadSmpp({ rawMessages: true });
 export const STATUS = {
@@ -101,6 +101,7 @@ export class LoadSession {
     this.pending.add(settle);
     if (this.closed) return settle(null, "");
     const pdu = new smpp.PDU("submit_sm", fields);
+    corkUntilNextTick(this.session);
     const ok = this.session.send(pdu, (resp: SmppPdu) => settle(resp.command_status, String(resp["message_id"] ?? "")));
     if (!ok) settle(null, "");
   }

@@ -28,5 +28,5 @@ export { Reassembler } from "./reassembler.js";
 export type { ReassemblerOptions, AssembledMessage, AssemblyReason, PushResult, PushStatus } from "./reassembler.js";
 export { splitMessage } from "./split.js";
 export type { OutgoingPart, SplitOptions } from "./split.js";
-export { loadSmpp } from "./smpp.js";
+export { loadSmpp, corkUntilNextTick } from "./smpp.js";
 export type { SmppModule, SmppPdu, SmppSession, SmppServer, SmppPduConstructor } from "./smpp.js";

@@ -66,3 +66,20 @@ export function loadSmpp(opts: { rawMessages?: boolean } = {}): SmppModule {
   }
   return smpp;
 }
+
+const corkedSessions = new WeakSet<SmppSession>();
+
+/**
+ * Holds a session's writes until the end of this tick, so the PDUs sent in one go (the answers
+ * to a Kafka batch, a load generator's submits) leave in one writev instead of a syscall each.
+ */
+export function corkUntilNextTick(session: SmppSession): void {
+  if (corkedSessions.has(session)) return;
+  corkedSessions.add(session);
+  const socket = session.socket;
+  socket.cork();
+  process.nextTick(() => {
+    corkedSessions.delete(session);
+    socket.uncork();
+  });
+}

@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import {
   SmppCodecError,
+  corkUntilNextTick,
   extractPart,
   fieldsFromSmppPdu,
   loadSmpp,
@@ -56,8 +57,6 @@ interface SessionState {
   outstanding: number;
   /** performance.now() of the last PDU; a server-wide sweep closes idle sessions (no timer per PDU). */
   lastActivity: number;
-  /** Answers written in one tick leave in one socket write (cork until the next tick). */
-  corked: boolean;
   closed: boolean;
 }
 
@@ -144,7 +143,6 @@ export class GatewaySmppServer {
       bindType: null,
       outstanding: 0,
       lastActivity: performance.now(),
-      corked: false,
       closed: false,
     };
     this.states.add(state);
@@ -244,15 +242,7 @@ export class GatewaySmppServer {
   private reply(state: SessionState, pdu: SmppPdu, commandStatus: number, fields: Record<string, unknown> = {}): void {
     if (state.closed) return;
     try {
-      if (!state.corked) {
-        const socket = state.session.socket;
-        state.corked = true;
-        socket.cork();
-        process.nextTick(() => {
-          state.corked = false;
-          socket.uncork();
-        });
-      }
+      corkUntilNextTick(state.session);
       state.session.send(responseTo(pdu, commandStatus, fields));
     } catch (err) {
       state.log.warn({ err: (err as Error).message, command: pdu.command }, "could not answer PDU: closing session");
