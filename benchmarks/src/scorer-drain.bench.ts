@@ -12,7 +12,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { RawMessage } from "@spam/contracts";
 import { BatchingProducer, createKafkaClient } from "@spam/kafka";
-import { REPO_ROOT } from "@spam/infra-local";
+import { REPO_ROOT, SCORER_NODE_OPTIONS } from "@spam/infra-local";
 import { loadCorpus } from "./corpus.js";
 import { PrivateStack, ServiceChild, sleep } from "./lib/stack.js";
 import { fmt, machineLoad, procUsage, sampleProc, table, type ProcSample } from "./lib/stats.js";
@@ -24,7 +24,7 @@ const { values: a } = parseArgs({
     senders: { type: "string", default: "20000" },
     "cpu-prof": { type: "string" },
     /** The scorer's NODE_OPTIONS (default: the heap cap npm start and the compose file use). */
-    "node-options": { type: "string", default: "--max-old-space-size=320" },
+    "node-options": { type: "string", default: SCORER_NODE_OPTIONS },
     "no-velocity-changelog": { type: "boolean", default: false },
     help: { type: "boolean", default: false },
   },
@@ -34,7 +34,7 @@ const { values: a } = parseArgs({
 
 if (a.help) {
   process.stdout.write(`usage: node benchmarks/dist/scorer-drain.bench.js [--messages 100000] [--scorers 1] [--senders 20000]
-  [--cpu-prof DIR] [--node-options "--max-old-space-size=320"] [--no-velocity-changelog] [--data FILE.tsv ...]
+  [--cpu-prof DIR] [--node-options "${SCORER_NODE_OPTIONS}"] [--no-velocity-changelog] [--data FILE.tsv ...]
 `);
   process.exit(0);
 }

@@ -5,7 +5,7 @@ import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import pino, { type Logger } from "pino";
 import { topicNames, type TopicNames } from "@spam/contracts";
-import { createTopics, loadLocalConfig, migrate, removeRunArtifacts, REPO_ROOT, type LocalConfig } from "@spam/infra-local";
+import { createTopics, loadLocalConfig, migrate, removeRunArtifacts, REPO_ROOT, SCORER_NODE_OPTIONS, type LocalConfig } from "@spam/infra-local";
 
 export const BENCH_ACCOUNT = { systemId: "bench", password: "bench-secret" } as const;
 
@@ -199,7 +199,9 @@ export class PrivateStack {
     const groups = (svc: string) => ({ CONSUMER_GROUP: `${this.prefix}${svc}` });
     for (let i = 0; i < this.o.scorers && serviceBuilt("scorer"); i++) {
       const metrics = await freePort();
-      this.add("scorer", `scorer-${i + 1}`, { ...base, ...groups("scorer"), METRICS_PORT: String(metrics), NODE_OPTIONS: "--max-old-space-size=320" }, metrics);
+      // The V8 flags npm start uses; BENCH_SCORER_NODE_OPTIONS tries others.
+      const nodeOptions = process.env["BENCH_SCORER_NODE_OPTIONS"] ?? SCORER_NODE_OPTIONS;
+      this.add("scorer", `scorer-${i + 1}`, { ...base, ...groups("scorer"), METRICS_PORT: String(metrics), NODE_OPTIONS: nodeOptions }, metrics);
     }
     for (let i = 0; i < this.o.sinks && serviceBuilt("sink"); i++) {
       const metrics = await freePort();

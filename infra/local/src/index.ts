@@ -7,3 +7,4 @@ export type { ServerName, ServerStatus } from "./servers.js";
 export { InfraError, waitFor, sleep, portOpen } from "./proc.js";
 export { removeRunArtifacts, removeFinishedRuns, runStartedAt } from "./cleanup.js";
 export type { RunArtifacts } from "./cleanup.js";
+export { SCORER_NODE_OPTIONS } from "./services.js";
