@@ -6,13 +6,14 @@
  * verdicts, throughput, latency per stage and CPU/RSS per process.
  * `--spawn` starts a private pipeline (own topics and database) first.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { setPriority } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { loadLocalConfig, REPO_ROOT } from "@spam/infra-local";
 import { checkVerdicts, type VerdictCheck } from "./lib/check.js";
 import { runLoad, type LoadResult } from "./lib/engine.js";
-import { scrape, stageQuantiles } from "./lib/prom.js";
+import { gcSince, gcSummary, scrape, stageQuantiles, type GcSummary } from "./lib/prom.js";
 import { parseMix } from "./lib/smpp.js";
 import { BENCH_ACCOUNT, PrivateStack } from "./lib/stack.js";
 import { findServicePids, fmt, machineLoad, procUsage, readPidFile, sampleProc, table, type ProcSample, type ProcUsage } from "./lib/stats.js";
@@ -43,8 +44,16 @@ const { values: a } = parseArgs({
     out: { type: "string" },
     "no-check": { type: "boolean", default: false },
     "cpu-prof": { type: "string" },
+    /** Extra node flags for every spawned service, e.g. `--node-args=--trace-gc` (their output goes to the service logs). */
+    "node-args": { type: "string", default: "" },
     /** CPU niceness per service, e.g. sink=10,decider=10 (see StackOptions.nice). */
     nice: { type: "string", default: "" },
+    /**
+     * Niceness of this load generator (0–19), set after the services started. It stands in for
+     * the SMSCs and ESMEs that run on other machines in production; at a higher niceness it takes
+     * only the CPU the system under test leaves (the sent rate shows if that was not enough).
+     */
+    "loadgen-nice": { type: "string", default: "0" },
     help: { type: "boolean", default: false },
   },
 });
@@ -53,7 +62,7 @@ if (a.help) {
   process.stdout.write(`usage: node benchmarks/dist/load.js [--spawn [--gateways N] [--scorers N]] [--gateway-only | --hot-path]
   [--host H --port P --system-id S --password W --brokers B --topic-prefix X]   (against a running gateway)
   [--sessions 4] [--window 64] [--rate 2000] [--duration 20] [--drain 30] [--warmup 0]
-  [--mix traffic=0.8,spam=0.1,report=0.05,multipart=0.05] [--label name] [--out file.json] [--no-check] [--cpu-prof DIR] [--nice sink=10,decider=10,scorer=10]
+  [--mix traffic=0.8,spam=0.1,report=0.05,multipart=0.05] [--label name] [--out file.json] [--no-check] [--cpu-prof DIR] [--node-args "--trace-gc"] [--nice sink=10,decider=10,scorer=10] [--loadgen-nice 0..19]
 `);
   process.exit(0);
 }
@@ -68,6 +77,11 @@ function parseNice(text: string): Record<string, number> {
     out[name] = n;
   }
   return out;
+}
+
+/** Linux keeps a niceness per thread: lower every thread of this process (V8 and libuv threads too). */
+function reniceSelf(nice: number): void {
+  for (const tid of readdirSync("/proc/self/task")) setPriority(Number(tid), nice);
 }
 
 const int = (name: string, s: string | undefined) => {
@@ -94,7 +108,10 @@ async function main(): Promise<void> {
       extra: gatewayOnly || hotPath ? [] : ["decider"],
       config,
       nice: parseNice(a.nice ?? ""),
-      ...(a["cpu-prof"] ? { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${resolve(REPO_ROOT, a["cpu-prof"])}`] } : {}),
+      nodeArgs: [
+        ...(a["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${resolve(REPO_ROOT, a["cpu-prof"])}`] : []),
+        ...(a["node-args"] ?? "").split(" ").filter(Boolean),
+      ],
     });
     process.stdout.write(`starting private stack ${stack.prefix} (logs in ${stack.logDir})\n`);
     await stack.start();
@@ -121,6 +138,9 @@ async function main(): Promise<void> {
     for (const [name, pids] of findServicePids()) pids.forEach((pid, i) => procs.set(pids.length > 1 ? `${name}-${i + 1}` : name, pid));
   }
   procs.set("loadgen", process.pid);
+  const loadgenNice = int("loadgen-nice", a["loadgen-nice"]);
+  if (loadgenNice > 19) throw new Error("--loadgen-nice must be 0..19");
+  if (loadgenNice > 0) reniceSelf(loadgenNice);
   const before = new Map<string, ProcSample>();
   for (const [name, pid] of procs) {
     const s = sampleProc(pid);
@@ -128,6 +148,12 @@ async function main(): Promise<void> {
   }
   const loadBefore = machineLoad();
 
+  // GC pauses before the load (start-up, model loading) are left out of the figures.
+  const gcBefore = new Map<string, GcSummary>();
+  for (const [instance, port] of stack?.metricsPorts ?? []) {
+    const text = await scrape(port);
+    if (text) gcBefore.set(instance, gcSummary(text));
+  }
   const durationS = int("duration", a.duration);
   let usage: ProcUsage[] = [];
   const result = await runLoad({
@@ -165,10 +191,12 @@ async function main(): Promise<void> {
 
   // Stage histograms the services export themselves (Prometheus buckets: upper bounds).
   const serviceStages: Record<string, unknown> = {};
+  const gcPauses: Record<string, GcSummary> = {};
   if (stack) {
     for (const [instance, port] of stack.metricsPorts) {
       const text = await scrape(port);
       if (!text) continue;
+      gcPauses[instance] = gcSince(gcBefore.get(instance) ?? {}, gcSummary(text));
       for (const stage of ["smpp_receive_to_kafka_ack", "kafka_to_scored", "scored_to_verdict_published", "verdict_to_visible_clickhouse"]) {
         const q = stageQuantiles(text, stage);
         if (q) serviceStages[`${instance}:${stage}`] = q;
@@ -182,7 +210,7 @@ async function main(): Promise<void> {
   }
   const exitCodes = stack ? await stack.stop() : {};
 
-  print(result, usage, serviceStages, check, { loadBefore, loadAfter, gatewayOnly });
+  print(result, usage, serviceStages, gcPauses, check, { loadBefore, loadAfter, gatewayOnly });
   const outDir = resolve(REPO_ROOT, "benchmarks/results");
   mkdirSync(outDir, { recursive: true });
   const label = a.label || (gatewayOnly ? "gateway" : "pipeline");
@@ -199,6 +227,7 @@ async function main(): Promise<void> {
         ...rest,
         processes: usage,
         serviceStages,
+        gcPauses,
         clickhouseCheck: check,
         exitCodes,
       },
@@ -213,6 +242,7 @@ function print(
   r: LoadResult,
   usage: ProcUsage[],
   serviceStages: Record<string, unknown>,
+  gcPauses: Record<string, GcSummary>,
   check: VerdictCheck | null,
   ctx: { loadBefore: { loadavg1: number; cores: number }; loadAfter: { loadavg1: number }; gatewayOnly: boolean },
 ): void {
@@ -252,10 +282,23 @@ function print(
         .map(([k, s]) => [k, s.count, s.p50, s.p90, s.p99, s.max]),
     ),
   );
+  const bursts = [...r.slowBySecond].sort((x, y) => y.over50ms - x.over50ms).slice(0, 5).filter((b) => b.over50ms > 0);
+  if (bursts.length > 0) {
+    const slowTotal = r.slowBySecond.reduce((n, b) => n + b.over50ms, 0);
+    out.push(`receive_to_verdict > 50 ms: ${slowTotal} messages; worst seconds ` + bursts.map((b) => `${b.second}s:${b.over50ms} (max ${fmt(b.maxMs)} ms)`).join(", "));
+  }
   const stages = Object.entries(serviceStages) as [string, { count: number; p50: number; p90: number; p99: number }][];
   if (stages.length > 0) {
     out.push("");
     out.push(table(["service stage (ms, bucket bound)", "count", "p50", "p90", "p99"], stages.map(([k, q]) => [k, q.count, q.p50, q.p90, q.p99])));
+  }
+  const gcRows = Object.entries(gcPauses).flatMap(([instance, kinds]) =>
+    Object.entries(kinds).map(([kind, g]) => [`${instance} ${kind}`, g.count, fmt(g.seconds * 1_000), g.atLeast10ms] as (string | number)[]),
+  );
+  if (gcRows.length > 0) {
+    // Pauses of 10 ms or more show up in the p99.
+    out.push("");
+    out.push(table(["GC pauses under load", "count", "total ms", ">= 10 ms"], gcRows));
   }
   out.push("");
   // CPU per accepted message (sending phase): what sizes a deployment. Only a budget when the

@@ -72,6 +72,11 @@ export interface LoadResult {
   readonly latencyMs: Record<string, LatencySummary>;
   readonly throughputPerS: Record<string, number>;
   readonly perSecond: SecondSnapshot[];
+  /**
+   * Per second of gateway receipt (from the start of sending): verdicts slower than 50 ms from
+   * receipt and the slowest one. Shows whether the tail is spread out or comes in bursts.
+   */
+  readonly slowBySecond: Array<{ second: number; over50ms: number; maxMs: number }>;
   /** message id → accepted message, for ClickHouse checks. */
   readonly accepted: Map<string, AcceptedMessage>;
   readonly reportersWithoutAck: string[];
@@ -106,6 +111,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const reporters = new Map<string, number>(); // reporter → sentAt of its accepted report
   // Set when sending starts (below): latencies of messages sent before it are not recorded.
   let measureFrom = Number.POSITIVE_INFINITY;
+  let sendStartMs = 0;
+  const slowBySecond: Array<{ second: number; over50ms: number; maxMs: number }> = [];
   const acked = new Set<string>();
   let firstVerdictAt = 0;
   let lastVerdictAt = 0;
@@ -119,7 +126,12 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     }
     counts.verdictsForAccepted++;
     if (acceptedMsg.sentAt < measureFrom) return;
-    h.receive_to_verdict.recordMs(vd.publishedAt - vd.receivedAt);
+    const receiveToVerdict = vd.publishedAt - vd.receivedAt;
+    h.receive_to_verdict.recordMs(receiveToVerdict);
+    const second = Math.floor((vd.receivedAt - sendStartMs) / 1_000);
+    const slow = (slowBySecond[second] ??= { second, over50ms: 0, maxMs: 0 });
+    if (receiveToVerdict > 50) slow.over50ms++;
+    slow.maxMs = Math.max(slow.maxMs, receiveToVerdict);
     h.receive_to_scored.recordMs(vd.scoredAt - vd.receivedAt);
     h.scored_to_published.recordMs(vd.publishedAt - vd.scoredAt);
     h.published_to_seen.recordMs(vd.seenAt - vd.publishedAt);
@@ -241,6 +253,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
 
   const perSecond: SecondSnapshot[] = [];
   const startedAt = new Date();
+  sendStartMs = startedAt.getTime();
   measureFrom = startedAt.getTime() + (o.warmupS ?? 0) * 1_000;
   const t0 = performance.now();
   let due = 0;
@@ -323,6 +336,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       verdicts: counts.verdictsForAccepted / (counts.verdictsForAccepted > 1 ? verdictSpan : sendSeconds),
     },
     perSecond,
+    slowBySecond: slowBySecond.filter(Boolean),
     accepted,
     reportersWithoutAck: [...reporters.keys()].filter((r) => !acked.has(r)).slice(0, 10),
   };

@@ -44,3 +44,36 @@ export function counterValue(text: string, name: string, labelMatch: string): nu
   }
   return sum;
 }
+
+export interface GcSummary {
+  /** Collections, seconds paused in all, and collections that paused 10 ms or more, per V8 GC kind. */
+  readonly [kind: string]: { count: number; seconds: number; atLeast10ms: number };
+}
+
+/** GC pauses from prom-client's default `…nodejs_gc_duration_seconds` histogram (buckets 1 ms, 10 ms, 100 ms, …). */
+export function gcSummary(text: string): GcSummary {
+  const out: Record<string, { count: number; seconds: number; atLeast10ms: number }> = {};
+  const entry = (kind: string) => (out[kind] ??= { count: 0, seconds: 0, atLeast10ms: 0 });
+  const under10 = new Map<string, number>();
+  for (const line of text.split("\n")) {
+    const m = /^\w*nodejs_gc_duration_seconds_(bucket|sum|count)\{([^}]*)\} (\S+)$/.exec(line);
+    if (!m) continue;
+    const kind = /kind="([^"]+)"/.exec(m[2]!)?.[1] ?? "all";
+    const value = Number(m[3]);
+    if (m[1] === "count") entry(kind).count = value;
+    else if (m[1] === "sum") entry(kind).seconds = value;
+    else if (/le="0\.01"/.test(m[2]!)) under10.set(kind, value);
+  }
+  for (const [kind, e] of Object.entries(out)) e.atLeast10ms = e.count - (under10.get(kind) ?? e.count);
+  return out;
+}
+
+/** The pauses between two summaries of one process. */
+export function gcSince(before: GcSummary, after: GcSummary): GcSummary {
+  const out: Record<string, { count: number; seconds: number; atLeast10ms: number }> = {};
+  for (const [kind, a] of Object.entries(after)) {
+    const b = before[kind] ?? { count: 0, seconds: 0, atLeast10ms: 0 };
+    out[kind] = { count: a.count - b.count, seconds: a.seconds - b.seconds, atLeast10ms: a.atLeast10ms - b.atLeast10ms };
+  }
+  return out;
+}
