@@ -41,16 +41,20 @@ describe("features", () => {
     let norm = 0;
     for (const v of a.values) norm += v * v;
     expect(norm).toBeCloseTo(1, 5);
-    expect(Array.from(fx.extract("Hello World").indices)).toEqual(Array.from(fx.extract("hello   world").indices));
+    const tokens = new FeatureExtractor(TOKEN_MODE);
+    expect(Array.from(tokens.extract("Hello World").indices)).toEqual(Array.from(tokens.extract("hello   world").indices));
   });
 });
 
+/** The Latin-script features before latinViews (token n-grams; still loadable). */
+const TOKEN_MODE = { ...DEFAULT_FEATURE_OPTIONS, latinViews: false };
+
 describe("token n-grams and IDF (Latin-script messages)", () => {
-  const plain = { ...DEFAULT_FEATURE_OPTIONS, tokenNgramMin: 0, tokenNgramMax: 0, idf: false };
+  const plain = { ...DEFAULT_FEATURE_OPTIONS, tokenNgramMin: 0, tokenNgramMax: 0, idf: false, latinViews: false };
   const ids = (fx: FeatureExtractor, t: string): number[] => Array.from(fx.extract(t).indices);
 
   it("keeps digits in Latin tokens, so a premium number differs from a time of day", () => {
-    const fx = new FeatureExtractor();
+    const fx = new FeatureExtractor(TOKEN_MODE);
     expect(ids(fx, "call 09061701461 now")).not.toEqual(ids(fx, "call 12301701461 now"));
     // Without token n-grams every digit is masked and both look alike.
     const off = new FeatureExtractor(plain);
@@ -58,15 +62,15 @@ describe("token n-grams and IDF (Latin-script messages)", () => {
   });
 
   it("sees punctuation inside tokens: £1.50 is not 1.50 and not £150", () => {
-    const fx = new FeatureExtractor();
+    const fx = new FeatureExtractor(TOKEN_MODE);
     const a = new Set(ids(fx, "only £1.50/wk"));
     expect(ids(fx, "only 1.50/wk").every((j) => a.has(j))).toBe(false);
     expect(ids(fx, "only £150/wk")).not.toEqual([...a]);
   });
 
   it("leaves messages with CJK characters exactly as without the option", () => {
-    const fx = new FeatureExtractor();
-    const off = new FeatureExtractor({ ...DEFAULT_FEATURE_OPTIONS, tokenNgramMin: 0, tokenNgramMax: 0 });
+    const fx = new FeatureExtractor(TOKEN_MODE);
+    const off = new FeatureExtractor({ ...TOKEN_MODE, tokenNgramMin: 0, tokenNgramMax: 0 });
     for (const t of ["验证码123456，五分钟内有效", "点击 http://xz1234.top 领取 iphone", "qq 123456 加我"]) {
       const a = fx.extract(t);
       const b = off.extract(t);
@@ -78,7 +82,7 @@ describe("token n-grams and IDF (Latin-script messages)", () => {
   });
 
   it("tags only Latin-script counts; IDF comes from those rows and down-weighs common terms", () => {
-    const fx = new FeatureExtractor({ ...DEFAULT_FEATURE_OPTIONS, bits: 14 });
+    const fx = new FeatureExtractor({ ...TOKEN_MODE, bits: 14 });
     const en = ["ok see you", "ok call me", "ok txt win now"].map((t) => fx.extractCounts(t));
     const zh = fx.extractCounts("今晚一起吃饭吗");
     expect(Array.from(en[0]!.indices).every((j) => (j & LATIN_TAG) !== 0)).toBe(true);
@@ -95,7 +99,7 @@ describe("token n-grams and IDF (Latin-script messages)", () => {
     for (const j of zhOnly) expect(idf[j]).toBeCloseTo(Math.log(4) + 1, 5);
     // Weighing strips the tags and normalises; CJK rows are not IDF-weighted.
     const row = fx.extractCounts("今晚一起吃饭吗");
-    const plainRow = new FeatureExtractor({ ...DEFAULT_FEATURE_OPTIONS, bits: 14 }).extract("今晚一起吃饭吗");
+    const plainRow = new FeatureExtractor({ ...TOKEN_MODE, bits: 14 }).extract("今晚一起吃饭吗");
     weighTerms(row.indices, row.values, row.length, true, idf);
     expect(Array.from(row.values)).toEqual(Array.from(plainRow.values));
     const tagged = fx.extractCounts("ok txt win now");
@@ -154,6 +158,68 @@ describe("token n-grams and IDF (Latin-script messages)", () => {
     expect(m.idf).toBeNull();
     const clf = loadModelFromString(serializeModel(m));
     expect(clf.predict(spam[0]!).spamProbability).toBeGreaterThan(0.5);
+  });
+});
+
+describe("latinViews (Latin-script messages: words, char 1–5, case-sensitive char 2–5)", () => {
+  const ids = (v: { indices: Int32Array; length: number }): number[] => Array.from(v.indices.subarray(0, v.length)).sort((a, b) => a - b);
+  const sumSq = (v: { values: Float32Array; length: number }): number => Array.from(v.values.subarray(0, v.length)).reduce((a, x) => a + x * x, 0);
+
+  it("reads letter case from the raw text only: same normalised text, different case, different features", () => {
+    const fx = new FeatureExtractor();
+    const shout = fx.extract("free entry, txt win now", "FREE entry, TXT WIN now");
+    const quiet = fx.extract("free entry, txt win now", "free entry, txt win now");
+    expect(ids(shout)).not.toEqual(ids(quiet));
+    // Without raw text the normalised text stands in for it.
+    expect(ids(fx.extract("free entry, txt win now"))).toEqual(ids(quiet));
+    // Whitespace runs in the raw text do not matter.
+    expect(ids(fx.extract("free entry, txt win now", "  free   entry,\ttxt win now "))).toEqual(ids(quiet));
+    // Token mode ignores the raw text.
+    const tokens = new FeatureExtractor(TOKEN_MODE);
+    expect(ids(tokens.extract("free entry, txt win now", "FREE entry, TXT WIN now"))).toEqual(ids(tokens.extract("free entry, txt win now")));
+  });
+
+  it("keeps digits (a premium number is not a time of day) and normalises each of the three blocks on its own", () => {
+    const fx = new FeatureExtractor();
+    expect(ids(fx.extract("call 09061701461 now"))).not.toEqual(ids(fx.extract("call 12301701461 now")));
+    // Three blocks of unit length each: squared norm 3 (one block would be 1).
+    expect(sumSq(fx.extract("urgent! call 09061701461 to claim £900"))).toBeCloseTo(3, 4);
+    // CJK messages keep one normalisation and their old features.
+    const zh = fx.extract("验证码123456，五分钟内有效");
+    expect(sumSq(zh)).toBeCloseTo(1, 4);
+    const old = new FeatureExtractor(TOKEN_MODE).extract("验证码123456，五分钟内有效");
+    expect(Array.from(zh.indices)).toEqual(Array.from(old.indices));
+    expect(Array.from(zh.values)).toEqual(Array.from(old.values));
+  });
+
+  it("weighs every block with the IDF table and strips the tags", () => {
+    const fx = new FeatureExtractor({ ...DEFAULT_FEATURE_OPTIONS, bits: 14 });
+    const rows = ["ok see you", "ok call me", "ok txt win now"].map((t) => fx.extractCounts(t));
+    expect(rows.every((r) => Array.from(r.indices).every((j) => (j & LATIN_TAG) !== 0))).toBe(true);
+    const idf = idfTable(buildDataset(rows), [0, 1, 2], 14);
+    const r = fx.extractCounts("ok txt win now");
+    weighTerms(r.indices, r.values, r.length, true, idf);
+    expect(Array.from(r.indices).every((j) => j >= 0 && j < 1 << 14)).toBe(true);
+    expect(sumSq(r)).toBeCloseTo(3, 4);
+  });
+
+  it("scores with the raw text after a round trip through the model file", () => {
+    const en: Example[] = [
+      ...["see you at lunch", "are you free tonight?", "i'm free after 5, call me", "sorry, running late"].map((text) => ({ text, spam: false, category: null })),
+      ...["FREE entry! txt WIN to 80086", "URGENT! call 09061701461 to claim £900", "You have WON a FREE phone", "txt STOP to 87239 to end"].map((raw) => ({
+        text: raw.toLowerCase(),
+        raw,
+        spam: true,
+        category: null,
+      })),
+    ];
+    const m = trainModel([...examples, ...en], small);
+    expect(m.features.latinViews).toBe(true);
+    const clf = loadModelFromString(serializeModel(m));
+    const direct = new SpamClassifier(m, "in-memory", "now");
+    for (const e of en) expect(clf.predict(e.text, e.raw).decision).toBeCloseTo(direct.predict(e.text, e.raw).decision, 2);
+    // "free" was ham and "FREE" spam in training: the same normalised text scores higher when shouted.
+    expect(clf.predict("are you free now", "are you FREE now").decision).toBeGreaterThan(clf.predict("are you free now", "are you free now").decision);
   });
 });
 

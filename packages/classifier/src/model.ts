@@ -33,6 +33,7 @@ export const ModelFileV1 = z.object({
     tokenNgramMax: z.number().int().min(0).max(8).optional(),
     tokenDigits: z.boolean().optional(),
     idf: z.boolean().optional(),
+    latinViews: z.boolean().optional(),
   }),
   /** Per-bucket IDF weights (features.idf), quantised like the weights. */
   idf: SparseWeightsV1.nullable().optional(),
@@ -213,14 +214,17 @@ export class SpamClassifier {
     this.catScratch = new Float64Array(k);
   }
 
-  /** Features of normalised text (exposed for campaign/debug tooling). */
-  features(normalizedText: string): SparseVector {
-    return this.extractor.extract(normalizedText);
+  /** Features of normalised text (exposed for campaign/debug tooling); `rawText` as for predict. */
+  features(normalizedText: string, rawText?: string): SparseVector {
+    return this.extractor.extract(normalizedText, rawText);
   }
 
-  /** Score text already normalised by @spam/normalize. */
-  predict(normalizedText: string): Prediction {
-    return this.predictVector(this.extractor.extractShared(normalizedText));
+  /**
+   * Score text already normalised by @spam/normalize. `rawText` is the message before normalisation:
+   * models with features.latinViews read letter case from it (without it they see the lower-case text).
+   */
+  predict(normalizedText: string, rawText?: string): Prediction {
+    return this.predictVector(this.extractor.extractShared(normalizedText, rawText));
   }
 
   predictVector(x: SparseVector, withCategory = true): Prediction {
@@ -240,8 +244,8 @@ export class SpamClassifier {
    * Score without the category models (cheaper: most traffic is ham and needs none).
    * `vector` lives in scratch buffers: pass it to fineCategoryOf before the next call.
    */
-  predictSpam(normalizedText: string): Prediction & { readonly vector: SparseVector } {
-    const vector = this.extractor.extractShared(normalizedText);
+  predictSpam(normalizedText: string, rawText?: string): Prediction & { readonly vector: SparseVector } {
+    const vector = this.extractor.extractShared(normalizedText, rawText);
     return { ...this.predictVector(vector, false), vector };
   }
 

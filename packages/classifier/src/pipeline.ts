@@ -25,6 +25,8 @@ export interface Example {
   readonly category: string | null;
   /** Sample weight (default 1): e.g. scarce SMS-like ham counts more than web-text ham. */
   readonly weight?: number;
+  /** The text before normalisation (case kept) for features.latinViews; default `text`. */
+  readonly raw?: string;
 }
 
 export interface PipelineOptions {
@@ -73,7 +75,8 @@ function count(examples: readonly Example[], features: FeatureOptions, progress?
   const fx = new FeatureExtractor(features);
   const rows: SparseVector[] = [];
   for (let i = 0; i < examples.length; i++) {
-    rows.push(fx.extractCounts(examples[i]!.text));
+    const e = examples[i]!;
+    rows.push(fx.extractCounts(e.text, e.raw));
     if (progress && (i % 500 === 0 || i === examples.length - 1)) progress("features", i + 1, examples.length);
   }
   return { counts: buildDataset(rows), examples, features };

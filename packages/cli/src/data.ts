@@ -40,7 +40,7 @@ export async function loadExamples(files: readonly string[], io: CommandIo, weig
     let spam = 0;
     let categories = 0;
     for (const r of parsed.rows) {
-      examples.push({ text: normalize(r.text).text, spam: r.spam, category: r.category, ...(w !== 1 ? { weight: w } : {}) });
+      examples.push({ text: normalize(r.text).text, raw: r.text, spam: r.spam, category: r.category, ...(w !== 1 ? { weight: w } : {}) });
       if (r.spam) spam++;
       if (r.category !== null) categories++;
     }

@@ -13,6 +13,7 @@ export const TRAIN_ARG_OPTIONS = {
   "latin-ngram-max": { type: "string" },
   "no-idf": { type: "boolean" },
   "mask-token-digits": { type: "boolean" },
+  "no-latin-views": { type: "boolean" },
 } as const;
 
 function num(v: string | undefined, name: string, fallback: number): number {
@@ -33,6 +34,7 @@ export function pipelineOptions(v: {
   "latin-ngram-max"?: string | undefined;
   "no-idf"?: boolean | undefined;
   "mask-token-digits"?: boolean | undefined;
+  "no-latin-views"?: boolean | undefined;
 }): PipelineOptions {
   const d = DEFAULT_PIPELINE_OPTIONS;
   const solver = (v.solver ?? d.train.solver) as Solver;
@@ -52,7 +54,7 @@ export function pipelineOptions(v: {
   if (!Number.isInteger(latin) || latin < 0 || latin > 8) throw new UsageError("--latin-ngram-max must be an integer 0…8");
   return {
     ...d,
-    features: { ...d.features, bits, latinCharNgramMax: latin, tokenNgramMin, tokenNgramMax, tokenDigits: v["mask-token-digits"] ? false : d.features.tokenDigits, idf: v["no-idf"] ? false : d.features.idf },
+    features: { ...d.features, bits, latinCharNgramMax: latin, tokenNgramMin, tokenNgramMax, tokenDigits: v["mask-token-digits"] ? false : d.features.tokenDigits, idf: v["no-idf"] ? false : d.features.idf, latinViews: v["no-latin-views"] ? false : d.features.latinViews },
     categoryBits,
     train: { ...d.train, solver, C: num(v.c, "c", d.train.C), negativeWeight: num(v["neg-weight"], "neg-weight", d.train.negativeWeight) },
     categoryAsSpam: v["category-as-spam"] ?? d.categoryAsSpam,

@@ -102,6 +102,28 @@ describe("createScorer", () => {
     for (let i = 0; i < 6; i++) last = scorer.score(msg(`c${i}`, `亲，本店新品上架全场八折，详询1390000${1000 + i}`, `1380000${1000 + i}`));
     expect(last!.contributions.map((c) => c.id)).toContain("builtin.campaign-senders");
   });
+
+  it("gives the model the message as received (letter case) besides the normalised text", () => {
+    // Latin-script features of the default model read case from the raw text: "FREE" was spam here, "free" ham.
+    const ham = ["are you free tonight?", "i'm free after 5, call me", "see you at lunch", "sorry, running late"];
+    const spam = ["FREE entry! txt WIN to 80086", "You have WON a FREE phone", "URGENT! claim your FREE prize", "txt STOP to 87239 to end"];
+    const en = loadModelFromString(
+      serializeModel(
+        trainModel(
+          [
+            ...ham.map((t) => ({ text: normalize(t).text, raw: t, spam: false, category: null })),
+            ...spam.map((t) => ({ text: normalize(t).text, raw: t, spam: true, category: null })),
+          ],
+          { ...DEFAULT_PIPELINE_OPTIONS, features: { ...DEFAULT_FEATURE_OPTIONS, bits: 14 }, calibrationFolds: 2 },
+        ),
+      ),
+    );
+    const scorer = createScorer({ ruleSet: null, model: en });
+    const p = (text: string): string | null => scorer.score(msg(text, text)).contributions[0]!.detail;
+    // Same normalised text: only the raw text can tell them apart (a tiny model's calibration may even invert the order).
+    expect(p("are you FREE now")).not.toBe(p("are you free now"));
+    expect(p("are you free now")).toBe(p("are  you free now"));
+  });
 });
 
 describe("cluster-wide campaign counts", () => {

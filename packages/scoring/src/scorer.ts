@@ -164,7 +164,7 @@ export function createScorer(opts: ScorerOptions): Scorer {
     const t1 = performance.now();
     const hits = ruleSet ? ruleSet.evaluate({ normalized, sender: msg.source, recipient: msg.destination, at: msg.receivedAt }) : [];
     const t2 = performance.now();
-    const pred = model.predictSpam(normalized.text);
+    const pred = model.predictSpam(normalized.text, msg.text);
     const t3 = performance.now();
 
     // Campaign counting is idempotent per message id (redeliveries after a rebalance).

@@ -33,19 +33,19 @@ export const evalCommand: Command = {
     if (values.rules || values.scorer) {
       // Whole scorer (rules when given): a message counts as called spam when it is flagged or blocked.
       const scorer = createScorer({ ruleSet: values.rules ? await loadRuleSet(values.rules) : null, model: clf });
-      const pred = binary.map((e, i) => scorer.score({ id: `eval-${i}`, text: e.text, source: "", destination: "", receivedAt: 0 }).label !== "ham");
+      const pred = binary.map((e, i) => scorer.score({ id: `eval-${i}`, text: e.raw ?? e.text, source: "", destination: "", receivedAt: 0 }).label !== "ham");
       out["scorer"] = binaryMetrics(binary.map((e) => e.spam), pred);
     }
     if (binary.length > 0) {
-      const pred = binary.map((e) => clf.predict(e.text).spamProbability >= threshold);
+      const pred = binary.map((e) => clf.predict(e.text, e.raw).spamProbability >= threshold);
       Object.assign(out, binaryMetrics(binary.map((e) => e.spam), pred));
     }
     if (cats.length > 0) {
-      const predFine = cats.map((e) => clf.predict(e.text).fineCategory ?? "none");
+      const predFine = cats.map((e) => clf.predict(e.text, e.raw).fineCategory ?? "none");
       const truth = cats.map((e) => e.category!);
       out["categories"] = categoryMetrics(truth, predFine);
       out["category_groups"] = categoryMetrics(truth.map(categoryGroup), predFine.map(categoryGroup));
-      out["spam_recall_on_category_rows"] = cats.filter((e) => clf.predict(e.text).spamProbability >= threshold).length / cats.length;
+      out["spam_recall_on_category_rows"] = cats.filter((e) => clf.predict(e.text, e.raw).spamProbability >= threshold).length / cats.length;
     }
     if (values.json) io.stdout.write(`${JSON.stringify(out)}\n`);
     else io.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
