@@ -8,6 +8,7 @@
  */
 import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { setPriority } from "node:os";
+import { PerformanceObserver } from "node:perf_hooks";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { loadLocalConfig, REPO_ROOT } from "@spam/infra-local";
@@ -154,6 +155,16 @@ async function main(): Promise<void> {
     const text = await scrape(port);
     if (text) gcBefore.set(instance, gcSummary(text));
   }
+  // The generator's own pauses: a long one makes it send a burst when it resumes.
+  const ownGc = { count: 0, seconds: 0, atLeast10ms: 0 };
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      ownGc.count++;
+      ownGc.seconds += e.duration / 1_000;
+      if (e.duration >= 10) ownGc.atLeast10ms++;
+    }
+  });
+  gcObserver.observe({ entryTypes: ["gc"] });
   const durationS = int("duration", a.duration);
   let usage: ProcUsage[] = [];
   const result = await runLoad({
@@ -191,7 +202,8 @@ async function main(): Promise<void> {
 
   // Stage histograms the services export themselves (Prometheus buckets: upper bounds).
   const serviceStages: Record<string, unknown> = {};
-  const gcPauses: Record<string, GcSummary> = {};
+  gcObserver.disconnect();
+  const gcPauses: Record<string, GcSummary> = { loadgen: { all: ownGc } };
   if (stack) {
     for (const [instance, port] of stack.metricsPorts) {
       const text = await scrape(port);
