@@ -46,8 +46,9 @@ describe("features", () => {
   });
 });
 
-/** The Latin-script features before latinViews (token n-grams; still loadable). */
+/** The Latin-script features of the shipped model (token n-grams), and the latinViews alternative. */
 const TOKEN_MODE = { ...DEFAULT_FEATURE_OPTIONS, latinViews: false };
+const VIEWS = { ...DEFAULT_FEATURE_OPTIONS, latinViews: true };
 
 describe("token n-grams and IDF (Latin-script messages)", () => {
   const plain = { ...DEFAULT_FEATURE_OPTIONS, tokenNgramMin: 0, tokenNgramMax: 0, idf: false, latinViews: false };
@@ -152,6 +153,34 @@ describe("token n-grams and IDF (Latin-script messages)", () => {
     expect(trainModel(rows.filter((e) => /[\u4e00-\u9fff]/.test(e.text) || e.text.startsWith("ok see you at 1")), small).plattLatin).toBeNull();
   });
 
+  it("trains Latin-script rows apart: the CJK weights are those of a model without any Latin row", () => {
+    const rows: Example[] = [];
+    for (let i = 0; i < 24; i++) {
+      rows.push({ text: `ok see you at ${i} pm, bring the book`, spam: false, category: null });
+      rows.push({ text: `free prize! txt win${i} to 8${i}066 now, £${i}.50/wk`, spam: true, category: null });
+      rows.push({ text: `今晚${"一二三四五六七八九十"[i % 10]}点一起吃饭吗，老地方见`, spam: false, category: null });
+      rows.push({ text: `无抵押贷款当天放款，详询客服${"甲乙丙丁戊己庚辛"[i % 8]}经理`, spam: true, category: null });
+    }
+    const sep = { ...small, separateLatin: true };
+    const both = trainModel(rows, sep);
+    const cjkOnly = trainModel(rows.filter((e) => /[\u4e00-\u9fff]/.test(e.text)), sep);
+    expect(both.latinBinary).not.toBeNull();
+    expect(cjkOnly.latinBinary).toBeNull();
+    expect(Array.from(both.binary.weights)).toEqual(Array.from(cjkOnly.binary.weights));
+    expect(both.binary.bias).toBe(cjkOnly.binary.bias);
+    expect(both.platt).toEqual(cjkOnly.platt);
+    // The joint fit (the former behaviour) lets the Latin rows move the CJK weights.
+    const joint = trainModel(rows, small);
+    expect(joint.latinBinary).toBeNull();
+    expect(Array.from(joint.binary.weights)).not.toEqual(Array.from(cjkOnly.binary.weights));
+    // Latin-script messages are scored with their own weights, also after loading the file.
+    const clf = loadModelFromString(serializeModel(both));
+    const x = clf.features("free prize! txt win to 80066 now");
+    let own = both.latinBinary!.bias;
+    for (let k = 0; k < x.length; k++) own += both.latinBinary!.weights[x.indices[k]!]! * x.values[k]!;
+    expect(clf.predict("free prize! txt win to 80066 now").decision).toBeCloseTo(own, 2);
+  });
+
   it("loads models written before token n-grams and IDF (no such fields)", () => {
     const old = { ...small, features: { bits: 14, charNgramMax: 3, latinCharNgramMax: 5, wordNgrams: true, sublinearTf: true } };
     const m = trainModel(examples, old);
@@ -166,7 +195,7 @@ describe("latinViews (Latin-script messages: words, char 1–5, case-sensitive c
   const sumSq = (v: { values: Float32Array; length: number }): number => Array.from(v.values.subarray(0, v.length)).reduce((a, x) => a + x * x, 0);
 
   it("reads letter case from the raw text only: same normalised text, different case, different features", () => {
-    const fx = new FeatureExtractor();
+    const fx = new FeatureExtractor(VIEWS);
     const shout = fx.extract("free entry, txt win now", "FREE entry, TXT WIN now");
     const quiet = fx.extract("free entry, txt win now", "free entry, txt win now");
     expect(ids(shout)).not.toEqual(ids(quiet));
@@ -180,7 +209,7 @@ describe("latinViews (Latin-script messages: words, char 1–5, case-sensitive c
   });
 
   it("keeps digits (a premium number is not a time of day) and normalises each of the three blocks on its own", () => {
-    const fx = new FeatureExtractor();
+    const fx = new FeatureExtractor(VIEWS);
     expect(ids(fx.extract("call 09061701461 now"))).not.toEqual(ids(fx.extract("call 12301701461 now")));
     // Three blocks of unit length each: squared norm 3 (one block would be 1).
     expect(sumSq(fx.extract("urgent! call 09061701461 to claim £900"))).toBeCloseTo(3, 4);
@@ -193,7 +222,7 @@ describe("latinViews (Latin-script messages: words, char 1–5, case-sensitive c
   });
 
   it("weighs every block with the IDF table and strips the tags", () => {
-    const fx = new FeatureExtractor({ ...DEFAULT_FEATURE_OPTIONS, bits: 14 });
+    const fx = new FeatureExtractor({ ...VIEWS, bits: 14 });
     const rows = ["ok see you", "ok call me", "ok txt win now"].map((t) => fx.extractCounts(t));
     expect(rows.every((r) => Array.from(r.indices).every((j) => (j & LATIN_TAG) !== 0))).toBe(true);
     const idf = idfTable(buildDataset(rows), [0, 1, 2], 14);
@@ -213,7 +242,7 @@ describe("latinViews (Latin-script messages: words, char 1–5, case-sensitive c
         category: null,
       })),
     ];
-    const m = trainModel([...examples, ...en], small);
+    const m = trainModel([...examples, ...en], { ...small, features: { ...small.features, latinViews: true } });
     expect(m.features.latinViews).toBe(true);
     const clf = loadModelFromString(serializeModel(m));
     const direct = new SpamClassifier(m, "in-memory", "now");

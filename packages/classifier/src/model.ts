@@ -43,6 +43,8 @@ export const ModelFileV1 = z.object({
     /** Calibration of Latin-script messages (absent in older files: platt for all). */
     plattLatin: z.object({ a: z.number(), b: z.number() }).nullable().optional(),
     weights: SparseWeightsV1,
+    /** Weights of Latin-script messages when trained apart (absent in older files: `weights` for all). */
+    latin: z.object({ bias: z.number(), weights: SparseWeightsV1 }).nullable().optional(),
   }),
   category: z
     .object({
@@ -130,6 +132,8 @@ export interface TrainedModel {
   /** IDF table (2^bits) when features.idf is on, else null. */
   readonly idf: Float32Array | null;
   readonly binary: LinearModel;
+  /** Weights of Latin-script messages when trained apart from CJK ones; null = `binary` for all. */
+  readonly latinBinary?: LinearModel | null;
   readonly platt: Platt;
   /** Platt fit of Latin-script messages; null = platt for every message. */
   readonly plattLatin: Platt | null;
@@ -153,6 +157,7 @@ export function serializeModel(m: TrainedModel, createdAt = new Date()): string 
       platt: { ...m.platt },
       plattLatin: m.plattLatin ? { ...m.plattLatin } : null,
       weights: encodeSparse(m.binary.weights),
+      latin: m.latinBinary ? { bias: m.latinBinary.bias, weights: encodeSparse(m.latinBinary.weights) } : null,
     },
     category: m.category
       ? {
@@ -186,6 +191,8 @@ export class SpamClassifier {
   private readonly extractor: FeatureExtractor;
   private readonly weights: Float32Array;
   private readonly bias: number;
+  private readonly latinWeights: Float32Array;
+  private readonly latinBias: number;
   private readonly platt: Platt;
   private readonly plattLatin: Platt;
   private readonly catMask: number;
@@ -201,6 +208,8 @@ export class SpamClassifier {
     this.extractor = new FeatureExtractor(model.features, model.idf);
     this.weights = model.binary.weights;
     this.bias = model.binary.bias;
+    this.latinWeights = model.latinBinary?.weights ?? model.binary.weights;
+    this.latinBias = model.latinBinary?.bias ?? model.binary.bias;
     this.platt = model.platt;
     this.plattLatin = model.plattLatin ?? model.platt;
     this.catMask = model.category ? (1 << model.category.bits) - 1 : 0;
@@ -228,8 +237,8 @@ export class SpamClassifier {
   }
 
   predictVector(x: SparseVector, withCategory = true): Prediction {
-    let s = this.bias;
-    const w = this.weights;
+    let s = x.latin ? this.latinBias : this.bias;
+    const w = x.latin ? this.latinWeights : this.weights;
     for (let k = 0; k < x.length; k++) s += w[x.indices[k]!]! * x.values[k]!;
     const fine = withCategory ? this.fineCategoryOf(x) : null;
     return {
@@ -294,6 +303,7 @@ export function loadModelFromString(content: string): SpamClassifier {
     features: f.features,
     idf: f.features.idf && f.idf ? decodeSparse(f.idf, dim, "idf") : null,
     binary: { weights: decodeSparse(f.binary.weights, dim, "binary"), bias: f.binary.bias },
+    latinBinary: f.binary.latin ? { weights: decodeSparse(f.binary.latin.weights, dim, "binary.latin"), bias: f.binary.latin.bias } : null,
     platt: f.binary.platt,
     plattLatin: f.binary.plattLatin ?? null,
     category: cat

@@ -39,6 +39,11 @@ export interface PipelineOptions {
   readonly calibrationFolds: number;
   /** Also use category rows (all spam) as spam examples of the binary model. */
   readonly categoryAsSpam: boolean;
+  /**
+   * Latin-script rows train a weight vector of their own (when both scripts have spam and ham): with one
+   * joint fit, every change to the English features moved the Chinese weights (check-set notices).
+   */
+  readonly separateLatin?: boolean;
 }
 
 export const DEFAULT_PIPELINE_OPTIONS: PipelineOptions = {
@@ -50,6 +55,9 @@ export const DEFAULT_PIPELINE_OPTIONS: PipelineOptions = {
   calibrationFolds: 3,
   // Off: the segmented category rows pushed more notification-style ham over the line on the check set.
   categoryAsSpam: false,
+  // Off in the shipped model: trained without the English rows the CJK weights lose recall on our Chinese
+  // check/holdout spam (MODEL_CARD.md). `--separate-latin` turns it on.
+  separateLatin: false,
 };
 
 export type ProgressFn = (stage: string, done: number, total: number) => void;
@@ -202,6 +210,43 @@ function calibrate(v: Vectorised, { rows, y, w }: BinaryRows, dim: number, opts:
   return { platt, plattLatin: fitSubset(margins, y, isLatin) };
 }
 
+/** The binary model(s): one joint fit, or CJK and Latin-script rows each with their own weights. */
+interface BinaryFit extends Calibration {
+  readonly binary: LinearModel;
+  readonly latinBinary: LinearModel | null;
+}
+
+function subsetRows({ rows, y, w }: BinaryRows, keep: (i: number) => boolean): BinaryRows {
+  const ks = Array.from(rows.keys()).filter((r) => keep(rows[r]!));
+  return { rows: Int32Array.from(ks, (r) => rows[r]!), y: Int8Array.from(ks, (r) => y[r]!), w: Float32Array.from(ks, (r) => w[r]!) };
+}
+
+function hasBothClasses(b: BinaryRows, min = 1): boolean {
+  let pos = 0;
+  for (const y of b.y) if (y > 0) pos++;
+  return pos >= min && b.y.length - pos >= min;
+}
+
+function fitBinary(v: Vectorised, br: BinaryRows, dim: number, opts: PipelineOptions, calibrated: boolean): BinaryFit {
+  const identity: Platt = { a: -1, b: 0 };
+  if (opts.separateLatin) {
+    const cjk = subsetRows(br, (i) => v.latin[i] === 0);
+    const latin = subsetRows(br, (i) => v.latin[i] === 1);
+    // Latin rows need enough of each class for their own calibration; fewer share the joint fit.
+    if (hasBothClasses(cjk) && hasBothClasses(latin, MIN_CALIBRATION_ROWS)) {
+      const binary = trainBinary(v.data, cjk.rows, cjk.y, dim, opts.train, cjk.w);
+      const latinBinary = trainBinary(v.data, latin.rows, latin.y, dim, opts.train, latin.w);
+      if (!calibrated) return { binary, latinBinary, platt: identity, plattLatin: identity };
+      const c = calibrate(v, cjk, dim, opts);
+      const l = calibrate(v, latin, dim, opts);
+      return { binary, latinBinary, platt: c.platt, plattLatin: l.plattLatin };
+    }
+  }
+  const binary = trainBinary(v.data, br.rows, br.y, dim, opts.train, br.w);
+  const cal = calibrated ? calibrate(v, br, dim, opts) : { platt: identity, plattLatin: null };
+  return { binary, latinBinary: null, ...cal };
+}
+
 function trainCategories(v: Vectorised, subset: Int32Array, opts: PipelineOptions, progress?: ProgressFn): CategoryModel | null {
   const rows = subset.filter((i) => v.examples[i]!.category !== null);
   if (rows.length === 0) return null;
@@ -242,16 +287,15 @@ export function trainModel(
   const dim = 2 ** opts.features.bits;
   const br = binaryRows(v, all, opts.categoryAsSpam);
   if (!br.y.includes(1) || !br.y.includes(-1)) throw new Error("training needs both spam and ham examples");
-  progress?.("calibration", 0, 2);
-  const { platt, plattLatin } = calibrate(v, br, dim, opts);
-  progress?.("binary model", 1, 2);
-  const binary = trainBinary(v.data, br.rows, br.y, dim, opts.train, br.w);
-  progress?.("binary model", 2, 2);
+  progress?.("binary model", 0, 1);
+  const { binary, latinBinary, platt, plattLatin } = fitBinary(v, br, dim, opts, true);
+  progress?.("binary model", 1, 1);
   const category = trainCategories(v, all, opts, progress);
   return {
     features: opts.features,
     idf: v.idf,
     binary,
+    latinBinary,
     platt,
     plattLatin,
     category,
@@ -303,13 +347,13 @@ export function crossValidate(
     const v = weigh(counted, trainIdx);
     if (hasBinary) {
       const br = binaryRows(v, trainIdx, opts.categoryAsSpam);
-      const model = trainBinary(v.data, br.rows, br.y, dim, opts.train, br.w);
-      const cal: Calibration = calibrated ? calibrate(v, br, dim, opts) : { platt: { a: -1, b: 0 }, plattLatin: null };
+      const fit = fitBinary(v, br, dim, opts, calibrated);
       for (const i of testIdx) {
         if (target[i]!.category !== null) continue;
-        const m = decision(model, v.data, i);
+        const latin = v.latin[i] === 1;
+        const m = decision(latin && fit.latinBinary ? fit.latinBinary : fit.binary, v.data, i);
         margins[i] = m;
-        probs[i] = plattProbability(v.latin[i] && cal.plattLatin ? cal.plattLatin : cal.platt, m);
+        probs[i] = plattProbability(latin && fit.plattLatin ? fit.plattLatin : fit.platt, m);
       }
     }
     if (hasCategory) {

@@ -13,7 +13,8 @@ export const TRAIN_ARG_OPTIONS = {
   "latin-ngram-max": { type: "string" },
   "no-idf": { type: "boolean" },
   "mask-token-digits": { type: "boolean" },
-  "no-latin-views": { type: "boolean" },
+  "latin-views": { type: "boolean" },
+  "separate-latin": { type: "boolean" },
 } as const;
 
 function num(v: string | undefined, name: string, fallback: number): number {
@@ -34,7 +35,8 @@ export function pipelineOptions(v: {
   "latin-ngram-max"?: string | undefined;
   "no-idf"?: boolean | undefined;
   "mask-token-digits"?: boolean | undefined;
-  "no-latin-views"?: boolean | undefined;
+  "latin-views"?: boolean | undefined;
+  "separate-latin"?: boolean | undefined;
 }): PipelineOptions {
   const d = DEFAULT_PIPELINE_OPTIONS;
   const solver = (v.solver ?? d.train.solver) as Solver;
@@ -54,10 +56,11 @@ export function pipelineOptions(v: {
   if (!Number.isInteger(latin) || latin < 0 || latin > 8) throw new UsageError("--latin-ngram-max must be an integer 0…8");
   return {
     ...d,
-    features: { ...d.features, bits, latinCharNgramMax: latin, tokenNgramMin, tokenNgramMax, tokenDigits: v["mask-token-digits"] ? false : d.features.tokenDigits, idf: v["no-idf"] ? false : d.features.idf, latinViews: v["no-latin-views"] ? false : d.features.latinViews },
+    features: { ...d.features, bits, latinCharNgramMax: latin, tokenNgramMin, tokenNgramMax, tokenDigits: v["mask-token-digits"] ? false : d.features.tokenDigits, idf: v["no-idf"] ? false : d.features.idf, latinViews: v["latin-views"] ?? d.features.latinViews },
     categoryBits,
     train: { ...d.train, solver, C: num(v.c, "c", d.train.C), negativeWeight: num(v["neg-weight"], "neg-weight", d.train.negativeWeight) },
     categoryAsSpam: v["category-as-spam"] ?? d.categoryAsSpam,
+    separateLatin: v["separate-latin"] ?? d.separateLatin,
   };
 }
 

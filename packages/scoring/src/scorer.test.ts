@@ -104,7 +104,7 @@ describe("createScorer", () => {
   });
 
   it("gives the model the message as received (letter case) besides the normalised text", () => {
-    // Latin-script features of the default model read case from the raw text: "FREE" was spam here, "free" ham.
+    // latinViews features read case from the raw text: "FREE" was spam here, "free" ham.
     const ham = ["are you free tonight?", "i'm free after 5, call me", "see you at lunch", "sorry, running late"];
     const spam = ["FREE entry! txt WIN to 80086", "You have WON a FREE phone", "URGENT! claim your FREE prize", "txt STOP to 87239 to end"];
     const en = loadModelFromString(
@@ -114,7 +114,7 @@ describe("createScorer", () => {
             ...ham.map((t) => ({ text: normalize(t).text, raw: t, spam: false, category: null })),
             ...spam.map((t) => ({ text: normalize(t).text, raw: t, spam: true, category: null })),
           ],
-          { ...DEFAULT_PIPELINE_OPTIONS, features: { ...DEFAULT_FEATURE_OPTIONS, bits: 14 }, calibrationFolds: 2 },
+          { ...DEFAULT_PIPELINE_OPTIONS, features: { ...DEFAULT_FEATURE_OPTIONS, bits: 14, latinViews: true }, calibrationFolds: 2 },
         ),
       ),
     );
