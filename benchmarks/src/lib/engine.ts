@@ -23,6 +23,12 @@ export interface LoadOptions {
    * warm-up, first fetches, group joins); counts and the verdict check still include them.
    */
   readonly warmupS?: number;
+  /**
+   * Drop an accepted message from `accepted` once its verdict arrived (no ClickHouse check to
+   * follow): the generator then keeps only the ids it still waits for, and its GC stays short
+   * (a long pause makes it send a burst when it resumes).
+   */
+  readonly forgetMatched?: boolean;
   readonly seed?: number;
   /** Ends the sending phase early (e.g. when a fault schedule is done); `durationS` stays the upper bound. */
   readonly shouldStop?: () => boolean;
@@ -145,8 +151,11 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       lastVerdictAt = vd.seenAt;
       firstVerdictAt ||= vd.seenAt;
       const m = accepted.get(vd.messageId);
-      if (m) onVerdict(vd, m);
-      else if (!verdictCount.has(vd.messageId)) early.set(vd.messageId, vd); // verdict read before the resp was processed
+      if (m) {
+        onVerdict(vd, m);
+        if (o.forgetMatched) accepted.delete(vd.messageId);
+      } else if (verdictCount.has(vd.messageId)) onVerdict(vd, { kind: "traffic", sentAt: 0, source: "" }); // a duplicate of a forgotten one
+      else early.set(vd.messageId, vd); // verdict read before the resp was processed
     });
     await watcher.start();
   }
@@ -240,6 +249,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
           if (vd) {
             early.delete(messageId);
             onVerdict(vd, a);
+            if (o.forgetMatched) accepted.delete(messageId);
           }
         } else if (worst === STATUS.THROTTLED) counts.throttled++;
         else if (worst === null) counts.noResponse++;

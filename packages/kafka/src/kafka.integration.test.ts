@@ -32,6 +32,17 @@ describe.skipIf(!brokers)("Kafka module against the real broker", () => {
   const kafka = createKafkaClient({ brokers: brokers!, clientId: "kafka-it", logger });
   const producer = new BatchingProducer({ kafka, logger, lingerMs: 5, maxBatchMessages: 100 });
 
+  /** A consumer of `topic` in `groupId` that commits in the background (the handler and its shape are the test's). */
+  const backgroundCommits = (groupId: string, topic: string) => ({
+    kafka,
+    logger,
+    groupId,
+    topics: [topic],
+    schema: Item,
+    deadLetter: { producer, topic: topics.deadLetter, service: "test" },
+    commitInBackground: true,
+  });
+
   beforeAll(async () => {
     const created = await ensureTopics({ kafka, names: topics, partitions: 2, logger });
     expect(created).toContain(topics.trafficRaw);
@@ -153,13 +164,7 @@ describe.skipIf(!brokers)("Kafka module against the real broker", () => {
     let committedMessages = 0;
     const make = () =>
       new SchemaConsumer<Item>({
-        kafka,
-        logger,
-        groupId,
-        topics: [topic],
-        schema: Item,
-        deadLetter: { producer, topic: topics.deadLetter, service: "test" },
-        commitInBackground: true,
+        ...backgroundCommits(groupId, topic),
         commitIntervalMs: 200,
         fetchMaxBytesPerPartition: 2_048, // many small batches, so commits queue behind each other
         partitionsConsumedConcurrently: 2,
@@ -199,13 +204,7 @@ describe.skipIf(!brokers)("Kafka module against the real broker", () => {
     let failed = false;
     const make = () =>
       new SchemaConsumer<Item>({
-        kafka,
-        logger,
-        groupId,
-        topics: [topic],
-        schema: Item,
-        deadLetter: { producer, topic: topics.deadLetter, service: "test" },
-        commitInBackground: true,
+        ...backgroundCommits(groupId, topic),
         commitIntervalMs: 50,
         maxBatchesInFlight: 3,
         fetchMaxBytesPerPartition: 2_048, // many small batches
