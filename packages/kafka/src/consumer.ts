@@ -333,6 +333,13 @@ export class SchemaConsumer<T> {
       await heartbeat();
       return;
     }
+    // Stopping: batches handed over earlier settle first, so this commit never passes one that fails.
+    const pipeline = this.pipelines.get(key);
+    if (pipeline && pipeline.handlers.size > 0) {
+      const generation = pipeline.generation;
+      await Promise.allSettled([...pipeline.handlers]);
+      if (pipeline.generation !== generation) return; // one failed: it and this batch are handled again
+    }
     if (valid.length > 0 && !isStale()) await this.options.handleBatch(valid, context);
     if (isStale()) return; // partition was revoked: the new owner reprocesses from the last commit
     if (!last) return;
