@@ -315,9 +315,11 @@ export class SchemaConsumer<T> {
     const context: BatchContext = { topic, partition, heartbeat, isRunning };
     const maxInFlight = this.options.commitInBackground ? (this.options.maxBatchesInFlight ?? 1) : 1;
     if (maxInFlight > 1 && this.running && first && last) {
+      // Fetched before a seek back (an earlier batch failed): the seek redoes it; never commit it.
+      if (isStale()) return;
       let handled: Promise<void> = Promise.resolve();
       try {
-        if (valid.length > 0 && !isStale()) handled = this.options.handleBatch(valid, context);
+        if (valid.length > 0) handled = this.options.handleBatch(valid, context);
       } catch (err) {
         handled = Promise.reject(err as Error);
       }
