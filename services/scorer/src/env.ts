@@ -29,7 +29,7 @@ export const scorerEnvShape = {
    * bounds what a message can lose to batching.
    */
   SCORER_FETCH_MIN_BYTES: z.coerce.number().int().min(1).max(64 * 1024 * 1024).default(64 * 1024),
-  SCORER_FETCH_MAX_WAIT_MS: z.coerce.number().int().min(1).max(5_000).default(10),
+  SCORER_FETCH_MAX_WAIT_MS: z.coerce.number().int().min(1).max(5_000).default(5),
   /**
    * Traffic batches of one partition in the worker at once: the next is fetched and scored
    * while the verdicts of the last wait for the broker's ack (1 = one at a time).
