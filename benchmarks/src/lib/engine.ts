@@ -123,13 +123,15 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   let firstVerdictAt = 0;
   let lastVerdictAt = 0;
 
+  /** Counts a verdict of a message; true for its first. */
+  const firstVerdict = (messageId: string): boolean => {
+    const n = (verdictCount.get(messageId) ?? 0) + 1;
+    verdictCount.set(messageId, n);
+    if (n > 1) counts.duplicateVerdicts++;
+    return n === 1;
+  };
   const onVerdict = (vd: SeenVerdict, acceptedMsg: AcceptedMessage) => {
-    const n = (verdictCount.get(vd.messageId) ?? 0) + 1;
-    verdictCount.set(vd.messageId, n);
-    if (n > 1) {
-      counts.duplicateVerdicts++;
-      return;
-    }
+    if (!firstVerdict(vd.messageId)) return;
     counts.verdictsForAccepted++;
     if (acceptedMsg.sentAt < measureFrom) return;
     const receiveToVerdict = vd.publishedAt - vd.receivedAt;
@@ -154,7 +156,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       if (m) {
         onVerdict(vd, m);
         if (o.forgetMatched) accepted.delete(vd.messageId);
-      } else if (verdictCount.has(vd.messageId)) onVerdict(vd, { kind: "traffic", sentAt: 0, source: "" }); // a duplicate of a forgotten one
+      } else if (verdictCount.has(vd.messageId)) firstVerdict(vd.messageId); // a duplicate of a forgotten one
       else early.set(vd.messageId, vd); // verdict read before the resp was processed
     });
     await watcher.start();

@@ -133,7 +133,8 @@ describe("token n-grams and IDF (Latin-script messages)", () => {
     expect(() => loadModelFromString(JSON.stringify(file))).toThrow(ModelLoadError);
   });
 
-  it("calibrates Latin-script messages on their own when each script has enough rows", () => {
+  /** 24 rows of each class in each script (English ham/spam, Chinese ham/spam). */
+  const mixedScriptRows = (): Example[] => {
     const rows: Example[] = [];
     for (let i = 0; i < 24; i++) {
       rows.push({ text: `ok see you at ${i} pm, bring the book`, spam: false, category: null });
@@ -141,6 +142,11 @@ describe("token n-grams and IDF (Latin-script messages)", () => {
       rows.push({ text: `今晚${"一二三四五六七八九十"[i % 10]}点一起吃饭吗，老地方见`, spam: false, category: null });
       rows.push({ text: `无抵押贷款当天放款，详询客服${"甲乙丙丁戊己庚辛"[i % 8]}经理`, spam: true, category: null });
     }
+    return rows;
+  };
+
+  it("calibrates Latin-script messages on their own when each script has enough rows", () => {
+    const rows = mixedScriptRows();
     const m = trainModel(rows, small);
     expect(m.plattLatin).not.toBeNull();
     expect(m.plattLatin).not.toEqual(m.platt);
@@ -154,13 +160,7 @@ describe("token n-grams and IDF (Latin-script messages)", () => {
   });
 
   it("trains Latin-script rows apart: the CJK weights are those of a model without any Latin row", () => {
-    const rows: Example[] = [];
-    for (let i = 0; i < 24; i++) {
-      rows.push({ text: `ok see you at ${i} pm, bring the book`, spam: false, category: null });
-      rows.push({ text: `free prize! txt win${i} to 8${i}066 now, £${i}.50/wk`, spam: true, category: null });
-      rows.push({ text: `今晚${"一二三四五六七八九十"[i % 10]}点一起吃饭吗，老地方见`, spam: false, category: null });
-      rows.push({ text: `无抵押贷款当天放款，详询客服${"甲乙丙丁戊己庚辛"[i % 8]}经理`, spam: true, category: null });
-    }
+    const rows = mixedScriptRows();
     const sep = { ...small, separateLatin: true };
     const both = trainModel(rows, sep);
     const cjkOnly = trainModel(rows.filter((e) => /[\u4e00-\u9fff]/.test(e.text)), sep);
