@@ -181,6 +181,45 @@ describe("token n-grams and IDF (Latin-script messages)", () => {
     expect(clf.predict("free prize! txt win to 80066 now").decision).toBeCloseTo(own, 2);
   });
 
+  it("cjkTransfer: the CJK weights, calibration and categories are those of the joint model without latinViews", () => {
+    // With category rows, one of them Latin-only (such rows exist in the category set).
+    const rows = [
+      ...mixedScriptRows(),
+      ...["代开发票，联系客服", "各类发票代开", "www.invoice888.com vip"].map((text) => ({ text, spam: true, category: "AD_Invoice" })),
+      ...["线上赌场注册送彩金", "澳门赌场网址", "bet1234.com casino bonus"].map((text) => ({ text, spam: true, category: "IL_Gambling" })),
+    ];
+    const tokens = { ...small, features: { ...small.features, latinViews: false }, separateLatin: false };
+    const transfer = { ...small, features: { ...small.features, latinViews: true }, separateLatin: true, cjkTransfer: true };
+    const joint = trainModel(rows, tokens);
+    const m = trainModel(rows, transfer);
+    expect(Array.from(m.binary.weights)).toEqual(Array.from(joint.binary.weights));
+    expect(m.binary.bias).toBe(joint.binary.bias);
+    expect(m.platt).toEqual(joint.platt);
+    expect(m.category).toEqual(joint.category);
+    // Latin-script messages get latinViews features and weights trained on the Latin-script rows alone.
+    expect(m.features.latinViews).toBe(true);
+    const latinOnly = trainModel(
+      rows.filter((e) => !/[\u4e00-\u9fff]/.test(e.text)),
+      { ...transfer, separateLatin: false, cjkTransfer: false },
+    );
+    expect(Array.from(m.latinBinary!.weights)).toEqual(Array.from(latinOnly.binary.weights));
+    expect(m.plattLatin).toEqual(latinOnly.plattLatin);
+    // Without cjkTransfer the CJK weights lose the Latin rows (what cost Chinese fixture recall).
+    expect(Array.from(trainModel(rows, { ...transfer, cjkTransfer: false }).binary.weights)).not.toEqual(Array.from(joint.binary.weights));
+    // The scorer's path: a CJK message scores as with the joint model, a Latin one with its own weights.
+    const clf = loadModelFromString(serializeModel(m));
+    const jclf = loadModelFromString(serializeModel(joint));
+    expect(clf.predict("无抵押贷款当天放款").spamProbability).toBeCloseTo(jclf.predict("无抵押贷款当天放款").spamProbability, 6);
+    const own = new SpamClassifier(latinOnly, "latin-only", "now");
+    expect(clf.predict("free prize! txt win to 80066 now").decision).toBeCloseTo(own.predict("free prize! txt win to 80066 now").decision, 2);
+    // Too few Latin-script rows for weights of their own: the model is the one without latinViews.
+    const few = rows.filter((e) => /[\u4e00-\u9fff]/.test(e.text) || e.text.startsWith("ok see you at 1"));
+    const fm = trainModel(few, transfer);
+    expect(fm.latinBinary).toBeNull();
+    expect(fm.features.latinViews).toBe(false);
+    expect(Array.from(fm.binary.weights)).toEqual(Array.from(trainModel(few, tokens).binary.weights));
+  });
+
   it("loads models written before token n-grams and IDF (no such fields)", () => {
     const old = { ...small, features: { bits: 14, charNgramMax: 3, latinCharNgramMax: 5, wordNgrams: true, sublinearTf: true } };
     const m = trainModel(examples, old);

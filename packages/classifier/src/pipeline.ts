@@ -44,6 +44,14 @@ export interface PipelineOptions {
    * joint fit, every change to the English features moved the Chinese weights (check-set notices).
    */
   readonly separateLatin?: boolean;
+  /**
+   * With separateLatin: the CJK weights are the joint fit over all rows (Latin-script rows included) with
+   * the features of the model without latinViews, exactly the weights and CJK calibration such a model
+   * would have, so what the CJK weights learn from English spam (URLs, "www", numbers) stays; the
+   * Latin-script weights train on the Latin-script rows with `features`. Trained on CJK rows only, the
+   * CJK weights lost recall on our Chinese check/holdout spam (MODEL_CARD.md).
+   */
+  readonly cjkTransfer?: boolean;
 }
 
 export const DEFAULT_PIPELINE_OPTIONS: PipelineOptions = {
@@ -58,6 +66,7 @@ export const DEFAULT_PIPELINE_OPTIONS: PipelineOptions = {
   // Off in the shipped model: trained without the English rows the CJK weights lose recall on our Chinese
   // check/holdout spam (MODEL_CARD.md). `--separate-latin` turns it on.
   separateLatin: false,
+  cjkTransfer: false,
 };
 
 export type ProgressFn = (stage: string, done: number, total: number) => void;
@@ -227,24 +236,45 @@ function hasBothClasses(b: BinaryRows, min = 1): boolean {
   return pos >= min && b.y.length - pos >= min;
 }
 
-function fitBinary(v: Vectorised, br: BinaryRows, dim: number, opts: PipelineOptions, calibrated: boolean): BinaryFit {
+/** The CJK weights' training set under cjkTransfer: every row, weighed with the features without latinViews. */
+interface BaseRows {
+  readonly v: Vectorised;
+  readonly br: BinaryRows;
+}
+
+function fitBinary(v: Vectorised, br: BinaryRows, dim: number, opts: PipelineOptions, calibrated: boolean, base?: BaseRows): BinaryFit {
   const identity: Platt = { a: -1, b: 0 };
   if (opts.separateLatin) {
-    const cjk = subsetRows(br, (i) => v.latin[i] === 0);
+    const cjk = base ?? { v, br: subsetRows(br, (i) => v.latin[i] === 0) };
     const latin = subsetRows(br, (i) => v.latin[i] === 1);
     // Latin rows need enough of each class for their own calibration; fewer share the joint fit.
-    if (hasBothClasses(cjk) && hasBothClasses(latin, MIN_CALIBRATION_ROWS)) {
-      const binary = trainBinary(v.data, cjk.rows, cjk.y, dim, opts.train, cjk.w);
+    if (hasBothClasses(cjk.br) && hasBothClasses(latin, MIN_CALIBRATION_ROWS)) {
+      const binary = trainBinary(cjk.v.data, cjk.br.rows, cjk.br.y, dim, opts.train, cjk.br.w);
       const latinBinary = trainBinary(v.data, latin.rows, latin.y, dim, opts.train, latin.w);
       if (!calibrated) return { binary, latinBinary, platt: identity, plattLatin: identity };
-      const c = calibrate(v, cjk, dim, opts);
+      // Under cjkTransfer this is the CJK Platt fit of the joint model (per-script fit over all rows).
+      const c = calibrate(cjk.v, cjk.br, dim, opts);
       const l = calibrate(v, latin, dim, opts);
       return { binary, latinBinary, platt: c.platt, plattLatin: l.plattLatin };
     }
   }
-  const binary = trainBinary(v.data, br.rows, br.y, dim, opts.train, br.w);
-  const cal = calibrated ? calibrate(v, br, dim, opts) : { platt: identity, plattLatin: null };
+  // Joint fit; under cjkTransfer with too few Latin-script rows that is the model without latinViews.
+  const j = base ?? { v, br };
+  const binary = trainBinary(j.v.data, j.br.rows, j.br.y, dim, opts.train, j.br.w);
+  const cal = calibrated ? calibrate(j.v, j.br, dim, opts) : { platt: identity, plattLatin: null };
   return { binary, latinBinary: null, ...cal };
+}
+
+/** Counts with the features of the CJK weights under cjkTransfer (null: not needed, or the same as `c`). */
+function countBase(c: Counted, opts: PipelineOptions, progress?: ProgressFn): Counted | null {
+  if (!opts.separateLatin || !opts.cjkTransfer) return null;
+  if (!opts.features.latinViews) return c;
+  return count(c.examples, { ...opts.features, latinViews: false }, progress);
+}
+
+function baseRows(c: Counted, subset: Int32Array, opts: PipelineOptions): BaseRows {
+  const v = weigh(c, subset);
+  return { v, br: binaryRows(v, subset, opts.categoryAsSpam) };
 }
 
 function trainCategories(v: Vectorised, subset: Int32Array, opts: PipelineOptions, progress?: ProgressFn): CategoryModel | null {
@@ -283,17 +313,24 @@ export function trainModel(
   training: Record<string, unknown> = {},
 ): TrainedModel {
   const all = Int32Array.from(examples.keys());
-  const v = weigh(count(examples, opts.features, progress), all);
+  const counted = count(examples, opts.features, progress);
+  const v = weigh(counted, all);
   const dim = 2 ** opts.features.bits;
   const br = binaryRows(v, all, opts.categoryAsSpam);
   if (!br.y.includes(1) || !br.y.includes(-1)) throw new Error("training needs both spam and ham examples");
+  const based = countBase(counted, opts);
+  const base = based && (based === counted ? { v, br } : baseRows(based, all, opts));
   progress?.("binary model", 0, 1);
-  const { binary, latinBinary, platt, plattLatin } = fitBinary(v, br, dim, opts, true);
+  const { binary, latinBinary, platt, plattLatin } = fitBinary(v, br, dim, opts, true, base ?? undefined);
   progress?.("binary model", 1, 1);
-  const category = trainCategories(v, all, opts, progress);
+  // The category rows are Chinese: under cjkTransfer the category models see what the CJK weights see
+  // (the few Latin-only category rows keep their token n-grams), so they stay those of the model without it.
+  const category = trainCategories(base?.v ?? v, all, opts, progress);
+  // Under cjkTransfer without Latin-script weights of its own the model is the one without latinViews.
+  const own = latinBinary !== null || base === null;
   return {
-    features: opts.features,
-    idf: v.idf,
+    features: own ? opts.features : { ...opts.features, latinViews: false },
+    idf: own ? v.idf : base.v.idf,
     binary,
     latinBinary,
     platt,
@@ -331,6 +368,7 @@ export function crossValidate(
 ): CrossValidationResult {
   const all = [...target, ...extra];
   const counted = count(all, opts.features, progress);
+  const based = countBase(counted, opts);
   const dim = 2 ** opts.features.bits;
   const foldOf = assignFolds(target, k, seed);
   const extraIdx = Int32Array.from(extra.keys(), (i) => i + target.length);
@@ -345,21 +383,23 @@ export function crossValidate(
     const trainIdx = Int32Array.from([...Array.from(target.keys()).filter((i) => foldOf[i] !== f), ...extraIdx]);
     const testIdx = Int32Array.from(Array.from(target.keys()).filter((i) => foldOf[i] === f));
     const v = weigh(counted, trainIdx);
+    const br = binaryRows(v, trainIdx, opts.categoryAsSpam);
+    const base = based && (based === counted ? { v, br } : baseRows(based, trainIdx, opts));
     if (hasBinary) {
-      const br = binaryRows(v, trainIdx, opts.categoryAsSpam);
-      const fit = fitBinary(v, br, dim, opts, calibrated);
+      const fit = fitBinary(v, br, dim, opts, calibrated, base ?? undefined);
       for (const i of testIdx) {
         if (target[i]!.category !== null) continue;
         const latin = v.latin[i] === 1;
-        const m = decision(latin && fit.latinBinary ? fit.latinBinary : fit.binary, v.data, i);
+        const m = latin && fit.latinBinary ? decision(fit.latinBinary, v.data, i) : decision(fit.binary, (base?.v ?? v).data, i);
         margins[i] = m;
         probs[i] = plattProbability(latin && fit.plattLatin ? fit.plattLatin : fit.platt, m);
       }
     }
     if (hasCategory) {
-      const cat = trainCategories(v, trainIdx, opts);
+      const cv = base?.v ?? v;
+      const cat = trainCategories(cv, trainIdx, opts);
       if (cat) {
-        const folded = fold(v.data, opts.categoryBits);
+        const folded = fold(cv.data, opts.categoryBits);
         for (const i of testIdx) {
           const e = target[i]!;
           if (e.category === null) continue;

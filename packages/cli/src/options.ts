@@ -15,6 +15,7 @@ export const TRAIN_ARG_OPTIONS = {
   "mask-token-digits": { type: "boolean" },
   "latin-views": { type: "boolean" },
   "separate-latin": { type: "boolean" },
+  "cjk-transfer": { type: "boolean" },
 } as const;
 
 function num(v: string | undefined, name: string, fallback: number): number {
@@ -37,6 +38,7 @@ export function pipelineOptions(v: {
   "mask-token-digits"?: boolean | undefined;
   "latin-views"?: boolean | undefined;
   "separate-latin"?: boolean | undefined;
+  "cjk-transfer"?: boolean | undefined;
 }): PipelineOptions {
   const d = DEFAULT_PIPELINE_OPTIONS;
   const solver = (v.solver ?? d.train.solver) as Solver;
@@ -61,6 +63,7 @@ export function pipelineOptions(v: {
     train: { ...d.train, solver, C: num(v.c, "c", d.train.C), negativeWeight: num(v["neg-weight"], "neg-weight", d.train.negativeWeight) },
     categoryAsSpam: v["category-as-spam"] ?? d.categoryAsSpam,
     separateLatin: v["separate-latin"] ?? d.separateLatin,
+    cjkTransfer: v["cjk-transfer"] ?? d.cjkTransfer,
   };
 }
 
