@@ -68,5 +68,8 @@ describe("spam CLI", () => {
     expect(a.err()).toContain("--data is required");
     expect(await main(["nope"], io())).toBe(2);
     expect(await main(["eval", "--bogus"], io())).toBe(2);
+    const b = io();
+    expect(await main(["cv", "--data", "x.tsv", "--latin-views", "--no-latin-views"], b)).toBe(2);
+    expect(b.err()).toContain("--no- form");
   });
 });

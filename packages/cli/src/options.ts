@@ -16,6 +16,9 @@ export const TRAIN_ARG_OPTIONS = {
   "latin-views": { type: "boolean" },
   "separate-latin": { type: "boolean" },
   "cjk-transfer": { type: "boolean" },
+  "no-latin-views": { type: "boolean" },
+  "no-separate-latin": { type: "boolean" },
+  "no-cjk-transfer": { type: "boolean" },
 } as const;
 
 function num(v: string | undefined, name: string, fallback: number): number {
@@ -23,6 +26,12 @@ function num(v: string | undefined, name: string, fallback: number): number {
   const n = Number(v);
   if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${name} must be a positive number`);
   return n;
+}
+
+/** A boolean option with a --no- form; both at once is a usage error. */
+function flag(on: boolean | undefined, off: boolean | undefined, fallback: boolean | undefined): boolean {
+  if (on && off) throw new UsageError("an option and its --no- form were both given");
+  return on ? true : off ? false : fallback === true;
 }
 
 export function pipelineOptions(v: {
@@ -39,6 +48,9 @@ export function pipelineOptions(v: {
   "latin-views"?: boolean | undefined;
   "separate-latin"?: boolean | undefined;
   "cjk-transfer"?: boolean | undefined;
+  "no-latin-views"?: boolean | undefined;
+  "no-separate-latin"?: boolean | undefined;
+  "no-cjk-transfer"?: boolean | undefined;
 }): PipelineOptions {
   const d = DEFAULT_PIPELINE_OPTIONS;
   const solver = (v.solver ?? d.train.solver) as Solver;
@@ -58,12 +70,12 @@ export function pipelineOptions(v: {
   if (!Number.isInteger(latin) || latin < 0 || latin > 8) throw new UsageError("--latin-ngram-max must be an integer 0…8");
   return {
     ...d,
-    features: { ...d.features, bits, latinCharNgramMax: latin, tokenNgramMin, tokenNgramMax, tokenDigits: v["mask-token-digits"] ? false : d.features.tokenDigits, idf: v["no-idf"] ? false : d.features.idf, latinViews: v["latin-views"] ?? d.features.latinViews },
+    features: { ...d.features, bits, latinCharNgramMax: latin, tokenNgramMin, tokenNgramMax, tokenDigits: v["mask-token-digits"] ? false : d.features.tokenDigits, idf: v["no-idf"] ? false : d.features.idf, latinViews: flag(v["latin-views"], v["no-latin-views"], d.features.latinViews) },
     categoryBits,
     train: { ...d.train, solver, C: num(v.c, "c", d.train.C), negativeWeight: num(v["neg-weight"], "neg-weight", d.train.negativeWeight) },
     categoryAsSpam: v["category-as-spam"] ?? d.categoryAsSpam,
-    separateLatin: v["separate-latin"] ?? d.separateLatin,
-    cjkTransfer: v["cjk-transfer"] ?? d.cjkTransfer,
+    separateLatin: flag(v["separate-latin"], v["no-separate-latin"], d.separateLatin),
+    cjkTransfer: flag(v["cjk-transfer"], v["no-cjk-transfer"], d.cjkTransfer),
   };
 }
 

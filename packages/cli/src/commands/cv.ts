@@ -7,7 +7,7 @@ import { TRAIN_ARG_OPTIONS, fixtureWeight, pipelineOptions } from "../options.js
 export const cvCommand: Command = {
   name: "cv",
   summary: "k-fold cross-validation on one data set (extra sets join every training fold)",
-  usage: "spam cv --data F.tsv [--extra G.tsv …] [--folds 5] [--seed 42] [--no-calibration] [--solver …] [--c …] [--neg-weight …] [--token-ngrams 2-5|0] [--latin-ngram-max 5] [--no-idf] [--mask-token-digits] [--latin-views] [--separate-latin] [--cjk-transfer] [--json]",
+  usage: "spam cv --data F.tsv [--extra G.tsv …] [--folds 5] [--seed 42] [--no-calibration] [--solver …] [--c …] [--neg-weight …] [--token-ngrams 2-5|0] [--latin-ngram-max 5] [--no-idf] [--mask-token-digits] [--no-latin-views] [--no-separate-latin] [--no-cjk-transfer] [--json]",
   async run(argv, io) {
     const { values } = parseArgs({
       args: [...argv],
