@@ -98,6 +98,8 @@ export async function startKafka(config: LocalConfig, logger: Logger): Promise<S
       "-Xms256m",
       "-XX:+UseG1GC",
       "-XX:MaxGCPauseMillis=20",
+      // Pauses of the broker stall every producer and consumer at once: keep a record of them.
+      `-Xlog:gc,safepoint:file=${join(d.logs, "kafka-gc.log")}:uptime,time:filecount=3,filesize=10m`,
       "-Djava.awt.headless=true",
       `-Dlog4j2.configurationFile=${resolve(REPO_ROOT, "infra/kafka/log4j2.properties")}`,
       ...java,
