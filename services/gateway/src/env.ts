@@ -62,7 +62,7 @@ export const gatewayEnvShape = {
   KAFKA_BROKERS: envSchemas.brokers,
   TOPIC_PREFIX: z.string().default(""),
   /** How long an accepted message waits for company before the batch goes to the broker (docs/PERFORMANCE.md). */
-  KAFKA_LINGER_MS: z.coerce.number().int().min(0).default(5),
+  KAFKA_LINGER_MS: z.coerce.number().int().min(0).default(2),
   LOG_LEVEL: envSchemas.logLevel.default("info"),
   /** /healthz, /readyz, /metrics; 0 = off (9464 in `npm start` and the benchmarks). */
   METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(0),

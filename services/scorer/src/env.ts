@@ -36,7 +36,7 @@ export const scorerEnvShape = {
    */
   SCORER_BATCHES_IN_FLIGHT: z.coerce.number().int().min(1).max(64).default(4),
   /** How long verdicts wait for company before they go to the broker. */
-  SCORER_LINGER_MS: z.coerce.number().int().min(0).max(1_000).default(5),
+  SCORER_LINGER_MS: z.coerce.number().int().min(0).max(1_000).default(2),
   /** /healthz, /readyz, /metrics; 0 = off. */
   METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(0),
 };
