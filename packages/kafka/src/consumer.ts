@@ -73,9 +73,10 @@ export interface SchemaConsumerOptions<T> {
    * Above 1, the next batch is fetched and handed over while earlier handlers still wait for
    * their I/O (a scorer's verdicts waiting for the broker's ack), so a fetch cycle no longer
    * includes that round trip. Handlers start in offset order; a batch is committed once it and
-   * every batch before it resolved. When one rejects, its partition is sought back to the
-   * batch's first offset and everything from there is handled again (at-least-once, as
-   * always). Default 1: the next fetch waits for the handler.
+   * every batch before it resolved. When one rejects, its partition is sought back to the first
+   * offset of the earliest batch not yet settled (this one, or one before it still in the
+   * handler) and everything from there is handled again (at-least-once, as always).
+   * Default 1: the next fetch waits for the handler.
    */
   readonly maxBatchesInFlight?: number;
   /** Called after each committed batch with its size (for metrics). */
@@ -120,6 +121,11 @@ interface PartitionPipeline {
   readonly handlers: Set<Promise<void>>;
   /** Bumped when a batch fails: the batches handed over before the seek no longer count. */
   generation: number;
+  /**
+   * A batch failed and no batch fetched after the seek back has come yet. While stopping there
+   * is no seek, so a batch already fetched must not be handled and committed past the failure.
+   */
+  failed: boolean;
 }
 
 export type DecodeResult<T> = { ok: true; value: T } | { ok: false; error: string };
@@ -342,6 +348,7 @@ export class SchemaConsumer<T> {
       await Promise.allSettled([...pipeline.handlers]);
       if (pipeline.generation !== generation) return; // one failed: it and this batch are handled again
     }
+    if (pipeline?.failed) return; // the next member handles it, from the last commit (before the failure)
     if (valid.length > 0 && !isStale()) await this.options.handleBatch(valid, context);
     if (isStale()) return; // partition was revoked: the new owner reprocesses from the last commit
     if (!last) return;
@@ -366,7 +373,7 @@ export class SchemaConsumer<T> {
   /**
    * Tracks a batch whose handler is still running and returns once fewer than `maxInFlight`
    * batches of its partition are. Settled batches are committed in offset order; a failed one
-   * sends the partition back to its first offset.
+   * sends the partition back to the first offset of the earliest batch not yet settled.
    */
   private async handOver(
     key: string,
@@ -377,8 +384,9 @@ export class SchemaConsumer<T> {
     maxInFlight: number,
   ): Promise<void> {
     let pipeline = this.pipelines.get(key);
-    if (!pipeline) this.pipelines.set(key, (pipeline = { queue: [], handlers: new Set(), generation: 0 }));
+    if (!pipeline) this.pipelines.set(key, (pipeline = { queue: [], handlers: new Set(), generation: 0, failed: false }));
     const p = pipeline;
+    p.failed = false; // fetched after the seek back (stale batches never get here)
     const generation = p.generation;
     p.queue.push(entry);
     const tracked: Promise<void> = handled.then(
@@ -395,10 +403,15 @@ export class SchemaConsumer<T> {
       },
       (err: unknown) => {
         if (p.generation !== generation) return;
+        // Back to the earliest batch not yet settled, which may be before this one: once the
+        // generation moves on, an earlier batch still in the handler no longer counts, so its
+        // failure would go unnoticed and later commits would pass it.
+        const from = p.queue[0]?.firstOffset ?? entry.firstOffset;
         p.generation++;
+        p.failed = true;
         p.queue = [];
-        this.logger.error({ err, topic, partition, offset: entry.firstOffset }, "batch handler failed: handling the partition again from this batch");
-        if (this.running) this.consumer.seek({ topic, partition, offset: entry.firstOffset });
+        this.logger.error({ err, topic, partition, offset: entry.firstOffset, from }, "batch handler failed: handling the partition again from the first unsettled batch");
+        if (this.running) this.consumer.seek({ topic, partition, offset: from });
       },
     );
     p.handlers.add(tracked);

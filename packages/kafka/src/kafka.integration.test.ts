@@ -248,6 +248,94 @@ describe.skipIf(!brokers)("Kafka module against the real broker", () => {
     expect(starts() - startsBefore).toBe(1);
   });
 
+  /**
+   * One partition of a topic of its own holding 200 items in ten record batches (a 1 KiB fetch
+   * takes one or two at a time), and a member with three batches in flight whose handler holds
+   * each batch until the test releases it (or, once `holding` is false, handles it at once).
+   */
+  async function heldBatches(name: string) {
+    const own = topicNames(`${prefix}${name}.`);
+    await ensureTopics({ kafka, names: own, partitions: 1, logger });
+    const topic = own.reviewLabels;
+    for (let b = 0; b < 10; b++) {
+      await producer.sendMany(Array.from({ length: 20 }, (_, i) => ({ topic, key: "k", value: { v: 1, n: b * 20 + i } })));
+    }
+    const groupId = `${prefix}g-${name}`;
+    const state = {
+      holding: true,
+      held: [] as Array<{ first: number; last: number; release: (fail: boolean) => void }>,
+      handled: [] as number[],
+    };
+    const member = new SchemaConsumer<Item>({
+      ...backgroundCommits(groupId, topic),
+      commitIntervalMs: 50,
+      maxBatchesInFlight: 3,
+      fetchMaxBytesPerPartition: 1_024,
+      handleBatch: async (messages) => {
+        if (state.holding) {
+          const fail = await new Promise<boolean>((release) =>
+            state.held.push({ first: Number(messages[0]!.offset), last: Number(messages.at(-1)!.offset), release }),
+          );
+          if (fail) throw new Error("verdicts not acknowledged");
+        }
+        state.handled.push(...messages.map((m) => m.value.n));
+      },
+    });
+    /** The offsets a new member of the group starts from, once it has read to the end. */
+    const nextMemberReads = async () => {
+      const read: number[] = [];
+      const next = new SchemaConsumer<Item>({
+        ...backgroundCommits(groupId, topic),
+        handleBatch: async (messages) => {
+          read.push(...messages.map((m) => Number(m.offset)));
+        },
+      });
+      await next.start();
+      await waitUntil(() => read.at(-1) === 199, 40_000);
+      await next.stop();
+      return read;
+    };
+    await member.start();
+    await waitUntil(() => state.held.length >= 3, 40_000);
+    const [b1, b2, b3] = state.held;
+    expect(b1!.first).toBe(0);
+    expect(b2!.first).toBe(b1!.last + 1);
+    expect(b3!.first).toBe(b2!.last + 1);
+    return { member, state, b1: b1!, b2: b2!, b3: b3!, nextMemberReads };
+  }
+  const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+  const tick = () => new Promise((r) => setTimeout(r, 20));
+
+  it("with batches in flight, stop() waits for the handlers and commits up to the batch that fails: the next member starts there", async () => {
+    const { member, state, b1, b2, b3, nextMemberReads } = await heldBatches("stop");
+    let stopped = false;
+    const stopping = member.stop().then(() => {
+      stopped = true;
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(stopped).toBe(false); // still waiting for the three handlers
+    b1.release(false);
+    await tick();
+    b2.release(true);
+    await tick();
+    b3.release(false); // succeeds after the failed one: not committed past it
+    await stopping;
+    expect(state.handled.sort((a, b) => a - b)).toEqual([...range(0, b1.last), ...range(b3.first, b3.last)]);
+    expect(await nextMemberReads()).toEqual(range(b2.first, 199));
+  });
+
+  it("with batches in flight, a batch that fails after a later one failed is handled again, not skipped", async () => {
+    const { member, state, b1, b2, b3 } = await heldBatches("earlier");
+    state.holding = false; // what is fetched again is handled at once
+    b2.release(true);
+    await tick();
+    b1.release(true); // the earlier batch fails second: the partition must go back to it, not to b2
+    b3.release(false);
+    await waitUntil(() => range(0, 199).every((n) => state.handled.includes(n)), 40_000);
+    await member.stop();
+    expect(state.handled.filter((n) => n <= b1.last).sort((a, b) => a - b)).toEqual(range(0, b1.last));
+  });
+
   it("from now on means from the first start: a member that stops before its first commit loses nothing to the next", async () => {
     await producer.send({ topic: topics.repliesOutbound, key: "r", value: { v: 1, n: 0 } }); // history: never read
     const seen: number[] = [];
