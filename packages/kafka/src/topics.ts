@@ -20,7 +20,13 @@ async function waitForLeaders(admin: Admin, topics: readonly string[]): Promise<
     try {
       const { topics: metadata } = await admin.fetchTopicMetadata({ topics: [...topics] });
       const ready = metadata.length === topics.length && metadata.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
-      if (ready) return;
+      // The metadata can name a leader before that broker serves the partition: a consumer's first
+      // offset lookup then fails with NOT_LEADER_OR_FOLLOWER and kafkajs backs off for seconds. Ask
+      // each leader for the offsets (ListOffsets) before calling the topics ready.
+      if (ready) {
+        for (const topic of topics) await admin.fetchTopicOffsets(topic);
+        return;
+      }
     } catch (err) {
       lastError = err; // unknown topic / no leader yet: the broker is still applying the creation
     }
