@@ -28,9 +28,13 @@ function num(v: string | undefined, name: string, fallback: number): number {
   return n;
 }
 
+type OnOff = "latin-views" | "separate-latin" | "cjk-transfer";
+
 /** A boolean option with a --no- form; both at once is a usage error. */
-function flag(on: boolean | undefined, off: boolean | undefined, fallback: boolean | undefined): boolean {
-  if (on && off) throw new UsageError("an option and its --no- form were both given");
+function flag(v: Partial<Record<OnOff | `no-${OnOff}`, boolean | undefined>>, name: OnOff, fallback: boolean | undefined): boolean {
+  const on = v[name];
+  const off = v[`no-${name}`];
+  if (on && off) throw new UsageError(`--${name} and its --no- form were both given`);
   return on ? true : off ? false : fallback === true;
 }
 
@@ -70,12 +74,12 @@ export function pipelineOptions(v: {
   if (!Number.isInteger(latin) || latin < 0 || latin > 8) throw new UsageError("--latin-ngram-max must be an integer 0…8");
   return {
     ...d,
-    features: { ...d.features, bits, latinCharNgramMax: latin, tokenNgramMin, tokenNgramMax, tokenDigits: v["mask-token-digits"] ? false : d.features.tokenDigits, idf: v["no-idf"] ? false : d.features.idf, latinViews: flag(v["latin-views"], v["no-latin-views"], d.features.latinViews) },
+    features: { ...d.features, bits, latinCharNgramMax: latin, tokenNgramMin, tokenNgramMax, tokenDigits: v["mask-token-digits"] ? false : d.features.tokenDigits, idf: v["no-idf"] ? false : d.features.idf, latinViews: flag(v, "latin-views", d.features.latinViews) },
     categoryBits,
     train: { ...d.train, solver, C: num(v.c, "c", d.train.C), negativeWeight: num(v["neg-weight"], "neg-weight", d.train.negativeWeight) },
     categoryAsSpam: v["category-as-spam"] ?? d.categoryAsSpam,
-    separateLatin: flag(v["separate-latin"], v["no-separate-latin"], d.separateLatin),
-    cjkTransfer: flag(v["cjk-transfer"], v["no-cjk-transfer"], d.cjkTransfer),
+    separateLatin: flag(v, "separate-latin", d.separateLatin),
+    cjkTransfer: flag(v, "cjk-transfer", d.cjkTransfer),
   };
 }
 
