@@ -45,14 +45,19 @@ export function counterValue(text: string, name: string, labelMatch: string): nu
   return sum;
 }
 
-export interface GcSummary {
-  /** Collections, seconds paused in all, and collections that paused 10 ms or more, per V8 GC kind. */
-  readonly [kind: string]: { count: number; seconds: number; atLeast10ms: number };
+/** Collections, seconds paused in all, and collections that paused 10 ms or more. */
+export interface GcPauses {
+  count: number;
+  seconds: number;
+  atLeast10ms: number;
 }
+
+/** Per V8 GC kind. */
+export type GcSummary = Readonly<Record<string, GcPauses>>;
 
 /** GC pauses from prom-client's default `…nodejs_gc_duration_seconds` histogram (buckets 1 ms, 10 ms, 100 ms, …). */
 export function gcSummary(text: string): GcSummary {
-  const out: Record<string, { count: number; seconds: number; atLeast10ms: number }> = {};
+  const out: Record<string, GcPauses> = {};
   const entry = (kind: string) => (out[kind] ??= { count: 0, seconds: 0, atLeast10ms: 0 });
   const under10 = new Map<string, number>();
   for (const line of text.split("\n")) {
@@ -70,7 +75,7 @@ export function gcSummary(text: string): GcSummary {
 
 /** The pauses between two summaries of one process. */
 export function gcSince(before: GcSummary, after: GcSummary): GcSummary {
-  const out: Record<string, { count: number; seconds: number; atLeast10ms: number }> = {};
+  const out: Record<string, GcPauses> = {};
   for (const [kind, a] of Object.entries(after)) {
     const b = before[kind] ?? { count: 0, seconds: 0, atLeast10ms: 0 };
     out[kind] = { count: a.count - b.count, seconds: a.seconds - b.seconds, atLeast10ms: a.atLeast10ms - b.atLeast10ms };
