@@ -7,7 +7,7 @@
  * shared 2-core machine is bounded by. `--cpu-prof DIR` profiles the workers.
  */
 import { randomUUID } from "node:crypto";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { RawMessage } from "@spam/contracts";
@@ -25,7 +25,7 @@ const { values: a } = parseArgs({
     "cpu-prof": { type: "string" },
     /** The scorer's NODE_OPTIONS (default: the heap cap npm start and the compose file use). */
     "node-options": { type: "string", default: SCORER_NODE_OPTIONS },
-    "no-velocity-changelog": { type: "boolean", default: false },
+    "no-velocity-replay": { type: "boolean", default: false },
     help: { type: "boolean", default: false },
   },
   allowPositionals: true,
@@ -34,7 +34,7 @@ const { values: a } = parseArgs({
 
 if (a.help) {
   process.stdout.write(`usage: node benchmarks/dist/scorer-drain.bench.js [--messages 100000] [--scorers 1] [--senders 20000]
-  [--cpu-prof DIR] [--node-options "${SCORER_NODE_OPTIONS}"] [--no-velocity-changelog] [--data FILE.tsv ...]
+  [--cpu-prof DIR] [--node-options "${SCORER_NODE_OPTIONS}"] [--no-velocity-replay] [--data FILE.tsv ...]
 `);
   process.exit(0);
 }
@@ -56,7 +56,7 @@ async function main(): Promise<void> {
     ...stack.baseEnv(),
     CONSUMER_GROUP: `${stack.prefix}scorer`,
     METRICS_PORT: "0",
-    ...(a["no-velocity-changelog"] ? { VELOCITY_CHANGELOG: "0" } : {}),
+    ...(a["no-velocity-replay"] ? { VELOCITY_REPLAY: "0" } : {}),
   };
   const nodeArgs: string[] = [];
   if (typeof a["cpu-prof"] === "string") {
@@ -121,8 +121,9 @@ async function main(): Promise<void> {
   const last = workers.map((w) => sampleProc(w.pid!)).filter((s): s is ProcSample => s !== null);
   const usage = first.map((s, i) => procUsage(workers[i]!.instance, s, last[i]!));
   const cpuSeconds = usage.reduce((sum, u) => sum + u.cpuCores * seconds, 0);
-  await admin.disconnect();
   await Promise.all(workers.map((w) => w.kill("SIGTERM")));
+  const replay = a["no-velocity-replay"] ? null : await timeRestart(env, admin, stack);
+  await admin.disconnect();
   await stack.stop();
   process.stdout.write(
     "\n" +
@@ -137,10 +138,64 @@ async function main(): Promise<void> {
           ["messages per scorer CPU-second", fmt(total / cpuSeconds)],
           ...usage.map((u) => [`${u.name} cores / peak RSS MiB`, `${fmt(u.cpuCores)} / ${fmt(u.peakRssMb)}`] as [string, string]),
           ["load before → after", `${loadBefore.loadavg1} → ${machineLoad().loadavg1}`],
+          ...(replay
+            ? ([
+                ["restart: messages replayed / partitions", `${replay.messages} / ${replay.partitions}`],
+                ["restart: start → every partition replayed (ms)", fmt(replay.wallMs)],
+                ["restart: replay time per partition (ms)", replay.perPartitionMs.map(fmt).join(", ")],
+              ] as Array<[string, string]>)
+            : []),
         ],
       ) +
       "\n",
   );
+}
+
+/**
+ * A worker restarted on the drained topic replays each partition's traffic of the longest velocity
+ * window (here: the whole backlog) before it scores the partition's next message. One message per
+ * partition triggers that; the worker's log has the figures.
+ */
+async function timeRestart(
+  env: Record<string, string>,
+  admin: ReturnType<ReturnType<typeof createKafkaClient>["admin"]>,
+  stack: PrivateStack,
+): Promise<{ messages: number; partitions: number; wallMs: number; perPartitionMs: number[] }> {
+  const topic = stack.topics.trafficRaw;
+  const partitions = (await admin.fetchTopicOffsets(topic)).map((p) => p.partition);
+  const worker = new ServiceChild("scorer", "scorer-restart", { ...env, NODE_OPTIONS: String(a["node-options"]) }, stack.logDir);
+  const startedAt = Date.now();
+  worker.start();
+  await worker.waitStarted();
+  process.stdout.write(`restarted a worker; one message per partition triggers the replay\n`);
+  const kafka = createKafkaClient({ brokers: stack.brokers.split(","), clientId: "scorer-drain-restart", logger: stack.logger });
+  const producer = new BatchingProducer({ kafka, logger: stack.logger });
+  await producer.connect();
+  const trigger = (partition: number): RawMessage => ({
+    v: 1, id: randomUUID(), receivedAt: Date.now(), gatewayId: "gw-drain", account: "bench", source: `1370000000${partition}`,
+    destination: "13900000000", text: "restart probe", dataCoding: 8, parts: 1, partial: false,
+  });
+  await producer.sendMany(partitions.map((partition) => ({ topic, partition, key: `1370000000${partition}`, value: trigger(partition) })));
+  await producer.disconnect();
+  const logFile = resolve(stack.logDir, "scorer-restart.log");
+  type Replayed = { partition: number; messages: number; ms: number; time: number };
+  let replayed: Replayed[] = [];
+  const deadline = Date.now() + 180_000;
+  while (replayed.length < partitions.length) {
+    if (Date.now() > deadline) throw new Error(`only ${replayed.length} of ${partitions.length} partitions replayed in 3 minutes (see ${logFile})`);
+    await sleep(250);
+    replayed = readFileSync(logFile, "utf8")
+      .split("\n")
+      .filter((l) => l.includes("velocity windows replayed for partition"))
+      .map((l) => JSON.parse(l) as Replayed);
+  }
+  await worker.kill("SIGTERM");
+  return {
+    messages: replayed.reduce((n, r) => n + r.messages, 0),
+    partitions: replayed.length,
+    wallMs: Math.max(...replayed.map((r) => r.time)) - startedAt,
+    perPartitionMs: replayed.map((r) => r.ms),
+  };
 }
 
 main().catch((error: unknown) => {

@@ -168,25 +168,6 @@ export const RulesControlV1 = z.object({
 export type RulesControl = z.infer<typeof RulesControlV1>;
 
 /**
- * One sender's velocity windows as a scoring worker last left them (compacted topic, key = sender;
- * a tombstone forgets the sender). `partition` is the traffic partition the sender's messages arrive on,
- * `offset` the last traffic offset reflected in `windows`, so a new owner restores and skips re-counting.
- */
-export const VelocityChangelogV1 = z.object({
-  v: z.literal(1),
-  sender: z.string().max(64),
-  partition: z.number().int().nonnegative(),
-  offset: z.string().regex(/^\d{1,20}$/),
-  /** After this (epoch ms) every event has left its window: the record may be dropped. */
-  expiresAt: epochMs,
-  /** Per window length: flattened (timestamp, 53-bit recipient hash) pairs, oldest first. */
-  windows: z
-    .array(z.tuple([z.number().int().positive(), z.array(z.number()).max(200_000).refine((a) => a.length % 2 === 0, "pairs")]))
-    .max(64),
-});
-export type VelocityChangelog = z.infer<typeof VelocityChangelogV1>;
-
-/**
  * Exact counts of one campaign across every scoring worker, computed in ClickHouse by the decider's
  * campaign-counts job (compacted topic, key = campaign id; a tombstone = the campaign is no longer active).
  * Counts cover the verdicts received since `since` (start of the hour the job's window began in).

@@ -14,7 +14,6 @@ export const TOPIC_KEYS = [
   "rulesControl",
   "deadLetter",
   "decisions",
-  "velocityChangelog",
   "campaignCounts",
 ] as const;
 
@@ -32,7 +31,6 @@ const BASE_NAMES: TopicNames = {
   rulesControl: "sms.rules.control",
   deadLetter: "sms.deadletter",
   decisions: "sms.decisions",
-  velocityChangelog: "sms.scorer.velocity.changelog",
   campaignCounts: "sms.campaigns.counts",
 };
 
@@ -56,8 +54,6 @@ export const TOPIC_SPECS: readonly TopicSpec[] = [
   { key: "deadLetter", compacted: false, partitioned: false },
   /** Decider output (report assessments, case versions, outcomes, audit), keyed by case subject. */
   { key: "decisions", compacted: false, partitioned: true },
-  /** Scorer per-sender velocity windows (latest per sender), restored when a worker takes a partition. */
-  { key: "velocityChangelog", compacted: true, partitioned: true },
   /** Cluster-wide campaign counts from ClickHouse (latest per campaign id), followed by every scorer worker. */
   { key: "campaignCounts", compacted: true, partitioned: false },
 ];

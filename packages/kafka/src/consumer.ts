@@ -18,6 +18,8 @@ export interface ConsumedMessage<T> {
 export interface BatchContext {
   readonly topic: string;
   readonly partition: number;
+  /** Offset of the batch's first record (dead-lettered ones included). */
+  readonly firstOffset: string;
   heartbeat(): Promise<void>;
   isRunning(): boolean;
 }
@@ -318,7 +320,7 @@ export class SchemaConsumer<T> {
     const first = batch.messages[0];
     const last = batch.messages[batch.messages.length - 1];
     const key = `${topic}:${partition}`;
-    const context: BatchContext = { topic, partition, heartbeat, isRunning };
+    const context: BatchContext = { topic, partition, firstOffset: first?.offset ?? batch.firstOffset() ?? "0", heartbeat, isRunning };
     const maxInFlight = this.options.commitInBackground ? (this.options.maxBatchesInFlight ?? 1) : 1;
     if (maxInFlight > 1 && this.running && first && last) {
       // Fetched before a seek back (an earlier batch failed): the seek redoes it; never commit it.

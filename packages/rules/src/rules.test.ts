@@ -200,6 +200,38 @@ describe("velocity rules", () => {
     expect(senders).not.toContain("s0");
   });
 
+  it("recordVelocity counts what evaluate would record: same windows, allow-listed and empty senders skipped", async () => {
+    await put("v.yaml", `rules:\n  - id: fan\n    kind: velocity\n    metric: distinct_recipients\n    threshold: 2\n    windowSeconds: 60\n    ${meta}\n  - id: rate\n    kind: velocity\n    metric: messages\n    threshold: 3\n    windowSeconds: 300\n    ${meta}\n`);
+    await put("allow.yaml", `rules:\n  - id: banks\n    kind: allowlist\n    senders: ["95555"]\n    score: -0.8\n    category: service\n    action: allow\n    owner: t\n    version: 1\n    description: banks\n`);
+    const scored = await loadRuleSet(dir);
+    const replayed = await loadRuleSet(dir);
+    expect(replayed.velocityWindowMs).toBe(300_000);
+    const traffic: Array<[string, string, number]> = [
+      ["+8613800000001", "13900000001", 1000],
+      ["13800000001", "+8613900000002", 2000],
+      ["95555", "13900000003", 3000],
+      ["", "13900000004", 4000],
+      ["13800000002", "13900000001", 5000],
+    ];
+    for (const [sender, recipient, at] of traffic) {
+      ev(scored, "x", sender, recipient, at);
+      replayed.recordVelocity({ sender, recipient, at });
+    }
+    expect(replayed.velocity.export()).toEqual(scored.velocity.export());
+    expect(replayed.velocity.exportSender("95555")).toBeNull();
+    // The next message sees the same counts either way.
+    expect(ev(replayed, "x", "13800000001", "13900000005", 6000)).toEqual(ev(scored, "x", "13800000001", "13900000005", 6000));
+    expect(ev(replayed, "x", "13800000001", "13900000006", 7000)).toEqual(["fan", "rate"]);
+  });
+
+  it("velocityWindowMs is 0 without velocity rules, and recordVelocity then records nothing", async () => {
+    await put("k.yaml", `rules:\n  - id: k\n    kind: keyword\n    keywords: [x]\n    ${meta}\n`);
+    const rs = await loadRuleSet(dir);
+    expect(rs.velocityWindowMs).toBe(0);
+    rs.recordVelocity({ sender: "13800000001", recipient: "13900000001", at: 1 });
+    expect(rs.velocity.trackedSenders()).toBe(0);
+  });
+
   it("exports and imports state so a restarted worker continues the windows", async () => {
     await put("v.yaml", `rules:\n  - id: fan\n    kind: velocity\n    metric: distinct_recipients\n    threshold: 2\n    windowSeconds: 60\n    ${meta}\n`);
     const a = await loadRuleSet(dir);

@@ -156,6 +156,30 @@ export class RuleSet {
     return hit;
   }
 
+  /** The longest velocity window of the enabled rules, in ms (0 without velocity rules). */
+  get velocityWindowMs(): number {
+    let max = 0;
+    for (const t of this.velocityTables) max = Math.max(max, t.windowMs);
+    return max;
+  }
+
+  /**
+   * Counts one traffic message in the velocity windows without evaluating any rule: what
+   * `evaluate` records for it, for rebuilding the windows from traffic already scored.
+   */
+  recordVelocity(input: { sender: string; recipient: string; at: number }): void {
+    if (this.velocityTables.length === 0) return;
+    const sender = canonicalSender(input.sender);
+    if (sender === "") return;
+    let allowListed = false;
+    this.allowSenders.match(sender, () => {
+      allowListed = true;
+    });
+    if (allowListed) return;
+    const hash = recipientHash(canonicalSender(input.recipient));
+    for (const t of this.velocityTables) t.record(sender, hash, input.at);
+  }
+
   /**
    * All rules that fire for one message, in rule order per kind. Records the
    * message in the velocity windows (so call it once per message).

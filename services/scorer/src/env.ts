@@ -19,8 +19,11 @@ export const scorerEnvShape = {
   /** Watch RULES_DIR and reload on change (a reload message on Kafka works either way). */
   RULES_WATCH: envSchemas.bool.default("1"),
   LOG_LEVEL: envSchemas.logLevel.default("info"),
-  /** Write per-sender velocity windows to the compacted changelog and restore them on partition assignment. */
-  VELOCITY_CHANGELOG: envSchemas.bool.default("1"),
+  /**
+   * On taking a traffic partition, rebuild its senders' velocity windows by replaying its traffic of
+   * the longest window before scoring it (0: windows start empty after a rebalance or restart).
+   */
+  VELOCITY_REPLAY: envSchemas.bool.default("1"),
   /** Follow the cluster-wide campaign counts (compacted topic from the decider) for the campaign boosts. */
   CAMPAIGN_COUNTS: envSchemas.bool.default("1"),
   /**

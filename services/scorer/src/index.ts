@@ -4,6 +4,5 @@ export { loadScorerEnv, defaultModelPath } from "./env.js";
 export type { ScorerEnv } from "./env.js";
 export { ScoringWorker, scoreBatch, verdictFor } from "./worker.js";
 export type { MessageScorer, ScoringWorkerOptions, VelocityHooks } from "./worker.js";
-export { KafkaChangelogReader, ModalRuleEngine, VelocityPartitions, changelogRecords } from "./velocity-changelog.js";
-export type { ChangelogEntry, ChangelogReader } from "./velocity-changelog.js";
-export type { VelocityMode, VelocityPartitionsOptions } from "./velocity-changelog.js";
+export { KafkaTrafficReader, ModalRuleEngine, VelocityReplay } from "./velocity-replay.js";
+export type { ReplayRange, ReplayRecord, TrafficReader, VelocityMode, VelocityReplayOptions } from "./velocity-replay.js";

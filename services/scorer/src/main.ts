@@ -8,7 +8,7 @@ import { createRuleWatcher, type RuleSet } from "@spam/rules";
 import { createScorer } from "@spam/scoring";
 import { createServiceLogger, loadEnvOrExit, runService, type ServiceHandle } from "@spam/service-runtime";
 import { defaultModelPath, loadScorerEnv, type ScorerEnv } from "./env.js";
-import { KafkaChangelogReader, ModalRuleEngine, VelocityPartitions } from "./velocity-changelog.js";
+import { KafkaTrafficReader, ModalRuleEngine, VelocityReplay } from "./velocity-replay.js";
 import { ScoringWorker } from "./worker.js";
 
 export interface ScorerService extends ServiceHandle {
@@ -50,12 +50,11 @@ export async function createScorerService(env: ScorerEnv, logger: Logger): Promi
   const reloadRules = async () => {
     await rules.reload();
   };
-  const velocity = env.VELOCITY_CHANGELOG
-    ? new VelocityPartitions({
+  const velocity = env.VELOCITY_REPLAY
+    ? new VelocityReplay({
         logger,
-        changelogTopic: topics.velocityChangelog,
         engine,
-        reader: new KafkaChangelogReader({ kafka, logger, topic: topics.velocityChangelog, groupId: env.CONSUMER_GROUP }),
+        reader: new KafkaTrafficReader({ kafka, logger, topic: topics.trafficRaw, groupId: env.CONSUMER_GROUP }),
       })
     : null;
   const campaignCounts = env.CAMPAIGN_COUNTS

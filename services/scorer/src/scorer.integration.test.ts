@@ -141,7 +141,7 @@ describe.skipIf(!brokers)("scorer workers against the real broker", () => {
     for (const m of input) expect(summary(two.verdicts.get(m.id)!), m.id).toEqual(summary(one.verdicts.get(m.id)!));
   }, 180_000);
 
-  it("per-sender velocity windows survive a handover to another worker (changelog restore)", async () => {
+  it("per-sender velocity windows survive a handover to another worker (replay of the partition's traffic)", async () => {
     const s = await stack("handover");
     const base = Date.now();
     const sender = "13812340000";

@@ -2,7 +2,7 @@ import { EventEmitter } from "node:events";
 import type { Kafka } from "@spam/kafka";
 import pino from "pino";
 import { describe, expect, it } from "vitest";
-import { KafkaChangelogReader, type ChangelogEntry } from "./velocity-changelog.js";
+import { KafkaTrafficReader, type ReplayRecord } from "./velocity-replay.js";
 
 const EVENTS = { FETCH: "consumer.fetch", GROUP_JOIN: "consumer.group_join" } as const;
 
@@ -10,7 +10,7 @@ const EVENTS = { FETCH: "consumer.fetch", GROUP_JOIN: "consumer.group_join" } as
  * A kafkajs consumer whose run() returns before the group is joined (what kafkajs does when the
  * first join fails on a broker that just started): pause/seek/resume throw until GROUP_JOIN.
  */
-function lateJoiningKafka(records: Array<{ offset: string; key: string; value: string }>) {
+function lateJoiningKafka(records: Array<{ offset: string; value: string }>, byTimestamp = "0") {
   const events = new EventEmitter();
   let inGroup = false;
   let eachBatch: ((p: { batch: { partition: number; messages: unknown[] } }) => Promise<void>) | null = null;
@@ -41,6 +41,7 @@ function lateJoiningKafka(records: Array<{ offset: string; key: string; value: s
       connect: async () => undefined,
       disconnect: async () => undefined,
       fetchTopicOffsets: async () => [{ partition: 2, low: "0", high: String(records.length) }],
+      fetchTopicOffsetsByTimestamp: async () => [{ partition: 2, offset: byTimestamp }],
     }),
   } as unknown as Kafka;
   const join = async () => {
@@ -48,46 +49,60 @@ function lateJoiningKafka(records: Array<{ offset: string; key: string; value: s
     events.emit(EVENTS.GROUP_JOIN, {});
   };
   const deliver = async () => {
-    await eachBatch!({ batch: { partition: 2, messages: records.map((r) => ({ offset: r.offset, key: Buffer.from(r.key), value: Buffer.from(r.value) })) } });
+    await eachBatch!({ batch: { partition: 2, messages: records.map((r) => ({ offset: r.offset, value: Buffer.from(r.value) })) } });
   };
   return { kafka, join, deliver, calls };
 }
 
-describe("KafkaChangelogReader", () => {
+describe("KafkaTrafficReader", () => {
   it("starts even when kafkajs returns from run() before joining, and reads once the group is joined", async () => {
     const fake = lateJoiningKafka([
-      { offset: "0", key: "13800000001", value: "a" },
-      { offset: "1", key: "13800000002", value: "b" },
+      { offset: "0", value: "a" },
+      { offset: "1", value: "b" },
+      { offset: "2", value: "c" },
     ]);
-    const reader = new KafkaChangelogReader({ kafka: fake.kafka, logger: pino({ level: "silent" }), topic: "cl", groupId: "g", timeoutMs: 5_000 });
+    const reader = new KafkaTrafficReader({ kafka: fake.kafka, logger: pino({ level: "silent" }), topic: "t", groupId: "g", timeoutMs: 5_000 });
     const started = reader.start();
     await new Promise((r) => setTimeout(r, 20));
     await fake.join();
     await started; // no "consumer group was not initialized" from pausing too early
 
-    const seen: ChangelogEntry[] = [];
-    const reading = reader.readPartition(2, (records) => seen.push(...records));
+    const seen: ReplayRecord[] = [];
+    const reading = reader.readPartition(2, { fromTimestamp: 0, endOffset: "2" }, (records) => seen.push(...records));
     await new Promise((r) => setTimeout(r, 20));
     await fake.deliver();
     await reading;
-    expect(seen.map((r) => r.key)).toEqual(["13800000001", "13800000002"]);
+    expect(seen.map((r) => r.value?.toString())).toEqual(["a", "b"]); // up to the end offset, exclusive
     expect(fake.calls).toEqual(expect.arrayContaining(["pause", "seek", "resume"]));
     await reader.stop();
   });
 
   it("a read asked for while the reader is out of its group starts when it joins", async () => {
-    const fake = lateJoiningKafka([{ offset: "0", key: "13800000001", value: "a" }]);
-    const reader = new KafkaChangelogReader({ kafka: fake.kafka, logger: pino({ level: "silent" }), topic: "cl", groupId: "g", timeoutMs: 200 });
+    const fake = lateJoiningKafka([{ offset: "0", value: "a" }]);
+    const reader = new KafkaTrafficReader({ kafka: fake.kafka, logger: pino({ level: "silent" }), topic: "t", groupId: "g", timeoutMs: 200 });
     await reader.start(); // never joined: start gives up waiting after the timeout
-    const seen: ChangelogEntry[] = [];
-    const reading = reader.readPartition(2, (records) => seen.push(...records));
+    const seen: ReplayRecord[] = [];
+    const reading = reader.readPartition(2, { fromTimestamp: 0, endOffset: "1" }, (records) => seen.push(...records));
     await new Promise((r) => setTimeout(r, 20));
     const seeksBefore = fake.calls.filter((c) => c === "seek").length;
     await fake.join();
     expect(fake.calls.filter((c) => c === "seek").length).toBe(seeksBefore + 1);
     await fake.deliver();
     await reading;
-    expect(seen.map((r) => r.key)).toEqual(["13800000001"]);
+    expect(seen.map((r) => r.value?.toString())).toEqual(["a"]);
+    await reader.stop();
+  });
+
+  it("reads nothing when no record is as recent as the range's start (the broker answers -1)", async () => {
+    const fake = lateJoiningKafka([{ offset: "0", value: "a" }], "-1");
+    const reader = new KafkaTrafficReader({ kafka: fake.kafka, logger: pino({ level: "silent" }), topic: "t", groupId: "g", timeoutMs: 5_000 });
+    const started = reader.start();
+    await new Promise((r) => setTimeout(r, 20));
+    await fake.join();
+    await started;
+    const seeks = fake.calls.filter((c) => c === "seek").length;
+    await reader.readPartition(2, { fromTimestamp: Date.now(), endOffset: "1" }, () => undefined);
+    expect(fake.calls.filter((c) => c === "seek").length).toBe(seeks);
     await reader.stop();
   });
 });

@@ -10,7 +10,7 @@ import {
   type TopicNames,
   type Verdict,
 } from "@spam/contracts";
-import { SchemaConsumer, type BatchingProducer, type ConsumedMessage, type Kafka, type OutgoingMessage } from "@spam/kafka";
+import { SchemaConsumer, type BatchContext, type BatchingProducer, type ConsumedMessage, type Kafka, type OutgoingMessage } from "@spam/kafka";
 import { batchCommittedRecorder, type ServiceMetrics } from "@spam/observability";
 
 /** What the worker needs from the scoring library: one synchronous verdict per message. */
@@ -29,7 +29,7 @@ export interface ScoringWorkerOptions {
   /** Called for a reload command from the rules control topic. */
   readonly onReloadRequested: (command: RulesControl) => void;
   readonly onVerdict?: (verdict: Verdict) => void;
-  /** Per-partition velocity state carried over rebalances (see velocity-changelog.ts); absent = local only. */
+  /** Per-partition velocity windows rebuilt on a handover (see velocity-replay.ts); absent = local only. */
   readonly velocity?: VelocityHooks;
   /** Messages in/out, batch sizes, lag, and the kafka_to_scored / scored_to_verdict_published stages. */
   readonly metrics?: ServiceMetrics;
@@ -57,48 +57,35 @@ export function verdictFor(scorer: MessageScorer, message: RawMessage | Report):
 
 /** What the worker needs to keep per-sender velocity windows with their traffic partition. */
 export interface VelocityHooks {
-  /** Awaited before a traffic batch: restores the partition's senders when this worker just took it. */
-  beforeBatch(partition: number): Promise<void>;
-  modeFor(partition: number, source: string, offset: string): "record" | "observe";
+  /** Awaited before a traffic batch: rebuilds the partition's windows when this worker just took it. */
+  beforeBatch(partition: number, firstOffset: string): Promise<void>;
   /** Sets the velocity mode of the rule engine the scorer uses, for the next score() call. */
-  setMode(mode: "record" | "observe" | "skip"): void;
-  /** Changelog records for a scored traffic batch (sent with its verdicts, before the commit). */
-  recordsFor(partition: number, messages: ReadonlyArray<{ readonly offset: string; readonly source: string }>): OutgoingMessage[];
+  setMode(mode: "record" | "skip"): void;
   onAssignment(partitions: readonly number[]): void;
 }
 
 /**
- * Scores one partition batch: traffic counts in (or, when the restored windows already counted
- * it, only reads) its sender's velocity windows; a report never does, since the reported
- * sender's traffic lives on another partition and worker. Returns the verdicts and everything
- * to publish before the batch is committed (verdicts keyed by sender, then changelog records).
+ * Scores one partition batch: traffic counts in its sender's velocity windows; a report never
+ * does, since the reported sender's traffic lives on another partition and worker. Returns the
+ * verdicts and what to publish before the batch is committed (the verdicts, keyed by sender).
  */
 export function scoreBatch(
   scorer: MessageScorer,
   messages: readonly ConsumedMessage<RawMessage | Report>[],
-  partition: number,
   verdictsTopic: string,
   velocity?: VelocityHooks,
 ): { verdicts: Verdict[]; outgoing: OutgoingMessage[] } {
   const verdicts: Verdict[] = [];
-  const traffic: Array<{ offset: string; source: string }> = [];
   try {
     for (const m of messages) {
       const v = m.value;
-      if (velocity) {
-        if ("reporterHash" in v) velocity.setMode("skip");
-        else {
-          velocity.setMode(velocity.modeFor(partition, v.source, m.offset));
-          traffic.push({ offset: m.offset, source: v.source });
-        }
-      }
+      if (velocity) velocity.setMode("reporterHash" in v ? "skip" : "record");
       verdicts.push(verdictFor(scorer, v));
     }
   } finally {
     velocity?.setMode("record");
   }
   const outgoing: OutgoingMessage[] = verdicts.map((verdict) => ({ topic: verdictsTopic, key: verdict.source, value: verdict }));
-  if (velocity && traffic.length > 0) outgoing.push(...velocity.recordsFor(partition, traffic));
   return { verdicts, outgoing };
 }
 
@@ -114,10 +101,10 @@ export class ScoringWorker {
     const deadLetter = { producer, topic: topics.deadLetter, service: "scorer" };
     const { metrics } = options;
     const { velocity } = options;
-    const publish = async (messages: readonly ConsumedMessage<RawMessage | Report>[], partition: number, isTraffic: boolean) => {
-      if (velocity && isTraffic) await velocity.beforeBatch(partition);
+    const publish = async (messages: readonly ConsumedMessage<RawMessage | Report>[], context: BatchContext, isTraffic: boolean) => {
+      if (velocity && isTraffic) await velocity.beforeBatch(context.partition, context.firstOffset);
       const scorer = options.scorer();
-      const { verdicts, outgoing } = scoreBatch(scorer, messages, partition, topics.verdicts, velocity);
+      const { verdicts, outgoing } = scoreBatch(scorer, messages, topics.verdicts, velocity);
       if (metrics) {
         // The record's timestamp is when the gateway's producer sent it (Kafka ack follows within ms).
         messages.forEach((m, i) => metrics.observeStageSince("kafka_to_scored", m.timestamp, verdicts[i]!.scoredAt));
@@ -151,7 +138,7 @@ export class ScoringWorker {
         commitInBackground: true,
         maxBatchesInFlight: options.batchesInFlight ?? 1,
         ...(onBatchCommitted ? { onBatchCommitted } : {}),
-        handleBatch: (messages, context) => publish(messages, context.partition, true),
+        handleBatch: (messages, context) => publish(messages, context, true),
       }),
       new SchemaConsumer<Report>({
         kafka,
@@ -163,7 +150,7 @@ export class ScoringWorker {
         fetchMaxWaitMs: 20,
         commitInBackground: true,
         ...(onBatchCommitted ? { onBatchCommitted } : {}),
-        handleBatch: (messages, context) => publish(messages, context.partition, false),
+        handleBatch: (messages, context) => publish(messages, context, false),
       }),
       // Every worker instance must see every reload command: a group of its own, from now on.
       new SchemaConsumer<RulesControl>({
