@@ -16,7 +16,8 @@ import { loadLocalConfig, REPO_ROOT, startClickHouse, startKafka, stopServer } f
 import { checkVerdicts, missingVerdicts } from "./lib/check.js";
 import { runLoad } from "./lib/engine.js";
 import { parseMix } from "./lib/smpp.js";
-import { BENCH_ACCOUNT, freePort, PrivateStack, sleep } from "./lib/stack.js";
+import { freePort } from "@spam/infra-local";
+import { BENCH_ACCOUNT, PrivateStack, sleep } from "./lib/stack.js";
 import { machineLoad, table } from "./lib/stats.js";
 
 const { values: a } = parseArgs({

@@ -1,6 +1,7 @@
-export { startServiceProcess, freePort, eventually } from "./services.js";
+export { startServiceProcess, eventually } from "./services.js";
+export { freePort } from "@spam/infra-local";
 export type { ServiceProcess } from "./services.js";
 export { createTestStack } from "./stack.js";
 export type { TestStack } from "./stack.js";
 export { testPgDatabase, createApiUser } from "./postgres.js";
-export type { TestPgDatabase } from "./postgres.js";
+export type { PgDatabase as TestPgDatabase } from "@spam/api-service";

@@ -1,41 +1,21 @@
 import { execFile } from "node:child_process";
 import { resolve } from "node:path";
 import { promisify } from "node:util";
-import pg from "pg";
+import { pgDatabaseOn, type PgDatabase } from "@spam/api-service";
 import { REPO_ROOT } from "@spam/infra-local";
 
 const run = promisify(execFile);
-
-export interface TestPgDatabase {
-  /** URL of the database (created on first use by the API or its admin CLI). */
-  readonly url: string;
-  drop(): Promise<void>;
-}
 
 /**
  * A private PostgreSQL database name on the server the vitest global setup
  * started (infra/postgres/vitest-global-setup.mjs exports TEST_DATABASE_SERVER_URL).
  * The API and its admin CLI create and migrate it themselves.
  */
-export function testPgDatabase(name: string): TestPgDatabase {
+export function testPgDatabase(name: string): PgDatabase {
   const server = process.env.TEST_DATABASE_SERVER_URL;
   if (!server) throw new Error("TEST_DATABASE_SERVER_URL must be set (infra/postgres/vitest-global-setup.mjs does this)");
   const runId = (process.env.TEST_RUN_ID ?? `${process.pid}`).toLowerCase();
-  const db = `${name}_${runId}`.toLowerCase().replace(/[^a-z0-9_]/g, "_").slice(0, 63);
-  const url = new URL(server);
-  url.pathname = `/${db}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const admin = new pg.Client({ connectionString: server });
-      await admin.connect();
-      try {
-        await admin.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
-      } finally {
-        await admin.end();
-      }
-    },
-  };
+  return pgDatabaseOn(server, `${name}_${runId}`.toLowerCase().replace(/[^a-z0-9_]/g, "_").slice(0, 63));
 }
 
 /** Creates a user with the API's admin CLI (`services/api/dist/cli/admin.js`), as an operator would. */

@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
 import { resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { REPO_ROOT } from "@spam/infra-local";
@@ -87,18 +86,6 @@ export function startServiceProcess(name: string, env: Record<string, string>): 
       await exited;
     },
   };
-}
-
-/** A free loopback port (bound and released), for servers under test. */
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolvePort(address.port) : reject(new Error("no port"))));
-    });
-  });
 }
 
 /** Polls until `check` returns a value other than undefined, or throws after the timeout. */

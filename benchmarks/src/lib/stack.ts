@@ -1,25 +1,12 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, existsSync, mkdirSync, type WriteStream } from "node:fs";
-import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import pino, { type Logger } from "pino";
 import { topicNames, type TopicNames } from "@spam/contracts";
-import { createTopics, loadLocalConfig, migrate, removeRunArtifacts, REPO_ROOT, SCORER_NODE_OPTIONS, type LocalConfig } from "@spam/infra-local";
+import { createTopics, freePort, loadLocalConfig, migrate, removeRunArtifacts, REPO_ROOT, SCORER_NODE_OPTIONS, type LocalConfig } from "@spam/infra-local";
 
 export const BENCH_ACCOUNT = { systemId: "bench", password: "bench-secret" } as const;
-
-/** A free loopback port (bound and released). */
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolvePort(address.port) : reject(new Error("no port"))));
-    });
-  });
-}
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 

@@ -4,7 +4,7 @@ export { startInfra, stopInfra, migrate, createTopics } from "./infra.js";
 export type { InfraHandle } from "./infra.js";
 export { startKafka, startClickHouse, stopServer } from "./servers.js";
 export type { ServerName, ServerStatus } from "./servers.js";
-export { InfraError, waitFor, sleep, portOpen } from "./proc.js";
+export { InfraError, waitFor, sleep, portOpen, freePort } from "./proc.js";
 export { removeRunArtifacts, removeFinishedRuns, runStartedAt } from "./cleanup.js";
 export type { RunArtifacts } from "./cleanup.js";
 export { SCORER_NODE_OPTIONS } from "./services.js";

@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { connect } from "node:net";
+import { connect, createServer } from "node:net";
 
 export class InfraError extends Error {
   override readonly name = "InfraError";
@@ -97,5 +97,17 @@ export function renderTemplate(template: string, values: Record<string, string |
     const value = values[name];
     if (value === undefined) throw new InfraError(`template variable ${name} has no value`);
     return String(value);
+  });
+}
+
+/** A free loopback port (bound and released), for servers started by tests and benchmarks. */
+export function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address ? resolvePort(address.port) : reject(new Error("no port"))));
+    });
   });
 }

@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import pino from "pino";
 import { describe, expect, it } from "vitest";
 import { createClickHouse, ensureDatabase, ident, runMigrations, sql } from "@spam/clickhouse";
 import { topicNames, type Report } from "@spam/contracts";
 import { BatchingProducer, createKafkaClient, ensureTopics } from "@spam/kafka";
+import { freePort } from "@spam/infra-local";
 import { loadDeciderEnv } from "./env.js";
 import { createDecider } from "./main.js";
 
@@ -14,16 +14,6 @@ const brokers = process.env.KAFKA_BROKERS;
 const clickhouseUrl = process.env.CLICKHOUSE_URL;
 const logger = pino({ level: "silent" });
 const MIGRATIONS = fileURLToPath(new URL("../../../infra/clickhouse/migrations", import.meta.url));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
-}
 
 describe.skipIf(!brokers || !clickhouseUrl)("decider metrics", () => {
   it("serves /healthz, /readyz and /metrics, counting the reports it consumed", async () => {

@@ -1,25 +1,15 @@
 import { randomUUID } from "node:crypto";
-import { createServer } from "node:net";
 import pino from "pino";
 import { afterAll, describe, expect, it } from "vitest";
 import { topicNames, type RawMessage } from "@spam/contracts";
 import { BatchingProducer, createKafkaClient, ensureTopics } from "@spam/kafka";
+import { freePort } from "@spam/infra-local";
 import { loadScorerEnv } from "./env.js";
 import { createScorerService } from "./main.js";
 
 // Real broker from the vitest global setup; the scorer in-process with METRICS_PORT set.
 const brokers = process.env.KAFKA_BROKERS;
 const logger = pino({ level: "silent" });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
-}
 
 /** The value of one sample line of Prometheus text (0 when absent). */
 function sample(text: string, line: string): number {

@@ -20,24 +20,41 @@ export async function startLocalPostgres(): Promise<string> {
   return url;
 }
 
-/** A fresh database per test file, named after TEST_RUN_ID so runs never share state. */
-export async function createTestDatabase(label: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const server = await startLocalPostgres();
-  const run_id = (process.env.TEST_RUN_ID ?? `${process.pid}`).toLowerCase().replace(/[^a-z0-9_]/g, "_");
-  const name = `t_${run_id}_${label}_${Math.random().toString(36).slice(2, 8)}`.slice(0, 63);
-  const url = new URL(server);
+export interface PgDatabase {
+  readonly url: string;
+  /** Drops the database, ending its sessions first (PostgreSQL ≥ 13). */
+  drop(): Promise<void>;
+}
+
+/**
+ * A database named `name` on the PostgreSQL server at `serverUrl`, for tests: its URL and how to drop
+ * it. Nothing is created here: the API creates and migrates its database on first use.
+ */
+export function pgDatabaseOn(serverUrl: string, name: string): PgDatabase {
+  if (!/^[a-z0-9_]{1,63}$/.test(name)) throw new Error(`not a plain database name: "${name}"`);
+  const url = new URL(serverUrl);
   url.pathname = `/${name}`;
-  await ensurePgDatabase(pg, url.toString());
   return {
     url: url.toString(),
     async drop() {
-      const admin = new pg.Client({ connectionString: server });
+      const admin = new pg.Client({ connectionString: serverUrl });
       await admin.connect();
       try {
+        // The name was checked above: an identifier cannot be a query parameter.
         await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       } finally {
         await admin.end();
       }
     },
   };
+}
+
+/** A fresh database per test file, named after TEST_RUN_ID so runs never share state. */
+export async function createTestDatabase(label: string): Promise<PgDatabase> {
+  const server = await startLocalPostgres();
+  const run_id = (process.env.TEST_RUN_ID ?? `${process.pid}`).toLowerCase().replace(/[^a-z0-9_]/g, "_");
+  const name = `t_${run_id}_${label}_${Math.random().toString(36).slice(2, 8)}`.toLowerCase().replace(/[^a-z0-9_]/g, "_").slice(0, 63);
+  const db = pgDatabaseOn(server, name);
+  await ensurePgDatabase(pg, db.url);
+  return db;
 }
