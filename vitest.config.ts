@@ -5,7 +5,7 @@ import { defineConfig } from "vitest/config";
 // end-to-end tests under test/.
 export default defineConfig({
   test: {
-    include: ["packages/*/src/**/*.test.ts", "services/*/src/**/*.test.ts", "infra/local/src/**/*.test.ts", "test/**/*.test.ts"],
+    include: ["packages/*/src/**/*.test.ts", "services/*/src/**/*.test.ts", "infra/local/src/**/*.test.ts", "benchmarks/src/**/*.test.ts", "test/**/*.test.ts"],
     exclude: ["**/node_modules/**", "**/dist/**"],
     globalSetup: ["./infra/local/dist/vitest-global-setup.js", "./infra/postgres/vitest-global-setup.mjs"],
     testTimeout: 60_000,
