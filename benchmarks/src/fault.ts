@@ -12,11 +12,10 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import pino from "pino";
-import { loadLocalConfig, REPO_ROOT, startClickHouse, startKafka, stopServer } from "@spam/infra-local";
+import { freePort, loadLocalConfig, REPO_ROOT, startClickHouse, startKafka, stopServer } from "@spam/infra-local";
 import { checkVerdicts, missingVerdicts } from "./lib/check.js";
 import { runLoad } from "./lib/engine.js";
 import { parseMix } from "./lib/smpp.js";
-import { freePort } from "@spam/infra-local";
 import { BENCH_ACCOUNT, PrivateStack, sleep } from "./lib/stack.js";
 import { machineLoad, table } from "./lib/stats.js";
 
