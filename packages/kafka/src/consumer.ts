@@ -161,9 +161,12 @@ export class SchemaConsumer<T> {
   private readonly listeners = new Set<{ event: string; listener: (event: InstrumentationEvent<unknown>) => void; remove: () => void }>();
   private readonly logger: Logger;
   private running = false;
-  /** Per partition, the offset waiting for a background commit and the commit under way. */
+  /**
+   * Per partition, the offset waiting for a background commit and the commit under way. Entries of
+   * revoked partitions stay (an empty one is a few fields): at most one per partition of the topics.
+   */
   private readonly commits = new Map<string, PendingCommit>();
-  /** Per partition, the batches still in the handler (only with `maxBatchesInFlight` > 1). */
+  /** Per partition, the batches still in the handler (only with `maxBatchesInFlight` > 1); bounded the same way. */
   private readonly pipelines = new Map<string, PartitionPipeline>();
 
   constructor(private readonly options: SchemaConsumerOptions<T>) {
