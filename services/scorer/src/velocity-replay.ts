@@ -118,7 +118,8 @@ export class VelocityReplay {
   private async replay(partition: number, endOffset: string): Promise<void> {
     const rules = this.options.engine.inner;
     const windowMs = rules.velocityWindowMs;
-    if (windowMs > 0) {
+    // At offset 0 nothing came before: no need to ask the broker.
+    if (windowMs > 0 && endOffset !== "0") {
       const t0 = this.now();
       const fromTimestamp = t0 - windowMs - (this.options.marginMs ?? 60_000);
       const fresh = new Set<string>();

@@ -155,9 +155,17 @@ describe("velocity replay", () => {
     log.append(2, now - 500, raw(2, "13800000001", "13900000002", now - 500));
     replay.onAssignment([1, 2]);
     await replay.beforeBatch(2, "3");
-    expect(log.reads.map((r) => r.endOffset)).toEqual(["0", "3"]);
+    expect(log.reads.map((r) => r.endOffset)).toEqual(["3"]);
     expect(engine.inner.velocity.exportSender("13800000001")![0]![1]).toHaveLength(6); // 0, 1, 2 once each
     expect(fired(engine, traffic(3, "13800000001", "13900000003", now - 400))).toBe(true);
+  });
+
+  it("a partition's first batch at offset 0 reads nothing (no traffic came before it)", async () => {
+    const log = new MemoryTraffic();
+    const replay = new VelocityReplay({ logger, engine: new ModalRuleEngine(await loadRuleSet(dir)), reader: log });
+    await replay.beforeBatch(0, "0");
+    await replay.beforeBatch(0, "5");
+    expect(log.reads).toEqual([]); // and the partition is owned from then on
   });
 
   it("without velocity rules nothing is read", async () => {
