@@ -122,7 +122,7 @@ async function main(): Promise<void> {
   const usage = first.map((s, i) => procUsage(workers[i]!.instance, s, last[i]!));
   const cpuSeconds = usage.reduce((sum, u) => sum + u.cpuCores * seconds, 0);
   await Promise.all(workers.map((w) => w.kill("SIGTERM")));
-  const replay = a["no-velocity-replay"] ? null : await timeRestart(env, admin, stack);
+  const replay = a["no-velocity-replay"] ? null : await timeRestart(env, admin, stack, nodeArgs);
   await admin.disconnect();
   await stack.stop();
   process.stdout.write(
@@ -160,10 +160,11 @@ async function timeRestart(
   env: Record<string, string>,
   admin: ReturnType<ReturnType<typeof createKafkaClient>["admin"]>,
   stack: PrivateStack,
+  nodeArgs: readonly string[],
 ): Promise<{ messages: number; partitions: number; wallMs: number; perPartitionMs: number[] }> {
   const topic = stack.topics.trafficRaw;
   const partitions = (await admin.fetchTopicOffsets(topic)).map((p) => p.partition);
-  const worker = new ServiceChild("scorer", "scorer-restart", { ...env, NODE_OPTIONS: String(a["node-options"]) }, stack.logDir);
+  const worker = new ServiceChild("scorer", "scorer-restart", { ...env, NODE_OPTIONS: String(a["node-options"]) }, stack.logDir, nodeArgs);
   const startedAt = Date.now();
   worker.start();
   await worker.waitStarted();
