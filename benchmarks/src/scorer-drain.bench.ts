@@ -140,7 +140,7 @@ async function main(): Promise<void> {
           ["load before → after", `${loadBefore.loadavg1} → ${machineLoad().loadavg1}`],
           ...(replay
             ? ([
-                ["restart: messages replayed / partitions", `${replay.messages} / ${replay.partitions}`],
+                ["restart: senders from the snapshot / messages replayed / partitions", `${replay.snapshotSenders} / ${replay.messages} / ${replay.partitions}`],
                 ["restart: start → every partition replayed (ms)", fmt(replay.wallMs)],
                 ["restart: replay time per partition (ms)", replay.perPartitionMs.map(fmt).join(", ")],
               ] as Array<[string, string]>)
@@ -152,16 +152,17 @@ async function main(): Promise<void> {
 }
 
 /**
- * A worker restarted on the drained topic replays each partition's traffic of the longest velocity
- * window (here: the whole backlog) before it scores the partition's next message. One message per
- * partition triggers that; the worker's log has the figures.
+ * A worker restarted on the drained topic restores each partition's windows before it scores the
+ * partition's next message: from the snapshot the stopped workers wrote, or (VELOCITY_SNAPSHOTS=0)
+ * by replaying the traffic of the longest velocity window (here: the whole backlog). One message
+ * per partition triggers that; the worker's log has the figures.
  */
 async function timeRestart(
   env: Record<string, string>,
   admin: ReturnType<ReturnType<typeof createKafkaClient>["admin"]>,
   stack: PrivateStack,
   nodeArgs: readonly string[],
-): Promise<{ messages: number; partitions: number; wallMs: number; perPartitionMs: number[] }> {
+): Promise<{ snapshotSenders: number; messages: number; partitions: number; wallMs: number; perPartitionMs: number[] }> {
   const topic = stack.topics.trafficRaw;
   const partitions = (await admin.fetchTopicOffsets(topic)).map((p) => p.partition);
   const worker = new ServiceChild("scorer", "scorer-restart", { ...env, NODE_OPTIONS: String(a["node-options"]) }, stack.logDir, nodeArgs);
@@ -179,7 +180,7 @@ async function timeRestart(
   await producer.sendMany(partitions.map((partition) => ({ topic, partition, key: `1370000000${partition}`, value: trigger(partition) })));
   await producer.disconnect();
   const logFile = resolve(stack.logDir, "scorer-restart.log");
-  type Replayed = { partition: number; messages: number; ms: number; time: number };
+  type Replayed = { partition: number; snapshotSenders: number; messages: number; ms: number; time: number };
   let replayed: Replayed[] = [];
   const deadline = Date.now() + 180_000;
   while (replayed.length < partitions.length) {
@@ -192,6 +193,7 @@ async function timeRestart(
   }
   await worker.kill("SIGTERM");
   return {
+    snapshotSenders: replayed.reduce((n, r) => n + r.snapshotSenders, 0),
     messages: replayed.reduce((n, r) => n + r.messages, 0),
     partitions: replayed.length,
     wallMs: Math.max(...replayed.map((r) => r.time)) - startedAt,

@@ -168,6 +168,43 @@ export const RulesControlV1 = z.object({
 export type RulesControl = z.infer<typeof RulesControlV1>;
 
 /**
+ * A scoring worker's velocity windows for one traffic partition, written when it stops (compacted
+ * topic, records on the traffic partition's number): a manifest (key = partition) names the chunks
+ * (key = partition/index) of one snapshot. `offset`: the windows hold exactly the partition's
+ * traffic before it. A new owner whose first offset is at or after it imports the chunks and
+ * replays only what came since.
+ */
+export const VelocitySnapshotManifestV1 = z.object({
+  v: z.literal(1),
+  kind: z.literal("manifest"),
+  partition: z.number().int().nonnegative(),
+  snapshotId: z.string().min(1).max(64),
+  offset: z.string().regex(/^\d{1,20}$/),
+  chunks: z.number().int().nonnegative().max(100_000),
+  takenAt: epochMs,
+});
+export type VelocitySnapshotManifest = z.infer<typeof VelocitySnapshotManifestV1>;
+
+export const VelocitySnapshotChunkV1 = z.object({
+  v: z.literal(1),
+  kind: z.literal("chunk"),
+  partition: z.number().int().nonnegative(),
+  snapshotId: z.string().min(1).max(64),
+  index: z.number().int().nonnegative(),
+  /** Per sender: per window length, flattened (timestamp, 53-bit recipient hash) pairs, oldest first. */
+  senders: z.array(
+    z.tuple([
+      z.string().max(64),
+      z.array(z.tuple([z.number().int().positive(), z.array(z.number()).max(200_000).refine((a) => a.length % 2 === 0, "pairs")])).max(64),
+    ]),
+  ),
+});
+export type VelocitySnapshotChunk = z.infer<typeof VelocitySnapshotChunkV1>;
+
+export const VelocitySnapshotRecordV1 = z.discriminatedUnion("kind", [VelocitySnapshotManifestV1, VelocitySnapshotChunkV1]);
+export type VelocitySnapshotRecord = z.infer<typeof VelocitySnapshotRecordV1>;
+
+/**
  * Exact counts of one campaign across every scoring worker, computed in ClickHouse by the decider's
  * campaign-counts job (compacted topic, key = campaign id; a tombstone = the campaign is no longer active).
  * Counts cover the verdicts received since `since` (start of the hour the job's window began in).

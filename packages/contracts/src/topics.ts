@@ -15,6 +15,7 @@ export const TOPIC_KEYS = [
   "deadLetter",
   "decisions",
   "campaignCounts",
+  "velocitySnapshots",
 ] as const;
 
 export type TopicKey = (typeof TOPIC_KEYS)[number];
@@ -32,6 +33,7 @@ const BASE_NAMES: TopicNames = {
   deadLetter: "sms.deadletter",
   decisions: "sms.decisions",
   campaignCounts: "sms.campaigns.counts",
+  velocitySnapshots: "sms.scorer.velocity.snapshots",
 };
 
 export interface TopicSpec {
@@ -56,6 +58,11 @@ export const TOPIC_SPECS: readonly TopicSpec[] = [
   { key: "decisions", compacted: false, partitioned: true },
   /** Cluster-wide campaign counts from ClickHouse (latest per campaign id), followed by every scorer worker. */
   { key: "campaignCounts", compacted: true, partitioned: false },
+  /**
+   * A stopping scorer's velocity windows per traffic partition (written to that partition's number),
+   * so the next owner replays only what came after them.
+   */
+  { key: "velocitySnapshots", compacted: true, partitioned: true },
 ];
 
 export function topicNames(prefix = ""): TopicNames {

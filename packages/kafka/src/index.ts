@@ -13,6 +13,7 @@ export type {
   SchemaConsumerOptions,
 } from "./consumer.js";
 export { CompactedTopicFollower } from "./compacted.js";
+export { partitionForKey } from "./partitioner.js";
 export type { CompactedTopicFollowerOptions } from "./compacted.js";
 export { KafkaModuleError } from "./errors.js";
 export type { KafkaModuleErrorCode } from "./errors.js";

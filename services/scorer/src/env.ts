@@ -24,6 +24,8 @@ export const scorerEnvShape = {
    * the longest window before scoring it (0: windows start empty after a rebalance or restart).
    */
   VELOCITY_REPLAY: envSchemas.bool.default("1"),
+  /** On stop, leave the windows as a snapshot so the next owner replays only what came after it. */
+  VELOCITY_SNAPSHOTS: envSchemas.bool.default("1"),
   /** Follow the cluster-wide campaign counts (compacted topic from the decider) for the campaign boosts. */
   CAMPAIGN_COUNTS: envSchemas.bool.default("1"),
   /**

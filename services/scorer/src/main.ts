@@ -8,7 +8,7 @@ import { createRuleWatcher, type RuleSet } from "@spam/rules";
 import { createScorer } from "@spam/scoring";
 import { createServiceLogger, loadEnvOrExit, runService, type ServiceHandle } from "@spam/service-runtime";
 import { defaultModelPath, loadScorerEnv, type ScorerEnv } from "./env.js";
-import { KafkaTrafficReader, ModalRuleEngine, VelocityReplay } from "./velocity-replay.js";
+import { KafkaSnapshotStore, KafkaTrafficReader, ModalRuleEngine, VelocityReplay } from "./velocity-replay.js";
 import { ScoringWorker } from "./worker.js";
 
 export interface ScorerService extends ServiceHandle {
@@ -50,11 +50,20 @@ export async function createScorerService(env: ScorerEnv, logger: Logger): Promi
   const reloadRules = async () => {
     await rules.reload();
   };
+  const snapshots = env.VELOCITY_SNAPSHOTS
+    ? new KafkaSnapshotStore({
+        producer,
+        logger,
+        topic: topics.velocitySnapshots,
+        reader: new KafkaTrafficReader({ kafka, logger, topic: topics.velocitySnapshots, groupId: `${env.CONSUMER_GROUP}-snapshots` }),
+      })
+    : null;
   const velocity = env.VELOCITY_REPLAY
     ? new VelocityReplay({
         logger,
         engine,
         reader: new KafkaTrafficReader({ kafka, logger, topic: topics.trafficRaw, groupId: env.CONSUMER_GROUP }),
+        ...(snapshots ? { snapshots } : {}),
       })
     : null;
   const campaignCounts = env.CAMPAIGN_COUNTS
@@ -96,6 +105,8 @@ export async function createScorerService(env: ScorerEnv, logger: Logger): Promi
     },
     async stop() {
       consuming = false;
+      // While this worker still holds its partitions, so their next owner finds the snapshot.
+      await velocity?.writeSnapshots().catch((err: unknown) => logger.warn({ err }, "velocity snapshot not written: the next owner replays the window"));
       // Finish and commit the batches in hand (their verdicts are flushed first), then leave.
       await worker.stop();
       await velocity?.stop();

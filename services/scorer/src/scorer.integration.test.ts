@@ -62,8 +62,8 @@ describe.skipIf(!brokers)("scorer workers against the real broker", () => {
     return { topics, prefix, verdicts };
   }
 
-  async function worker(prefix: string, dir = rulesDir): Promise<ScorerService> {
-    const env = loadScorerEnv({ KAFKA_BROKERS: brokers, TOPIC_PREFIX: prefix, CONSUMER_GROUP: `${prefix}scorer`, RULES_DIR: dir, RULES_WATCH: "0", LOG_LEVEL: "silent" });
+  async function worker(prefix: string, dir = rulesDir, extra: Record<string, string> = {}): Promise<ScorerService> {
+    const env = loadScorerEnv({ KAFKA_BROKERS: brokers, TOPIC_PREFIX: prefix, CONSUMER_GROUP: `${prefix}scorer`, RULES_DIR: dir, RULES_WATCH: "0", LOG_LEVEL: "silent", ...extra });
     const service = await createScorerService(env, logger);
     await service.start();
     let stopped = false;
@@ -141,15 +141,21 @@ describe.skipIf(!brokers)("scorer workers against the real broker", () => {
     for (const m of input) expect(summary(two.verdicts.get(m.id)!), m.id).toEqual(summary(one.verdicts.get(m.id)!));
   }, 180_000);
 
-  it("per-sender velocity windows survive a handover to another worker (replay of the partition's traffic)", async () => {
-    const s = await stack("handover");
+  /** 35 messages of one sender to 35 recipients, 100 ms apart: 20 before a handover, 15 after. */
+  async function handover(name: string, firstWorkerEnv: Record<string, string>): Promise<void> {
+    const s = await stack(name);
     const base = Date.now();
     const sender = "13812340000";
     const msgs = Array.from({ length: 35 }, (_, i) => message(1000 + i, sender, `139${String(i).padStart(8, "0")}`, "明天下午三点开会，记得带资料", base + i * 100));
-    const first = await worker(s.prefix);
+    const first = await worker(s.prefix, rulesDir, firstWorkerEnv);
     await producer.sendMany(msgs.slice(0, 20).map((m) => ({ topic: s.topics.trafficRaw, key: sender, value: m })));
     await waitFor(() => s.verdicts.size === 20, 60_000, "first 20 verdicts");
     await first.stop();
+    const admin = kafka.admin();
+    await admin.connect();
+    const snapshotRecords = (await admin.fetchTopicOffsets(s.topics.velocitySnapshots)).reduce((n, o) => n + Number(o.high), 0);
+    await admin.disconnect();
+    expect(snapshotRecords > 0).toBe(firstWorkerEnv["VELOCITY_SNAPSHOTS"] !== "0");
 
     await worker(s.prefix);
     await producer.sendMany(msgs.slice(20).map((m) => ({ topic: s.topics.trafficRaw, key: sender, value: m })));
@@ -159,6 +165,14 @@ describe.skipIf(!brokers)("scorer workers against the real broker", () => {
     // Message 21 onwards is over 20 a minute; 31 onwards reaches more than 30 recipients: only if the windows moved.
     for (let i = 20; i < 30; i++) expect(fired(i)).toEqual(["velocity.rate"]);
     for (let i = 30; i < 35; i++) expect(fired(i).sort()).toEqual(["velocity.fanout", "velocity.rate"]);
+  }
+
+  it("per-sender velocity windows survive a handover to another worker (the stopping worker's snapshot)", async () => {
+    await handover("handover-snapshot", {});
+  }, 120_000);
+
+  it("per-sender velocity windows survive a handover without a snapshot (replay of the partition's traffic)", async () => {
+    await handover("handover-replay", { VELOCITY_SNAPSHOTS: "0" });
   }, 120_000);
 
   it("reloads rules on a Kafka reload message and records the new rule-set version on verdicts", async () => {

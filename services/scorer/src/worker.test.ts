@@ -5,14 +5,17 @@ import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { RawMessage, Report, Verdict } from "@spam/contracts";
 import type { ConsumedMessage } from "@spam/kafka";
-import { loadRuleSet } from "@spam/rules";
-import { ModalRuleEngine, VelocityReplay, type ReplayRange, type ReplayRecord, type TrafficReader } from "./velocity-replay.js";
+import { loadRuleSet, type SenderVelocity } from "@spam/rules";
+import type { BatchingProducer, OutgoingMessage } from "@spam/kafka";
+import { partitionForKey } from "@spam/kafka";
+import { KafkaSnapshotStore, ModalRuleEngine, VelocityReplay, type PartitionSnapshot, type ReplayRange, type ReplayRecord, type SnapshotStore, type TrafficReader } from "./velocity-replay.js";
 import { scoreBatch, verdictFor, type MessageScorer, type VelocityHooks } from "./worker.js";
 
 const logger = pino({ level: "silent" });
 
 /** A traffic partition held in memory (records with broker timestamps), read back the way the Kafka reader delivers it. */
 class MemoryTraffic implements TrafficReader {
+  constructor(private readonly count = 4) {}
   readonly partitions = new Map<number, Array<{ timestamp: number; value: Buffer | null }>>();
   readonly reads: Array<{ partition: number } & ReplayRange> = [];
   append(partition: number, timestamp: number, value: unknown): void {
@@ -22,10 +25,13 @@ class MemoryTraffic implements TrafficReader {
   }
   async start(): Promise<void> {}
   async stop(): Promise<void> {}
+  async partitionCount(): Promise<number> {
+    return this.count;
+  }
   async readPartition(partition: number, range: ReplayRange, onRecords: (records: readonly ReplayRecord[]) => void): Promise<void> {
     this.reads.push({ partition, ...range });
     const list = (this.partitions.get(partition) ?? []).map((r, i) => ({ ...r, offset: i }));
-    const picked = list.filter((r) => r.timestamp >= range.fromTimestamp && r.offset < Number(range.endOffset));
+    const picked = list.filter((r) => r.timestamp >= range.fromTimestamp && r.offset >= Number(range.fromOffset ?? 0) && r.offset < Number(range.endOffset));
     const records = picked.map((r) => ({ offset: String(r.offset), value: r.value }));
     // In two fetches, as a consumer would deliver a longer partition.
     onRecords(records.slice(0, 1));
@@ -76,7 +82,7 @@ describe("verdictFor", () => {
 describe("scoreBatch", () => {
   it("picks the velocity mode per message (reports skip), resets it, and publishes the verdicts keyed by sender", () => {
     const modes: string[] = [];
-    const hooks: VelocityHooks = { beforeBatch: async () => undefined, setMode: (m) => modes.push(m), onAssignment: () => undefined };
+    const hooks: VelocityHooks = { beforeBatch: async () => undefined, setMode: (m) => modes.push(m), afterBatch: () => undefined, onAssignment: () => undefined };
     const msgs = [traffic(1, "a"), { ...traffic(2, "b"), value: report } as ConsumedMessage<Report>, traffic(3, "a")];
     const { verdicts, outgoing } = scoreBatch(fakeScorer([]), msgs, "verdicts", hooks);
     expect(modes).toEqual(["record", "skip", "record", "record"]);
@@ -174,5 +180,116 @@ describe("velocity replay", () => {
     const replay = new VelocityReplay({ logger, engine: new ModalRuleEngine(await loadRuleSet(dir)), reader: log });
     await replay.beforeBatch(0, "100");
     expect(log.reads).toEqual([]);
+  });
+});
+
+describe("velocity snapshots", () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), "scorer-snapshot-"));
+    await writeFile(
+      join(dir, "v.yaml"),
+      "rules:\n  - id: rate\n    kind: velocity\n    metric: messages\n    threshold: 4\n    windowSeconds: 60\n" +
+        "    score: 0.5\n    category: AD_Other\n    action: flag\n    owner: t\n    version: 1\n    description: rate\n",
+    );
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  class MemorySnapshots implements SnapshotStore {
+    readonly written: PartitionSnapshot[] = [];
+    async start(): Promise<void> {}
+    async stop(): Promise<void> {}
+    async read(partition: number): Promise<PartitionSnapshot | null> {
+      return this.written.filter((s) => s.partition === partition).at(-1) ?? null;
+    }
+    async write(snapshots: readonly PartitionSnapshot[]): Promise<void> {
+      this.written.push(...snapshots);
+    }
+  }
+
+  const normalized = { text: "hi", compact: "hi", domains: [] } as unknown as Parameters<ModalRuleEngine["evaluate"]>[0]["normalized"];
+  const count = (engine: ModalRuleEngine, sender: string, at: number): boolean =>
+    engine.evaluate({ normalized, sender, recipient: "13900000000", at }).some((h) => h.ruleId === "rate");
+  // Two senders on different partitions of 4.
+  const senders = Array.from({ length: 40 }, (_, i) => `1380000${String(i).padStart(4, "0")}`);
+  const mine = senders[0]!;
+  const p = partitionForKey(mine, 4);
+  const other = senders.find((s) => partitionForKey(s, 4) !== p)!;
+
+  it("the next owner imports a stopping worker's snapshot and replays only what came after it", async () => {
+    const now = 1_000_000_000;
+    const log = new MemoryTraffic(4);
+    const store = new MemorySnapshots();
+    const a = new ModalRuleEngine(await loadRuleSet(dir));
+    const replayA = new VelocityReplay({ logger, engine: a, reader: log, snapshots: store, now: () => now });
+    await replayA.beforeBatch(p, "0");
+    // Worker A scores offsets 0..2 of partition p (and holds a sender of another partition, e.g. one it lost).
+    for (const i of [0, 1, 2]) {
+      log.append(p, now - 1_000 + i, raw(i, mine, "13900000000", now - 1_000 + i));
+      expect(count(a, mine, now - 1_000 + i)).toBe(false);
+    }
+    count(a, other, now - 900);
+    replayA.afterBatch(p, "2");
+    expect(await replayA.writeSnapshots()).toBe(1);
+    expect(store.written).toHaveLength(1);
+    expect(store.written[0]).toMatchObject({ partition: p, offset: "3", takenAt: now });
+    expect(store.written[0]!.senders.map(([s]) => s)).toEqual([mine]); // only the partition's own senders
+    // A scores offset 3 after writing the snapshot, then stops; B takes the partition at offset 4.
+    log.append(p, now - 500, raw(3, mine, "13900000000", now - 500));
+    const b = new ModalRuleEngine(await loadRuleSet(dir));
+    const replayB = new VelocityReplay({ logger, engine: b, reader: log, snapshots: store, now: () => now });
+    await replayB.beforeBatch(p, "4");
+    expect(log.reads.at(-1)).toEqual({ partition: p, fromTimestamp: now - 120_000, fromOffset: "3", endOffset: "4" });
+    expect(b.inner.velocity.exportSender(mine)![0]![1]).toHaveLength(8); // offsets 0..2 from the snapshot, 3 replayed
+    expect(count(b, mine, now)).toBe(true); // the fifth message in a minute
+  });
+
+  it("a snapshot ahead of the first offset to score is ignored: the window is replayed instead", async () => {
+    const now = 1_000_000_000;
+    const log = new MemoryTraffic(4);
+    const store = new MemorySnapshots();
+    for (const i of [0, 1]) log.append(p, now - 1_000 + i, raw(i, mine, "13900000000", now - 1_000 + i));
+    await store.write([{ partition: p, offset: "5", takenAt: now, senders: [[mine, [[60_000, [now - 1_000, 1, now - 999, 1, now - 998, 1, now - 997, 1, now - 996, 1]]]]] }]);
+    const b = new ModalRuleEngine(await loadRuleSet(dir));
+    const replay = new VelocityReplay({ logger, engine: b, reader: log, snapshots: store, now: () => now });
+    await replay.beforeBatch(p, "2");
+    expect(log.reads.at(-1)).toEqual({ partition: p, fromTimestamp: now - 120_000, endOffset: "2" });
+    expect(b.inner.velocity.exportSender(mine)![0]![1]).toHaveLength(4); // the two replayed, not the snapshot's five
+  });
+
+  it("KafkaSnapshotStore writes chunks before the manifest and reads back the latest complete snapshot", async () => {
+    const log = new MemoryTraffic(4);
+    const batches: number[] = [];
+    const producer = {
+      async send(m: OutgoingMessage) {
+        batches.push(1);
+        log.append(m.partition!, 1, m.value);
+      },
+      async sendMany(messages: readonly OutgoingMessage[]) {
+        batches.push(messages.length);
+        for (const m of messages) log.append(m.partition!, 1, m.value);
+      },
+    } as unknown as BatchingProducer;
+    const store = new KafkaSnapshotStore({ producer, reader: log, topic: "snapshots", logger, chunkBytes: 200 });
+    const many = senders.map((s, i): [string, SenderVelocity] => [s, [[60_000, [1_000 + i, i]]]]);
+    await store.write([{ partition: 2, offset: "7", takenAt: 5, senders: many.slice(0, 30) }]);
+    const firstRecords = log.partitions.get(2)!.map((r) => JSON.parse(r.value!.toString()) as { kind: string });
+    expect(firstRecords.length).toBeGreaterThan(3); // chunked
+    expect(firstRecords.at(-1)!.kind).toBe("manifest");
+    expect(firstRecords.slice(0, -1).every((r) => r.kind === "chunk")).toBe(true);
+    // Each chunk its own send (the broker's size limit applies to a partition's batch), the manifests last.
+    expect(batches).toEqual([...firstRecords.slice(0, -1).map(() => 1), 1]);
+    expect(await store.read(2)).toEqual({ partition: 2, offset: "7", takenAt: 5, senders: many.slice(0, 30) });
+    // A newer, smaller snapshot supersedes it; its old chunks are ignored.
+    await store.write([{ partition: 2, offset: "9", takenAt: 6, senders: many.slice(30, 32) }]);
+    expect(await store.read(2)).toEqual({ partition: 2, offset: "9", takenAt: 6, senders: many.slice(30, 32) });
+    expect(await store.read(1)).toBeNull();
+    // A manifest whose chunks are gone (one removed) gives no snapshot.
+    const records = log.partitions.get(2)!;
+    const kinds = records.map((r) => (JSON.parse(r.value!.toString()) as { kind: string }).kind);
+    records.splice(kinds.lastIndexOf("chunk"), 1);
+    expect(await store.read(2)).toBeNull();
   });
 });

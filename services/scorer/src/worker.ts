@@ -61,6 +61,8 @@ export interface VelocityHooks {
   beforeBatch(partition: number, firstOffset: string): Promise<void>;
   /** Sets the velocity mode of the rule engine the scorer uses, for the next score() call. */
   setMode(mode: "record" | "skip"): void;
+  /** A traffic batch was scored: its messages are in the windows. */
+  afterBatch(partition: number, lastOffset: string): void;
   onAssignment(partitions: readonly number[]): void;
 }
 
@@ -105,6 +107,8 @@ export class ScoringWorker {
       if (velocity && isTraffic) await velocity.beforeBatch(context.partition, context.firstOffset);
       const scorer = options.scorer();
       const { verdicts, outgoing } = scoreBatch(scorer, messages, topics.verdicts, velocity);
+      const last = messages[messages.length - 1];
+      if (velocity && isTraffic && last) velocity.afterBatch(context.partition, last.offset);
       if (metrics) {
         // The record's timestamp is when the gateway's producer sent it (Kafka ack follows within ms).
         messages.forEach((m, i) => metrics.observeStageSince("kafka_to_scored", m.timestamp, verdicts[i]!.scoredAt));
