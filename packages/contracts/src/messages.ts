@@ -174,22 +174,22 @@ export type RulesControl = z.infer<typeof RulesControlV1>;
  * traffic before it. A new owner whose first offset is at or after it imports the chunks and
  * replays only what came since.
  */
-export const VelocitySnapshotManifestV1 = z.object({
+const velocitySnapshotRecord = z.object({
   v: z.literal(1),
-  kind: z.literal("manifest"),
   partition: z.number().int().nonnegative(),
   snapshotId: z.string().min(1).max(64),
+});
+
+export const VelocitySnapshotManifestV1 = velocitySnapshotRecord.extend({
+  kind: z.literal("manifest"),
   offset: z.string().regex(/^\d{1,20}$/),
   chunks: z.number().int().nonnegative().max(100_000),
   takenAt: epochMs,
 });
 export type VelocitySnapshotManifest = z.infer<typeof VelocitySnapshotManifestV1>;
 
-export const VelocitySnapshotChunkV1 = z.object({
-  v: z.literal(1),
+export const VelocitySnapshotChunkV1 = velocitySnapshotRecord.extend({
   kind: z.literal("chunk"),
-  partition: z.number().int().nonnegative(),
-  snapshotId: z.string().min(1).max(64),
   index: z.number().int().nonnegative(),
   /** Per sender: per window length, flattened (timestamp, 53-bit recipient hash) pairs, oldest first. */
   senders: z.array(

@@ -69,6 +69,23 @@ const report: Report = {
   receivedAt: 5,
 } as unknown as Report;
 
+/** A rules directory with one velocity rule (60 s window), made afresh for each test of the calling block. */
+function velocityRuleDir(id: string, metric: "messages" | "distinct_recipients", threshold: number): () => string {
+  let dir = "";
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), "scorer-velocity-"));
+    await writeFile(
+      join(dir, "v.yaml"),
+      `rules:\n  - id: ${id}\n    kind: velocity\n    metric: ${metric}\n    threshold: ${threshold}\n    windowSeconds: 60\n` +
+        `    score: 0.5\n    category: AD_Other\n    action: flag\n    owner: t\n    version: 1\n    description: ${id}\n`,
+    );
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+  return () => dir;
+}
+
 describe("verdictFor", () => {
   it("scores a report on the quoted content as sent by the reported number to the short code", () => {
     const seen: ScoreInput[] = [];
@@ -100,18 +117,7 @@ describe("scoreBatch", () => {
 });
 
 describe("velocity replay", () => {
-  let dir: string;
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), "scorer-velocity-"));
-    await writeFile(
-      join(dir, "v.yaml"),
-      "rules:\n  - id: fan\n    kind: velocity\n    metric: distinct_recipients\n    threshold: 3\n    windowSeconds: 60\n" +
-        "    score: 0.5\n    category: AD_Other\n    action: flag\n    owner: t\n    version: 1\n    description: fan-out\n",
-    );
-  });
-  afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  const ruleDir = velocityRuleDir("fan", "distinct_recipients", 3);
 
   // Only velocity rules here: they read no text, so a minimal normalised form will do.
   const normalized = { text: "hi", compact: "hi", domains: [] } as unknown as Parameters<ModalRuleEngine["evaluate"]>[0]["normalized"];
@@ -132,7 +138,7 @@ describe("velocity replay", () => {
     log.append(3, at(5), raw(5, "13800000001", "13900000005", at(5)));
     log.append(5, at(1), raw(1, "13800000002", "13900000001", at(1)));
 
-    const engine = new ModalRuleEngine(await loadRuleSet(dir));
+    const engine = new ModalRuleEngine(await loadRuleSet(ruleDir()));
     const replay = new VelocityReplay({ logger, engine, reader: log, now: () => now });
     await Promise.all([replay.beforeBatch(3, "5"), replay.beforeBatch(3, "5")]);
     await replay.beforeBatch(3, "6");
@@ -147,7 +153,7 @@ describe("velocity replay", () => {
   it("a partition that comes back is replayed again without counting its events twice", async () => {
     const now = 1_000_000_000;
     const log = new MemoryTraffic();
-    const engine = new ModalRuleEngine(await loadRuleSet(dir));
+    const engine = new ModalRuleEngine(await loadRuleSet(ruleDir()));
     const replay = new VelocityReplay({ logger, engine, reader: log, now: () => now });
     // This worker scores offsets 0..1 of partition 2 itself, then loses the partition.
     await replay.beforeBatch(2, "0");
@@ -168,34 +174,23 @@ describe("velocity replay", () => {
 
   it("a partition's first batch at offset 0 reads nothing (no traffic came before it)", async () => {
     const log = new MemoryTraffic();
-    const replay = new VelocityReplay({ logger, engine: new ModalRuleEngine(await loadRuleSet(dir)), reader: log });
+    const replay = new VelocityReplay({ logger, engine: new ModalRuleEngine(await loadRuleSet(ruleDir())), reader: log });
     await replay.beforeBatch(0, "0");
     await replay.beforeBatch(0, "5");
     expect(log.reads).toEqual([]); // and the partition is owned from then on
   });
 
   it("without velocity rules nothing is read", async () => {
-    await writeFile(join(dir, "v.yaml"), "rules: []\n");
+    await writeFile(join(ruleDir(), "v.yaml"), "rules: []\n");
     const log = new MemoryTraffic();
-    const replay = new VelocityReplay({ logger, engine: new ModalRuleEngine(await loadRuleSet(dir)), reader: log });
+    const replay = new VelocityReplay({ logger, engine: new ModalRuleEngine(await loadRuleSet(ruleDir())), reader: log });
     await replay.beforeBatch(0, "100");
     expect(log.reads).toEqual([]);
   });
 });
 
 describe("velocity snapshots", () => {
-  let dir: string;
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), "scorer-snapshot-"));
-    await writeFile(
-      join(dir, "v.yaml"),
-      "rules:\n  - id: rate\n    kind: velocity\n    metric: messages\n    threshold: 4\n    windowSeconds: 60\n" +
-        "    score: 0.5\n    category: AD_Other\n    action: flag\n    owner: t\n    version: 1\n    description: rate\n",
-    );
-  });
-  afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  const ruleDir = velocityRuleDir("rate", "messages", 4);
 
   class MemorySnapshots implements SnapshotStore {
     readonly written: PartitionSnapshot[] = [];
@@ -222,7 +217,7 @@ describe("velocity snapshots", () => {
     const now = 1_000_000_000;
     const log = new MemoryTraffic(4);
     const store = new MemorySnapshots();
-    const a = new ModalRuleEngine(await loadRuleSet(dir));
+    const a = new ModalRuleEngine(await loadRuleSet(ruleDir()));
     const replayA = new VelocityReplay({ logger, engine: a, reader: log, snapshots: store, now: () => now });
     await replayA.beforeBatch(p, "0");
     // Worker A scores offsets 0..2 of partition p (and holds a sender of another partition, e.g. one it lost).
@@ -238,7 +233,7 @@ describe("velocity snapshots", () => {
     expect(store.written[0]!.senders.map(([s]) => s)).toEqual([mine]); // only the partition's own senders
     // A scores offset 3 after writing the snapshot, then stops; B takes the partition at offset 4.
     log.append(p, now - 500, raw(3, mine, "13900000000", now - 500));
-    const b = new ModalRuleEngine(await loadRuleSet(dir));
+    const b = new ModalRuleEngine(await loadRuleSet(ruleDir()));
     const replayB = new VelocityReplay({ logger, engine: b, reader: log, snapshots: store, now: () => now });
     await replayB.beforeBatch(p, "4");
     expect(log.reads.at(-1)).toEqual({ partition: p, fromTimestamp: now - 120_000, fromOffset: "3", endOffset: "4" });
@@ -252,7 +247,7 @@ describe("velocity snapshots", () => {
     const store = new MemorySnapshots();
     for (const i of [0, 1]) log.append(p, now - 1_000 + i, raw(i, mine, "13900000000", now - 1_000 + i));
     await store.write([{ partition: p, offset: "5", takenAt: now, senders: [[mine, [[60_000, [now - 1_000, 1, now - 999, 1, now - 998, 1, now - 997, 1, now - 996, 1]]]]] }]);
-    const b = new ModalRuleEngine(await loadRuleSet(dir));
+    const b = new ModalRuleEngine(await loadRuleSet(ruleDir()));
     const replay = new VelocityReplay({ logger, engine: b, reader: log, snapshots: store, now: () => now });
     await replay.beforeBatch(p, "2");
     expect(log.reads.at(-1)).toEqual({ partition: p, fromTimestamp: now - 120_000, endOffset: "2" });
