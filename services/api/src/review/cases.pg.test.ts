@@ -47,6 +47,41 @@ describe("case store on PostgreSQL", () => {
     expect(report?.report_count).toBe(1);
   });
 
+  it("a text the raw reader takes in while a case is being opened still reaches the case", async () => {
+    // The raw reader caches the text and fills cases that exist; here that happens after the intake
+    // looked the text up and before its write commits, so that fill finds nothing to fill.
+    const cache = new Map<string, string>();
+    const arrivesDuring = (id: string, text: string) => async () => {
+      cache.set(id, text);
+      await store.fillTexts([[id, text]]);
+    };
+    const racing = (id: string, text: string): CaseStore => {
+      const arrive = arrivesDuring(id, text);
+      return new Proxy(store, {
+        get(target, prop, receiver) {
+          const value = Reflect.get(target, prop, receiver) as unknown;
+          if (prop !== "upsertCase" && prop !== "applyReportAssessed") return typeof value === "function" ? value.bind(target) : value;
+          return async (...args: unknown[]) => {
+            await arrive();
+            return (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+          };
+        },
+      });
+    };
+    const v = flaggedVerdict({ messageId: "late-text-1", source: "13000000077" });
+    await ingestVerdicts(racing(v.messageId, "包裹被扣留，请缴纳关税"), [v], { textOf: (id) => cache.get(id) });
+    expect((await store.get(`msg:${v.messageId}`)).text).toBe("包裹被扣留，请缴纳关税");
+
+    const dCase = deciderCase({ subject: "13000000078" });
+    await ingestDecisionEvents(store, [dCase]);
+    const assessed = reportAssessed({ caseId: dCase.caseId, reportedNumber: "13000000078", matchedMessageId: "late-text-2" });
+    await ingestDecisionEvents(racing("late-text-2", "您的积分即将清零"), [assessed], {
+      reportContent: () => undefined,
+      messageText: (id) => cache.get(id),
+    });
+    expect((await store.get(dCase.caseId)).text).toBe("您的积分即将清零");
+  });
+
   it("counts each campaign member once and keeps a few samples", async () => {
     const a = flaggedVerdict({ campaignId: "camp-1", label: "spam", action: "block", score: 0.97 });
     const b = flaggedVerdict({ campaignId: "camp-1", label: "spam", action: "block", score: 0.93 });

@@ -53,6 +53,7 @@ export interface TextLookup {
 
 export async function ingestVerdicts(store: CaseStore, verdicts: readonly Verdict[], texts?: TextLookup): Promise<number> {
   let opened = 0;
+  const late: Array<readonly [string, string]> = [];
   for (const v of verdicts) {
     const { message, campaign } = caseFromVerdict(v);
     const text = texts?.textOf(v.messageId) ?? "";
@@ -61,7 +62,11 @@ export async function ingestVerdicts(store: CaseStore, verdicts: readonly Verdic
       opened++;
     }
     if (campaign) await store.addCampaignMember({ ...campaign, text });
+    // Read while the case was being written: the raw reader's fill ran before the case existed.
+    const arrived = text === "" && (message || campaign) ? texts?.textOf(v.messageId) : undefined;
+    if (arrived) late.push([v.messageId, arrived]);
   }
+  if (late.length > 0) await store.fillTexts(late);
   return opened;
 }
 
@@ -92,6 +97,9 @@ export async function ingestDecisionEvents(
     else if (e.type === "report_assessed") {
       const matched = e.matchedMessageId ? (texts?.messageText(e.matchedMessageId) ?? null) : null;
       await store.applyReportAssessed(e, texts?.reportContent(e.reportId) ?? null, matched);
+      // The matched message's text, read while the case was being written (see ingestVerdicts).
+      const arrived = e.matchedMessageId && matched === null ? texts?.messageText(e.matchedMessageId) : undefined;
+      if (arrived) await store.fillTexts([[e.matchedMessageId!, arrived]]);
     } else if (e.type === "report_outcome") await store.applyReportOutcome(e);
   }
 }
