@@ -100,6 +100,8 @@ export class VelocityReplay {
   private readonly replaying = new Map<number, Promise<void>>();
   /** Per owned partition: the windows hold exactly its traffic before this offset. */
   private readonly exactUpTo = new Map<number, bigint>();
+  /** The traffic consumer's latest assignment (null until the first). */
+  private assigned: ReadonlySet<number> | null = null;
   private readonly now: () => number;
 
   constructor(private readonly options: VelocityReplayOptions) {
@@ -128,6 +130,7 @@ export class VelocityReplay {
    */
   onAssignment(partitions: readonly number[]): void {
     const keep = new Set(partitions);
+    this.assigned = keep;
     for (const p of [...this.owned]) {
       if (keep.has(p)) continue;
       this.owned.delete(p);
@@ -223,6 +226,8 @@ export class VelocityReplay {
         "velocity windows replayed for partition",
       );
     }
+    // Revoked while the replay ran: its windows are not this worker's to extend or to snapshot.
+    if (this.assigned !== null && !this.assigned.has(partition)) return;
     this.owned.add(partition);
     this.exactUpTo.set(partition, BigInt(endOffset));
   }

@@ -180,6 +180,30 @@ describe("velocity replay", () => {
     expect(log.reads).toEqual([]); // and the partition is owned from then on
   });
 
+  it("a partition revoked while its replay runs is not owned afterwards: it is replayed again if it comes back", async () => {
+    const log = new MemoryTraffic();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const slow: TrafficReader = {
+      start: async () => undefined,
+      stop: async () => undefined,
+      partitionCount: async () => 4,
+      readPartition: async (...args) => {
+        await gate;
+        return log.readPartition(...args);
+      },
+    };
+    const replay = new VelocityReplay({ logger, engine: new ModalRuleEngine(await loadRuleSet(ruleDir())), reader: slow });
+    replay.onAssignment([1, 2]);
+    const first = replay.beforeBatch(2, "5");
+    replay.onAssignment([1]);
+    release();
+    await first;
+    replay.onAssignment([1, 2]);
+    await replay.beforeBatch(2, "7");
+    expect(log.reads.map((r) => r.endOffset)).toEqual(["5", "7"]);
+  });
+
   it("without velocity rules nothing is read", async () => {
     await writeFile(join(ruleDir(), "v.yaml"), "rules: []\n");
     const log = new MemoryTraffic();
