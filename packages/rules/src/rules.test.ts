@@ -289,7 +289,7 @@ describe("velocity state internals", () => {
     expect(w.record(60_000, "a", "r3", 4001)).toEqual({ messages: 5, distinctRecipients: 3 });
   });
 
-  it("moves one sender's state at a time (the per-sender changelog unit) and forgets with null", () => {
+  it("moves one sender's state at a time (the unit of a velocity snapshot) and forgets with null", () => {
     const a = new VelocityState();
     for (let i = 0; i < 5; i++) a.record(60_000, "s", `r${i % 3}`, 1000 + i);
     a.record(300_000, "s", "r9", 2000);

@@ -304,7 +304,7 @@ export const VelocitySnapshotV1 = z.union([
 ]);
 export type VelocitySnapshot = z.infer<typeof VelocitySnapshotV1>;
 
-/** One sender's events in every window (the unit of a per-sender changelog record). */
+/** One sender's events in every window (what a scorer's velocity snapshot carries per sender). */
 export const SenderVelocityV1 = z.array(z.tuple([z.number().int().positive(), flatEvents]));
 export type SenderVelocity = z.infer<typeof SenderVelocityV1>;
 
@@ -364,7 +364,7 @@ export class VelocityState {
     }
   }
 
-  /** One sender's state over all windows, or null when it has none (for a per-sender changelog). */
+  /** One sender's state over all windows, or null when it has none. */
   exportSender(sender: string): SenderVelocity | null {
     const out: SenderVelocity = [];
     for (const [windowMs, t] of this.windows) {
