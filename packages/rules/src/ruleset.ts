@@ -149,8 +149,12 @@ export class RuleSet {
 
   /** True when the sender is on an allow list (service and notification numbers). */
   isAllowListedSender(sender: string): boolean {
+    return this.allowListed(canonicalSender(sender));
+  }
+
+  private allowListed(canonical: string): boolean {
     let hit = false;
-    this.allowSenders.match(canonicalSender(sender), () => {
+    this.allowSenders.match(canonical, () => {
       hit = true;
     });
     return hit;
@@ -168,16 +172,20 @@ export class RuleSet {
    * `evaluate` records for it, for rebuilding the windows from traffic already scored.
    */
   recordVelocity(input: { sender: string; recipient: string; at: number }): void {
-    if (this.velocityTables.length === 0) return;
     const sender = canonicalSender(input.sender);
-    if (sender === "") return;
-    let allowListed = false;
-    this.allowSenders.match(sender, () => {
-      allowListed = true;
-    });
-    if (allowListed) return;
-    const hash = recipientHash(canonicalSender(input.recipient));
-    for (const t of this.velocityTables) t.record(sender, hash, input.at);
+    if (this.velocityTables.length === 0 || sender === "" || this.allowListed(sender)) return;
+    this.countInWindows(sender, input.recipient, input.at);
+  }
+
+  /** Counts one message in every window; the counts including it land in windowMessages / windowDistinct. */
+  private countInWindows(sender: string, recipient: string, at: number): void {
+    const hash = recipientHash(canonicalSender(recipient));
+    const tables = this.velocityTables;
+    for (let w = 0; w < tables.length; w++) {
+      const t = tables[w]!;
+      this.windowMessages[w] = t.record(sender, hash, at);
+      this.windowDistinct[w] = t.lastDistinct;
+    }
   }
 
   /**
@@ -283,14 +291,8 @@ export class RuleSet {
       if (this.velocityRules.length > 0 && sender !== "" && mode !== "skip") {
         // Each window length is recorded once per message; nothing here allocates unless a rule fires.
         const tables = this.velocityTables;
-        if (mode === "record") {
-          const hash = recipientHash(canonicalSender(input.recipient));
-          for (let w = 0; w < tables.length; w++) {
-            const t = tables[w]!;
-            this.windowMessages[w] = t.record(sender, hash, input.at);
-            this.windowDistinct[w] = t.lastDistinct;
-          }
-        } else {
+        if (mode === "record") this.countInWindows(sender, input.recipient, input.at);
+        else {
           for (let w = 0; w < tables.length; w++) {
             const t = tables[w]!;
             this.windowMessages[w] = t.peek(sender, input.at);
