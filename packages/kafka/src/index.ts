@@ -14,6 +14,8 @@ export type {
 } from "./consumer.js";
 export { CompactedTopicFollower } from "./compacted.js";
 export { partitionForKey } from "./partitioner.js";
+export { PartitionReader } from "./partition-reader.js";
+export type { PartitionRange, PartitionRangeReader, PartitionReaderOptions, PartitionRecord } from "./partition-reader.js";
 export type { CompactedTopicFollowerOptions } from "./compacted.js";
 export { KafkaModuleError } from "./errors.js";
 export type { KafkaModuleErrorCode } from "./errors.js";

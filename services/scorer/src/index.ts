@@ -4,5 +4,5 @@ export { loadScorerEnv, defaultModelPath } from "./env.js";
 export type { ScorerEnv } from "./env.js";
 export { ScoringWorker, scoreBatch, verdictFor } from "./worker.js";
 export type { MessageScorer, ScoringWorkerOptions, VelocityHooks } from "./worker.js";
-export { KafkaSnapshotStore, KafkaTrafficReader, ModalRuleEngine, VelocityReplay } from "./velocity-replay.js";
-export type { KafkaSnapshotStoreOptions, PartitionSnapshot, ReplayRange, ReplayRecord, SnapshotStore, TrafficReader, VelocityMode, VelocityReplayOptions } from "./velocity-replay.js";
+export { KafkaSnapshotStore, ModalRuleEngine, VelocityReplay } from "./velocity-replay.js";
+export type { KafkaSnapshotStoreOptions, PartitionSnapshot, SnapshotStore, VelocityMode, VelocityReplayOptions } from "./velocity-replay.js";

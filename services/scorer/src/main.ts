@@ -2,13 +2,13 @@ import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import { loadModel } from "@spam/classifier";
 import { CampaignCountsV1, topicNames, type CampaignCounts } from "@spam/contracts";
-import { BatchingProducer, CompactedTopicFollower, createKafkaClient } from "@spam/kafka";
+import { BatchingProducer, CompactedTopicFollower, createKafkaClient, PartitionReader } from "@spam/kafka";
 import { createServiceMetrics, ObservabilityServer } from "@spam/observability";
 import { createRuleWatcher, type RuleSet } from "@spam/rules";
 import { createScorer } from "@spam/scoring";
 import { createServiceLogger, loadEnvOrExit, runService, type ServiceHandle } from "@spam/service-runtime";
 import { defaultModelPath, loadScorerEnv, type ScorerEnv } from "./env.js";
-import { KafkaSnapshotStore, KafkaTrafficReader, ModalRuleEngine, VelocityReplay } from "./velocity-replay.js";
+import { KafkaSnapshotStore, ModalRuleEngine, VelocityReplay } from "./velocity-replay.js";
 import { ScoringWorker } from "./worker.js";
 
 export interface ScorerService extends ServiceHandle {
@@ -55,14 +55,14 @@ export async function createScorerService(env: ScorerEnv, logger: Logger): Promi
         producer,
         logger,
         topic: topics.velocitySnapshots,
-        reader: new KafkaTrafficReader({ kafka, logger, topic: topics.velocitySnapshots, groupId: `${env.CONSUMER_GROUP}-snapshots` }),
+        reader: new PartitionReader({ kafka, logger, topic: topics.velocitySnapshots, groupId: `${env.CONSUMER_GROUP}-snapshots` }),
       })
     : null;
   const velocity = env.VELOCITY_REPLAY
     ? new VelocityReplay({
         logger,
         engine,
-        reader: new KafkaTrafficReader({ kafka, logger, topic: topics.trafficRaw, groupId: env.CONSUMER_GROUP }),
+        reader: new PartitionReader({ kafka, logger, topic: topics.trafficRaw, groupId: env.CONSUMER_GROUP }),
         ...(snapshots ? { snapshots } : {}),
       })
     : null;

@@ -6,18 +6,18 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { RawMessage, Report, Verdict } from "@spam/contracts";
 import type { ConsumedMessage } from "@spam/kafka";
 import { loadRuleSet, type SenderVelocity } from "@spam/rules";
-import type { BatchingProducer, OutgoingMessage } from "@spam/kafka";
+import type { BatchingProducer, OutgoingMessage, PartitionRange, PartitionRangeReader, PartitionRecord } from "@spam/kafka";
 import { partitionForKey } from "@spam/kafka";
-import { KafkaSnapshotStore, ModalRuleEngine, VelocityReplay, type PartitionSnapshot, type ReplayRange, type ReplayRecord, type SnapshotStore, type TrafficReader } from "./velocity-replay.js";
+import { KafkaSnapshotStore, ModalRuleEngine, VelocityReplay, type PartitionSnapshot, type SnapshotStore } from "./velocity-replay.js";
 import { scoreBatch, verdictFor, type MessageScorer, type VelocityHooks } from "./worker.js";
 
 const logger = pino({ level: "silent" });
 
 /** A traffic partition held in memory (records with broker timestamps), read back the way the Kafka reader delivers it. */
-class MemoryTraffic implements TrafficReader {
+class MemoryTraffic implements PartitionRangeReader {
   constructor(private readonly count = 4) {}
   readonly partitions = new Map<number, Array<{ timestamp: number; value: Buffer | null }>>();
-  readonly reads: Array<{ partition: number } & ReplayRange> = [];
+  readonly reads: Array<{ partition: number } & PartitionRange> = [];
   append(partition: number, timestamp: number, value: unknown): void {
     const list = this.partitions.get(partition) ?? [];
     list.push({ timestamp, value: value === null ? null : Buffer.from(typeof value === "string" ? value : JSON.stringify(value)) });
@@ -28,7 +28,7 @@ class MemoryTraffic implements TrafficReader {
   async partitionCount(): Promise<number> {
     return this.count;
   }
-  async readPartition(partition: number, range: ReplayRange, onRecords: (records: readonly ReplayRecord[]) => void): Promise<void> {
+  async readPartition(partition: number, range: PartitionRange, onRecords: (records: readonly PartitionRecord[]) => void): Promise<void> {
     this.reads.push({ partition, ...range });
     const list = (this.partitions.get(partition) ?? []).map((r, i) => ({ ...r, offset: i }));
     const picked = list.filter((r) => r.timestamp >= range.fromTimestamp && r.offset >= Number(range.fromOffset ?? 0) && r.offset < Number(range.endOffset));
@@ -184,7 +184,7 @@ describe("velocity replay", () => {
     const log = new MemoryTraffic();
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    const slow: TrafficReader = {
+    const slow: PartitionRangeReader = {
       start: async () => undefined,
       stop: async () => undefined,
       partitionCount: async () => 4,

@@ -1,8 +1,8 @@
 import { EventEmitter } from "node:events";
-import type { Kafka } from "@spam/kafka";
+import type { Kafka } from "kafkajs";
 import pino from "pino";
 import { describe, expect, it } from "vitest";
-import { KafkaTrafficReader, type ReplayRecord } from "./velocity-replay.js";
+import { PartitionReader, type PartitionRecord } from "./partition-reader.js";
 
 const EVENTS = { FETCH: "consumer.fetch", GROUP_JOIN: "consumer.group_join" } as const;
 
@@ -54,20 +54,20 @@ function lateJoiningKafka(records: Array<{ offset: string; value: string }>, byT
   return { kafka, join, deliver, calls };
 }
 
-describe("KafkaTrafficReader", () => {
+describe("PartitionReader", () => {
   it("starts even when kafkajs returns from run() before joining, and reads once the group is joined", async () => {
     const fake = lateJoiningKafka([
       { offset: "0", value: "a" },
       { offset: "1", value: "b" },
       { offset: "2", value: "c" },
     ]);
-    const reader = new KafkaTrafficReader({ kafka: fake.kafka, logger: pino({ level: "silent" }), topic: "t", groupId: "g", timeoutMs: 5_000 });
+    const reader = new PartitionReader({ kafka: fake.kafka, logger: pino({ level: "silent" }), topic: "t", groupId: "g", timeoutMs: 5_000 });
     const started = reader.start();
     await new Promise((r) => setTimeout(r, 20));
     await fake.join();
     await started; // no "consumer group was not initialized" from pausing too early
 
-    const seen: ReplayRecord[] = [];
+    const seen: PartitionRecord[] = [];
     const reading = reader.readPartition(2, { fromTimestamp: 0, endOffset: "2" }, (records) => seen.push(...records));
     await new Promise((r) => setTimeout(r, 20));
     await fake.deliver();
@@ -79,9 +79,9 @@ describe("KafkaTrafficReader", () => {
 
   it("a read asked for while the reader is out of its group starts when it joins", async () => {
     const fake = lateJoiningKafka([{ offset: "0", value: "a" }]);
-    const reader = new KafkaTrafficReader({ kafka: fake.kafka, logger: pino({ level: "silent" }), topic: "t", groupId: "g", timeoutMs: 200 });
+    const reader = new PartitionReader({ kafka: fake.kafka, logger: pino({ level: "silent" }), topic: "t", groupId: "g", timeoutMs: 200 });
     await reader.start(); // never joined: start gives up waiting after the timeout
-    const seen: ReplayRecord[] = [];
+    const seen: PartitionRecord[] = [];
     const reading = reader.readPartition(2, { fromTimestamp: 0, endOffset: "1" }, (records) => seen.push(...records));
     await new Promise((r) => setTimeout(r, 20));
     const seeksBefore = fake.calls.filter((c) => c === "seek").length;
@@ -95,7 +95,7 @@ describe("KafkaTrafficReader", () => {
 
   it("reads nothing when no record is as recent as the range's start (the broker answers -1)", async () => {
     const fake = lateJoiningKafka([{ offset: "0", value: "a" }], "-1");
-    const reader = new KafkaTrafficReader({ kafka: fake.kafka, logger: pino({ level: "silent" }), topic: "t", groupId: "g", timeoutMs: 5_000 });
+    const reader = new PartitionReader({ kafka: fake.kafka, logger: pino({ level: "silent" }), topic: "t", groupId: "g", timeoutMs: 5_000 });
     const started = reader.start();
     await new Promise((r) => setTimeout(r, 20));
     await fake.join();
