@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { Consumer, Kafka } from "kafkajs";
 import type { Logger } from "pino";
 import type { ZodType, ZodTypeDef } from "zod";
@@ -8,7 +9,12 @@ export interface CompactedTopicFollowerOptions<T> {
   readonly logger: Logger;
   readonly topic: string;
   readonly schema: ZodType<T, ZodTypeDef, unknown>;
-  /** A group of its own per follower instance: every instance must read every partition. */
+  /**
+   * Prefix of the follower's consumer group. Every follower reads every partition, so each gets a
+   * group of its own: the prefix plus a random suffix per process. The follower commits nothing,
+   * and a fixed group shared with a killed predecessor would make the restarted process wait out
+   * that member's session (kafkajs default 30 s) before it got any partition.
+   */
   readonly groupId: string;
   /** `value` is null for a tombstone (the key was deleted). */
   readonly onRecord: (key: string, value: T | null) => void;
@@ -27,7 +33,7 @@ export class CompactedTopicFollower<T> {
 
   constructor(private readonly options: CompactedTopicFollowerOptions<T>) {
     this.logger = options.logger.child({ component: "compacted-follower", topic: options.topic });
-    this.consumer = options.kafka.consumer({ groupId: options.groupId, maxWaitTimeInMs: 100, allowAutoTopicCreation: false });
+    this.consumer = options.kafka.consumer({ groupId: `${options.groupId}-${randomUUID()}`, maxWaitTimeInMs: 100, allowAutoTopicCreation: false });
   }
 
   async start(timeoutMs = 30_000): Promise<void> {

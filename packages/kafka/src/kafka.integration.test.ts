@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { DeadLetterV1, topicNames, type DeadLetter } from "@spam/contracts";
 import { createKafkaClient } from "./client.js";
+import { CompactedTopicFollower } from "./compacted.js";
 import { partitionForKey } from "./partitioner.js";
 import { SchemaConsumer, type ConsumedMessage } from "./consumer.js";
 import { BatchingProducer } from "./producer.js";
@@ -377,6 +378,36 @@ describe.skipIf(!brokers)("Kafka module against the real broker", () => {
     await second.stop();
     expect([...new Set(seen)].sort()).toEqual([1, 2, 3]);
   });
+
+  it("compacted followers given the same group id each read every partition: every key, tombstones applied", async () => {
+    const keys = Array.from({ length: 20 }, (_, i) => `campaign-${i}`);
+    await producer.sendMany(keys.map((key, n) => ({ topic: topics.campaignCounts, key, value: { v: 1, n } })));
+    await producer.sendMany([{ topic: topics.campaignCounts, key: "campaign-3", value: null }]);
+    expect(new Set(keys.map((k) => partitionForKey(k, 2))).size).toBe(2); // both partitions hold keys
+    // Two processes of one service pass the same group id (e.g. the decider's instance id, which a
+    // restarted process keeps): a shared group would split the partitions between them.
+    const views = [new Map<string, number>(), new Map<string, number>()];
+    const followers = views.map(
+      (view) =>
+        new CompactedTopicFollower({
+          kafka,
+          logger,
+          topic: topics.campaignCounts,
+          schema: Item,
+          groupId: `${prefix}same-group`,
+          onRecord: (key, value) => (value ? view.set(key, value.n) : view.delete(key)),
+        }),
+    );
+    try {
+      await Promise.all(followers.map((f) => f.start(30_000)));
+      for (const view of views) {
+        expect([...view.keys()].sort()).toEqual(keys.filter((k) => k !== "campaign-3").sort());
+        expect(view.get("campaign-7")).toBe(7);
+      }
+    } finally {
+      await Promise.all(followers.map((f) => f.stop()));
+    }
+  }, 60_000);
 
   it("fails fast with queue_full instead of buffering without bound", async () => {
     const tiny = new BatchingProducer({ kafka, logger, lingerMs: 1_000, maxQueuedMessages: 2 });

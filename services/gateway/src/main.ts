@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import { BlockListEntryV1, topicNames } from "@spam/contracts";
 import { BatchingProducer, CompactedTopicFollower, createKafkaClient, ensureTopics } from "@spam/kafka";
@@ -91,7 +90,7 @@ export function createGateway(env: GatewayEnv, logger: Logger): Gateway {
     logger,
     topic: topics.blocklist,
     schema: BlockListEntryV1,
-    groupId: `gateway-${env.GATEWAY_ID}-blocklist-${randomUUID()}`,
+    groupId: `gateway-${env.GATEWAY_ID}-blocklist`,
     onRecord: (key, value) => blockList.apply(key, value),
   });
   const esme = env.ESME_HOST

@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import { loadModel } from "@spam/classifier";
 import { CampaignCountsV1, topicNames, type CampaignCounts } from "@spam/contracts";
@@ -72,7 +71,7 @@ export async function createScorerService(env: ScorerEnv, logger: Logger): Promi
         logger,
         topic: topics.campaignCounts,
         schema: CampaignCountsV1,
-        groupId: `${env.CONSUMER_GROUP}-campaign-counts-${randomUUID()}`, // every worker reads every campaign
+        groupId: `${env.CONSUMER_GROUP}-campaign-counts`, // every worker reads every campaign
         onRecord: (id, counts) => (counts ? clusterCampaigns.set(id, counts) : clusterCampaigns.delete(id)),
       })
     : null;
