@@ -42,7 +42,7 @@ describe.skipIf(!built)("robustness (short forms)", () => {
     expect(code).toBe(0);
   }, 300_000);
 
-  it("fault test: SIGKILL each service, restart Kafka, stop ClickHouse; one verdict per accepted message, every report acknowledged", async () => {
+  it("fault test: SIGTERM (clean stop) then SIGKILL each service, restart Kafka, stop ClickHouse; one verdict per accepted message, every report acknowledged", async () => {
     const { code, output } = await runTool("fault.js", ["--short"], 540_000);
     expect(output).toContain("accepted without a verdict (must be 0)");
     expect(output).toMatch(/\nPASS/);

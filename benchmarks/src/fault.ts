@@ -2,7 +2,8 @@
 /**
  * Fault test under load, on a PRIVATE Kafka broker and ClickHouse server
  * (own ports and data dir) so the shared servers are never disturbed:
- * SIGKILL each service in turn and restart it, restart the broker, stop
+ * stop each service in turn with SIGTERM (it must drain and exit 0) and
+ * restart it, then SIGKILL it and restart it, restart the broker, stop
  * ClickHouse for a while; then check that every message answered with
  * success over SMPP has exactly one verdict in ClickHouse, none has two in
  * the deduplicated view, and every accepted report got its acknowledgement.
@@ -84,7 +85,10 @@ async function main(): Promise<number> {
     const schedule = async () => {
       await sleep(phaseS * 1_000);
       for (const svc of s.services) {
-        await run(`SIGKILL ${svc.instance} and restart`, () => svc.restart());
+        // A deploy first (drain, leave state such as the scorer's velocity snapshot), then a crash.
+        await run(`SIGTERM ${svc.instance} (clean stop) and restart`, () => svc.restart("SIGTERM"));
+        await sleep(phaseS * 1_000);
+        await run(`SIGKILL ${svc.instance} and restart`, () => svc.restart("SIGKILL"));
         await sleep(phaseS * 1_000);
       }
       await run("restart the Kafka broker", async () => {

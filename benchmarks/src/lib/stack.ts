@@ -92,11 +92,20 @@ export class ServiceChild {
     return code;
   }
 
-  async restart(): Promise<void> {
-    await this.kill("SIGKILL");
+  /**
+   * Stops the process with `signal` and starts it again. After SIGTERM the service must drain and
+   * exit 0 on its own (it gets 30 s before a SIGKILL); anything else is reported once it runs again.
+   */
+  async restart(signal: "SIGKILL" | "SIGTERM" = "SIGKILL"): Promise<void> {
+    const child = this.child;
+    const code = await this.kill(signal);
+    const forced = signal === "SIGTERM" && child?.signalCode === "SIGKILL";
     this.restarts++;
     this.start();
     await this.waitStarted();
+    if (signal === "SIGTERM" && (forced || code !== 0)) {
+      throw new Error(`${this.instance} did not stop cleanly on SIGTERM (${forced ? "killed after 30 s" : `exit code ${code}`})`);
+    }
   }
 }
 
