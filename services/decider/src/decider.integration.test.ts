@@ -8,6 +8,7 @@ import { BatchingProducer, createKafkaClient, ensureTopics } from "@spam/kafka";
 import { createSink, loadSinkEnv, type Sink } from "@spam/sink-service";
 import { loadDeciderEnv } from "./env.js";
 import { createDecider } from "./main.js";
+import type { TrafficLookup } from "./verify.js";
 
 // The decider and the sink against the real broker and ClickHouse 18.16.
 const brokers = process.env.KAFKA_BROKERS?.split(",");
@@ -134,4 +135,48 @@ describe.skipIf(!brokers || !clickhouseUrl)("decider end to end with the sink", 
     expect(again.core.activeBlock("sender", "13912340000", Date.now())).toBeNull();
     await again.stop();
   }, 120_000);
+
+  it("a batch's traffic lookups overlap, while its reports are decided and published in offset order", async () => {
+    const orderPrefix = `${runId}.decider-order.`;
+    const orderTopics = topicNames(orderPrefix);
+    await ensureTopics({ kafka, names: orderTopics, partitions: 1, logger });
+    const n = 8;
+    let inFlight = 0;
+    let maxInFlight = 0;
+    // Earlier reports wait longest: answered in arrival order, the decisions would come out reversed.
+    const lookup: TrafficLookup = {
+      async delivered(_sender, recipient) {
+        inFlight++;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        await sleep((n - Number(recipient.slice(-2))) * 40);
+        inFlight--;
+        return [];
+      },
+      verdictFor: async () => null,
+    };
+    const seen: string[] = [];
+    const watcher = kafka.consumer({ groupId: `${orderPrefix}watch`, maxWaitTimeInMs: 50 });
+    await watcher.connect();
+    await watcher.subscribe({ topic: orderTopics.decisions, fromBeginning: true });
+    await watcher.run({
+      eachMessage: async ({ message }) => {
+        const e = JSON.parse(message.value!.toString()) as { type: string; reportId?: string };
+        if (e.type === "report_assessed") seen.push(e.reportId!);
+      },
+    });
+    const decider = createDecider(loadDeciderEnv({ ...common, TOPIC_PREFIX: orderPrefix, CAMPAIGN_COUNTS_INTERVAL_MS: "0" }), logger, { lookup });
+    // One send: the reports reach the decider as one batch.
+    const sent = Array.from({ length: n }, (_, i) => report(`138000001${String(i).padStart(2, "0")}`, 200 + i, "13600000000"));
+    await producer.sendMany(sent.map((r) => ({ topic: orderTopics.reports, key: "13600000000", value: r })));
+    await decider.start();
+    try {
+      await until(async () => seen.length >= n || null, 30_000, "assessments published");
+      expect(seen).toEqual(sent.map((r) => r.id));
+      expect(maxInFlight).toBeGreaterThan(1);
+      expect(maxInFlight).toBeLessThanOrEqual(8); // DECIDER_LOOKUP_CONCURRENCY's default
+    } finally {
+      await decider.stop();
+      await watcher.disconnect();
+    }
+  }, 60_000);
 });

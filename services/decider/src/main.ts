@@ -1,3 +1,4 @@
+import pLimit from "p-limit";
 import type { Logger } from "pino";
 import { createClickHouse } from "@spam/clickhouse";
 import {
@@ -60,12 +61,14 @@ export function createDecider(env: DeciderEnv, logger: Logger, deps: DeciderDeps
   http?.addReadinessCheck("kafka_consumer", () => consuming);
   const onBatchCommitted = batchCommittedRecorder(metrics);
 
-  const publish = async (out: DeciderOutput): Promise<void> => {
-    const messages: OutgoingMessage[] = [
+  /** Sends the outputs of a batch in their order, in one go. */
+  const publish = async (outs: readonly DeciderOutput[]): Promise<void> => {
+    const messages: OutgoingMessage[] = outs.flatMap((out) => [
       ...out.decisions.map((e) => ({ topic: topics.decisions, key: decisionKey(e), value: e })),
       ...out.blocks.map((b: BlockListEntry) => ({ topic: topics.blocklist, key: blockListKey(b.kind, b.value), value: b })),
       ...out.replies.map((r) => ({ topic: topics.repliesOutbound, key: r.to, value: r })),
-    ];
+    ]);
+    if (messages.length === 0) return;
     // Resolves on the broker's ack: the input offset is committed only after.
     try {
       await producer.sendMany(messages);
@@ -95,16 +98,32 @@ export function createDecider(env: DeciderEnv, logger: Logger, deps: DeciderDeps
     schema: ReportV1,
     deadLetter: { producer, topic: topics.deadLetter, service: "decider" },
     onBatchCommitted,
-    handleBatch: async (messages) => {
-      for (const m of messages) {
-        const r = m.value;
-        // Reports without a number are answered by the gateway (ask_number / format_help); nothing to decide yet.
-        if (r.reportedNumber === null || (r.status !== "parsed" && r.status !== "completed_two_step")) continue;
-        const assessed = await assessReport({ ...r, reportedNumber: r.reportedNumber }, lookup, policy);
+    // ~250 reports a batch (kafkajs' default 1 MiB is thousands): a backlog batch is decided in seconds, so its
+    // replies are not held back for minutes, and a stopping decider finishes its batch within its grace period.
+    fetchMaxBytesPerPartition: 128 * 1024,
+    handleBatch: async (messages, context) => {
+      // Reports without a number are answered by the gateway (ask_number / format_help); nothing to decide yet.
+      const decidable = messages
+        .map((m) => m.value)
+        .filter((r): r is Report & { reportedNumber: string } => r.reportedNumber !== null && (r.status === "parsed" || r.status === "completed_two_step"));
+      // The lookups (two ClickHouse queries a report) overlap; the decisions are taken one by one, in offset
+      // order, since each moves the per-sender state the next one sees. One after another, a backlog of
+      // reports drained at ~40 a second, slower than a busy hour brings them.
+      const limit = pLimit(env.DECIDER_LOOKUP_CONCURRENCY);
+      const assessments = decidable.map((r) => limit(() => assessReport(r, lookup, policy)));
+      // A failed lookup fails the batch (it is handled again): the queued lookups are dropped, and the
+      // ones already running must not end as unhandled rejections.
+      for (const a of assessments) a.catch(() => limit.clearQueue());
+      const outs: DeciderOutput[] = [];
+      for (const [i, r] of decidable.entries()) {
+        const assessed = await assessments[i]!;
         const out = core.onReport(assessed, now());
         logger.info({ reportId: r.id, verification: assessed.verification, decisions: out.decisions.map((d) => (d.type === "case" ? `${d.type}:${d.decision}` : d.type)) }, "report decided");
-        await publish(out);
+        outs.push(out);
+        // A slow ClickHouse can stretch a batch past the group session: keep the membership (kafkajs sends at most one per interval).
+        await context.heartbeat();
       }
+      await publish(outs);
     },
   });
 
@@ -118,7 +137,7 @@ export function createDecider(env: DeciderEnv, logger: Logger, deps: DeciderDeps
     deadLetter: { producer, topic: topics.deadLetter, service: "decider" },
     onBatchCommitted,
     handleBatch: async (messages) => {
-      for (const m of messages) await publish(core.onReviewLabel(m.value, now()));
+      await publish(messages.map((m) => core.onReviewLabel(m.value, now())));
     },
   });
 
@@ -167,7 +186,7 @@ export function createDecider(env: DeciderEnv, logger: Logger, deps: DeciderDeps
   let sweepTimer: NodeJS.Timeout | null = null;
   let sweeping: Promise<void> = Promise.resolve();
   const sweep = () => {
-    sweeping = sweeping.then(() => publish(core.sweep(now()))).catch((err: unknown) => logger.error({ err }, "sweep publish failed"));
+    sweeping = sweeping.then(() => publish([core.sweep(now())])).catch((err: unknown) => logger.error({ err }, "sweep publish failed"));
   };
 
   return {
