@@ -42,9 +42,10 @@ describe.skipIf(!built)("robustness (short forms)", () => {
     expect(code).toBe(0);
   }, 300_000);
 
-  it("fault test: SIGTERM (clean stop) then SIGKILL each service, restart Kafka, stop ClickHouse; one verdict per accepted message, every report acknowledged", async () => {
+  it("fault test: SIGTERM (clean stop) then SIGKILL each service, restart Kafka, stop ClickHouse; one verdict per accepted message, every report acknowledged and assessed", async () => {
     const { code, output } = await runTool("fault.js", ["--short"], 540_000);
     expect(output).toContain("accepted without a verdict (must be 0)");
+    expect(output).toContain("of those not assessed by the decider (must be 0)");
     expect(output).toMatch(/\nPASS/);
     expect(code).toBe(0);
   }, 600_000);

@@ -14,7 +14,7 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import pino from "pino";
 import { freePort, loadLocalConfig, REPO_ROOT, startClickHouse, startKafka, stopServer } from "@spam/infra-local";
-import { checkVerdicts, missingVerdicts } from "./lib/check.js";
+import { checkReportAssessments, checkVerdicts, missingVerdicts } from "./lib/check.js";
 import { runLoad } from "./lib/engine.js";
 import { parseMix } from "./lib/smpp.js";
 import { BENCH_ACCOUNT, PrivateStack, sleep } from "./lib/stack.js";
@@ -133,8 +133,22 @@ async function main(): Promise<number> {
       missing = await missingVerdicts(config.clickhouseUrl, s.database, missing);
     }
     const check = await checkVerdicts(config.clickhouseUrl, s.database, ids);
+    // The decider answers each report later (assessment, case, outcome): its backlog must drain too.
+    const reportsDeadline = Date.now() + Number(a.drain) * 1_000;
+    let reports = await checkReportAssessments(config.clickhouseUrl, s.database);
+    while (reports.unassessed > 0 && Date.now() < reportsDeadline) {
+      log(`reports assessed by the decider: ${reports.decidable - reports.unassessed} of ${reports.decidable}`);
+      await sleep(10_000);
+      reports = await checkReportAssessments(config.clickhouseUrl, s.database);
+    }
     const c = result.counts;
-    const pass = check.missing === 0 && check.duplicatedDedup === 0 && check.conflicting === 0 && c.reportAcks >= c.reportsAccepted && events.every((e) => e.ok);
+    const pass =
+      check.missing === 0 && check.duplicatedDedup === 0 && check.conflicting === 0 && c.reportAcks >= c.reportsAccepted && reports.unassessed === 0 && events.every((e) => e.ok);
+    const failureHints = [
+      check.sampleMissing.length ? ` (missing e.g. ${check.sampleMissing.join(", ")})` : "",
+      result.reportersWithoutAck.length ? ` (reporters without ack e.g. ${result.reportersWithoutAck.join(", ")})` : "",
+      reports.sampleUnassessed.length ? ` (unassessed reports e.g. ${reports.sampleUnassessed.join(", ")})` : "",
+    ];
     process.stdout.write(
       "\n" +
         table(["fault", "took ms", "ok"], events.map((e) => [e.fault, e.ms, e.ok ? "yes" : `NO: ${e.error ?? ""}`])) +
@@ -154,18 +168,18 @@ async function main(): Promise<number> {
             ["verdicts seen on Kafka (dupes)", `${c.verdictsForAccepted} (${c.duplicateVerdicts})`],
             ["reports accepted", c.reportsAccepted],
             ["report acknowledgements (must equal)", c.reportAcks],
+            ["reports with a number, in ClickHouse", reports.decidable],
+            ["of those not assessed by the decider (must be 0)", reports.unassessed],
             ["session re-binds", c.binds],
           ],
         ) +
-        `\n\n${pass ? "PASS" : "FAIL"}${check.sampleMissing.length ? ` (missing e.g. ${check.sampleMissing.join(", ")})` : ""}${
-          result.reportersWithoutAck.length ? ` (reporters without ack e.g. ${result.reportersWithoutAck.join(", ")})` : ""
-        }\n`,
+        `\n\n${pass ? "PASS" : "FAIL"}${failureHints.join("")}\n`,
     );
     const outDir = resolve(REPO_ROOT, "benchmarks/results");
     mkdirSync(outDir, { recursive: true });
     const file = a.out ?? join(outDir, `fault-${short ? "short" : "long"}-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
     const { accepted: _ids, perSecond, ...rest } = result;
-    writeFileSync(file, JSON.stringify({ label: short ? "fault-short" : "fault-long", pass, rate, phaseS, chDownS, machine: machineLoad(), events, check, ...rest, perSecond }, null, 2));
+    writeFileSync(file, JSON.stringify({ label: short ? "fault-short" : "fault-long", pass, rate, phaseS, chDownS, machine: machineLoad(), events, check, reports, ...rest, perSecond }, null, 2));
     log(`result written to ${file}`);
     return pass ? 0 : 1;
   } finally {

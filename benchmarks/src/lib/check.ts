@@ -64,3 +64,29 @@ export async function checkVerdicts(url: string, database: string, ids: readonly
     await ch.close();
   }
 }
+
+export interface ReportCheck {
+  /** Reports with a number to decide on (parsed, or completed in a second message). */
+  readonly decidable: number;
+  /** Of those, reports without an assessment by the decider yet. */
+  readonly unassessed: number;
+  readonly sampleUnassessed: string[];
+}
+
+const CountRow = z.object({ n: z.coerce.number() });
+const ReportIdRow = z.object({ id: z.string() });
+
+/** Every report the decider should have decided, against its assessments as the sink stored them. */
+export async function checkReportAssessments(url: string, database: string): Promise<ReportCheck> {
+  const ch = createClickHouse({ url, database, logger: pino({ level: "warn" }) });
+  try {
+    const decidable = sql`SELECT DISTINCT id FROM reports WHERE status IN ('parsed', 'completed_two_step') AND isNotNull(reported_number)`;
+    const total = (await ch.query(sql`SELECT count() AS n FROM (${decidable})`, CountRow))[0]?.n ?? 0;
+    const unassessed = sql`SELECT id FROM (${decidable}) WHERE id NOT IN (SELECT report_id FROM report_assessments)`;
+    const missing = (await ch.query(sql`SELECT count() AS n FROM (${unassessed})`, CountRow))[0]?.n ?? 0;
+    const sample = missing > 0 ? (await ch.query(sql`${unassessed} LIMIT 5`, ReportIdRow)).map((r) => r.id) : [];
+    return { decidable: total, unassessed: missing, sampleUnassessed: sample };
+  } finally {
+    await ch.close();
+  }
+}
