@@ -186,9 +186,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     let delay = 200;
     while (!stopping) {
       try {
-        const s = await LoadSession.bind({ host: o.host, port: o.ports[i % o.ports.length]!, systemId: o.systemId, password: o.password, timeoutMs: 5_000 }, o.window);
+        const s = await LoadSession.bind({ host: o.host, port: o.ports[i % o.ports.length]!, systemId: o.systemId, password: o.password, timeoutMs: 5_000 }, o.window, onDeliver);
         counts.binds++;
-        s.onDeliver = onDeliver;
         s.onClose = () => {
           sessions[i] = null;
           if (!stopping) setTimeout(() => void bindSlot(i), 100);

@@ -33,7 +33,12 @@ export class LoadSession {
   onClose: (() => void) | null = null;
   private readonly pending = new Set<(status: number | null, id: string) => void>();
 
-  private constructor(readonly session: SmppSession, readonly window: number) {
+  private constructor(
+    readonly session: SmppSession,
+    readonly window: number,
+    onDeliver: ((d: DeliveredPdu) => void) | null,
+  ) {
+    this.onDeliver = onDeliver;
     session.on("deliver_sm", (pdu: SmppPdu) => {
       session.send(pdu.response());
       const sm = pdu["short_message"];
@@ -60,7 +65,12 @@ export class LoadSession {
     });
   }
 
-  static bind(o: BindOptions, window: number): Promise<LoadSession> {
+  /**
+   * `onDeliver` is in place before the bind answer is handled: a gateway with replies waiting sends
+   * deliver_sm right after bind_transceiver_resp, often in the same TCP segment, and the smpp package
+   * emits both in one synchronous loop, before an awaiting caller could set a handler.
+   */
+  static bind(o: BindOptions, window: number, onDeliver: ((d: DeliveredPdu) => void) | null = null): Promise<LoadSession> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`bind to ${o.host}:${o.port} timed out`)), o.timeoutMs ?? 10_000);
       const session = smpp.connect({ url: `smpp://${o.host}:${o.port}`, auto_enquire_link_period: 10_000 }, () => {
@@ -68,7 +78,7 @@ export class LoadSession {
           { system_id: o.systemId, password: o.password },
           (pdu) => {
             clearTimeout(timer);
-            if (pdu.command_status === 0) resolve(new LoadSession(session, window));
+            if (pdu.command_status === 0) resolve(new LoadSession(session, window, onDeliver));
             else {
               session.destroy();
               reject(new Error(`bind failed: status 0x${pdu.command_status.toString(16)}`));
