@@ -136,6 +136,39 @@ describe.skipIf(!brokers || !clickhouseUrl)("decider end to end with the sink", 
     await again.stop();
   }, 120_000);
 
+  it("a lookup that fails in a batch fails it before any decision: handled again, the block it decides is published", async () => {
+    const failPrefix = `${runId}.decider-fail.`;
+    const failTopics = topicNames(failPrefix);
+    await ensureTopics({ kafka, names: failTopics, partitions: 1, logger });
+    const reported = "13500000000";
+    let failures = 0;
+    // Three reporters got the spam they report; the fourth report's first lookup fails (ClickHouse down).
+    const lookup: TrafficLookup = {
+      async delivered(_sender, recipient) {
+        if (recipient === "13800000204" && failures++ === 0) throw new Error("ClickHouse query failed: connect ECONNREFUSED");
+        return [{ id: `dm-${recipient}`, text: "恭喜您中奖10000元，点击 http://prize.example.cn 领取", receivedAt: now - 60_000 }];
+      },
+      verdictFor: async (messageId) => ({ verdictId: `vd-${messageId}`, label: "spam", score: 0.9, campaignId: null, ruleIds: [] }),
+    };
+    const blocks: BlockListEntry[] = [];
+    const watcher = kafka.consumer({ groupId: `${failPrefix}watch`, maxWaitTimeInMs: 50 });
+    await watcher.connect();
+    await watcher.subscribe({ topic: failTopics.blocklist, fromBeginning: true });
+    await watcher.run({ eachMessage: async ({ message }) => void blocks.push(JSON.parse(message.value!.toString()) as BlockListEntry) });
+    const decider = createDecider(loadDeciderEnv({ ...common, TOPIC_PREFIX: failPrefix, CAMPAIGN_COUNTS_INTERVAL_MS: "0" }), logger, { lookup });
+    const sent = ["13800000201", "13800000202", "13800000203", "13800000204"].map((from, i) => report(from, 300 + i, reported));
+    await producer.sendMany(sent.map((r) => ({ topic: failTopics.reports, key: reported, value: r })));
+    await decider.start();
+    try {
+      await until(async () => blocks.some((b) => b.value === reported && b.state === "active") || null, 40_000, "block published");
+      expect(failures).toBeGreaterThan(1); // the batch was handled again after the failure
+      expect(decider.core.activeBlock("sender", reported, Date.now())).not.toBeNull();
+    } finally {
+      await decider.stop();
+      await watcher.disconnect();
+    }
+  }, 60_000);
+
   it("a batch's traffic lookups overlap, while its reports are decided and published in offset order", async () => {
     const orderPrefix = `${runId}.decider-order.`;
     const orderTopics = topicNames(orderPrefix);
