@@ -72,6 +72,19 @@ describe.skipIf(!brokers || !clickhouseUrl)("decider end to end with the sink", 
   const Row = z.object({ n: z.coerce.number() });
   const count = async (q: ReturnType<typeof sql>) => (await ch.query(q, Row))[0]?.n ?? 0;
 
+  /** Topics of its own for one test, a decider on them with a fake lookup, and a reader of one of its output topics. */
+  const isolated = async (name: string, lookup: TrafficLookup, output: "decisions" | "blocklist", onValue: (value: unknown) => void) => {
+    const prefix = `${runId}.decider-${name}.`;
+    const own = topicNames(prefix);
+    await ensureTopics({ kafka, names: own, partitions: 1, logger });
+    const watcher = kafka.consumer({ groupId: `${prefix}watch`, maxWaitTimeInMs: 50 });
+    await watcher.connect();
+    await watcher.subscribe({ topic: own[output], fromBeginning: true });
+    await watcher.run({ eachMessage: async ({ message }) => onValue(JSON.parse(message.value!.toString())) });
+    const decider = createDecider(loadDeciderEnv({ ...common, TOPIC_PREFIX: prefix, CAMPAIGN_COUNTS_INTERVAL_MS: "0" }), logger, { lookup });
+    return { topics: own, decider, stop: async () => Promise.all([decider.stop(), watcher.disconnect()]) };
+  };
+
   it("verified reports from three reporters block the sender and get outcome replies; a brigade does not block and its reviewed case answers the reporter; a lift is audited; a restart rebuilds state", async () => {
     const messages = reporters.map(traffic);
     await producer.sendMany(messages.map((m) => ({ topic: topics.trafficRaw, key: m.source, value: m })));
@@ -137,9 +150,6 @@ describe.skipIf(!brokers || !clickhouseUrl)("decider end to end with the sink", 
   }, 120_000);
 
   it("a lookup that fails in a batch fails it before any decision: handled again, the block it decides is published", async () => {
-    const failPrefix = `${runId}.decider-fail.`;
-    const failTopics = topicNames(failPrefix);
-    await ensureTopics({ kafka, names: failTopics, partitions: 1, logger });
     const reported = "13500000000";
     let failures = 0;
     // Three reporters got the spam they report; the fourth report's first lookup fails (ClickHouse down).
@@ -151,28 +161,20 @@ describe.skipIf(!brokers || !clickhouseUrl)("decider end to end with the sink", 
       verdictFor: async (messageId) => ({ verdictId: `vd-${messageId}`, label: "spam", score: 0.9, campaignId: null, ruleIds: [] }),
     };
     const blocks: BlockListEntry[] = [];
-    const watcher = kafka.consumer({ groupId: `${failPrefix}watch`, maxWaitTimeInMs: 50 });
-    await watcher.connect();
-    await watcher.subscribe({ topic: failTopics.blocklist, fromBeginning: true });
-    await watcher.run({ eachMessage: async ({ message }) => void blocks.push(JSON.parse(message.value!.toString()) as BlockListEntry) });
-    const decider = createDecider(loadDeciderEnv({ ...common, TOPIC_PREFIX: failPrefix, CAMPAIGN_COUNTS_INTERVAL_MS: "0" }), logger, { lookup });
+    const { topics: own, decider, stop } = await isolated("fail", lookup, "blocklist", (v) => blocks.push(v as BlockListEntry));
     const sent = ["13800000201", "13800000202", "13800000203", "13800000204"].map((from, i) => report(from, 300 + i, reported));
-    await producer.sendMany(sent.map((r) => ({ topic: failTopics.reports, key: reported, value: r })));
+    await producer.sendMany(sent.map((r) => ({ topic: own.reports, key: reported, value: r })));
     await decider.start();
     try {
       await until(async () => blocks.some((b) => b.value === reported && b.state === "active") || null, 40_000, "block published");
       expect(failures).toBeGreaterThan(1); // the batch was handled again after the failure
       expect(decider.core.activeBlock("sender", reported, Date.now())).not.toBeNull();
     } finally {
-      await decider.stop();
-      await watcher.disconnect();
+      await stop();
     }
   }, 60_000);
 
-  it("a batch's traffic lookups overlap, while its reports are decided and published in offset order", async () => {
-    const orderPrefix = `${runId}.decider-order.`;
-    const orderTopics = topicNames(orderPrefix);
-    await ensureTopics({ kafka, names: orderTopics, partitions: 1, logger });
+  it("a batch's traffic lookups overlap, and its reports are decided and published in offset order", async () => {
     const n = 8;
     let inFlight = 0;
     let maxInFlight = 0;
@@ -188,19 +190,13 @@ describe.skipIf(!brokers || !clickhouseUrl)("decider end to end with the sink", 
       verdictFor: async () => null,
     };
     const seen: string[] = [];
-    const watcher = kafka.consumer({ groupId: `${orderPrefix}watch`, maxWaitTimeInMs: 50 });
-    await watcher.connect();
-    await watcher.subscribe({ topic: orderTopics.decisions, fromBeginning: true });
-    await watcher.run({
-      eachMessage: async ({ message }) => {
-        const e = JSON.parse(message.value!.toString()) as { type: string; reportId?: string };
-        if (e.type === "report_assessed") seen.push(e.reportId!);
-      },
+    const { topics: own, decider, stop } = await isolated("order", lookup, "decisions", (v) => {
+      const e = v as { type: string; reportId?: string };
+      if (e.type === "report_assessed") seen.push(e.reportId!);
     });
-    const decider = createDecider(loadDeciderEnv({ ...common, TOPIC_PREFIX: orderPrefix, CAMPAIGN_COUNTS_INTERVAL_MS: "0" }), logger, { lookup });
     // One send: the reports reach the decider as one batch.
     const sent = Array.from({ length: n }, (_, i) => report(`138000001${String(i).padStart(2, "0")}`, 200 + i, "13600000000"));
-    await producer.sendMany(sent.map((r) => ({ topic: orderTopics.reports, key: "13600000000", value: r })));
+    await producer.sendMany(sent.map((r) => ({ topic: own.reports, key: "13600000000", value: r })));
     await decider.start();
     try {
       await until(async () => seen.length >= n || null, 30_000, "assessments published");
@@ -208,8 +204,7 @@ describe.skipIf(!brokers || !clickhouseUrl)("decider end to end with the sink", 
       expect(maxInFlight).toBeGreaterThan(1);
       expect(maxInFlight).toBeLessThanOrEqual(8); // DECIDER_LOOKUP_CONCURRENCY's default
     } finally {
-      await decider.stop();
-      await watcher.disconnect();
+      await stop();
     }
   }, 60_000);
 });
