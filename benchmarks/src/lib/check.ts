@@ -73,7 +73,7 @@ export interface ReportCheck {
   readonly sampleUnassessed: string[];
 }
 
-const CountRow = z.object({ n: z.coerce.number() });
+const ReportCountsRow = z.object({ decidable: z.coerce.number(), unassessed: z.coerce.number() });
 const ReportIdRow = z.object({ id: z.string() });
 
 /** Every report the decider should have decided, against its assessments as the sink stored them. */
@@ -81,11 +81,11 @@ export async function checkReportAssessments(url: string, database: string): Pro
   const ch = createClickHouse({ url, database, logger: pino({ level: "warn" }) });
   try {
     const decidable = sql`SELECT DISTINCT id FROM reports WHERE status IN ('parsed', 'completed_two_step') AND isNotNull(reported_number)`;
-    const total = (await ch.query(sql`SELECT count() AS n FROM (${decidable})`, CountRow))[0]?.n ?? 0;
-    const unassessed = sql`SELECT id FROM (${decidable}) WHERE id NOT IN (SELECT report_id FROM report_assessments)`;
-    const missing = (await ch.query(sql`SELECT count() AS n FROM (${unassessed})`, CountRow))[0]?.n ?? 0;
-    const sample = missing > 0 ? (await ch.query(sql`${unassessed} LIMIT 5`, ReportIdRow)).map((r) => r.id) : [];
-    return { decidable: total, unassessed: missing, sampleUnassessed: sample };
+    const assessed = sql`SELECT report_id FROM report_assessments`;
+    const counts = (await ch.query(sql`SELECT count() AS decidable, countIf(id NOT IN (${assessed})) AS unassessed FROM (${decidable})`, ReportCountsRow))[0];
+    const unassessed = counts?.unassessed ?? 0;
+    const sample = unassessed > 0 ? (await ch.query(sql`SELECT id FROM (${decidable}) WHERE id NOT IN (${assessed}) LIMIT 5`, ReportIdRow)).map((r) => r.id) : [];
+    return { decidable: counts?.decidable ?? 0, unassessed, sampleUnassessed: sample };
   } finally {
     await ch.close();
   }
