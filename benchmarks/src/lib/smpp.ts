@@ -29,16 +29,14 @@ export interface DeliveredPdu {
 export class LoadSession {
   inFlight = 0;
   closed = false;
-  onDeliver: ((d: DeliveredPdu) => void) | null = null;
   onClose: (() => void) | null = null;
   private readonly pending = new Set<(status: number | null, id: string) => void>();
 
   private constructor(
     readonly session: SmppSession,
     readonly window: number,
-    onDeliver: ((d: DeliveredPdu) => void) | null,
+    public onDeliver: ((d: DeliveredPdu) => void) | null,
   ) {
-    this.onDeliver = onDeliver;
     session.on("deliver_sm", (pdu: SmppPdu) => {
       session.send(pdu.response());
       const sm = pdu["short_message"];
