@@ -19,3 +19,5 @@ export {
   serializeModel,
 } from "./model.js";
 export type { CategoryModel, ModelFile, Prediction, TrainedModel } from "./model.js";
+export { embeddingDataset, embeddingScore, fitLatinStack, fitStacker, inBand, stackedProbability } from "./stack.js";
+export type { LatinStack, LatinStackOptions, StackerWeights } from "./stack.js";

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { z } from "zod";
 import { categoryGroup, type CategoryGroup } from "./data.js";
 import { FeatureExtractor, type FeatureOptions, type SparseVector } from "./features.js";
+import { inBand, stackedProbability, type LatinStack } from "./stack.js";
 import { plattProbability, type LinearModel, type Platt } from "./train.js";
 
 export const MODEL_FORMAT = "spam-classifier";
@@ -45,6 +46,18 @@ export const ModelFileV1 = z.object({
     weights: SparseWeightsV1,
     /** Weights of Latin-script messages when trained apart (absent in older files: `weights` for all). */
     latin: z.object({ bias: z.number(), weights: SparseWeightsV1 }).nullable().optional(),
+    /** Second look for undecided Latin-script messages over a sentence embedding (absent in older files). */
+    latinStack: z
+      .object({
+        embeddingModel: z.string().min(1).max(128),
+        /** Dense: an embedding has a few hundred dimensions, all non-zero. */
+        weights: z.array(z.number()).min(1).max(4096),
+        bias: z.number(),
+        stacker: z.object({ margin: z.number(), embedding: z.number(), bias: z.number() }),
+        band: z.tuple([z.number().min(0).max(1), z.number().min(0).max(1)]).refine(([lo, hi]) => lo < hi, "band low must be below high"),
+      })
+      .nullable()
+      .optional(),
   }),
   category: z
     .object({
@@ -137,6 +150,8 @@ export interface TrainedModel {
   readonly platt: Platt;
   /** Platt fit of Latin-script messages; null = platt for every message. */
   readonly plattLatin: Platt | null;
+  /** Embedding second look for Latin-script messages (stack.ts); absent = none. */
+  readonly latinStack?: LatinStack | null;
   readonly category: CategoryModel | null;
   readonly training: Record<string, unknown>;
 }
@@ -158,6 +173,15 @@ export function serializeModel(m: TrainedModel, createdAt = new Date()): string 
       plattLatin: m.plattLatin ? { ...m.plattLatin } : null,
       weights: encodeSparse(m.binary.weights),
       latin: m.latinBinary ? { bias: m.latinBinary.bias, weights: encodeSparse(m.latinBinary.weights) } : null,
+      latinStack: m.latinStack
+        ? {
+            embeddingModel: m.latinStack.embeddingModel,
+            weights: Array.from(m.latinStack.embedding.weights),
+            bias: m.latinStack.embedding.bias,
+            stacker: { ...m.latinStack.stacker },
+            band: [m.latinStack.band[0], m.latinStack.band[1]] as [number, number],
+          }
+        : null,
     },
     category: m.category
       ? {
@@ -182,6 +206,12 @@ export interface Prediction {
   readonly fineCategory: string | null;
   /** advertising / fraud / illegal / other, or null. */
   readonly category: CategoryGroup | null;
+  /**
+   * The embedding second look (latinStack): "none" when the message does not need it, "used" when
+   * spamProbability includes it, "wanted" when it would have but no embedding was given (the
+   * probability is then the n-gram one).
+   */
+  readonly secondLook: "none" | "used" | "wanted";
 }
 
 /** A loaded model: dense weights in memory so scoring is a handful of array reads. */
@@ -201,6 +231,8 @@ export class SpamClassifier {
   private readonly catWeights: Float32Array;
   private readonly catBiases: Float64Array;
   private readonly catScratch: Float64Array;
+  /** Embedding second look for undecided Latin-script messages, or null. */
+  readonly latinStack: LatinStack | null;
 
   constructor(model: TrainedModel, modelVersion: string, createdAt: string) {
     this.modelVersion = modelVersion;
@@ -221,6 +253,7 @@ export class SpamClassifier {
     });
     this.catBiases = Float64Array.from(model.category?.models.map((m) => m.bias) ?? []);
     this.catScratch = new Float64Array(k);
+    this.latinStack = model.latinStack ?? null;
   }
 
   /** Features of normalised text (exposed for campaign/debug tooling); `rawText` as for predict. */
@@ -232,30 +265,41 @@ export class SpamClassifier {
    * Score text already normalised by @spam/normalize. `rawText` is the message before normalisation:
    * models with features.latinViews read letter case from it (without it they see the lower-case text).
    */
-  predict(normalizedText: string, rawText?: string): Prediction {
-    return this.predictVector(this.extractor.extractShared(normalizedText, rawText));
+  predict(normalizedText: string, rawText?: string, embedding?: ArrayLike<number>): Prediction {
+    return this.predictVector(this.extractor.extractShared(normalizedText, rawText), true, embedding);
   }
 
-  predictVector(x: SparseVector, withCategory = true): Prediction {
+  /** `embedding`: the message's sentence embedding, used only where latinStack wants it. */
+  predictVector(x: SparseVector, withCategory = true, embedding?: ArrayLike<number>): Prediction {
     let s = x.latin ? this.latinBias : this.bias;
     const w = x.latin ? this.latinWeights : this.weights;
     for (let k = 0; k < x.length; k++) s += w[x.indices[k]!]! * x.values[k]!;
     const fine = withCategory ? this.fineCategoryOf(x) : null;
-    return {
-      decision: s,
-      spamProbability: plattProbability(x.latin ? this.plattLatin : this.platt, s),
-      fineCategory: fine,
-      category: fine === null ? null : categoryGroup(fine),
-    };
+    let p = plattProbability(x.latin ? this.plattLatin : this.platt, s);
+    let secondLook: Prediction["secondLook"] = "none";
+    const stack = this.latinStack;
+    if (x.latin && stack && inBand(stack, p)) {
+      if (embedding) {
+        p = stackedProbability(stack, s, embedding);
+        secondLook = "used";
+      } else secondLook = "wanted";
+    }
+    return { decision: s, spamProbability: p, fineCategory: fine, category: fine === null ? null : categoryGroup(fine), secondLook };
+  }
+
+  /** Whether predict would use a sentence embedding for this message (compute one only then). */
+  wantsEmbedding(normalizedText: string, rawText?: string): boolean {
+    if (!this.latinStack) return false;
+    return this.predictVector(this.extractor.extractShared(normalizedText, rawText), false).secondLook === "wanted";
   }
 
   /**
    * Score without the category models (cheaper: most traffic is ham and needs none).
    * `vector` lives in scratch buffers: pass it to fineCategoryOf before the next call.
    */
-  predictSpam(normalizedText: string, rawText?: string): Prediction & { readonly vector: SparseVector } {
+  predictSpam(normalizedText: string, rawText?: string, embedding?: ArrayLike<number>): Prediction & { readonly vector: SparseVector } {
     const vector = this.extractor.extractShared(normalizedText, rawText);
-    return { ...this.predictVector(vector, false), vector };
+    return { ...this.predictVector(vector, false, embedding), vector };
   }
 
   /** Category of a feature vector: the best-scoring one-vs-rest model. */
@@ -306,6 +350,14 @@ export function loadModelFromString(content: string): SpamClassifier {
     latinBinary: f.binary.latin ? { weights: decodeSparse(f.binary.latin.weights, dim, "binary.latin"), bias: f.binary.latin.bias } : null,
     platt: f.binary.platt,
     plattLatin: f.binary.plattLatin ?? null,
+    latinStack: f.binary.latinStack
+      ? {
+          embeddingModel: f.binary.latinStack.embeddingModel,
+          embedding: { weights: Float32Array.from(f.binary.latinStack.weights), bias: f.binary.latinStack.bias },
+          stacker: f.binary.latinStack.stacker,
+          band: f.binary.latinStack.band,
+        }
+      : null,
     category: cat
       ? {
           bits: cat.bits,

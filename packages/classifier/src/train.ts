@@ -40,6 +40,8 @@ export interface TrainOptions {
   readonly positiveWeight: number;
   readonly negativeWeight: number;
   readonly maxEpochs: number;
+  /** Stopping tolerance of the SVM's projected-gradient gap (default 0.05). */
+  readonly tolerance?: number;
   readonly seed: number;
   /** Additive smoothing for naive Bayes. */
   readonly nbAlpha: number;
@@ -133,7 +135,7 @@ function trainSvmDual(
   const order = new Int32Array(m);
   for (let k = 0; k < m; k++) order[k] = k;
   const rand = rng(opts.seed);
-  const eps = 0.05;
+  const eps = opts.tolerance ?? 0.05;
   for (let epoch = 0; epoch < opts.maxEpochs; epoch++) {
     shuffle(order, rand);
     let maxPG = -Infinity;
