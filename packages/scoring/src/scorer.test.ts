@@ -181,3 +181,54 @@ describe("cluster-wide campaign counts", () => {
     expect(b?.score).toBe(scorer.thresholds.reportLogit);
   });
 });
+
+describe("the embedding second look (latinStack)", () => {
+  // Latin-script messages whose words carry no label (one vocabulary) while their embedding does.
+  let seed = 5;
+  const rand = (): number => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const words = ["hello", "call", "later", "ok", "see", "you", "tomorrow", "text", "now", "thanks"];
+  const unit = (sign: number): Float32Array => Float32Array.from({ length: 4 }, (_, j) => (j === 0 ? sign : 0));
+  const rows = Array.from({ length: 80 }, (_, i) => {
+    const text = Array.from({ length: 5 }, () => words[Math.floor(rand() * words.length)]!).join(" ");
+    const e = Float32Array.from({ length: 4 }, (_, j) => (j === 0 ? (i % 2 ? 1 : -1) + (rand() - 0.5) : rand() - 0.5));
+    const n = Math.hypot(...e);
+    return { text: normalize(text).text, raw: text, spam: i % 2 === 1, category: null, embedding: e.map((x) => x / n) };
+  });
+  const stacked = loadModelFromString(
+    serializeModel(
+      trainModel(
+        [
+          ...rows,
+          ...spamTexts.map((t) => ({ text: normalize(t).text, spam: true, category: null })),
+          ...hamTexts.map((t) => ({ text: normalize(t).text, spam: false, category: null })),
+        ],
+        {
+          ...DEFAULT_PIPELINE_OPTIONS,
+          features: { ...DEFAULT_FEATURE_OPTIONS, bits: 14 },
+          calibrationFolds: 2,
+          latinStack: { C: 1, stackerC: 10, band: [0.02, 0.98], folds: 3, embeddingModel: "test@1" },
+        },
+      ),
+    ),
+  );
+
+  it("wants an embedding only for undecided Latin-script text, and uses it when given", () => {
+    const scorer = createScorer({ ruleSet: null, model: stacked });
+    const text = "hello call later ok see";
+    expect(scorer.wantsEmbedding(text)).toBe(true);
+    expect(scorer.wantsEmbedding(spamTexts[0]!)).toBe(false);
+    // Without the model's second look nothing is wanted.
+    expect(createScorer({ ruleSet: null, model }).wantsEmbedding(text)).toBe(false);
+    const without = scorer.score(msg("e1", text));
+    const asSpam = scorer.score({ ...msg("e2", text), embedding: unit(1) });
+    const asHam = scorer.score({ ...msg("e3", text), embedding: unit(-1) });
+    expect(without.contributions[0]!.detail).toContain("embedding=wanted");
+    expect(asSpam.contributions[0]!.detail).toContain("embedding=used");
+    expect(asSpam.score).toBeGreaterThan(without.score);
+    expect(asHam.score).toBeLessThan(without.score);
+    // A CJK message ignores an embedding it was given.
+    const cjk = scorer.score({ ...msg("e4", spamTexts[0]!), embedding: unit(-1) });
+    expect(cjk.score).toBe(scorer.score(msg("e5", spamTexts[0]!)).score);
+    expect(cjk.contributions[0]!.detail).not.toContain("embedding");
+  });
+});

@@ -67,6 +67,11 @@ export interface ScoreInput {
   readonly destination: string;
   readonly receivedAt: number;
   readonly kind?: "traffic" | "report";
+  /**
+   * Sentence embedding of `text`, for messages where `wantsEmbedding` said yes (the model's second
+   * look at undecided Latin-script messages). Without it such a message keeps its n-gram probability.
+   */
+  readonly embedding?: ArrayLike<number>;
 }
 
 /**
@@ -102,6 +107,11 @@ export interface ScorerOptions {
 
 export interface Scorer {
   score(msg: ScoreInput): Verdict;
+  /**
+   * Whether score() would use a sentence embedding of this text: an embedding costs milliseconds,
+   * so callers compute one only then. Cheap for CJK text (one scan, no features).
+   */
+  wantsEmbedding(text: string): boolean;
   /** Swap the rule set (hot reload); verdicts record the version used. */
   setRuleSet(ruleSet: RuleEngine | null): void;
   setModel(model: SpamClassifier): void;
@@ -143,6 +153,15 @@ function groupOf(category: string): string | null {
   return categoryGroup(category);
 }
 
+function hasCjk(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    // Same boundary as the classifier's script test; surrogates (emoji, rare CJK) count as CJK there too.
+    if (c >= 0x2e80 && !(c >= 0xff01 && c <= 0xff5e)) return true;
+  }
+  return false;
+}
+
 export function createScorer(opts: ScorerOptions): Scorer {
   const thresholds = Thresholds.parse({ ...DEFAULT_THRESHOLDS, ...opts.thresholds });
   let ruleSet = opts.ruleSet;
@@ -164,7 +183,7 @@ export function createScorer(opts: ScorerOptions): Scorer {
     const t1 = performance.now();
     const hits = ruleSet ? ruleSet.evaluate({ normalized, sender: msg.source, recipient: msg.destination, at: msg.receivedAt }) : [];
     const t2 = performance.now();
-    const pred = model.predictSpam(normalized.text, msg.text);
+    const pred = model.predictSpam(normalized.text, msg.text, msg.embedding);
     const t3 = performance.now();
 
     // Campaign counting is idempotent per message id (redeliveries after a rebalance).
@@ -193,7 +212,8 @@ export function createScorer(opts: ScorerOptions): Scorer {
       id: `classifier@${model.modelVersion}`,
       score: round(modelLogit),
       category: null,
-      detail: `p=${Math.round(pred.spamProbability * 10_000) / 10_000}`,
+      // A reviewer sees whether the embedding took part (or was wanted and missing).
+      detail: `p=${Math.round(pred.spamProbability * 10_000) / 10_000}${pred.secondLook === "none" ? "" : ` embedding=${pred.secondLook}`}`,
     });
     let z = modelLogit;
     let positive = 0;
@@ -315,6 +335,12 @@ export function createScorer(opts: ScorerOptions): Scorer {
 
   return {
     score,
+    wantsEmbedding(text) {
+      // CJK messages never take the second look, and text with a CJK character nearly always stays CJK
+      // after normalisation (the rare exception keeps its n-gram probability: "embedding=wanted").
+      if (!model.latinStack || hasCjk(text)) return false;
+      return model.wantsEmbedding(normalize(text).text, text);
+    },
     setRuleSet(rs) {
       ruleSet = rs;
       log?.info({ rulesetVersion: rs?.version ?? "none" }, "rule set swapped");
