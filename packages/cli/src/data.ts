@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
-import { parseLabelledTsv, type Example } from "@spam/classifier";
+import { parseLabelledTsv, type Example, type PipelineOptions } from "@spam/classifier";
+import { createSentenceEmbedder, type SentenceEmbedder } from "@spam/embedding";
 import { normalize } from "@spam/normalize";
 import type { CommandIo } from "./command.js";
 
@@ -54,4 +55,83 @@ export async function loadExamples(files: readonly string[], io: CommandIo, weig
     });
   }
   return { examples, files: summary };
+}
+
+/** No character of the CJK ranges the classifier's script test counts (after normalisation). */
+function latinScript(normalizedText: string): boolean {
+  if (normalizedText.length === 0) return false;
+  for (const ch of normalizedText) if (ch.codePointAt(0)! >= 0x2e80) return false;
+  return true;
+}
+
+/**
+ * Embeddings for the Latin-script examples (the rows the model's second look trains on); other rows
+ * are returned unchanged. About 8 ms a message on one core, so a progress bar is shown.
+ */
+export async function attachEmbeddings(examples: readonly Example[], embedder: SentenceEmbedder, io: CommandIo): Promise<Example[]> {
+  const idx = examples.flatMap((e, i) => (e.category === null && latinScript(e.text) ? [i] : []));
+  const out = [...examples];
+  const progress = progressBar(io);
+  const chunk = 256;
+  for (let k = 0; k < idx.length; k += chunk) {
+    progress("embeddings", k, idx.length);
+    const part = idx.slice(k, k + chunk);
+    const vectors = await embedder.embed(part.map((i) => examples[i]!.raw ?? examples[i]!.text));
+    part.forEach((i, j) => {
+      out[i] = { ...examples[i]!, embedding: vectors[j]! };
+    });
+  }
+  progress("embeddings", idx.length, idx.length);
+  return out;
+}
+
+/**
+ * The embedder a model with a second look needs, checked against the model it was trained with
+ * (embeddings of another model would be meaningless to its weights).
+ */
+export async function embedderFor(expectedModel: string | null, dir: string | undefined): Promise<SentenceEmbedder | null> {
+  if (expectedModel === null) return null;
+  const embedder = await createSentenceEmbedder(dir ? { modelDir: dir } : {});
+  if (embedder.modelId !== expectedModel) {
+    await embedder.close();
+    throw new Error(`the model was trained with embeddings of ${expectedModel}, but ${dir ?? "the default embedding model"} is ${embedder.modelId}`);
+  }
+  return embedder;
+}
+
+/**
+ * For training with the second look (opts.latinStack): embeds the Latin-script rows of every set and
+ * records the embedding model's id in the options. Without latinStack, returns the sets unchanged.
+ */
+export async function embedForTraining(
+  opts: PipelineOptions,
+  sets: readonly (readonly Example[])[],
+  dir: string | undefined,
+  io: CommandIo,
+): Promise<{ opts: PipelineOptions; sets: Example[][] }> {
+  if (!opts.latinStack) return { opts, sets: sets.map((s) => [...s]) };
+  const embedder = await createSentenceEmbedder(dir ? { modelDir: dir } : {});
+  try {
+    const out: Example[][] = [];
+    for (const s of sets) out.push(await attachEmbeddings(s, embedder, io));
+    return { opts: { ...opts, latinStack: { ...opts.latinStack, embeddingModel: embedder.modelId } }, sets: out };
+  } finally {
+    await embedder.close();
+  }
+}
+
+/** Embeddings of the texts for which `wants` says yes (one batched call), undefined for the others. */
+export async function embedWanted(
+  texts: readonly string[],
+  wants: (i: number) => boolean,
+  embedder: SentenceEmbedder | null,
+): Promise<(Float32Array | undefined)[]> {
+  const out: (Float32Array | undefined)[] = new Array<Float32Array | undefined>(texts.length).fill(undefined);
+  if (!embedder) return out;
+  const idx = texts.flatMap((_, i) => (wants(i) ? [i] : []));
+  const vectors = await embedder.embed(idx.map((i) => texts[i]!));
+  idx.forEach((i, j) => {
+    out[i] = vectors[j];
+  });
+  return out;
 }

@@ -19,6 +19,10 @@ export const TRAIN_ARG_OPTIONS = {
   "no-latin-views": { type: "boolean" },
   "no-separate-latin": { type: "boolean" },
   "no-cjk-transfer": { type: "boolean" },
+  /** Train without the sentence-embedding second look for Latin-script messages. */
+  "no-embedding": { type: "boolean" },
+  /** Directory of the embedding model (default: EMBEDDING_MODEL_DIR or the one bootstrap builds). */
+  "embedding-model": { type: "string" },
 } as const;
 
 function num(v: string | undefined, name: string, fallback: number): number {
@@ -55,6 +59,7 @@ export function pipelineOptions(v: {
   "no-latin-views"?: boolean | undefined;
   "no-separate-latin"?: boolean | undefined;
   "no-cjk-transfer"?: boolean | undefined;
+  "no-embedding"?: boolean | undefined;
 }): PipelineOptions {
   const d = DEFAULT_PIPELINE_OPTIONS;
   const solver = (v.solver ?? d.train.solver) as Solver;
@@ -80,6 +85,7 @@ export function pipelineOptions(v: {
     categoryAsSpam: v["category-as-spam"] ?? d.categoryAsSpam,
     separateLatin: flag(v, "separate-latin", d.separateLatin),
     cjkTransfer: flag(v, "cjk-transfer", d.cjkTransfer),
+    latinStack: v["no-embedding"] ? null : d.latinStack,
   };
 }
 

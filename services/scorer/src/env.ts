@@ -42,6 +42,15 @@ export const scorerEnvShape = {
   SCORER_BATCHES_IN_FLIGHT: z.coerce.number().int().min(1).max(64).default(4),
   /** How long verdicts wait for company before they go to the broker. */
   SCORER_LINGER_MS: z.coerce.number().int().min(0).max(1_000).default(2),
+  /**
+   * The model's second look at undecided Latin-script (English) messages needs sentence embeddings
+   * (about 8 ms of CPU each, ~6 % of English messages). 0: those messages keep their n-gram probability.
+   */
+  EMBEDDING: envSchemas.bool.default("1"),
+  /** Directory of the embedding model (default: the one infra/bin/bootstrap.sh builds under .tools/). */
+  EMBEDDING_MODEL_DIR: z.string().optional(),
+  /** Threads of one embedding run. */
+  EMBEDDING_THREADS: z.coerce.number().int().min(1).max(16).default(1),
   /** /healthz, /readyz, /metrics; 0 = off. */
   METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(0),
 };

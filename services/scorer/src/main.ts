@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import { loadModel } from "@spam/classifier";
+import { createSentenceEmbedder, type SentenceEmbedder } from "@spam/embedding";
 import { CampaignCountsV1, topicNames, type CampaignCounts } from "@spam/contracts";
 import { BatchingProducer, CompactedTopicFollower, createKafkaClient, PartitionReader } from "@spam/kafka";
 import { createServiceMetrics, ObservabilityServer } from "@spam/observability";
@@ -20,6 +21,7 @@ export async function createScorerService(env: ScorerEnv, logger: Logger): Promi
   const topics = topicNames(env.TOPIC_PREFIX);
   const modelPath = env.MODEL_PATH ?? defaultModelPath();
   const model = await loadModel(modelPath);
+  const embedder = await embedderFor(model.latinStack?.embeddingModel ?? null, env, logger);
   // The scorer is built below; a reload (file change or Kafka command) hands it the new set once.
   let onRulesReloaded: (ruleSet: RuleSet) => void = () => undefined;
   const rules = await createRuleWatcher(env.RULES_DIR, { logger, watch: env.RULES_WATCH, onReload: (next) => onRulesReloaded(next) });
@@ -86,6 +88,7 @@ export async function createScorerService(env: ScorerEnv, logger: Logger): Promi
     batchesInFlight: env.SCORER_BATCHES_IN_FLIGHT,
     scorer: () => scorer,
     ...(velocity ? { velocity } : {}),
+    ...(embedder ? { embedder } : {}),
     metrics,
     onReloadRequested: (command) => {
       logger.info({ requestedBy: command.requestedBy }, "rule reload requested over Kafka");
@@ -108,6 +111,7 @@ export async function createScorerService(env: ScorerEnv, logger: Logger): Promi
       await velocity?.writeSnapshots().catch((err: unknown) => logger.warn({ err }, "velocity snapshot not written: the next owner replays the window"));
       // Finish and commit the batches in hand (their verdicts are flushed first), then leave.
       await worker.stop();
+      await embedder?.close();
       await velocity?.stop();
       await campaignCounts?.stop();
       await producer.disconnect();
@@ -115,6 +119,29 @@ export async function createScorerService(env: ScorerEnv, logger: Logger): Promi
       await http?.close();
     },
   };
+}
+
+/**
+ * The sentence embedder the model's second look needs, checked against the one it was trained with
+ * (fail fast: another model's embeddings would be meaningless to its weights). Null when the model
+ * has no second look, or EMBEDDING=0.
+ */
+async function embedderFor(expected: string | null, env: ScorerEnv, logger: Logger): Promise<SentenceEmbedder | null> {
+  if (expected === null) return null;
+  if (!env.EMBEDDING) {
+    logger.warn("EMBEDDING=0: undecided English messages keep their n-gram probability (no second look)");
+    return null;
+  }
+  const embedder = await createSentenceEmbedder({
+    ...(env.EMBEDDING_MODEL_DIR ? { modelDir: env.EMBEDDING_MODEL_DIR } : {}),
+    threads: env.EMBEDDING_THREADS,
+    logger,
+  });
+  if (embedder.modelId !== expected) {
+    await embedder.close();
+    throw new Error(`the model was trained with embeddings of ${expected}, but the embedding model found is ${embedder.modelId}`);
+  }
+  return embedder;
 }
 
 const isMain = import.meta.url === `file://${process.argv[1]}`;

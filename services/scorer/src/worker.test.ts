@@ -9,7 +9,7 @@ import { loadRuleSet, type SenderVelocity } from "@spam/rules";
 import type { BatchingProducer, OutgoingMessage, PartitionRange, PartitionRangeReader, PartitionRecord } from "@spam/kafka";
 import { partitionForKey } from "@spam/kafka";
 import { KafkaSnapshotStore, ModalRuleEngine, VelocityReplay, type PartitionSnapshot, type SnapshotStore } from "./velocity-replay.js";
-import { scoreBatch, verdictFor, type MessageScorer, type VelocityHooks } from "./worker.js";
+import { embeddingsFor, scoreBatch, verdictFor, type MessageScorer, type VelocityHooks } from "./worker.js";
 
 const logger = pino({ level: "silent" });
 
@@ -113,6 +113,38 @@ describe("scoreBatch", () => {
 
   it("without velocity hooks publishes verdicts only", () => {
     expect(scoreBatch(fakeScorer([]), [traffic(1, "a")], "v").outgoing).toHaveLength(1);
+  });
+});
+
+describe("embeddingsFor (the model's second look)", () => {
+  const withText = (offset: number, text: string): ConsumedMessage<RawMessage> => {
+    const m = traffic(offset, "a");
+    return { ...m, value: { ...m.value, text } };
+  };
+  const wanting = (seen: ScoreInput[]): MessageScorer => ({ ...fakeScorer(seen), wantsEmbedding: (text) => text.startsWith("maybe") });
+  const embedder = (calls: string[][]) => ({
+    embed: async (texts: readonly string[]) => {
+      calls.push([...texts]);
+      return texts.map((_, i) => Float32Array.of(i + 1));
+    },
+  });
+
+  it("embeds only the wanted messages, in one call, and scoreBatch hands each its own embedding", async () => {
+    const calls: string[][] = [];
+    const seen: ScoreInput[] = [];
+    const msgs = [withText(1, "maybe spam"), withText(2, "你好"), { ...traffic(3, "b"), value: { ...report, content: "maybe a report" } } as ConsumedMessage<Report>];
+    const embeddings = await embeddingsFor(wanting(seen), msgs, embedder(calls));
+    expect(calls).toEqual([["maybe spam", "maybe a report"]]);
+    scoreBatch(wanting(seen), msgs, "v", undefined, embeddings);
+    expect(seen.map((s) => (s.embedding ? Array.from(s.embedding) : null))).toEqual([[1], null, [2]]);
+  });
+
+  it("returns null (no wait) when nothing is wanted, no embedder is set, or the scorer has no second look", () => {
+    const calls: string[][] = [];
+    expect(embeddingsFor(wanting([]), [withText(1, "你好")], embedder(calls))).toBeNull();
+    expect(embeddingsFor(wanting([]), [withText(1, "maybe")], undefined)).toBeNull();
+    expect(embeddingsFor(fakeScorer([]), [withText(1, "maybe")], embedder(calls))).toBeNull();
+    expect(calls).toEqual([]);
   });
 });
 

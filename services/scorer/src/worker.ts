@@ -15,7 +15,22 @@ import { batchCommittedRecorder, type ServiceMetrics } from "@spam/observability
 
 /** What the worker needs from the scoring library: one synchronous verdict per message. */
 export interface MessageScorer {
-  score(input: { id: string; text: string; source: string; destination: string; receivedAt: number; kind: "traffic" | "report" }): Verdict;
+  score(input: {
+    id: string;
+    text: string;
+    source: string;
+    destination: string;
+    receivedAt: number;
+    kind: "traffic" | "report";
+    embedding?: ArrayLike<number>;
+  }): Verdict;
+  /** Whether score() would use a sentence embedding of this text (absent: never). */
+  wantsEmbedding?(text: string): boolean;
+}
+
+/** Sentence embeddings for the model's second look at undecided Latin-script messages. */
+export interface MessageEmbedder {
+  embed(texts: readonly string[]): Promise<Float32Array[]>;
 }
 
 export interface ScoringWorkerOptions {
@@ -38,21 +53,59 @@ export interface ScoringWorkerOptions {
   readonly fetchMaxWaitMs?: number;
   /** Traffic batches per partition whose verdicts may still wait for the broker while the next is scored. */
   readonly batchesInFlight?: number;
+  /** Embeds the messages the scorer wants an embedding for (absent: they keep their n-gram probability). */
+  readonly embedder?: MessageEmbedder;
 }
 
-export function verdictFor(scorer: MessageScorer, message: RawMessage | Report): Verdict {
+/** The text a message is scored on: a report's quoted content, else the message itself. */
+function scoredText(message: RawMessage | Report): string {
+  return "reporterHash" in message ? (message.content ?? message.rawText) : message.text;
+}
+
+/**
+ * Embeddings of a batch's messages that the scorer wants one for, in one call (undefined for the
+ * rest); null when none is wanted, so a batch without such messages never waits.
+ */
+export function embeddingsFor(
+  scorer: MessageScorer,
+  messages: readonly ConsumedMessage<RawMessage | Report>[],
+  embedder: MessageEmbedder | undefined,
+): Promise<(Float32Array | undefined)[]> | null {
+  if (!embedder || !scorer.wantsEmbedding) return null;
+  const idx: number[] = [];
+  const texts: string[] = [];
+  messages.forEach((m, i) => {
+    const text = scoredText(m.value);
+    if (scorer.wantsEmbedding!(text)) {
+      idx.push(i);
+      texts.push(text);
+    }
+  });
+  if (idx.length === 0) return null;
+  return embedder.embed(texts).then((vectors) => {
+    const out = new Array<Float32Array | undefined>(messages.length).fill(undefined);
+    idx.forEach((i, j) => {
+      out[i] = vectors[j];
+    });
+    return out;
+  });
+}
+
+export function verdictFor(scorer: MessageScorer, message: RawMessage | Report, embedding?: Float32Array): Verdict {
+  const extra = embedding ? { embedding } : {};
   if ("reporterHash" in message) {
     // A report is scored on the content the subscriber quoted, as sent by the reported number.
     return scorer.score({
       id: message.messageId,
-      text: message.content ?? message.rawText,
+      text: scoredText(message),
       source: message.reportedNumber ?? "",
       destination: message.shortCode,
       receivedAt: message.receivedAt,
       kind: "report",
+      ...extra,
     });
   }
-  return scorer.score({ ...message, kind: "traffic" });
+  return scorer.score({ ...message, kind: "traffic", ...extra });
 }
 
 /** What the worker needs to keep per-sender velocity windows with their traffic partition. */
@@ -76,13 +129,14 @@ export function scoreBatch(
   messages: readonly ConsumedMessage<RawMessage | Report>[],
   verdictsTopic: string,
   velocity?: VelocityHooks,
+  embeddings?: readonly (Float32Array | undefined)[] | null,
 ): { verdicts: Verdict[]; outgoing: OutgoingMessage[] } {
   const verdicts: Verdict[] = [];
   try {
-    for (const m of messages) {
-      const v = m.value;
+    for (let i = 0; i < messages.length; i++) {
+      const v = messages[i]!.value;
       if (velocity) velocity.setMode("reporterHash" in v ? "skip" : "record");
-      verdicts.push(verdictFor(scorer, v));
+      verdicts.push(verdictFor(scorer, v, embeddings?.[i]));
     }
   } finally {
     velocity?.setMode("record");
@@ -106,7 +160,9 @@ export class ScoringWorker {
     const publish = async (messages: readonly ConsumedMessage<RawMessage | Report>[], context: BatchContext, isTraffic: boolean) => {
       if (velocity && isTraffic) await velocity.beforeBatch(context.partition, context.firstOffset);
       const scorer = options.scorer();
-      const { verdicts, outgoing } = scoreBatch(scorer, messages, topics.verdicts, velocity);
+      const pending = embeddingsFor(scorer, messages, options.embedder);
+      const embeddings = pending ? await pending : null;
+      const { verdicts, outgoing } = scoreBatch(scorer, messages, topics.verdicts, velocity, embeddings);
       const last = messages[messages.length - 1];
       if (velocity && isTraffic && last) velocity.afterBatch(context.partition, last.offset);
       if (metrics) {

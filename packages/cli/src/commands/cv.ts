@@ -1,13 +1,13 @@
 import { parseArgs } from "node:util";
 import { crossValidate } from "@spam/classifier";
 import { UsageError, type Command } from "../command.js";
-import { loadExamples, progressBar } from "../data.js";
+import { embedForTraining, loadExamples, progressBar } from "../data.js";
 import { TRAIN_ARG_OPTIONS, fixtureWeight, pipelineOptions } from "../options.js";
 
 export const cvCommand: Command = {
   name: "cv",
   summary: "k-fold cross-validation on one data set (extra sets join every training fold)",
-  usage: "spam cv --data F.tsv [--extra G.tsv …] [--folds 5] [--seed 42] [--no-calibration] [--solver …] [--c …] [--neg-weight …] [--token-ngrams 2-5|0] [--latin-ngram-max 5] [--no-idf] [--mask-token-digits] [--no-latin-views] [--no-separate-latin] [--no-cjk-transfer] [--json]",
+  usage: "spam cv --data F.tsv [--extra G.tsv …] [--folds 5] [--seed 42] [--no-calibration] [--solver …] [--c …] [--neg-weight …] [--token-ngrams 2-5|0] [--latin-ngram-max 5] [--no-idf] [--mask-token-digits] [--no-latin-views] [--no-separate-latin] [--no-cjk-transfer] [--no-embedding] [--embedding-model DIR] [--json]",
   async run(argv, io) {
     const { values } = parseArgs({
       args: [...argv],
@@ -27,11 +27,11 @@ export const cvCommand: Command = {
     const folds = Number(values.folds ?? "5");
     if (!Number.isInteger(folds) || folds < 2) throw new UsageError("--folds must be an integer ≥ 2");
     const fw = Number(values["fixture-weight"] ?? "5");
-    const opts = pipelineOptions(values);
     const target = await loadExamples([values.data], io);
     const extra = await loadExamples(values.extra ?? [], io, (f) => fixtureWeight(f, fw));
     const started = Date.now();
-    const r = crossValidate(target.examples, extra.examples, opts, folds, Number(values.seed ?? "42"), !values["no-calibration"], 0.5, progressBar(io));
+    const { opts, sets } = await embedForTraining(pipelineOptions(values), [target.examples, extra.examples], values["embedding-model"], io);
+    const r = crossValidate(sets[0]!, sets[1]!, opts, folds, Number(values.seed ?? "42"), !values["no-calibration"], 0.5, progressBar(io));
     const out = {
       data: values.data,
       extra: values.extra ?? [],
@@ -39,6 +39,7 @@ export const cvCommand: Command = {
       solver: opts.train.solver,
       C: opts.train.C,
       negativeWeight: opts.train.negativeWeight,
+      latinStack: opts.latinStack ?? null,
       calibrated: !values["no-calibration"],
       seconds: (Date.now() - started) / 1000,
       binary: r.binary,

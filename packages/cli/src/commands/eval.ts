@@ -3,12 +3,12 @@ import { binaryMetrics, categoryGroup, categoryMetrics, loadModel } from "@spam/
 import { loadRuleSet } from "@spam/rules";
 import { createScorer } from "@spam/scoring";
 import { UsageError, type Command } from "../command.js";
-import { loadExamples } from "../data.js";
+import { embedderFor, embedWanted, loadExamples } from "../data.js";
 
 export const evalCommand: Command = {
   name: "eval",
   summary: "evaluate a model (or, with --rules, the whole scorer) on labelled data",
-  usage: "spam eval --model MODEL --data F.tsv [--data …] [--scorer] [--rules DIR] [--threshold 0.5] [--json]",
+  usage: "spam eval --model MODEL --data F.tsv [--data …] [--scorer] [--rules DIR] [--threshold 0.5] [--embedding-model DIR] [--json]",
   async run(argv, io) {
     const { values } = parseArgs({
       args: [...argv],
@@ -18,6 +18,7 @@ export const evalCommand: Command = {
         rules: { type: "string" },
         scorer: { type: "boolean" },
         threshold: { type: "string" },
+        "embedding-model": { type: "string" },
         json: { type: "boolean" },
       },
       strict: true,
@@ -30,14 +31,23 @@ export const evalCommand: Command = {
     const binary = examples.filter((e) => e.category === null);
     const cats = examples.filter((e) => e.category !== null);
     const out: Record<string, unknown> = { model: values.model, modelVersion: clf.modelVersion };
+    // The model's second look needs sentence embeddings of the messages it is undecided about.
+    const embedder = await embedderFor(clf.latinStack?.embeddingModel ?? null, values["embedding-model"]);
+    const raw = binary.map((e) => e.raw ?? e.text);
+    const scorer = createScorer({ ruleSet: values.rules ? await loadRuleSet(values.rules) : null, model: clf });
+    const embeddings = await embedWanted(raw, (i) => clf.wantsEmbedding(binary[i]!.text, raw[i]) || scorer.wantsEmbedding(raw[i]!), embedder);
+    await embedder?.close();
+    out["embedded"] = embeddings.filter((e) => e !== undefined).length;
     if (values.rules || values.scorer) {
       // Whole scorer (rules when given): a message counts as called spam when it is flagged or blocked.
-      const scorer = createScorer({ ruleSet: values.rules ? await loadRuleSet(values.rules) : null, model: clf });
-      const pred = binary.map((e, i) => scorer.score({ id: `eval-${i}`, text: e.raw ?? e.text, source: "", destination: "", receivedAt: 0 }).label !== "ham");
+      const pred = binary.map((e, i) => {
+        const embedding = embeddings[i];
+        return scorer.score({ id: `eval-${i}`, text: raw[i]!, source: "", destination: "", receivedAt: 0, ...(embedding ? { embedding } : {}) }).label !== "ham";
+      });
       out["scorer"] = binaryMetrics(binary.map((e) => e.spam), pred);
     }
     if (binary.length > 0) {
-      const pred = binary.map((e) => clf.predict(e.text, e.raw).spamProbability >= threshold);
+      const pred = binary.map((e, i) => clf.predict(e.text, e.raw, embeddings[i]).spamProbability >= threshold);
       Object.assign(out, binaryMetrics(binary.map((e) => e.spam), pred));
     }
     if (cats.length > 0) {

@@ -3,14 +3,14 @@ import { dirname } from "node:path";
 import { parseArgs } from "node:util";
 import { loadModelFromString, serializeModel, trainModel } from "@spam/classifier";
 import { UsageError, type Command } from "../command.js";
-import { loadExamples, progressBar } from "../data.js";
+import { embedForTraining, loadExamples, progressBar } from "../data.js";
 import { TRAIN_ARG_OPTIONS, fixtureWeight, pipelineOptions } from "../options.js";
 
 export const trainCommand: Command = {
   name: "train",
   summary: "train a model from label<TAB>text files",
   usage:
-    "spam train --data F.tsv [--data F2.tsv …] --out MODEL [--fixture-weight 5] [--solver svm|logreg|nb] [--c 3] [--neg-weight 0.5] [--bits 18] [--category-bits 16] [--category-as-spam] [--token-ngrams 2-5|0] [--latin-ngram-max 5] [--no-idf] [--mask-token-digits] [--no-latin-views] [--no-separate-latin] [--no-cjk-transfer]",
+    "spam train --data F.tsv [--data F2.tsv …] --out MODEL [--fixture-weight 5] [--solver svm|logreg|nb] [--c 3] [--neg-weight 0.5] [--bits 18] [--category-bits 16] [--category-as-spam] [--token-ngrams 2-5|0] [--latin-ngram-max 5] [--no-idf] [--mask-token-digits] [--no-latin-views] [--no-separate-latin] [--no-cjk-transfer] [--no-embedding] [--embedding-model DIR]",
   async run(argv, io) {
     const { values } = parseArgs({
       args: [...argv],
@@ -20,11 +20,11 @@ export const trainCommand: Command = {
     if (!values.data?.length) throw new UsageError("--data is required");
     if (!values.out) throw new UsageError("--out is required");
     const fw = Number(values["fixture-weight"] ?? "5");
-    const opts = pipelineOptions(values);
     const started = Date.now();
     const data = await loadExamples(values.data, io, (f) => fixtureWeight(f, fw));
     for (const f of data.files) io.stderr.write(`${f.file}: ${f.rows} rows (${f.spam} spam, ${f.ham} ham, ${f.categories} with category), ${f.malformed} malformed\n`);
-    const model = trainModel(data.examples, opts, progressBar(io), {
+    const { opts, sets } = await embedForTraining(pipelineOptions(values), [data.examples], values["embedding-model"], io);
+    const model = trainModel(sets[0]!, opts, progressBar(io), {
       data: data.files.map((f) => ({ ...f, file: f.file.replace(/^.*\/(shared\/data|fixtures)\//, "$1/") })),
       fixtureWeight: fw,
     });
