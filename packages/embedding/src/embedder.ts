@@ -92,15 +92,24 @@ function positiveInt(name: string, value: number): number {
   return value;
 }
 
-export async function createSentenceEmbedder(options: EmbedderOptions = {}): Promise<SentenceEmbedder> {
-  const modelDir = options.modelDir ?? defaultEmbeddingModelDir();
-  const threads = positiveInt("threads", options.threads ?? 1);
-  const maxBatch = positiveInt("maxBatch", options.maxBatch ?? 16);
+/**
+ * Checks that a model directory is complete and returns its id, without loading the model
+ * (about 150 MB of memory): a service can fail fast at start and load only when needed.
+ */
+export function embeddingModelId(modelDir: string = defaultEmbeddingModelDir()): string {
   for (const file of MODEL_FILES) {
     if (!existsSync(join(modelDir, file))) {
       throw new EmbeddingModelError(`embedding model file ${join(modelDir, file)} is missing; run infra/bin/bootstrap.sh (npm start / npm test do it)`);
     }
   }
+  return readModelInfo(join(modelDir, "model.json")).id;
+}
+
+export async function createSentenceEmbedder(options: EmbedderOptions = {}): Promise<SentenceEmbedder> {
+  const modelDir = options.modelDir ?? defaultEmbeddingModelDir();
+  const threads = positiveInt("threads", options.threads ?? 1);
+  const maxBatch = positiveInt("maxBatch", options.maxBatch ?? 16);
+  embeddingModelId(modelDir);
   const t0 = performance.now();
   const info = readModelInfo(join(modelDir, "model.json"));
   const tokenizer = new Tokenizer(

@@ -1,2 +1,2 @@
-export { createSentenceEmbedder, defaultEmbeddingModelDir, EmbeddingModelError } from "./embedder.js";
+export { createSentenceEmbedder, defaultEmbeddingModelDir, embeddingModelId, EmbeddingModelError } from "./embedder.js";
 export type { SentenceEmbedder, EmbedderOptions } from "./embedder.js";

@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import { loadModel } from "@spam/classifier";
-import { createSentenceEmbedder, type SentenceEmbedder } from "@spam/embedding";
+import { createSentenceEmbedder, embeddingModelId, type SentenceEmbedder } from "@spam/embedding";
 import { CampaignCountsV1, topicNames, type CampaignCounts } from "@spam/contracts";
 import { BatchingProducer, CompactedTopicFollower, createKafkaClient, PartitionReader } from "@spam/kafka";
 import { createServiceMetrics, ObservabilityServer } from "@spam/observability";
@@ -9,7 +9,7 @@ import { createScorer } from "@spam/scoring";
 import { createServiceLogger, loadEnvOrExit, runService, type ServiceHandle } from "@spam/service-runtime";
 import { defaultModelPath, loadScorerEnv, type ScorerEnv } from "./env.js";
 import { KafkaSnapshotStore, ModalRuleEngine, VelocityReplay } from "./velocity-replay.js";
-import { ScoringWorker } from "./worker.js";
+import { ScoringWorker, type MessageEmbedder } from "./worker.js";
 
 export interface ScorerService extends ServiceHandle {
   /** Re-reads the rules now (what a reload message on Kafka triggers). */
@@ -21,7 +21,7 @@ export async function createScorerService(env: ScorerEnv, logger: Logger): Promi
   const topics = topicNames(env.TOPIC_PREFIX);
   const modelPath = env.MODEL_PATH ?? defaultModelPath();
   const model = await loadModel(modelPath);
-  const embedder = await embedderFor(model.latinStack?.embeddingModel ?? null, env, logger);
+  const embedder = embedderFor(model.latinStack?.embeddingModel ?? null, env, logger);
   // The scorer is built below; a reload (file change or Kafka command) hands it the new set once.
   let onRulesReloaded: (ruleSet: RuleSet) => void = () => undefined;
   const rules = await createRuleWatcher(env.RULES_DIR, { logger, watch: env.RULES_WATCH, onReload: (next) => onRulesReloaded(next) });
@@ -122,26 +122,35 @@ export async function createScorerService(env: ScorerEnv, logger: Logger): Promi
 }
 
 /**
- * The sentence embedder the model's second look needs, checked against the one it was trained with
- * (fail fast: another model's embeddings would be meaningless to its weights). Null when the model
- * has no second look, or EMBEDDING=0.
+ * The sentence embedder the model's second look needs. Its model directory is checked at start against
+ * the one the model was trained with (fail fast: another model's embeddings would be meaningless to
+ * its weights), but loaded only when the first message wants an embedding: it holds ≈ 150 MB, and
+ * traffic without English messages never needs it. Null when the model has no second look, or EMBEDDING=0.
  */
-async function embedderFor(expected: string | null, env: ScorerEnv, logger: Logger): Promise<SentenceEmbedder | null> {
+function embedderFor(expected: string | null, env: ScorerEnv, logger: Logger): (MessageEmbedder & { close(): Promise<void> }) | null {
   if (expected === null) return null;
   if (!env.EMBEDDING) {
     logger.warn("EMBEDDING=0: undecided English messages keep their n-gram probability (no second look)");
     return null;
   }
-  const embedder = await createSentenceEmbedder({
-    ...(env.EMBEDDING_MODEL_DIR ? { modelDir: env.EMBEDDING_MODEL_DIR } : {}),
-    threads: env.EMBEDDING_THREADS,
-    logger,
-  });
-  if (embedder.modelId !== expected) {
-    await embedder.close();
-    throw new Error(`the model was trained with embeddings of ${expected}, but the embedding model found is ${embedder.modelId}`);
-  }
-  return embedder;
+  const found = embeddingModelId(env.EMBEDDING_MODEL_DIR);
+  if (found !== expected) throw new Error(`the model was trained with embeddings of ${expected}, but the embedding model found is ${found}`);
+  let loading: Promise<SentenceEmbedder> | null = null;
+  const load = (): Promise<SentenceEmbedder> =>
+    (loading ??= createSentenceEmbedder({
+      ...(env.EMBEDDING_MODEL_DIR ? { modelDir: env.EMBEDDING_MODEL_DIR } : {}),
+      threads: env.EMBEDDING_THREADS,
+      logger,
+    }).catch((err: unknown) => {
+      loading = null; // the batch fails and is retried; so is the load
+      throw err;
+    }));
+  return {
+    embed: async (texts) => (await load()).embed(texts),
+    close: async () => {
+      if (loading) await (await loading).close();
+    },
+  };
 }
 
 const isMain = import.meta.url === `file://${process.argv[1]}`;

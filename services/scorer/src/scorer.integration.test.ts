@@ -141,6 +141,29 @@ describe.skipIf(!brokers)("scorer workers against the real broker", () => {
     for (const m of input) expect(summary(two.verdicts.get(m.id)!), m.id).toEqual(summary(one.verdicts.get(m.id)!));
   }, 180_000);
 
+  it("gives undecided English messages the embedding second look of the default model (EMBEDDING=0 does not)", async () => {
+    // Our own texts: the default model's n-gram probability of the first lies inside the band.
+    const undecided = "Want to meet new people in your area? Text MEET to 69911";
+    const sure = "I am outside the shop, are you coming or not";
+    const base = Date.now();
+    const input = [message(1, "13800000001", "13900000001", undecided, base), message(2, "13800000002", "13900000002", sure, base), message(3, "13800000003", "13900000003", texts[0]!, base)];
+    const detail = (v: Verdict | undefined) => v?.contributions.find((c) => c.source === "model")?.detail ?? "";
+    const on = await stack("embed-on");
+    await worker(on.prefix);
+    await producer.sendMany(input.map((m) => ({ topic: on.topics.trafficRaw, key: m.source, value: m })));
+    await waitFor(() => on.verdicts.size === input.length, 60_000, "verdicts with the second look");
+    expect(detail(on.verdicts.get("it-1"))).toContain("embedding=used");
+    expect(detail(on.verdicts.get("it-2"))).not.toContain("embedding");
+    expect(detail(on.verdicts.get("it-3"))).not.toContain("embedding");
+    const off = await stack("embed-off");
+    await worker(off.prefix, rulesDir, { EMBEDDING: "0" });
+    await producer.sendMany(input.map((m) => ({ topic: off.topics.trafficRaw, key: m.source, value: m })));
+    await waitFor(() => off.verdicts.size === input.length, 60_000, "verdicts without the second look");
+    expect(detail(off.verdicts.get("it-1"))).toContain("embedding=wanted");
+    expect(off.verdicts.get("it-1")!.score).not.toBe(on.verdicts.get("it-1")!.score);
+    expect(off.verdicts.get("it-3")!.score).toBe(on.verdicts.get("it-3")!.score);
+  }, 120_000);
+
   /** 35 messages of one sender to 35 recipients, 100 ms apart: 20 before a handover, 15 after. */
   async function handover(name: string, firstWorkerEnv: Record<string, string>): Promise<void> {
     const s = await stack(name);

@@ -27,10 +27,11 @@ export const cvCommand: Command = {
     const folds = Number(values.folds ?? "5");
     if (!Number.isInteger(folds) || folds < 2) throw new UsageError("--folds must be an integer ≥ 2");
     const fw = Number(values["fixture-weight"] ?? "5");
+    const requested = pipelineOptions(values); // usage errors before any file is read
     const target = await loadExamples([values.data], io);
     const extra = await loadExamples(values.extra ?? [], io, (f) => fixtureWeight(f, fw));
     const started = Date.now();
-    const { opts, sets } = await embedForTraining(pipelineOptions(values), [target.examples, extra.examples], values["embedding-model"], io);
+    const { opts, sets } = await embedForTraining(requested, [target.examples, extra.examples], values["embedding-model"], io);
     const r = crossValidate(sets[0]!, sets[1]!, opts, folds, Number(values.seed ?? "42"), !values["no-calibration"], 0.5, progressBar(io));
     const out = {
       data: values.data,

@@ -20,10 +20,11 @@ export const trainCommand: Command = {
     if (!values.data?.length) throw new UsageError("--data is required");
     if (!values.out) throw new UsageError("--out is required");
     const fw = Number(values["fixture-weight"] ?? "5");
+    const requested = pipelineOptions(values); // usage errors before any file is read
     const started = Date.now();
     const data = await loadExamples(values.data, io, (f) => fixtureWeight(f, fw));
     for (const f of data.files) io.stderr.write(`${f.file}: ${f.rows} rows (${f.spam} spam, ${f.ham} ham, ${f.categories} with category), ${f.malformed} malformed\n`);
-    const { opts, sets } = await embedForTraining(pipelineOptions(values), [data.examples], values["embedding-model"], io);
+    const { opts, sets } = await embedForTraining(requested, [data.examples], values["embedding-model"], io);
     const model = trainModel(sets[0]!, opts, progressBar(io), {
       data: data.files.map((f) => ({ ...f, file: f.file.replace(/^.*\/(shared\/data|fixtures)\//, "$1/") })),
       fixtureWeight: fw,
