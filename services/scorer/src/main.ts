@@ -148,7 +148,8 @@ function embedderFor(expected: string | null, env: ScorerEnv, logger: Logger): (
   return {
     embed: async (texts) => (await load()).embed(texts),
     close: async () => {
-      if (loading) await (await loading).close();
+      const loaded = loading ? await loading.catch(() => null) : null;
+      await loaded?.close();
     },
   };
 }
