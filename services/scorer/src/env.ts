@@ -51,6 +51,8 @@ export const scorerEnvShape = {
   EMBEDDING_MODEL_DIR: z.string().optional(),
   /** Threads of one embedding run. */
   EMBEDDING_THREADS: z.coerce.number().int().min(1).max(16).default(1),
+  /** Embeddings of the last N distinct texts kept (1.5 KB each): a spam run repeats its text. 0 = none. */
+  EMBEDDING_CACHE: z.coerce.number().int().min(0).max(1_000_000).default(10_000),
   /** /healthz, /readyz, /metrics; 0 = off. */
   METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(0),
 };

@@ -8,6 +8,7 @@ import { createRuleWatcher, type RuleSet } from "@spam/rules";
 import { createScorer } from "@spam/scoring";
 import { createServiceLogger, loadEnvOrExit, runService, type ServiceHandle } from "@spam/service-runtime";
 import { defaultModelPath, loadScorerEnv, type ScorerEnv } from "./env.js";
+import { CachingEmbedder } from "./embedding-cache.js";
 import { KafkaSnapshotStore, ModalRuleEngine, VelocityReplay } from "./velocity-replay.js";
 import { ScoringWorker, type MessageEmbedder } from "./worker.js";
 
@@ -145,8 +146,9 @@ function embedderFor(expected: string | null, env: ScorerEnv, logger: Logger): (
       loading = null; // the batch fails and is retried; so is the load
       throw err;
     }));
+  const cached = new CachingEmbedder({ embed: async (texts) => (await load()).embed(texts) }, env.EMBEDDING_CACHE);
   return {
-    embed: async (texts) => (await load()).embed(texts),
+    embed: (texts) => cached.embed(texts),
     close: async () => {
       const loaded = loading ? await loading.catch(() => null) : null;
       await loaded?.close();
