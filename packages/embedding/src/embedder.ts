@@ -1,7 +1,9 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Tokenizer } from "@huggingface/tokenizers";
-import { InferenceSession, Tensor } from "onnxruntime-node";
+// onnxruntime-node is imported when a model is loaded, not with this module: a scorer that never sees
+// an undecided English message never loads the native runtime.
+type OnnxRuntime = typeof import("onnxruntime-node");
 
 export interface SentenceEmbedder {
   /** From model.json, e.g. "all-MiniLM-L6-v2@53aa5117". */
@@ -118,6 +120,7 @@ export async function createSentenceEmbedder(options: EmbedderOptions = {}): Pro
   );
   const sepId = tokenizer.token_to_id("[SEP]");
   if (sepId === undefined) throw new EmbeddingModelError(`${join(modelDir, "tokenizer.json")} has no [SEP] token`);
+  const { InferenceSession, Tensor }: OnnxRuntime = await import("onnxruntime-node");
   const session = await InferenceSession.create(join(modelDir, "model.onnx"), {
     intraOpNumThreads: threads,
     interOpNumThreads: 1,

@@ -231,4 +231,17 @@ describe("the embedding second look (latinStack)", () => {
     expect(cjk.score).toBe(scorer.score(msg("e5", spamTexts[0]!)).score);
     expect(cjk.contributions[0]!.detail).not.toContain("embedding");
   });
+
+  it("scores a text the same whether or not wantsEmbedding prepared it first", () => {
+    const fresh = createScorer({ ruleSet: null, model: stacked, now: () => 1 });
+    const primed = createScorer({ ruleSet: null, model: stacked, now: () => 1 });
+    for (const [i, text] of ["hello call later ok see", "thanks see you now", "代开各类发票"].entries()) {
+      primed.wantsEmbedding(text);
+      for (const extra of [{}, { embedding: unit(1) }]) {
+        const a = fresh.score({ ...msg(`p${i}`, text), ...extra });
+        const b = primed.score({ ...msg(`p${i}`, text), ...extra });
+        expect({ ...b, timingsUs: null }).toEqual({ ...a, timingsUs: null });
+      }
+    }
+  });
 });

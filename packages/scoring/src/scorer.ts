@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { CampaignTracker, type CampaignCounts } from "@spam/campaigns";
-import { categoryGroup, type SpamClassifier } from "@spam/classifier";
+import { categoryGroup, type SparseVector, type SpamClassifier } from "@spam/classifier";
 import type { Contribution, Verdict, VerdictAction, VerdictLabel } from "@spam/contracts";
 import { normalize, type NormalizedText } from "@spam/normalize";
 import type { Logger } from "pino";
@@ -176,14 +176,21 @@ export function createScorer(opts: ScorerOptions): Scorer {
   const ring: (string | undefined)[] = new Array<string | undefined>(dedupeWindow);
   let ringPos = 0;
   const log = opts.logger;
+  // What wantsEmbedding computed for a Latin-script text (normalisation and features, the costly part of
+  // English scoring), kept for the score() call that follows it: the worker asks for a whole batch first.
+  const prepared = new Map<string, { readonly normalized: NormalizedText; readonly vector: SparseVector }>();
+  const PREPARED_MAX = 4096;
 
   function score(msg: ScoreInput): Verdict {
     const t0 = performance.now();
-    const normalized = normalize(msg.text);
+    const pre = prepared.size > 0 ? prepared.get(msg.text) : undefined;
+    const normalized = pre?.normalized ?? normalize(msg.text);
     const t1 = performance.now();
     const hits = ruleSet ? ruleSet.evaluate({ normalized, sender: msg.source, recipient: msg.destination, at: msg.receivedAt }) : [];
     const t2 = performance.now();
-    const pred = model.predictSpam(normalized.text, msg.text, msg.embedding);
+    const pred = pre
+      ? { ...model.predictVector(pre.vector, false, msg.embedding), vector: pre.vector }
+      : model.predictSpam(normalized.text, msg.text, msg.embedding);
     const t3 = performance.now();
 
     // Campaign counting is idempotent per message id (redeliveries after a rebalance).
@@ -339,7 +346,11 @@ export function createScorer(opts: ScorerOptions): Scorer {
       // CJK messages never take the second look, and text with a CJK character nearly always stays CJK
       // after normalisation (the rare exception keeps its n-gram probability: "embedding=wanted").
       if (!model.latinStack || hasCjk(text)) return false;
-      return model.wantsEmbedding(normalize(text).text, text);
+      const normalized = normalize(text);
+      const vector = model.features(normalized.text, text); // a copy, not the extractor's scratch buffers
+      if (prepared.size >= PREPARED_MAX) prepared.delete(prepared.keys().next().value!);
+      prepared.set(text, { normalized, vector });
+      return model.predictVector(vector, false).secondLook === "wanted";
     },
     setRuleSet(rs) {
       ruleSet = rs;
@@ -347,6 +358,7 @@ export function createScorer(opts: ScorerOptions): Scorer {
     },
     setModel(m) {
       model = m;
+      prepared.clear(); // features of another model
       log?.info({ modelVersion: m.modelVersion }, "model swapped");
     },
     campaigns,
