@@ -9,7 +9,7 @@ import { z } from "zod";
 import { createClickHouse, ensureDatabase, runMigrations, sql, type ClickHouse } from "@spam/clickhouse";
 import { topicNames, type Verdict } from "@spam/contracts";
 import { BatchingProducer, createKafkaClient, ensureTopics } from "@spam/kafka";
-import { loadLocalConfig, startClickHouse, stopServer } from "@spam/infra-local";
+import { freePort, loadLocalConfig, startClickHouse, stopServer } from "@spam/infra-local";
 import { TableBatcher, type SinkRow } from "./batcher.js";
 import { loadSinkEnv } from "./env.js";
 import { createSink } from "./main.js";
@@ -153,8 +153,12 @@ describe.skipIf(!brokers || !clickhouseUrl)("sink against the real broker and Cl
     await producer.connect();
     // A private ClickHouse on its own ports and data dir: the shared server other tests use keeps running.
     const dir = mkdtempSync(join(tmpdir(), "sink-ch-"));
-    const base = 30_000 + Math.floor(Math.random() * 5_000);
-    const config = loadLocalConfig({ ...process.env, LOCAL_DIR: dir, CLICKHOUSE_HTTP_PORT: String(base), CLICKHOUSE_TCP_PORT: String(base + 1) });
+    // Ports the OS says are free: a random pick in 30,000–35,000 lies in the ephemeral range, where a
+    // client socket can hold it, and ClickHouse then never came up (a clean-clone run, 2026-11-24).
+    const httpPort = await freePort();
+    let tcpPort = await freePort();
+    while (tcpPort === httpPort) tcpPort = await freePort();
+    const config = loadLocalConfig({ ...process.env, LOCAL_DIR: dir, CLICKHOUSE_HTTP_PORT: String(httpPort), CLICKHOUSE_TCP_PORT: String(tcpPort) });
     try {
       await startClickHouse(config, logger);
       const ch = await setupDatabase(config.clickhouseUrl, database);
