@@ -183,8 +183,6 @@ export interface Calibration {
   readonly plattLatin: Platt | null;
 }
 
-
-
 /** Fewest rows of each class a script needs for a calibration of its own. */
 const MIN_CALIBRATION_ROWS = 20;
 
@@ -201,11 +199,6 @@ function fitSubset(margins: Float64Array, y: Int8Array, keep: (r: number) => boo
   return pos >= MIN_CALIBRATION_ROWS && l.length - pos >= MIN_CALIBRATION_ROWS ? fitPlatt(m, l) : null;
 }
 
-/**
- * Platt scaling on out-of-fold margins, per script: the two scripts have different features
- * (Latin-script messages add token n-grams and IDF), so one joint fit would shift Chinese
- * probabilities with every change to the English features.
- */
 /** Out-of-fold margins of `k` models over the rows of a BinaryRows (row r), with their fold of each row. */
 function outOfFoldMargins(v: Vectorised, { rows, y, w }: BinaryRows, dim: number, train: TrainOptions, k: number, seed: number): { margins: Float64Array; foldOf: Int32Array } {
   const margins = new Float64Array(rows.length);
