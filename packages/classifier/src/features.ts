@@ -103,6 +103,16 @@ function isCjk(c: number): boolean {
   return c >= 0x2e80;
 }
 
+/**
+ * Whether normalised text is Latin-script as the extractor counts it: not empty and without a CJK
+ * character (for models with token n-grams or latinViews, the ones with Latin-script weights).
+ */
+export function isLatinScript(normalizedText: string): boolean {
+  if (normalizedText.trim().length === 0) return false;
+  for (let i = 0; i < normalizedText.length; i++) if (isCjk(normalizedText.charCodeAt(i))) return false;
+  return true;
+}
+
 function isLatinOrDigit(c: number): boolean {
   return (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x27;
 }

@@ -1,4 +1,4 @@
-export { DEFAULT_FEATURE_OPTIONS, FeatureExtractor, idfTable, weighTerms } from "./features.js";
+export { DEFAULT_FEATURE_OPTIONS, FeatureExtractor, idfTable, isLatinScript, weighTerms } from "./features.js";
 export type { FeatureOptions, SparseVector } from "./features.js";
 export { CATEGORY_GROUPS, FINE_CATEGORIES, categoryGroup, parseLabelledTsv, prepareSegmentedText } from "./data.js";
 export type { CategoryGroup, LabelledRow, MalformedLine, ParsedTsv } from "./data.js";

@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { parseLabelledTsv, type Example, type PipelineOptions } from "@spam/classifier";
+import { isLatinScript, parseLabelledTsv, type Example, type PipelineOptions } from "@spam/classifier";
 import { createSentenceEmbedder, type SentenceEmbedder } from "@spam/embedding";
 import { normalize } from "@spam/normalize";
 import type { CommandIo } from "./command.js";
@@ -57,19 +57,12 @@ export async function loadExamples(files: readonly string[], io: CommandIo, weig
   return { examples, files: summary };
 }
 
-/** No character of the CJK ranges the classifier's script test counts (after normalisation). */
-function latinScript(normalizedText: string): boolean {
-  if (normalizedText.length === 0) return false;
-  for (const ch of normalizedText) if (ch.codePointAt(0)! >= 0x2e80) return false;
-  return true;
-}
-
 /**
  * Embeddings for the Latin-script examples (the rows the model's second look trains on); other rows
  * are returned unchanged. About 8 ms a message on one core, so a progress bar is shown.
  */
 export async function attachEmbeddings(examples: readonly Example[], embedder: SentenceEmbedder, io: CommandIo): Promise<Example[]> {
-  const idx = examples.flatMap((e, i) => (e.category === null && latinScript(e.text) ? [i] : []));
+  const idx = examples.flatMap((e, i) => (e.category === null && isLatinScript(e.text) ? [i] : []));
   const out = [...examples];
   const progress = progressBar(io);
   const chunk = 256;
@@ -85,18 +78,10 @@ export async function attachEmbeddings(examples: readonly Example[], embedder: S
   return out;
 }
 
-/**
- * The embedder a model with a second look needs, checked against the model it was trained with
- * (embeddings of another model would be meaningless to its weights).
- */
+/** The embedder a model with a second look needs (null: the model has none), refusing another embedding model. */
 export async function embedderFor(expectedModel: string | null, dir: string | undefined): Promise<SentenceEmbedder | null> {
   if (expectedModel === null) return null;
-  const embedder = await createSentenceEmbedder(dir ? { modelDir: dir } : {});
-  if (embedder.modelId !== expectedModel) {
-    await embedder.close();
-    throw new Error(`the model was trained with embeddings of ${expectedModel}, but ${dir ?? "the default embedding model"} is ${embedder.modelId}`);
-  }
-  return embedder;
+  return createSentenceEmbedder({ ...(dir ? { modelDir: dir } : {}), expectedModelId: expectedModel });
 }
 
 /**

@@ -23,6 +23,8 @@ export interface EmbedderOptions {
   /** Most texts run through the model at once; default 16. */
   maxBatch?: number;
   logger?: { info(obj: object, msg?: string): void };
+  /** Refuse a model directory holding another model (e.g. the one a classifier was trained with). */
+  expectedModelId?: string;
 }
 
 /** The model directory is missing or incomplete. */
@@ -94,26 +96,35 @@ function positiveInt(name: string, value: number): number {
   return value;
 }
 
-/**
- * Checks that a model directory is complete and returns its id, without loading the model
- * (about 150 MB of memory): a service can fail fast at start and load only when needed.
- */
-export function embeddingModelId(modelDir: string = defaultEmbeddingModelDir()): string {
+/** The model directory's info, once its files are all there (and it holds `expected`, when given). */
+function checkModelDir(modelDir: string, expected: string | undefined): ModelInfo {
   for (const file of MODEL_FILES) {
     if (!existsSync(join(modelDir, file))) {
       throw new EmbeddingModelError(`embedding model file ${join(modelDir, file)} is missing; run infra/bin/bootstrap.sh (npm start / npm test do it)`);
     }
   }
-  return readModelInfo(join(modelDir, "model.json")).id;
+  const info = readModelInfo(join(modelDir, "model.json"));
+  if (expected !== undefined && info.id !== expected) {
+    throw new EmbeddingModelError(`${modelDir} holds the embedding model ${info.id}, but ${expected} is expected (the one the classifier was trained with)`);
+  }
+  return info;
+}
+
+/**
+ * Checks that a model directory is complete (and holds `expected`, when given) and returns its id,
+ * without loading the model (about 150 MB of memory): a service can fail fast at start and load
+ * only when needed.
+ */
+export function embeddingModelId(modelDir: string = defaultEmbeddingModelDir(), expected?: string): string {
+  return checkModelDir(modelDir, expected).id;
 }
 
 export async function createSentenceEmbedder(options: EmbedderOptions = {}): Promise<SentenceEmbedder> {
   const modelDir = options.modelDir ?? defaultEmbeddingModelDir();
   const threads = positiveInt("threads", options.threads ?? 1);
   const maxBatch = positiveInt("maxBatch", options.maxBatch ?? 16);
-  embeddingModelId(modelDir);
   const t0 = performance.now();
-  const info = readModelInfo(join(modelDir, "model.json"));
+  const info = checkModelDir(modelDir, options.expectedModelId);
   const tokenizer = new Tokenizer(
     JSON.parse(readFileSync(join(modelDir, "tokenizer.json"), "utf8")),
     JSON.parse(readFileSync(join(modelDir, "tokenizer_config.json"), "utf8")),

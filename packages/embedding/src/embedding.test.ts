@@ -96,6 +96,12 @@ describe("createSentenceEmbedder", () => {
     }
   });
 
+  it("refuses a model directory that holds another model than the one expected", async () => {
+    const err = await createSentenceEmbedder({ expectedModelId: "other-model@1" }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(EmbeddingModelError);
+    expect((err as Error).message).toContain("other-model@1 is expected");
+  });
+
   it("refuses embed() after close()", async () => {
     const e = await createSentenceEmbedder();
     await e.close();

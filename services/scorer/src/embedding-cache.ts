@@ -17,31 +17,32 @@ export class CachingEmbedder implements MessageEmbedder {
   }
 
   async embed(texts: readonly string[]): Promise<Float32Array[]> {
-    const out = new Array<Float32Array | undefined>(texts.length);
-    const missing: string[] = [];
-    texts.forEach((t, i) => {
+    // This call's answers: cache hits, then what was embedded (later insertions may evict a hit).
+    const found = new Map<string, Float32Array>();
+    const missing = new Set<string>();
+    for (const t of texts) {
       const hit = this.cache.get(t);
-      if (hit) {
-        // Map order is insertion order: re-inserting marks the text as recently used.
-        this.cache.delete(t);
-        this.cache.set(t, hit);
-        out[i] = hit;
-        this.hits++;
-      } else if (!missing.includes(t)) missing.push(t);
-    });
-    if (missing.length > 0) {
-      this.misses += missing.length;
-      const vectors = await this.inner.embed(missing);
-      const fresh = new Map(missing.map((t, j) => [t, vectors[j]!]));
-      texts.forEach((t, i) => {
-        out[i] ??= fresh.get(t);
-      });
-      for (const [t, v] of fresh) {
-        if (this.capacity === 0) break;
-        this.cache.set(t, v);
-        if (this.cache.size > this.capacity) this.cache.delete(this.cache.keys().next().value!);
+      if (hit === undefined) {
+        missing.add(t);
+        continue;
       }
+      // Map order is insertion order: re-inserting marks the text as recently used.
+      this.cache.delete(t);
+      this.cache.set(t, hit);
+      found.set(t, hit);
+      this.hits++;
     }
-    return out as Float32Array[];
+    if (missing.size > 0) {
+      const list = [...missing];
+      this.misses += list.length;
+      const vectors = await this.inner.embed(list);
+      list.forEach((t, j) => {
+        found.set(t, vectors[j]!);
+        if (this.capacity === 0) return;
+        this.cache.set(t, vectors[j]!);
+        if (this.cache.size > this.capacity) this.cache.delete(this.cache.keys().next().value!);
+      });
+    }
+    return texts.map((t) => found.get(t)!);
   }
 }

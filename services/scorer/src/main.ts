@@ -134,8 +134,7 @@ function embedderFor(expected: string | null, env: ScorerEnv, logger: Logger): (
     logger.warn("EMBEDDING=0: undecided English messages keep their n-gram probability (no second look)");
     return null;
   }
-  const found = embeddingModelId(env.EMBEDDING_MODEL_DIR);
-  if (found !== expected) throw new Error(`the model was trained with embeddings of ${expected}, but the embedding model found is ${found}`);
+  embeddingModelId(env.EMBEDDING_MODEL_DIR, expected);
   let loading: Promise<SentenceEmbedder> | null = null;
   const load = (): Promise<SentenceEmbedder> =>
     (loading ??= createSentenceEmbedder({

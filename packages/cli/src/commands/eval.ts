@@ -35,7 +35,8 @@ export const evalCommand: Command = {
     const embedder = await embedderFor(clf.latinStack?.embeddingModel ?? null, values["embedding-model"]);
     const raw = binary.map((e) => e.raw ?? e.text);
     const scorer = createScorer({ ruleSet: values.rules ? await loadRuleSet(values.rules) : null, model: clf });
-    const embeddings = await embedWanted(raw, (i) => clf.wantsEmbedding(binary[i]!.text, raw[i]) || scorer.wantsEmbedding(raw[i]!), embedder);
+    // What the model wants covers what the scorer wants (the scorer's CJK shortcut only says no more often).
+    const embeddings = await embedWanted(raw, (i) => clf.wantsEmbedding(binary[i]!.text, raw[i]), embedder);
     await embedder?.close();
     out["embedded"] = embeddings.filter((e) => e !== undefined).length;
     if (values.rules || values.scorer) {
