@@ -72,4 +72,16 @@ describe("spam CLI", () => {
     expect(await main(["cv", "--data", "x.tsv", "--latin-views", "--no-latin-views"], b)).toBe(2);
     expect(b.err()).toContain("--no- form");
   });
+
+  it("answers --help on every command with its usage, exit 0, reading no data", async () => {
+    const names = ["train", "eval", "score", "cv", "parse-report"];
+    for (const name of names) {
+      for (const flag of ["--help", "-h"]) {
+        const h = io();
+        expect(await main([name, flag], h)).toBe(0);
+        expect(h.out()).toContain(`usage: spam ${name}`);
+        expect(h.err()).toBe("");
+      }
+    }
+  });
 });

@@ -28,6 +28,11 @@ export async function main(argv: readonly string[], io: CommandIo): Promise<numb
     help(io);
     return 2;
   }
+  // Before the command parses its options: `--help` is no option of theirs, and must not read data.
+  if (rest.includes("--help") || rest.includes("-h")) {
+    io.stdout.write(`spam ${cmd.name}: ${cmd.summary}\nusage: ${cmd.usage}\n`);
+    return 0;
+  }
   try {
     return await cmd.run(rest, io);
   } catch (err) {
