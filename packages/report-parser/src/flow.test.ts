@@ -66,6 +66,13 @@ describe("decideReport (two-step flow)", () => {
     expect(decideReport("13800000001", "13912345678", "r3", pending)).toMatchObject({ content: "第二条", completesReportId: "r2" });
   });
 
+  it("help and a greeting get the format help, not the question for a number", () => {
+    const pending = new PendingReports<PendingReportData>({ windowMs: 60_000, maxEntries: 10 });
+    expect(decideReport("13800000001", "帮助", "r1", pending)).toMatchObject({ status: "unparseable", errorCode: "help", reply: "format_help" });
+    expect(decideReport("13800000001", "hello", "r2", pending)).toMatchObject({ status: "unparseable", errorCode: "not_content", reply: "format_help" });
+    expect(pending.take("13800000001")).toBeUndefined();
+  });
+
   it("garbage and empty are unparseable with the error kept", () => {
     const { pending } = setup();
     expect(decideReport("13800000001", "？？", "r1", pending)).toMatchObject({ status: "unparseable", errorCode: "garbage", reply: "format_help" });

@@ -120,6 +120,23 @@ describe("parseReportText: number only", () => {
   }
 });
 
+describe("parseReportText: help and text that is no spam content", () => {
+  it("a help keyword asks for help, whatever its width, case or punctuation", () => {
+    for (const t of ["帮助", "帮助？", "HELP", "help!", "ｈｅｌｐ", "怎么举报?", "举报 帮助", "bz"]) {
+      expect(parseReportText(t), t).toMatchObject({ status: "error", code: "help" });
+    }
+  });
+  it("a greeting or a word alone is not the content of a spam message", () => {
+    for (const t of ["hello", "你好", "在吗？", "*测试", "ok thanks", "Hi!", "ok"]) {
+      expect(parseReportText(t), t).toMatchObject({ status: "error", code: "not_content", content: expect.any(String) });
+    }
+  });
+  it("help words inside a longer text are content", () => {
+    expect(parseReportText("帮助您快速贷款，当天放款")).toMatchObject({ status: "content_only" });
+    expect(parseReportText("13912345678*帮助")).toMatchObject({ status: "complete", content: "帮助" });
+  });
+});
+
 describe("parseReportText: errors", () => {
   it("empty", () => {
     for (const t of ["", "   ", "\n", "　"]) expect(parseReportText(t)).toMatchObject({ status: "error", code: "empty" });

@@ -1,6 +1,6 @@
 import { foldWidth, normaliseNumber, type NumberKind } from "./number.js";
 
-export type ParseErrorCode = "empty" | "garbage" | "invalid_number";
+export type ParseErrorCode = "empty" | "garbage" | "invalid_number" | "help" | "not_content";
 
 export type ParseResult =
   | { readonly status: "complete"; readonly reportedNumber: string; readonly content: string; readonly numberKind: NumberKind }
@@ -27,6 +27,34 @@ function meaningful(text: string): boolean {
   return MEANINGFUL.test(text);
 }
 
+/** A subscriber asking how the service works, not reporting: they get the format help. */
+const HELP = /^(?:帮助|求助|帮忙|怎么举报|如何举报|举报格式|格式|说明|help|bz)$/iu;
+const ASIDE = /[\s\p{P}\p{S}]+/gu;
+const IDEOGRAPH = /\p{Script=Han}/u;
+const LETTER_OR_DIGIT = /[\p{L}\p{N}]/u;
+/** Least weight of a described or forwarded spam text: two ideographs ("中奖") or four Latin letters or digits. */
+const MIN_CONTENT_WEIGHT = 4;
+/** Greetings and acknowledgements people send to a short code to try it; asking them for a number only confuses. */
+const SMALL_TALK = /^(?:你好|您好|在吗|在不在|在么|喂|哈喽|嗨|谢谢|多谢|好的|好|嗯|哦|测试|试试|hello|hi|hey|hallo|ok|okay|thanks|thankyou|okthanks|test|testing)$/iu;
+
+/** Whether text alone (no number) can be the content of a spam message worth asking the number for. */
+function plausibleContent(text: string): boolean {
+  if (SMALL_TALK.test(foldWidth(text).replace(ASIDE, ""))) return false;
+  let weight = 0;
+  for (const ch of text) {
+    if (IDEOGRAPH.test(ch)) weight += 2;
+    else if (LETTER_OR_DIGIT.test(ch)) weight += 1;
+    if (weight >= MIN_CONTENT_WEIGHT) return true;
+  }
+  return false;
+}
+
+function contentOnly(content: string): ParseResult {
+  return plausibleContent(content)
+    ? { status: "content_only", content }
+    : error("not_content", "a greeting or a word, not the text of a spam message, and no number", content);
+}
+
 /** Strips stars and spaces the subscriber left around the separator. */
 function cleanContent(text: string): string {
   return text.replace(/^[\s*＊]+/u, "").trim();
@@ -45,6 +73,7 @@ export function parseReportText(raw: string): ParseResult {
   text = text.trim();
   const folded = foldWidth(text);
   if (text.length === 0) return error("empty", "the message is empty");
+  if (HELP.test(folded.replace(ASIDE, ""))) return error("help", "the subscriber asks for help");
 
   const star = folded.indexOf("*");
   if (star >= 0) {
@@ -52,7 +81,7 @@ export function parseReportText(raw: string): ParseResult {
     const after = cleanContent(text.slice(star + 1));
     if (before.length === 0) {
       // "*content": nothing before the star.
-      return meaningful(after) ? { status: "content_only", content: after } : error("garbage", "no number and no content");
+      return meaningful(after) ? contentOnly(after) : error("garbage", "no number and no content");
     }
     if (NUMBER_CHARS.test(before)) {
       const n = normaliseNumber(before);
@@ -70,7 +99,7 @@ export function parseReportText(raw: string): ParseResult {
       const content = text.slice(0, lastStar).replace(/[\s*＊]+$/u, "").trim();
       if (n && meaningful(content)) return { status: "complete", reportedNumber: n.digits, content, numberKind: n.kind };
     }
-    return meaningful(text) ? { status: "content_only", content: text } : error("garbage", "no number and no content");
+    return meaningful(text) ? contentOnly(text) : error("garbage", "no number and no content");
   }
 
   // No star: the whole text is a number, or a number then whitespace then content.
@@ -105,7 +134,7 @@ export function parseReportText(raw: string): ParseResult {
     }
   }
   if (!meaningful(text)) return error("garbage", "no number and no content");
-  return { status: "content_only", content: text };
+  return contentOnly(text);
 }
 
 /** Index just after the k-th whitespace-separated group. */
