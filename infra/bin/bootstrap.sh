@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Idempotent set-up for a fresh machine of this kind (Debian, Node 20, npm,
-# Java 17, Maven, root or sudo for apt). Safe to run on every start and test.
+# Idempotent set-up for a fresh machine of this kind (Debian with npm, Java 17,
+# Maven, root or sudo for apt). Safe to run on every start and test.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$ROOT"
@@ -9,11 +9,11 @@ log() { printf '[bootstrap] %s\n' "$*" >&2; }
 die() { printf '[bootstrap] ERROR: %s\n' "$*" >&2; exit 1; }
 
 need() { command -v "$1" >/dev/null 2>&1 || die "$1 is missing: $2"; }
-need node "install Node.js 20 (https://nodejs.org or apt-get install nodejs)"
-need npm "install npm (it ships with Node.js)"
+need npm "install Node.js and npm (apt-get install nodejs npm): npm fetches the pinned Node.js and pnpm"
 need java "install Java 17 (apt-get install openjdk-17-jre-headless); Kafka runs on it"
 need mvn "install Maven (apt-get install maven); it fetches the Kafka jars from Maven Central"
-node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' || die "Node.js >= 20 required, found $(node --version)"
+# shellcheck source=node-env.sh
+source "$ROOT/infra/bin/node-env.sh"
 
 SUDO=""
 if [ "$(id -u)" != "0" ]; then
@@ -45,7 +45,7 @@ fi
 
 # Workspace dependencies. The lockfile is the source of truth in CI.
 STAMP="$ROOT/node_modules/.bootstrap-lock-hash"
-LOCK_HASH="$( (cat pnpm-lock.yaml package.json pnpm-workspace.yaml */*/package.json infra/local/package.json 2>/dev/null || true) | sha256sum | cut -c1-16)"
+LOCK_HASH="$( (echo "$NODE_VERSION"; cat pnpm-lock.yaml package.json pnpm-workspace.yaml */*/package.json infra/local/package.json 2>/dev/null || true) | sha256sum | cut -c1-16)"
 if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$LOCK_HASH" ]; then
   log "installing workspace dependencies"
   if [ -n "${CI:-}" ]; then

@@ -9,6 +9,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$ROOT"
 bash infra/bin/bootstrap.sh --test
+source infra/bin/node-env.sh
 
 INFRA="node infra/local/dist/cli.js"
 was_running=0

@@ -46,7 +46,7 @@ export function rawSocket(port: number): Promise<{ socket: Socket; received: () 
       resolve({ socket, received: () => Buffer.concat(chunks), closed: done }),
     );
     const done = new Promise<void>((r) => socket.once("close", () => r()));
-    socket.on("data", (d) => chunks.push(d));
+    socket.on("data", (d: Buffer) => chunks.push(d));
     socket.on("error", () => undefined);
     socket.once("error", reject);
   });
