@@ -192,7 +192,8 @@ async function main(): Promise<number> {
   let host = a.host!;
   let port = Number(a.port);
   if (a.spawn) {
-    stack = new PrivateStack({ name: "fuzz", gateways: 1, scorers: 0, sinks: 0, gatewayEnv: { SMPP_IDLE_TIMEOUT_MS: "5000" } });
+    // Mutated binds are bad binds: without a high threshold the backoff would refuse the fresh bind checked at the end.
+    stack = new PrivateStack({ name: "fuzz", gateways: 1, scorers: 0, sinks: 0, gatewayEnv: { SMPP_IDLE_TIMEOUT_MS: "5000", SMPP_BIND_FAILURES_BEFORE_BACKOFF: "1000000" } });
     await stack.start();
     port = stack.smppPorts[0]!;
   }
