@@ -41,6 +41,8 @@ export const gatewayEnvShape = {
   SMPP_MAX_SESSIONS: z.coerce.number().int().positive().default(1_000),
   /** Sockets that have not bound yet. */
   SMPP_MAX_UNBOUND: z.coerce.number().int().positive().default(64),
+  /** Password checks (scrypt) at once across the gateway; more binds are refused until one ends. */
+  SMPP_MAX_BINDS_IN_FLIGHT: z.coerce.number().int().positive().default(16),
   /** An unbound socket is closed this long after it connected. */
   SMPP_BIND_TIMEOUT_MS: ms(10_000),
   /** Failed binds per remote address or system_id before binds from it are refused for a while. */

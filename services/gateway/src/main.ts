@@ -96,6 +96,7 @@ export function createGateway(env: GatewayEnv, logger: Logger): Gateway {
     bindTimeoutMs: env.SMPP_BIND_TIMEOUT_MS,
     maxSessions: env.SMPP_MAX_SESSIONS,
     maxUnbound: env.SMPP_MAX_UNBOUND,
+    maxBindsInFlight: env.SMPP_MAX_BINDS_IN_FLIGHT,
     bindBackoff: {
       failuresBeforeBackoff: env.SMPP_BIND_FAILURES_BEFORE_BACKOFF,
       baseMs: env.SMPP_BIND_BACKOFF_MS,

@@ -7,6 +7,7 @@ import { PendingReports, type PendingReportData } from "@spam/report-parser";
 import { loadReplyTemplates, defaultReplyTemplatesPath } from "@spam/replies";
 import { encodeText, splitMessage, type SmppSession } from "@spam/smpp-codec";
 import { buildAccount, type AccountSpec } from "./accounts.js";
+import { hashPassword } from "./passwords.js";
 import { SenderAllowList } from "./allowlist.js";
 import { BlockList } from "./blocklist.js";
 import { MessageRouter } from "./router.js";
@@ -457,6 +458,19 @@ describe("session hardening", () => {
     await expect(bound(h.port, "esme1", "secret")).rejects.toThrow(String(E["ESME_RBINDFAIL"]));
     expect(h.refusals.map((r) => r.join("/"))).toEqual(["bind_failed/esme1", "bind_failed/esme1", "bind_backoff/esme1"]);
     await new Promise((r) => setTimeout(r, 700));
+    (await bound(h.port, "esme1", "secret")).close();
+  });
+
+  it("refuses binds over the password checks in flight instead of queueing scrypt work", async () => {
+    // A costlier hash so that checks overlap.
+    const h = await start({ accounts: [{ systemId: "esme1", password: hashPassword("secret", { logN: 15, r: 8, p: 1 }) }] });
+    const statuses = await Promise.all(
+      Array.from({ length: 8 }, () => bound(h.port, "esme1", "secret").then((s) => (s.close(), 0), (e: Error) => Number(/\d+$/.exec(e.message)?.[0]))),
+    );
+    expect(statuses.filter((x) => x === 0).length).toBeGreaterThanOrEqual(1);
+    expect(statuses.filter((x) => x === E["ESME_RBINDFAIL"]).length).toBeGreaterThanOrEqual(1);
+    expect(h.refusals.some(([reason]) => reason === "bind_busy")).toBe(true);
+    // Once the checks are done, binds go through again.
     (await bound(h.port, "esme1", "secret")).close();
   });
 

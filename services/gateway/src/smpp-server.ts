@@ -51,6 +51,7 @@ export type RefusalReason =
   | SubmitRefusal
   | "bind_failed"
   | "bind_backoff"
+  | "bind_busy"
   | "account_session_cap"
   | "session_cap"
   | "unbound_cap"
@@ -59,6 +60,11 @@ export type RefusalReason =
 
 /** PDUs other than a bind an unbound socket may send before it is closed. */
 const MAX_PDUS_BEFORE_BIND = 8;
+/**
+ * Password checks (scrypt, on the libuv pool) running at once from one address and in all. A
+ * socket that binds and hangs up at once must not queue unbounded work ahead of everyone's binds.
+ */
+const MAX_BINDS_IN_FLIGHT_PER_ADDRESS = 4;
 
 export type BindType = "transmitter" | "receiver" | "transceiver";
 
@@ -80,6 +86,8 @@ export interface SmppServerOptions {
   /** Sockets not (yet) bound; more are closed at once. */
   readonly maxUnbound?: number;
   readonly bindBackoff?: Omit<BindGuardOptions, "now">;
+  /** Password checks at once across the gateway; more binds are refused (ESME_RBINDFAIL) until one ends. */
+  readonly maxBindsInFlight?: number;
   /** Counts every refusal (account "-" when no configured account is known). */
   readonly onRefused?: (reason: RefusalReason, account: string) => void;
 }
@@ -127,6 +135,8 @@ export class GatewaySmppServer {
   /** Unknown system_ids are checked against this, at the same cost as a real account, so timing does not tell them apart. */
   private readonly decoy: PasswordHash;
   private readonly refusalLog = new Map<string, { last: number; suppressed: number }>();
+  private bindsInFlight = 0;
+  private readonly bindsInFlightByAddress = new Map<string, number>();
   /** Called when a receiver binds (the reply dispatcher flushes what waited for one). */
   onReceiverBound: (() => void) | null = null;
 
@@ -304,9 +314,21 @@ export class GatewaySmppServer {
       this.reply(state, pdu, RBINDFAIL);
       return this.closeSession(state, false);
     }
+    const fromAddress = this.bindsInFlightByAddress.get(state.remote) ?? 0;
+    if (this.bindsInFlight >= (this.o.maxBindsInFlight ?? 16) || fromAddress >= MAX_BINDS_IN_FLIGHT_PER_ADDRESS) {
+      this.refused("bind_busy", label, state.log, { systemId: label });
+      this.reply(state, pdu, RBINDFAIL);
+      return this.closeSession(state, false);
+    }
     state.binding = true;
+    this.bindsInFlight++;
+    this.bindsInFlightByAddress.set(state.remote, fromAddress + 1);
     void verifyPassword(password, account?.passwordHash ?? this.decoy).then((ok) => {
       state.binding = false;
+      this.bindsInFlight--;
+      const left = (this.bindsInFlightByAddress.get(state.remote) ?? 1) - 1;
+      if (left > 0) this.bindsInFlightByAddress.set(state.remote, left);
+      else this.bindsInFlightByAddress.delete(state.remote);
       if (!account || !ok) {
         this.guard.failed(state.remote, systemId, account !== undefined);
         // Logged with the system_id of a configured account only: never the password or a guessed id.
