@@ -192,7 +192,8 @@ async function main(): Promise<number> {
   let host = a.host!;
   let port = Number(a.port);
   if (a.spawn) {
-    stack = new PrivateStack({ name: "fuzz", gateways: 1, scorers: 0, sinks: 0, gatewayEnv: { SMPP_IDLE_TIMEOUT_MS: "5000" } });
+    // Mutated binds are bad binds: without a high threshold the backoff would refuse the fresh bind checked at the end.
+    stack = new PrivateStack({ name: "fuzz", gateways: 1, scorers: 0, sinks: 0, gatewayEnv: { SMPP_IDLE_TIMEOUT_MS: "5000", SMPP_BIND_FAILURES_BEFORE_BACKOFF: "1000000" } });
     await stack.start();
     port = stack.smppPorts[0]!;
   }
@@ -239,12 +240,21 @@ async function main(): Promise<number> {
   clearInterval(progress);
   if (good.closed) failures.push("good session was closed by the gateway");
   await good.close();
-  // A fresh client must still bind and be answered.
-  try {
-    const fresh = await LoadSession.bind({ host, port, systemId: a["system-id"]!, password: a.password! }, 1);
-    await fresh.close();
-  } catch (error) {
-    failures.push(`fresh bind after fuzzing failed: ${(error as Error).message}`);
+  // A fresh client must still bind and be answered. The gateway refuses binds while the fuzzer's last
+  // password checks run (ESME_RBINDFAIL, a few hundred ms): like any client, retry a few times.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const fresh = await LoadSession.bind({ host, port, systemId: a["system-id"]!, password: a.password! }, 1);
+      await fresh.close();
+      break;
+    } catch (error) {
+      if (attempt < 5) {
+        await sleep(500);
+        continue;
+      }
+      failures.push(`fresh bind after fuzzing failed: ${(error as Error).message}`);
+      break;
+    }
   }
   if (stack) {
     const gw = stack.services[0]!;

@@ -114,7 +114,7 @@ describe("reports, automatic blocks and review, end to end", () => {
         ...env,
         GATEWAY_ID: "gw-e2e-flows",
         SMPP_PORT: String(smppPort),
-        SMPP_ACCOUNTS: `${NET.systemId}:${NET.password},${REP.systemId}:${REP.password}`,
+        SMPP_ACCOUNTS: `${NET.systemId}:${NET.password}:traffic:*,${REP.systemId}:${REP.password}:report+reply:*`,
         BLOCK_POLICY: "reject",
         METRICS_PORT: "0",
       }),

@@ -23,7 +23,7 @@ describe("walking skeleton: SMPP → Kafka → scorer → sink → ClickHouse", 
       ...stack.serviceEnv,
       GATEWAY_ID: "gw-e2e",
       SMPP_PORT: String(smppPort),
-      SMPP_ACCOUNTS: "e2e:secret-e2e",
+      SMPP_ACCOUNTS: "e2e:e2e-pw:traffic:*",
       METRICS_PORT: "0",
     });
     const scorer = startServiceProcess("scorer", { ...stack.serviceEnv, CONSUMER_GROUP: `${stack.prefix}scorer`, METRICS_PORT: "0" });
@@ -40,7 +40,7 @@ describe("walking skeleton: SMPP → Kafka → scorer → sink → ClickHouse", 
   });
 
   it("scores a spam and a ham message sent over SMPP and stores both verdicts", async () => {
-    const client = await EsmeClient.connect({ host: "127.0.0.1", port: smppPort, systemId: "e2e", password: "secret-e2e" });
+    const client = await EsmeClient.connect({ host: "127.0.0.1", port: smppPort, systemId: "e2e", password: "e2e-pw" });
     const spam = await client.submit("代开各类发票，增值税专用发票保真，联系V信 fp2026", { source: "17000009999", destination: "13900000001" });
     const ham = await client.submit("今晚七点在老地方吃饭，记得带伞", { source: "13800000002", destination: "13900000002" });
     await client.close();

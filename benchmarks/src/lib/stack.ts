@@ -6,7 +6,7 @@ import pino, { type Logger } from "pino";
 import { topicNames, type TopicNames } from "@spam/contracts";
 import { createTopics, freePort, loadLocalConfig, migrate, removeRunArtifacts, REPO_ROOT, SCORER_NODE_OPTIONS, type LocalConfig } from "@spam/infra-local";
 
-export const BENCH_ACCOUNT = { systemId: "bench", password: "bench-secret" } as const;
+export const BENCH_ACCOUNT = { systemId: "bench", password: "bench-pw" } as const;
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -185,7 +185,7 @@ export class PrivateStack {
         ...base,
         GATEWAY_ID: `gw-bench-${i + 1}`,
         SMPP_PORT: String(port),
-        SMPP_ACCOUNTS: `${BENCH_ACCOUNT.systemId}:${BENCH_ACCOUNT.password}`,
+        SMPP_ACCOUNTS: `${BENCH_ACCOUNT.systemId}:${BENCH_ACCOUNT.password}:report+traffic+reply:*:256`,
         SMPP_DEFAULT_TPS: "1000000",
         SMPP_DEFAULT_WINDOW: "1000",
         METRICS_PORT: String(metrics),

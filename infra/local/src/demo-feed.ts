@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import { EsmeClient } from "@spam/smpp-client";
+import type { DemoSmppAccount } from "./services.js";
 
 /**
  * Sample traffic for `npm start`, written for this project (no text from the
@@ -42,10 +43,25 @@ export interface DemoFeedResult {
   readonly sent: number;
   readonly accepted: number;
   readonly failed: number;
+  /** Replies the reply link received while the feed ran. */
+  readonly replies: number;
 }
 
-export async function runDemoFeed(options: { host: string; port: number; systemId: string; password: string; reportNumber: string; logger: Logger }): Promise<DemoFeedResult> {
-  const client = await EsmeClient.connect(options);
+/** A mainland mobile number comes in over the subscriber MO link; anything else (access codes, service numbers) is A2P. */
+const isMobile = (source: string): boolean => /^1[3-9]\d{9}$/.test(source);
+
+export async function runDemoFeed(options: {
+  host: string;
+  port: number;
+  accounts: { readonly mo: DemoSmppAccount; readonly a2p: DemoSmppAccount; readonly replies: DemoSmppAccount };
+  reportNumber: string;
+  logger: Logger;
+}): Promise<DemoFeedResult> {
+  const at = { host: options.host, port: options.port };
+  // The reply link binds first, as a receiver: only it gets the acknowledgements.
+  const replies = await EsmeClient.connect({ ...at, ...options.accounts.replies, bindAs: "receiver" });
+  const mo = await EsmeClient.connect({ ...at, ...options.accounts.mo, bindAs: "transmitter" });
+  const a2p = await EsmeClient.connect({ ...at, ...options.accounts.a2p, bindAs: "transmitter" });
   let accepted = 0;
   let failed = 0;
   const messages = [
@@ -55,16 +71,17 @@ export async function runDemoFeed(options: { host: string; port: number; systemI
   ];
   for (const m of messages) {
     try {
-      await client.submit(m.text, { source: m.source, destination: m.destination });
+      await (isMobile(m.source) ? mo : a2p).submit(m.text, { source: m.source, destination: m.destination });
       accepted += 1;
     } catch (err) {
       failed += 1;
       options.logger.warn({ err, source: m.source }, "demo message not accepted");
     }
   }
-  // Give the gateway a moment to deliver acknowledgements to this session.
+  // Give the gateway a moment to deliver acknowledgements to the reply link.
   await new Promise((r) => setTimeout(r, 1_000));
-  if (client.inbox.length > 0) options.logger.info({ replies: client.inbox.map((m) => m.text) }, "replies delivered to the demo reporter session");
-  await client.close();
-  return { sent: messages.length, accepted, failed };
+  if (replies.inbox.length > 0) options.logger.info({ replies: replies.inbox.map((m) => m.text) }, "replies delivered to the demo reply link");
+  const delivered = replies.inbox.length;
+  await Promise.all([mo.close(), a2p.close(), replies.close()]);
+  return { sent: messages.length, accepted, failed, replies: delivered };
 }

@@ -7,4 +7,7 @@ export type { ServerName, ServerStatus } from "./servers.js";
 export { InfraError, waitFor, sleep, portOpen, freePort } from "./proc.js";
 export { removeRunArtifacts, removeFinishedRuns, runStartedAt } from "./cleanup.js";
 export type { RunArtifacts } from "./cleanup.js";
-export { SCORER_NODE_OPTIONS } from "./services.js";
+export { SCORER_NODE_OPTIONS, DEMO_SMPP_ACCOUNTS, demoSmppAccountsEnv } from "./services.js";
+export type { DemoSmppAccount } from "./services.js";
+export { runDemoFeed } from "./demo-feed.js";
+export type { DemoFeedResult } from "./demo-feed.js";

@@ -20,7 +20,30 @@ export const LOCAL_PORTS = {
   postgres: Number(process.env.PG_PORT ?? 15432),
 } as const;
 
-export const DEMO_ACCOUNT = { systemId: "demo", password: "demo-pass" } as const;
+export interface DemoSmppAccount {
+  readonly systemId: string;
+  readonly password: string;
+  readonly capabilities: string;
+  readonly sourceRanges: string;
+}
+
+/**
+ * Local demo only: one SMPP account per role (services/gateway/README.md), with
+ * passwords that fit SMPP 3.4's 8 characters so any standard client can bind:
+ * the subscriber MO link (reports and person-to-person traffic from mobile
+ * ranges), an A2P link (its access codes), and the reply link that receives
+ * the answers to reporters.
+ */
+export const DEMO_SMPP_ACCOUNTS = {
+  mo: { systemId: "mo-link", password: "mo-demo1", capabilities: "report+traffic", sourceRanges: "13*|14*|15*|16*|17*|18*|19*" },
+  a2p: { systemId: "a2p-demo", password: "a2p-demo", capabilities: "traffic", sourceRanges: "1069*|95588|10086" },
+  replies: { systemId: "replies", password: "rpl-demo", capabilities: "reply", sourceRanges: "*" },
+} as const satisfies Record<string, DemoSmppAccount>;
+
+export const demoSmppAccountsEnv = (): string =>
+  Object.values(DEMO_SMPP_ACCOUNTS)
+    .map((a) => `${a.systemId}:${a.password}:${a.capabilities}:${a.sourceRanges}`)
+    .join(",");
 /** Local demo only: the console's demo users get this password (never set in production). */
 export const DEMO_CONSOLE_PASSWORD = process.env.API_DEMO_PASSWORD ?? "demo-console-2026";
 
@@ -52,9 +75,15 @@ export const SERVICES: readonly ServiceSpec[] = [
     env: (_c, common) => ({
       ...common,
       SMPP_PORT: String(LOCAL_PORTS.smpp),
-      SMPP_ACCOUNTS: process.env.SMPP_ACCOUNTS ?? `${DEMO_ACCOUNT.systemId}:${DEMO_ACCOUNT.password}`,
+      SMPP_ACCOUNTS: process.env.SMPP_ACCOUNTS ?? demoSmppAccountsEnv(),
     }),
-    url: () => `smpp://127.0.0.1:${LOCAL_PORTS.smpp} (system_id ${DEMO_ACCOUNT.systemId})`,
+    url: () =>
+      process.env.SMPP_ACCOUNTS
+        ? `smpp://127.0.0.1:${LOCAL_PORTS.smpp} (accounts from SMPP_ACCOUNTS)`
+        : [
+            `smpp://127.0.0.1:${LOCAL_PORTS.smpp} (demo accounts, system_id / password: capabilities, source ranges)`,
+            ...Object.values(DEMO_SMPP_ACCOUNTS).map((a) => `             ${a.systemId} / ${a.password}: ${a.capabilities}, ${a.sourceRanges}`),
+          ].join("\n"),
   },
 ];
 

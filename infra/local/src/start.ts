@@ -8,7 +8,7 @@ import { runDemoFeed } from "./demo-feed.js";
 import { createTopics, migrate, startInfra } from "./infra.js";
 import { createScriptLogger } from "./logger.js";
 import { isAlive, readPid, sleep, waitFor, portOpen } from "./proc.js";
-import { availableServices, commonServiceEnv, DEMO_ACCOUNT, LOCAL_PORTS, SERVICES } from "./services.js";
+import { availableServices, commonServiceEnv, DEMO_SMPP_ACCOUNTS, LOCAL_PORTS, SERVICES } from "./services.js";
 
 /**
  * `npm start`: infrastructure, migrations, topics, every service as a child
@@ -136,8 +136,9 @@ async function main(): Promise<void> {
   await waitFor("the SMPP gateway", () => portOpen(LOCAL_PORTS.smpp), 60_000, "See .local/logs/gateway.log.");
   logger.info({ ms: Date.now() - t0, services: services.map((s) => s.name) }, "system is up");
 
-  if (process.env.DEMO_FEED !== "0") {
-    const result = await runDemoFeed({ host: "127.0.0.1", port: LOCAL_PORTS.smpp, ...DEMO_ACCOUNT, reportNumber: "10086999", logger });
+  // The demo feed needs the demo accounts; with accounts of your own, feed it yourself.
+  if (process.env.DEMO_FEED !== "0" && !process.env.SMPP_ACCOUNTS) {
+    const result = await runDemoFeed({ host: "127.0.0.1", port: LOCAL_PORTS.smpp, accounts: DEMO_SMPP_ACCOUNTS, reportNumber: "10086999", logger });
     logger.info(result, "demo feed sent");
   }
   const db = config.CLICKHOUSE_DATABASE;

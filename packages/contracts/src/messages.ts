@@ -49,6 +49,8 @@ export const ReportV1 = z.object({
   parseError: z.string().max(500).nullable(),
   /** The reported number is a known service/notification sender: never auto-block. */
   allowListed: z.boolean(),
+  /** SMPP account (system_id) the report came through; only accounts with the `report` capability may send one. */
+  account: z.string().max(64).optional(),
 });
 export type Report = z.infer<typeof ReportV1>;
 

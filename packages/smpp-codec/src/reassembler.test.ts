@@ -27,6 +27,18 @@ function clock(start = 1_000) {
 const opts = (c: { now: () => number }) => ({ timeoutMs: 30_000, maxPendingSets: 100, maxPendingBytes: 1 << 20, now: c.now });
 
 describe("Reassembler", () => {
+  it("keeps sets of different scopes (SMPP accounts) apart: one cannot complete or supersede another's", () => {
+    const parts = splitMessage(long, { dataCoding: 8, concat: "udh8", reference: 77 });
+    const r = new Reassembler<string>(opts(clock()));
+    expect(r.push(toPart(parts[0]!), "a", "account-a").status).toBe("pending");
+    for (const p of parts.slice(1)) expect(r.push(toPart(p), "b", "account-b").status).toBe("pending");
+    expect(r.pendingSets).toBe(2);
+    const done = r.push(toPart(parts[1]!), "a", "account-a");
+    expect(done.emitted).toEqual([]);
+    for (const p of parts.slice(2)) r.push(toPart(p), "a", "account-a");
+    expect(r.pendingSets).toBe(1);
+  });
+
   for (const concat of ["udh8", "udh16", "sar"] as const) {
     it(`joins ${concat} parts arriving out of order`, () => {
       const parts = splitMessage(long, { dataCoding: 8, concat, reference: 300 });

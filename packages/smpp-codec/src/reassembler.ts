@@ -57,7 +57,9 @@ interface PendingSet<TMeta> {
 }
 
 /**
- * Reassembles concatenated SMS keyed by (source, destination, reference).
+ * Reassembles concatenated SMS keyed by (scope, source, destination, reference);
+ * the scope (the gateway passes the SMPP account) keeps one sender's parts from
+ * completing or superseding another's.
  * Nothing is ever dropped: incomplete sets leave as partial messages on
  * timeout or when the memory bounds are hit (oldest first).
  */
@@ -87,7 +89,7 @@ export class Reassembler<TMeta = undefined> {
     return this.bytes;
   }
 
-  push(part: MessagePart, meta: TMeta): PushResult<TMeta> {
+  push(part: MessagePart, meta: TMeta, scope = ""): PushResult<TMeta> {
     const now = this.now();
     const emitted = this.expire(now);
     const c = part.concat;
@@ -95,7 +97,7 @@ export class Reassembler<TMeta = undefined> {
       emitted.push(assemble([{ part, meta }], "single", now, null));
       return { status: "single", emitted };
     }
-    const key = `${part.source}\u0000${part.destination}\u0000${c.reference}`;
+    const key = setKey(scope, part.source, part.destination, c.reference);
     let set = this.sets.get(key);
     if (!set) {
       const done = this.recent.get(key);
@@ -155,8 +157,8 @@ export class Reassembler<TMeta = undefined> {
   }
 
   /** Forgets a completed set so its reference can start a new one at once (e.g. its publish failed). */
-  forgetCompleted(source: string, destination: string, reference: number): void {
-    this.recent.delete(`${source}\u0000${destination}\u0000${reference}`);
+  forgetCompleted(source: string, destination: string, reference: number, scope = ""): void {
+    this.recent.delete(setKey(scope, source, destination, reference));
   }
 
   /** Publishes sets whose timeout has passed. Call from a timer (see `nextExpiryAt`). */
@@ -242,4 +244,8 @@ function assemble<TMeta>(
     firstPartAt,
     metas: parts.map((p) => p.meta),
   };
+}
+
+function setKey(scope: string, source: string, destination: string, reference: number): string {
+  return `${scope}\u0000${source}\u0000${destination}\u0000${reference}`;
 }

@@ -1,6 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { envSchemas, parseEnv } from "@spam/service-runtime";
+import { MAX_PASSWORD, MAX_SYSTEM_ID, parseInlineAccounts, validateAccountSpec, type AccountSpec } from "./accounts.js";
 
 const defaultAllowList = fileURLToPath(new URL("../../../rules/allowlist/report-senders.json", import.meta.url));
 const defaultReplies = fileURLToPath(new URL("../../../rules/replies/zh-CN.json", import.meta.url));
@@ -10,28 +11,45 @@ export const gatewayEnvShape = {
   GATEWAY_ID: z.string().min(1).max(64).default("gw-1"),
   SMPP_HOST: z.string().default("127.0.0.1"),
   SMPP_PORT: z.coerce.number().int().min(0).max(65_535).default(2775),
-  /** Accounts as `system_id:password` pairs, comma-separated (or SMPP_ACCOUNTS_FILE). */
+  /**
+   * Accounts, comma-separated: `system_id:password:capabilities:source-ranges[:max-sessions]`,
+   * capabilities joined by `+` (report, traffic, reply), ranges by `|` (gateway README);
+   * the password may be a `scrypt$…` hash. And/or SMPP_ACCOUNTS_FILE.
+   */
   SMPP_ACCOUNTS: z
     .string()
     .min(1)
-    .transform((s, ctx) => {
-      const accounts = new Map<string, string>();
-      for (const pair of s.split(",")) {
-        const i = pair.indexOf(":");
-        if (i <= 0) {
-          // The message names the format only: never echo the value (it holds passwords).
-          ctx.addIssue({ code: z.ZodIssueCode.custom, message: "expected system_id:password[,system_id:password…]" });
-          return z.NEVER;
-        }
-        accounts.set(pair.slice(0, i).trim(), pair.slice(i + 1));
+    .transform((s, ctx): AccountSpec[] => {
+      try {
+        const specs = parseInlineAccounts(s);
+        for (const spec of specs) validateAccountSpec(spec);
+        return specs;
+      } catch (err) {
+        // The messages name the account and the rule only: never the value (it holds passwords).
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: (err as Error).message });
+        return z.NEVER;
       }
-      return accounts;
     })
     .optional(),
-  /** JSON: [{ systemId, password, throughputPerSec?, window? }]. */
+  /** JSON: [{ systemId, password | passwordHash, capabilities, sourceRanges, maxSessions?, throughputPerSec?, window? }]. */
   SMPP_ACCOUNTS_FILE: z.string().min(1).optional(),
   SMPP_DEFAULT_TPS: z.coerce.number().int().positive().default(20_000),
   SMPP_DEFAULT_WINDOW: z.coerce.number().int().positive().default(100),
+  /** Concurrent bound sessions per account unless the account says otherwise. */
+  SMPP_DEFAULT_MAX_SESSIONS: z.coerce.number().int().positive().default(8),
+  /** Sockets across the gateway, bound or not. */
+  SMPP_MAX_SESSIONS: z.coerce.number().int().positive().default(1_000),
+  /** Sockets that have not bound yet. */
+  SMPP_MAX_UNBOUND: z.coerce.number().int().positive().default(64),
+  /** Password checks (scrypt) at once across the gateway; more binds are refused until one ends. */
+  SMPP_MAX_BINDS_IN_FLIGHT: z.coerce.number().int().positive().default(16),
+  /** An unbound socket is closed this long after it connected. */
+  SMPP_BIND_TIMEOUT_MS: ms(10_000),
+  /** Failed binds per remote address or system_id before binds from it are refused for a while. */
+  SMPP_BIND_FAILURES_BEFORE_BACKOFF: z.coerce.number().int().positive().default(3),
+  /** First refusal period; doubles with every further failure, up to the max. */
+  SMPP_BIND_BACKOFF_MS: ms(1_000),
+  SMPP_BIND_BACKOFF_MAX_MS: ms(300_000),
   SMPP_IDLE_TIMEOUT_MS: ms(120_000),
   /** data_coding 0 layout from upstream: one septet per octet (SMPP) unless an octet ≥ 0x80 shows packing. */
   SMPP_GSM_PACKING: z.enum(["auto", "packed", "unpacked"]).default("auto"),
@@ -55,8 +73,8 @@ export const gatewayEnvShape = {
   /** ESME (client) role: set ESME_HOST to bind to an upstream SMSC and take MO messages from deliver_sm. */
   ESME_HOST: z.string().min(1).optional(),
   ESME_PORT: z.coerce.number().int().min(1).max(65_535).default(2775),
-  ESME_SYSTEM_ID: z.string().max(16).default(""),
-  ESME_PASSWORD: z.string().max(9).default(""),
+  ESME_SYSTEM_ID: z.string().max(MAX_SYSTEM_ID).default(""),
+  ESME_PASSWORD: z.string().max(MAX_PASSWORD).default(""),
   ESME_BIND_MODE: z.enum(["receiver", "transceiver"]).default("transceiver"),
   ESME_RECONNECT_MAX_MS: ms(30_000),
   KAFKA_BROKERS: envSchemas.brokers,

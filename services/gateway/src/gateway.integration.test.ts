@@ -32,7 +32,7 @@ describe.skipIf(!brokers)("gateway against the real Kafka broker", () => {
       KAFKA_BROKERS: brokers,
       TOPIC_PREFIX: prefix,
       SMPP_PORT: "0",
-      SMPP_ACCOUNTS: "esme1:secret,esme2:pw2",
+      SMPP_ACCOUNTS: "esme1:secret:report+traffic+reply:*,esme2:pw2:traffic:*",
       GATEWAY_ID: "gw-it",
       REPORTER_HASH_KEY: "integration-test-key-0123",
       LOG_LEVEL: "silent",

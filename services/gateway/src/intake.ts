@@ -54,7 +54,7 @@ export class MessageIntake {
 
   accept(part: MessagePart, account: string, respond: Responder): void {
     const meta: PartMeta = { account, receivedAt: this.now(), part, respond, acked: false };
-    const result = this.reassembler.push(part, meta);
+    const result = this.reassembler.push(part, meta, account);
     if (result.status === "pending" || result.status === "duplicate") {
       meta.acked = true;
       respond({ kind: "accepted", messageId: randomUUID() });
@@ -114,11 +114,11 @@ export class MessageIntake {
           const throttled = err instanceof KafkaModuleError && err.code === "queue_full";
           this.o.logger.error({ err, messageId: id }, "Kafka did not accept the message: answering with a temporary error");
           // The set was never published: its parts must not count as resends of it.
-          if (m.reference !== null) this.reassembler.forgetCompleted(m.source, m.destination, m.reference);
+          if (m.reference !== null) this.reassembler.forgetCompleted(m.source, m.destination, m.reference, first.account);
           for (const meta of m.metas) {
             if (meta.acked) {
               // Already answered: hold it again until the sender retries the rest.
-              for (const e of this.reassembler.push(meta.part, meta).emitted) this.publish(e);
+              for (const e of this.reassembler.push(meta.part, meta, meta.account).emitted) this.publish(e);
             } else {
               meta.respond({ kind: "temporary", throttled });
             }

@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import { Counter } from "prom-client";
 import { BlockListEntryV1, topicNames } from "@spam/contracts";
 import { BatchingProducer, CompactedTopicFollower, createKafkaClient, ensureTopics } from "@spam/kafka";
 import { PendingReports, type PendingReportData } from "@spam/report-parser";
@@ -34,6 +35,14 @@ export function createGateway(env: GatewayEnv, logger: Logger): Gateway {
   const accounts = loadAccounts(env.SMPP_ACCOUNTS, env.SMPP_ACCOUNTS_FILE, {
     throughputPerSec: env.SMPP_DEFAULT_TPS,
     window: env.SMPP_DEFAULT_WINDOW,
+    maxSessions: env.SMPP_DEFAULT_MAX_SESSIONS,
+  });
+  // Labels are bounded: reasons are a closed set, accounts the configured ones or "-".
+  const refusals = new Counter({
+    name: "spam_smpp_refused_total",
+    help: "SMPP binds, sockets and submits the gateway refused, by reason and account (- when not a configured account).",
+    labelNames: ["reason", "account"],
+    registers: [metrics.registry],
   });
   if (env.REPORTER_HASH_KEY === "dev-only-reporter-hash-key") logger.warn("REPORTER_HASH_KEY is the development default");
   const blockList = new BlockList();
@@ -83,6 +92,18 @@ export function createGateway(env: GatewayEnv, logger: Logger): Gateway {
     logger,
     idleTimeoutMs: env.SMPP_IDLE_TIMEOUT_MS,
     gsmPacking: env.SMPP_GSM_PACKING,
+    isReportDestination: (destination) => router.isReport(destination),
+    bindTimeoutMs: env.SMPP_BIND_TIMEOUT_MS,
+    maxSessions: env.SMPP_MAX_SESSIONS,
+    maxUnbound: env.SMPP_MAX_UNBOUND,
+    maxBindsInFlight: env.SMPP_MAX_BINDS_IN_FLIGHT,
+    bindBackoff: {
+      failuresBeforeBackoff: env.SMPP_BIND_FAILURES_BEFORE_BACKOFF,
+      baseMs: env.SMPP_BIND_BACKOFF_MS,
+      maxMs: env.SMPP_BIND_BACKOFF_MAX_MS,
+      maxAddresses: 10_000,
+    },
+    onRefused: (reason, account) => refusals.inc({ reason, account }),
   });
   // Every instance reads the whole compacted block list: a group of its own.
   const follower = new CompactedTopicFollower({
@@ -113,9 +134,10 @@ export function createGateway(env: GatewayEnv, logger: Logger): Gateway {
         topic: topics.repliesOutbound,
         groupId: `${env.TOPIC_PREFIX}gateway-replies`,
         deadLetter: { producer, topic: topics.deadLetter, service: "gateway" },
-        receivers: () => {
+        // Reply links only; in client mode the upstream SMSC link too.
+        receivers: (to) => {
           const upstream = esme?.receiver();
-          return upstream ? [...smpp.receivers(), upstream] : smpp.receivers();
+          return upstream ? [...smpp.receivers(to), upstream] : smpp.receivers(to);
         },
       })
     : null;
@@ -136,7 +158,13 @@ export function createGateway(env: GatewayEnv, logger: Logger): Gateway {
       logger.info({ entries: blockList.size }, "block list loaded");
       await replies?.start();
       await smpp.listen();
-      logger.info({ port: smpp.address.port, accounts: accounts.size }, "SMPP listening");
+      logger.info(
+        {
+          port: smpp.address.port,
+          accounts: [...accounts.values()].map((a) => ({ systemId: a.systemId, capabilities: [...a.capabilities], sourceRanges: a.sourceRanges.toString(), maxSessions: a.maxSessions })),
+        },
+        "SMPP listening",
+      );
       serving = true;
       esme?.start();
     },

@@ -12,7 +12,8 @@ export interface ReplyDispatcherOptions {
   readonly topic: string;
   readonly groupId: string;
   readonly deadLetter: DeadLetterTarget;
-  readonly receivers: () => ReceiverSession[];
+  /** Sessions that may carry a reply to this recipient (reply links only). */
+  readonly receivers: (to: string) => ReceiverSession[];
   /**
    * How long one reply waits for a receiver that can take it. After that the
    * batch fails uncommitted and Kafka hands it over again later: a reply is never
@@ -121,7 +122,7 @@ export class ReplyDispatcher {
   }
 
   async deliver(reply: OutboundReply): Promise<void> {
-    const via = await deliverReply(this.o.receivers(), reply, this.o.deliverTimeoutMs ?? 10_000);
+    const via = await deliverReply(this.o.receivers(reply.to), reply, this.o.deliverTimeoutMs ?? 10_000);
     this.delivered++;
     this.log.debug({ replyId: reply.id, kind: reply.kind, via }, "reply delivered");
   }

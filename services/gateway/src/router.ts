@@ -134,6 +134,7 @@ export class MessageRouter {
       status: d.status,
       parseError: d.parseError,
       allowListed: d.reportedNumber !== null && this.o.allowList.has(d.reportedNumber),
+      account: m.account,
     };
     const text = this.o.replies.render(d.reply, {
       reportId,

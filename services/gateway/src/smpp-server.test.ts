@@ -5,14 +5,15 @@ import type { OutgoingMessage } from "@spam/kafka";
 import { KafkaModuleError } from "@spam/kafka";
 import { PendingReports, type PendingReportData } from "@spam/report-parser";
 import { loadReplyTemplates, defaultReplyTemplatesPath } from "@spam/replies";
-import { encodeText, splitMessage } from "@spam/smpp-codec";
-import type { Account } from "./accounts.js";
+import { encodeText, splitMessage, type SmppSession } from "@spam/smpp-codec";
+import { buildAccount, type AccountSpec } from "./accounts.js";
+import { hashPassword } from "./passwords.js";
 import { SenderAllowList } from "./allowlist.js";
 import { BlockList } from "./blocklist.js";
 import { MessageRouter } from "./router.js";
 import { MessageIntake } from "./intake.js";
-import { GatewaySmppServer } from "./smpp-server.js";
-import { bound, call, closed, connectClient, pduBytes, rawSocket, smpp, waitFor } from "./test-helpers.js";
+import { GatewaySmppServer, type RefusalReason, type SmppServerOptions } from "./smpp-server.js";
+import { bound, call, closed, connectClient, pduBytes, rawSocket, smpp, splitPdus, waitFor } from "./test-helpers.js";
 
 const logger = pino({ level: "silent" });
 const topics = topicNames("unit.");
@@ -23,14 +24,25 @@ interface Harness {
   published: OutgoingMessage[];
   blockList: BlockList;
   failWith: { error: Error | null };
+  refusals: Array<[RefusalReason, string]>;
 }
+
+type TestAccount = Partial<AccountSpec> & { systemId: string; password: string };
 
 const servers: GatewaySmppServer[] = [];
 afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });
 
-async function start(opts: { accounts?: Account[]; idleTimeoutMs?: number; reassemblyTimeoutMs?: number; publishDelayMs?: number } = {}): Promise<Harness> {
+async function start(
+  opts: {
+    accounts?: TestAccount[];
+    idleTimeoutMs?: number;
+    reassemblyTimeoutMs?: number;
+    publishDelayMs?: number;
+    server?: Partial<Pick<SmppServerOptions, "bindTimeoutMs" | "maxSessions" | "maxUnbound" | "bindBackoff">>;
+  } = {},
+): Promise<Harness> {
   const published: OutgoingMessage[] = [];
   const failWith = { error: null as Error | null };
   const blockList = new BlockList();
@@ -52,9 +64,17 @@ async function start(opts: { accounts?: Account[]; idleTimeoutMs?: number; reass
     },
     logger,
   });
-  const accounts = new Map<string, Account>(
-    (opts.accounts ?? [{ systemId: "esme1", password: "secret", throughputPerSec: 10_000, window: 100 }]).map((a) => [a.systemId, a]),
+  // Every capability and any source unless a test says otherwise; a cheap scrypt keeps binds fast here.
+  const accounts = new Map(
+    (opts.accounts ?? [{ systemId: "esme1", password: "secret" }]).map((a) => [
+      a.systemId,
+      buildAccount(
+        { capabilities: ["report", "traffic", "reply"], sourceRanges: ["*"], ...a },
+        { throughputPerSec: 10_000, window: 100, maxSessions: 8, hashCost: { logN: 10, r: 8, p: 1 } },
+      ),
+    ]),
   );
+  const refusals: Array<[RefusalReason, string]> = [];
   const intake = new MessageIntake({
     router,
     logger,
@@ -68,10 +88,13 @@ async function start(opts: { accounts?: Account[]; idleTimeoutMs?: number; reass
     intake,
     logger,
     idleTimeoutMs: opts.idleTimeoutMs ?? 60_000,
+    isReportDestination: (d) => router.isReport(d),
+    ...opts.server,
+    onRefused: (reason, account) => refusals.push([reason, account]),
   });
   await server.listen();
   servers.push(server);
-  return { server, port: server.address.port, published, blockList, failWith };
+  return { server, port: server.address.port, published, blockList, failWith, refusals };
 }
 
 const traffic = (h: Harness) => h.published.filter((m) => m.topic === topics.trafficRaw).map((m) => m.value as RawMessage);
@@ -343,13 +366,147 @@ describe("block list", () => {
   });
 });
 
+describe("account capabilities and source ranges", () => {
+  const accounts: TestAccount[] = [
+    { systemId: "mo", password: "mo-pw", capabilities: ["report", "traffic"], sourceRanges: ["13*", "15*"] },
+    { systemId: "a2p", password: "a2p-pw", capabilities: ["traffic"], sourceRanges: ["1069*"] },
+    { systemId: "rx", password: "rx-pw", capabilities: ["reply"], sourceRanges: ["13*"] },
+  ];
+  const submit = (s: SmppSession, source: string, destination: string, text = "x") =>
+    call(s, "submit_sm", { source_addr: source, destination_addr: destination, data_coding: 8, short_message: encodeText(text, 8) });
+
+  it("refuses a report from an account without `report` with ESME_RINVDSTADR, publishes nothing, counts it", async () => {
+    const h = await start({ accounts });
+    const s = await bound(h.port, "a2p", "a2p-pw", "bind_transmitter");
+    expect((await submit(s, "1069000", "10086999", "13912345678*中奖了")).command_status).toBe(E["ESME_RINVDSTADR"]);
+    expect(h.published).toEqual([]);
+    expect(h.refusals).toEqual([["no_report_capability", "a2p"]]);
+    s.close();
+  });
+
+  it("refuses traffic from an account without `traffic` with ESME_RINVDSTADR", async () => {
+    const h = await start({ accounts });
+    const s = await bound(h.port, "rx", "rx-pw", "bind_transceiver");
+    expect((await submit(s, "13800000001", "13900000001")).command_status).toBe(E["ESME_RINVDSTADR"]);
+    expect((await submit(s, "13800000001", "10086999", "13912345678*x")).command_status).toBe(E["ESME_RINVDSTADR"]);
+    expect(h.published).toEqual([]);
+    expect(h.refusals.map((r) => r[0])).toEqual(["no_traffic_capability", "no_report_capability"]);
+    s.close();
+  });
+
+  it("refuses a source outside the account's ranges with ESME_RINVSRCADR, for reports and traffic", async () => {
+    const h = await start({ accounts });
+    const mo = await bound(h.port, "mo", "mo-pw", "bind_transmitter");
+    const a2p = await bound(h.port, "a2p", "a2p-pw", "bind_transmitter");
+    expect((await submit(mo, "17000000001", "10086999", "13912345678*x")).command_status).toBe(E["ESME_RINVSRCADR"]);
+    expect((await submit(mo, "95588", "13900000001")).command_status).toBe(E["ESME_RINVSRCADR"]);
+    expect((await submit(a2p, "13800000001", "13900000001")).command_status).toBe(E["ESME_RINVSRCADR"]);
+    expect(h.published).toEqual([]);
+    expect(h.refusals.map((r) => r.join("/"))).toEqual(["source_out_of_range/mo", "source_out_of_range/mo", "source_out_of_range/a2p"]);
+    // In range, in any written form of the number: accepted.
+    expect((await submit(mo, "+8613800000001", "10086999", "13912345678*中奖了")).command_status).toBe(0);
+    expect((await submit(a2p, "1069012345", "13900000001")).command_status).toBe(0);
+    expect(reports(h)).toMatchObject([{ reporterMsisdn: "+8613800000001", account: "mo" }]);
+    expect(traffic(h)).toMatchObject([{ source: "1069012345", account: "a2p" }]);
+    for (const x of [mo, a2p]) x.close();
+  });
+
+  it("offers only sessions of reply links, for recipients in their ranges, as reply receivers", async () => {
+    const h = await start({ accounts });
+    const sessions = [await bound(h.port, "mo", "mo-pw", "bind_transceiver"), await bound(h.port, "a2p", "a2p-pw", "bind_receiver")];
+    expect(h.server.receivers("13800000001")).toEqual([]);
+    sessions.push(await bound(h.port, "rx", "rx-pw", "bind_receiver"));
+    expect(h.server.receivers("13800000001").map((r) => r.systemId)).toEqual(["rx"]);
+    expect(h.server.receivers("17000000001")).toEqual([]);
+    for (const x of sessions) x.close();
+  });
+});
+
+describe("session hardening", () => {
+  it("before bind answers every PDU but a bind with ESME_RINVBNDSTS and closes the socket at the bind timeout, enquire_link or not", async () => {
+    const h = await start({ server: { bindTimeoutMs: 400 } });
+    const s = await connectClient(h.port);
+    const c = closed(s, 3_000);
+    const t0 = Date.now();
+    expect((await call(s, "enquire_link")).command_status).toBe(E["ESME_RINVBNDSTS"]);
+    const keepAlive = setInterval(() => s.send(new smpp.PDU("enquire_link", {})), 120);
+    await c.finally(() => clearInterval(keepAlive));
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(350);
+    expect(Date.now() - t0).toBeLessThan(1_500);
+    expect(h.refusals.map((r) => r[0])).toContain("bind_timeout");
+  });
+
+  it("a bound session is not closed at the bind timeout", async () => {
+    const h = await start({ server: { bindTimeoutMs: 200 } });
+    const s = await bound(h.port, "esme1", "secret");
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await call(s, "enquire_link")).command_status).toBe(0);
+    s.close();
+  });
+
+  it("closes an unbound socket after a few PDUs that are not a bind", async () => {
+    const h = await start();
+    const s = await connectClient(h.port);
+    const c = closed(s);
+    for (let i = 0; i < 8; i++) s.send(new smpp.PDU("unbind", {}));
+    await c;
+  });
+
+  it("after repeated bad binds from one address refuses even the right password until the backoff passes", async () => {
+    const h = await start({ server: { bindBackoff: { failuresBeforeBackoff: 2, baseMs: 600, maxMs: 5_000, maxAddresses: 100 } } });
+    for (let i = 0; i < 2; i++) await expect(bound(h.port, "esme1", "wrong")).rejects.toThrow(String(E["ESME_RBINDFAIL"]));
+    await expect(bound(h.port, "esme1", "secret")).rejects.toThrow(String(E["ESME_RBINDFAIL"]));
+    expect(h.refusals.map((r) => r.join("/"))).toEqual(["bind_failed/esme1", "bind_failed/esme1", "bind_backoff/esme1"]);
+    await new Promise((r) => setTimeout(r, 700));
+    (await bound(h.port, "esme1", "secret")).close();
+  });
+
+  it("refuses binds over the password checks in flight instead of queueing scrypt work", async () => {
+    // A costlier hash so that checks overlap.
+    const h = await start({ accounts: [{ systemId: "esme1", password: hashPassword("secret", { logN: 15, r: 8, p: 1 }) }] });
+    const statuses = await Promise.all(
+      Array.from({ length: 8 }, () => bound(h.port, "esme1", "secret").then((s) => (s.close(), 0), (e: Error) => Number(/\d+$/.exec(e.message)?.[0]))),
+    );
+    expect(statuses.filter((x) => x === 0).length).toBeGreaterThanOrEqual(1);
+    expect(statuses.filter((x) => x === E["ESME_RBINDFAIL"]).length).toBeGreaterThanOrEqual(1);
+    expect(h.refusals.some(([reason]) => reason === "bind_busy")).toBe(true);
+    // Once the checks are done, binds go through again.
+    (await bound(h.port, "esme1", "secret")).close();
+  });
+
+  it("caps sockets across the gateway, unbound sockets, and sessions per account", async () => {
+    const h = await start({
+      accounts: [{ systemId: "one", password: "pw", maxSessions: 1 }],
+      server: { maxSessions: 3, maxUnbound: 2 },
+    });
+    const first = await bound(h.port, "one", "pw");
+    await expect(bound(h.port, "one", "pw")).rejects.toThrow(String(E["ESME_RBINDFAIL"]));
+    await waitFor(() => h.server.sessionCount === 1);
+    const idle = [await connectClient(h.port), await connectClient(h.port)];
+    await waitFor(() => h.server.sessionCount === 3);
+    const extra = await connectClient(h.port);
+    await waitFor(() => extra.socket.destroyed, 5_000);
+    expect(h.refusals.map((r) => r[0])).toEqual(["account_session_cap", "session_cap"]);
+    first.close();
+    await waitFor(() => h.server.sessionCount === 2);
+    // Room for one more socket, but two are already waiting unbound.
+    const third = await connectClient(h.port);
+    await waitFor(() => third.socket.destroyed, 5_000);
+    expect(h.refusals.at(-1)?.[0]).toBe("unbound_cap");
+    for (const x of idle) x.close();
+  });
+});
+
 describe("malformed PDUs", () => {
   it("answers an unknown command id with generic_nack and keeps the session", async () => {
     const h = await start();
     const r = await rawSocket(h.port);
+    r.socket.write(new smpp.PDU("bind_transceiver", { sequence_number: 1, system_id: "esme1", password: "secret" }).toBuffer());
+    await waitFor(() => splitPdus(r.received()).length >= 1);
+    expect(splitPdus(r.received())[0]!.readUInt32BE(8)).toBe(0);
     r.socket.write(pduBytes(0x000000ff, 7, Buffer.alloc(0)));
-    await waitFor(() => r.received().length >= 16);
-    const b = r.received();
+    await waitFor(() => splitPdus(r.received()).length >= 2);
+    const b = splitPdus(r.received())[1]!;
     expect(b.readUInt32BE(4)).toBe(0x80000000);
     expect(b.readUInt32BE(8)).toBe(E["ESME_RINVCMDID"]);
     expect(b.readUInt32BE(12)).toBe(7);

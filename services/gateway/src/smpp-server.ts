@@ -10,8 +10,11 @@ import {
   type SmppServer,
   type SmppSession,
 } from "@spam/smpp-codec";
-import type { Account } from "./accounts.js";
+import { randomBytes } from "node:crypto";
+import { authorizeSubmit, type Account, type SubmitRefusal } from "./accounts.js";
+import { BindGuard, type BindGuardOptions } from "./bind-guard.js";
 import type { Answer, MessageIntake } from "./intake.js";
+import { verifyPassword, type PasswordHash } from "./passwords.js";
 import { responseTo } from "./pdu.js";
 import { TokenBucket } from "./throttle.js";
 
@@ -33,6 +36,35 @@ const RINVESMCLASS = status("ESME_RINVESMCLASS");
 const RINVCMDLEN = status("ESME_RINVCMDLEN");
 const RINVCMDID = status("ESME_RINVCMDID");
 const RX_R_APPN = status("ESME_RX_R_APPN");
+const RINVSRCADR = status("ESME_RINVSRCADR");
+const RINVDSTADR = status("ESME_RINVDSTADR");
+
+/** Answers to refused submits (gateway README): the destination is not one this account may use, or the source is not. */
+const SUBMIT_REFUSAL_STATUS: Record<SubmitRefusal, number> = {
+  no_report_capability: RINVDSTADR,
+  no_traffic_capability: RINVDSTADR,
+  source_out_of_range: RINVSRCADR,
+};
+
+/** What the gateway refuses, as counted (`spam_smpp_refused_total{reason}`). */
+export type RefusalReason =
+  | SubmitRefusal
+  | "bind_failed"
+  | "bind_backoff"
+  | "bind_busy"
+  | "account_session_cap"
+  | "session_cap"
+  | "unbound_cap"
+  | "bind_timeout"
+  | "pdu_before_bind";
+
+/** PDUs other than a bind an unbound socket may send before it is closed. */
+const MAX_PDUS_BEFORE_BIND = 8;
+/**
+ * Password checks (scrypt, on the libuv pool) running at once from one address and in all. A
+ * socket that binds and hangs up at once must not queue unbounded work ahead of everyone's binds.
+ */
+const MAX_BINDS_IN_FLIGHT_PER_ADDRESS = 4;
 
 export type BindType = "transmitter" | "receiver" | "transceiver";
 
@@ -45,17 +77,35 @@ export interface SmppServerOptions {
   readonly logger: Logger;
   readonly idleTimeoutMs: number;
   readonly gsmPacking?: GsmPacking;
+  /** Report short codes: submits to them need the `report` capability. */
+  readonly isReportDestination: (destination: string) => boolean;
+  /** An unbound socket is closed this long after it connected. */
+  readonly bindTimeoutMs?: number;
+  /** Sockets (bound or not) across the gateway; more are closed at once. */
+  readonly maxSessions?: number;
+  /** Sockets not (yet) bound; more are closed at once. */
+  readonly maxUnbound?: number;
+  readonly bindBackoff?: Omit<BindGuardOptions, "now">;
+  /** Password checks at once across the gateway; more binds are refused (ESME_RBINDFAIL) until one ends. */
+  readonly maxBindsInFlight?: number;
+  /** Counts every refusal (account "-" when no configured account is known). */
+  readonly onRefused?: (reason: RefusalReason, account: string) => void;
 }
 
 interface SessionState {
   readonly id: number;
   readonly session: SmppSession;
   readonly log: Logger;
+  readonly remote: string;
+  readonly connectedAt: number;
   account: Account | null;
   bindType: BindType | null;
+  /** A bind is being verified (scrypt runs off the event loop). */
+  binding: boolean;
+  pdusBeforeBind: number;
   /** submit_sm received and not yet answered. */
   outstanding: number;
-  /** performance.now() of the last PDU; a server-wide sweep closes idle sessions (no timer per PDU). */
+  /** performance.now() of the last PDU after bind; a server-wide sweep closes idle sessions (no timer per PDU). */
   lastActivity: number;
   closed: boolean;
 }
@@ -81,10 +131,20 @@ export class GatewaySmppServer {
   private idleSweep: NodeJS.Timeout | null = null;
   private nextSessionId = 1;
   private rr = 0;
+  private readonly guard: BindGuard;
+  /** Unknown system_ids are checked against this, at the same cost as a real account, so timing does not tell them apart. */
+  private readonly decoy: PasswordHash;
+  private readonly refusalLog = new Map<string, { last: number; suppressed: number }>();
+  private bindsInFlight = 0;
+  private readonly bindsInFlightByAddress = new Map<string, number>();
   /** Called when a receiver binds (the reply dispatcher flushes what waited for one). */
   onReceiverBound: (() => void) | null = null;
 
-  constructor(private readonly o: SmppServerOptions) {}
+  constructor(private readonly o: SmppServerOptions) {
+    this.guard = new BindGuard(o.bindBackoff ?? { failuresBeforeBackoff: 3, baseMs: 1_000, maxMs: 300_000, maxAddresses: 10_000 });
+    const costliest = [...o.accounts.values()].map((a) => a.passwordHash).sort((a, b) => b.logN - a.logN)[0];
+    this.decoy = { logN: costliest?.logN ?? 15, r: costliest?.r ?? 8, p: costliest?.p ?? 1, salt: randomBytes(16), key: randomBytes(32) };
+  }
 
   get address(): { port: number } {
     const address = this.server?.address();
@@ -98,7 +158,8 @@ export class GatewaySmppServer {
 
   listen(): Promise<void> {
     this.server = smpp.createServer({}, (session) => this.onSession(session));
-    this.idleSweep = setInterval(() => this.sweepIdle(), Math.max(10, Math.min(1_000, this.o.idleTimeoutMs / 4)));
+    const period = Math.min(1_000, this.o.idleTimeoutMs / 4, this.bindTimeoutMs / 4);
+    this.idleSweep = setInterval(() => this.sweepIdle(), Math.max(10, period));
     this.idleSweep.unref();
     return new Promise((resolve, reject) => {
       this.server!.once("error", reject);
@@ -106,11 +167,20 @@ export class GatewaySmppServer {
     });
   }
 
-  /** Bound receiver/transceiver sessions, rotated so replies spread over them. */
-  receivers(): ReceiverSession[] {
+  /**
+   * Bound receiver/transceiver sessions of reply links (accounts with `reply`) that
+   * serve the recipient (their ranges), rotated so replies spread over them. No
+   * other account ever receives a reply: replies carry reporters' numbers.
+   */
+  receivers(recipient?: string): ReceiverSession[] {
     const list: ReceiverSession[] = [];
     for (const s of this.states) {
-      if (!s.closed && s.account && (s.bindType === "receiver" || s.bindType === "transceiver")) {
+      if (
+        !s.closed &&
+        s.account?.capabilities.has("reply") &&
+        (s.bindType === "receiver" || s.bindType === "transceiver") &&
+        (recipient === undefined || s.account.sourceRanges.matches(recipient))
+      ) {
         list.push({ systemId: s.account.systemId, session: s.session, command: "deliver_sm" });
       }
     }
@@ -133,16 +203,36 @@ export class GatewaySmppServer {
     await closed;
   }
 
+  private get bindTimeoutMs(): number {
+    return this.o.bindTimeoutMs ?? 10_000;
+  }
+
   private onSession(session: SmppSession): void {
+    const remote = session.socket.remoteAddress ?? "unknown";
+    // Caps first: a flood of sockets must cost nothing but the accept.
+    let unbound = 0;
+    for (const s of this.states) if (!s.closed && !s.account) unbound++;
+    const over: RefusalReason | null =
+      this.states.size >= (this.o.maxSessions ?? 1_000) ? "session_cap" : unbound >= (this.o.maxUnbound ?? 64) ? "unbound_cap" : null;
+    if (over) {
+      this.refused(over, "-", this.o.logger, { remote });
+      session.destroy();
+      return;
+    }
     const id = this.nextSessionId++;
+    const now = performance.now();
     const state: SessionState = {
       id,
       session,
-      log: this.o.logger.child({ session: id, remote: session.socket.remoteAddress }),
+      log: this.o.logger.child({ session: id, remote }),
+      remote,
+      connectedAt: now,
       account: null,
       bindType: null,
+      binding: false,
+      pdusBeforeBind: 0,
       outstanding: 0,
-      lastActivity: performance.now(),
+      lastActivity: now,
       closed: false,
     };
     this.states.add(state);
@@ -158,7 +248,6 @@ export class GatewaySmppServer {
     });
     session.on("pdu", (pdu: SmppPdu) => {
       try {
-        state.lastActivity = performance.now();
         this.dispatch(state, pdu);
       } catch (err) {
         state.log.error({ err, command: pdu.command }, "PDU handling failed");
@@ -168,6 +257,8 @@ export class GatewaySmppServer {
   }
 
   private dispatch(state: SessionState, pdu: SmppPdu): void {
+    if (!state.account) return this.dispatchUnbound(state, pdu);
+    state.lastActivity = performance.now();
     if (pdu.isResponse()) {
       if (pdu.command === "generic_nack") state.log.warn({ status: pdu.command_status }, "peer sent generic_nack");
       return; // responses to our deliver_sm are matched by the smpp package's callbacks
@@ -193,26 +284,87 @@ export class GatewaySmppServer {
     }
   }
 
+  /**
+   * Before bind only a bind is served. Everything else is answered
+   * ESME_RINVBNDSTS and refreshes no timer, so an unauthenticated socket lives
+   * at most the bind timeout and a few PDUs.
+   */
+  private dispatchUnbound(state: SessionState, pdu: SmppPdu): void {
+    if (pdu.command === "bind_transmitter" || pdu.command === "bind_receiver" || pdu.command === "bind_transceiver") {
+      return this.onBind(state, pdu, pdu.command.slice("bind_".length) as BindType);
+    }
+    if (pdu.isResponse()) return;
+    this.refused("pdu_before_bind", "-", state.log, { command: pdu.command });
+    this.reply(state, pdu, RINVBNDSTS);
+    if (++state.pdusBeforeBind >= MAX_PDUS_BEFORE_BIND) this.closeSession(state, false);
+  }
+
   private onBind(state: SessionState, pdu: SmppPdu, bindType: BindType): void {
     if (state.account) return this.reply(state, pdu, RALYBND);
-    const systemId = String(pdu["system_id"] ?? "");
+    if (state.binding) return this.reply(state, pdu, RINVBNDSTS);
+    // Bounded before use: the smpp package does not enforce SMPP's field lengths.
+    const systemId = String(pdu["system_id"] ?? "").slice(0, 64);
+    const password = String(pdu["password"] ?? "").slice(0, 64);
     const account = this.o.accounts.get(systemId);
-    if (!account || account.password !== String(pdu["password"] ?? "")) {
-      // The attempt is logged with the system_id only: never the password.
-      state.log.warn({ systemId, bindType }, "bind refused: bad credentials");
+    const label = account ? systemId : "-";
+    const waitMs = this.guard.refusedFor(state.remote, systemId, account !== undefined);
+    if (waitMs > 0) {
+      // Refused without looking at the password, so guessing during the backoff learns nothing.
+      this.refused("bind_backoff", label, state.log, { systemId: label, waitMs });
       this.reply(state, pdu, RBINDFAIL);
       return this.closeSession(state, false);
     }
-    state.account = account;
-    state.bindType = bindType;
-    state.log.info({ systemId, bindType }, "bound");
-    this.reply(state, pdu, OK, { system_id: this.o.gatewayId });
-    if (bindType !== "transmitter") this.onReceiverBound?.();
+    const fromAddress = this.bindsInFlightByAddress.get(state.remote) ?? 0;
+    if (this.bindsInFlight >= (this.o.maxBindsInFlight ?? 16) || fromAddress >= MAX_BINDS_IN_FLIGHT_PER_ADDRESS) {
+      this.refused("bind_busy", label, state.log, { systemId: label });
+      this.reply(state, pdu, RBINDFAIL);
+      return this.closeSession(state, false);
+    }
+    state.binding = true;
+    this.bindsInFlight++;
+    this.bindsInFlightByAddress.set(state.remote, fromAddress + 1);
+    void verifyPassword(password, account?.passwordHash ?? this.decoy).then((ok) => {
+      state.binding = false;
+      this.bindsInFlight--;
+      const left = (this.bindsInFlightByAddress.get(state.remote) ?? 1) - 1;
+      if (left > 0) this.bindsInFlightByAddress.set(state.remote, left);
+      else this.bindsInFlightByAddress.delete(state.remote);
+      if (!account || !ok) {
+        this.guard.failed(state.remote, systemId, account !== undefined);
+        // Logged with the system_id of a configured account only: never the password or a guessed id.
+        this.refused("bind_failed", label, state.log, { systemId: label, bindType });
+        this.reply(state, pdu, RBINDFAIL);
+        return this.closeSession(state, false);
+      }
+      this.guard.succeeded(state.remote, systemId);
+      if (state.closed) return;
+      let sessions = 0;
+      for (const s of this.states) if (!s.closed && s.account === account) sessions++;
+      if (sessions >= account.maxSessions) {
+        this.refused("account_session_cap", systemId, state.log, { maxSessions: account.maxSessions });
+        this.reply(state, pdu, RBINDFAIL);
+        return this.closeSession(state, false);
+      }
+      state.account = account;
+      state.bindType = bindType;
+      state.lastActivity = performance.now();
+      state.log.info({ systemId, bindType, capabilities: [...account.capabilities] }, "bound");
+      this.reply(state, pdu, OK, { system_id: this.o.gatewayId });
+      if (bindType !== "transmitter" && account.capabilities.has("reply")) this.onReceiverBound?.();
+    });
   }
 
   private onSubmit(state: SessionState, pdu: SmppPdu): void {
     const account = state.account;
     if (!account || state.bindType === "receiver") return this.reply(state, pdu, RINVBNDSTS);
+    const source = typeof pdu["source_addr"] === "string" ? pdu["source_addr"] : "";
+    const destination = typeof pdu["destination_addr"] === "string" ? pdu["destination_addr"] : "";
+    const refusal = authorizeSubmit(account, source, destination, this.o.isReportDestination);
+    if (refusal) {
+      // Never the text, nor the numbers: the account and the rule it broke.
+      this.refused(refusal, account.systemId, state.log, { systemId: account.systemId, command: pdu.command });
+      return this.reply(state, pdu, SUBMIT_REFUSAL_STATUS[refusal]);
+    }
     if (state.outstanding >= account.window) return this.reply(state, pdu, RTHROTTLED);
     let bucket = this.buckets.get(account.systemId);
     if (!bucket) this.buckets.set(account.systemId, (bucket = new TokenBucket(account.throughputPerSec)));
@@ -250,10 +402,32 @@ export class GatewaySmppServer {
     }
   }
 
+  /** Counts every refusal; logs at most one line a second per (reason, account) so a flood cannot flood the log. */
+  private refused(reason: RefusalReason, account: string, log: Logger, fields: Record<string, unknown>): void {
+    this.o.onRefused?.(reason, account);
+    const key = `${reason}\u0000${account}`;
+    const now = performance.now();
+    const entry = this.refusalLog.get(key);
+    if (entry && now - entry.last < 1_000) {
+      entry.suppressed++;
+      return;
+    }
+    log.warn({ ...fields, reason, suppressed: entry?.suppressed ?? 0 }, "SMPP refused");
+    this.refusalLog.set(key, { last: now, suppressed: 0 });
+  }
+
   private sweepIdle(): void {
     const now = performance.now();
     for (const state of this.states) {
-      if (!state.closed && now - state.lastActivity >= this.o.idleTimeoutMs) {
+      if (state.closed) continue;
+      if (!state.account) {
+        if (now - state.connectedAt >= this.bindTimeoutMs) {
+          this.refused("bind_timeout", "-", state.log, { bindTimeoutMs: this.bindTimeoutMs });
+          this.closeSession(state, false);
+        }
+        continue;
+      }
+      if (now - state.lastActivity >= this.o.idleTimeoutMs) {
         state.log.info({ idleMs: this.o.idleTimeoutMs }, "idle timeout: closing session");
         this.closeSession(state, true);
       }

@@ -61,6 +61,18 @@ export function pduBytes(commandId: number, seq: number, body: Buffer, lengthOve
   return Buffer.concat([head, body]);
 }
 
+/** The whole PDUs in a byte stream, by command_length. */
+export function splitPdus(b: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  for (let at = 0; at + 16 <= b.length; ) {
+    const len = b.readUInt32BE(at);
+    if (len < 16 || at + len > b.length) break;
+    out.push(b.subarray(at, at + len));
+    at += len;
+  }
+  return out;
+}
+
 export async function waitFor(check: () => boolean, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
