@@ -11,7 +11,7 @@ const TEXT_KEYS = ["text", "rawText", "raw_text", "content", "short_message", "s
 /** Credentials. */
 const SECRET_KEYS = ["password", "passwd", "secret", "token", "authorization", "cookie", "set-cookie", "apiKey", "reporterHashKey"];
 /** Free text that may quote a number: kept, with numbers masked. */
-const FREE_TEXT_PATHS = ["req.url", "url", "err.message", "error.message", "reason", "comment"];
+const FREE_TEXT_PATHS = ["req.url", "err.message", "error.message", "reason", "comment"];
 
 const DEPTHS = ["", "*.", "*.*."];
 
