@@ -68,7 +68,12 @@ function ndValue(cp: number): string {
 
 const classifyCache = new Map<string, { kind: Kind; digits: string }>();
 
+/** ASCII is most of what is scanned: classified once, looked up by code. */
+const ASCII_CLASSES: readonly { kind: Kind; digits: string }[] = Array.from({ length: 128 }, (_, c) => classifyUncached(String.fromCharCode(c)));
+
 function classify(ch: string): { kind: Kind; digits: string } {
+  const code = ch.charCodeAt(0);
+  if (code < 128) return ASCII_CLASSES[code]!;
   const cached = classifyCache.get(ch);
   if (cached) return cached;
   const result = classifyUncached(ch);

@@ -39,6 +39,7 @@ export function censorLogValue(value: unknown, path: readonly string[]): unknown
   if (SECRET_KEYS.includes(key)) return "[redacted]";
   if (TEXT_KEYS.includes(key)) return typeof value === "string" ? `[text: ${value.length} chars]` : "[redacted]";
   if (NUMBER_KEYS.includes(key)) {
+    if (value instanceof Date) return value; // {from, to} of a time range
     if (typeof value === "string") return maskNumber(value);
     if (typeof value === "number" || typeof value === "bigint") return maskNumber(String(value));
     return Array.isArray(value) ? value.map((v) => (typeof v === "string" ? maskNumber(v) : "[redacted]")) : "[redacted]";

@@ -51,11 +51,8 @@ describe("maskText", () => {
   it("leaves verification codes, words and prices readable", () => {
     for (const t of ["验证码 123456，请在五分钟内输入", "Hello world, lol", "只要 99 元", "I love 2024"]) expect(maskText(t)).toBe(t);
   });
-  it("is linear: 64 KiB of digits and separators is one pass", () => {
-    const t = "1 ".repeat(MAX_TEXT_CHARS / 2);
-    const started = performance.now();
-    const out = maskText(t);
-    expect(performance.now() - started).toBeLessThan(2_000);
+  it("masks 64 KiB of digits and separators as one number (its cost is printed by benchmarks/src/privacy.bench.ts)", () => {
+    const out = maskText("1 ".repeat(MAX_TEXT_CHARS / 2));
     expect(readableDigits(out).length).toBeLessThan(10);
   });
   it("cuts texts over the cap instead of leaving a tail unmasked", () => {
@@ -158,10 +155,13 @@ describe("log redaction", () => {
     log.info({ reporterMsisdn: "13700137000", report: { to: "13900139000", text: "回电 13800138000" }, password: "hunter2hunter2" }, "x");
     log.info({ req: { url: "/api/cases/case-sender-13600136000-1", headers: { authorization: "Bearer abc", cookie: "s=1" } } }, "y");
     log.error({ err: { message: "no case for 13500135000" } }, "z");
+    log.info({ from: new Date(0), source: "classifier" }, "range");
     const all = lines.join("");
     for (const secret of ["13700137000", "13900139000", "13800138000", "13600136000", "13500135000", "hunter2", "Bearer abc", "s=1"]) {
       expect(all).not.toContain(secret);
     }
     expect(all).toContain("137******00");
+    expect(all).toContain('"from":"1970-01-01T00:00:00.000Z"');
+    expect(all).toContain('"source":"classifier"');
   });
 });
