@@ -146,6 +146,8 @@ export interface NumberSpan {
 
 interface RunDigit {
   readonly unit: Unit;
+  /** End of the digit with the marks and format characters attached to it (keycap 1️⃣). */
+  end: number;
   readonly lookalike: boolean;
   /** A visible separator stands between this digit and the one before it. */
   readonly separated: boolean;
@@ -176,7 +178,7 @@ function closeRun(run: RunDigit[], out: NumberSpan[]): void {
   }
   if (!strong) return;
   if (digits.length < MIN_NUMBER_DIGITS) return;
-  out.push({ start: run[a]!.unit.start, end: run[b]!.unit.end, digits });
+  out.push({ start: run[a]!.unit.start, end: run[b]!.end, digits });
 }
 
 /** Every number in `text` (which should already be capped at MAX_TEXT_CHARS), in order. */
@@ -189,10 +191,11 @@ export function findNumbers(text: string): NumberSpan[] {
     switch (u.kind) {
       case Kind.Digit:
       case Kind.Lookalike:
-        run.push({ unit: u, lookalike: u.kind === Kind.Lookalike, separated: run.length > 0 && separators > 0 });
+        run.push({ unit: u, end: u.end, lookalike: u.kind === Kind.Lookalike, separated: run.length > 0 && separators > 0 });
         separators = 0;
         break;
       case Kind.Invisible:
+        if (run.length > 0 && separators === 0) run[run.length - 1]!.end = u.end;
         break;
       case Kind.Separator:
         if (run.length > 0 && ++separators > MAX_SEPARATORS) {

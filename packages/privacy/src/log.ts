@@ -11,7 +11,9 @@ const TEXT_KEYS = ["text", "rawText", "raw_text", "content", "short_message", "s
 /** Credentials. */
 const SECRET_KEYS = ["password", "passwd", "secret", "token", "authorization", "cookie", "set-cookie", "apiKey", "reporterHashKey"];
 /** Free text that may quote a number: kept, with numbers masked. */
-const FREE_TEXT_PATHS = ["req.url", "err.message", "error.message", "reason", "comment"];
+const FREE_TEXT_PATHS = ["req.url", "err", "error", "reason", "comment"];
+/** Error fields that quote input (PostgreSQL's detail quotes key values). */
+const ERROR_TEXT_FIELDS = ["message", "stack", "detail", "where"];
 
 const DEPTHS = ["", "*.", "*.*."];
 
@@ -44,7 +46,21 @@ export function censorLogValue(value: unknown, path: readonly string[]): unknown
     if (typeof value === "number" || typeof value === "bigint") return maskNumber(String(value));
     return Array.isArray(value) ? value.map((v) => (typeof v === "string" ? maskNumber(v) : "[redacted]")) : "[redacted]";
   }
-  return typeof value === "string" ? maskText(value) : value;
+  if (typeof value === "string") return maskText(value);
+  if ((key === "err" || key === "error") && typeof value === "object") return maskError(value as Record<string, unknown>);
+  return value;
+}
+
+/** An error (or pino's serialised form of one) with the fields that quote input masked. */
+function maskError(e: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...e };
+  if (e instanceof Error) {
+    out.type = e.name;
+    out.message = e.message;
+    out.stack = e.stack;
+  }
+  for (const f of ERROR_TEXT_FIELDS) if (typeof out[f] === "string") out[f] = maskText(out[f] as string);
+  return out;
 }
 
 /**

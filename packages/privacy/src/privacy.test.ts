@@ -44,6 +44,9 @@ describe("maskText", () => {
     ["0086-138-0013-8000", "0086138******00"],
     ["call 138OO138OOO now", "call 138******00 now"],
     ["l38 oo13 8ooo", "138******00"],
+    ["1️⃣3️⃣8️⃣0️⃣0️⃣1️⃣3️⃣8️⃣0️⃣0️⃣0️⃣", "138******00"],
+    ["１３８－００１３－８０００", "138******00"],
+    ["138 - - 0013 ~ 8000", "138******00"],
   ];
   it.each(cases)("%s", (input, masked) => {
     expect(maskText(input)).toBe(masked);
@@ -156,8 +159,10 @@ describe("log redaction", () => {
     log.info({ req: { url: "/api/cases/case-sender-13600136000-1", headers: { authorization: "Bearer abc", cookie: "s=1" } } }, "y");
     log.error({ err: { message: "no case for 13500135000" } }, "z");
     log.info({ from: new Date(0), source: "classifier" }, "range");
+    log.error({ err: new Error("no case 13400134000") }, "thrown");
+    log.warn({ err: "bad PDU from 13300133000" }, "as text");
     const all = lines.join("");
-    for (const secret of ["13700137000", "13900139000", "13800138000", "13600136000", "13500135000", "hunter2", "Bearer abc", "s=1"]) {
+    for (const secret of ["13700137000", "13900139000", "13800138000", "13600136000", "13500135000", "13400134000", "13300133000", "hunter2", "Bearer abc", "s=1"]) {
       expect(all).not.toContain(secret);
     }
     expect(all).toContain("137******00");
