@@ -31,7 +31,7 @@ beforeAll(async () => {
   pool = createPool(db.url, 10);
   await migratePg(pool, logger);
   const users = new UserStore(pool, 3_600_000);
-  for (const [u, role] of [["adm", "admin"], ["rev1", "reviewer"], ["rev2", "reviewer"], ["ana", "analyst"], ["busy", "reviewer"]] as const) {
+  for (const [u, role] of [["adm", "admin"], ["rev1", "reviewer"], ["rev2", "reviewer"], ["ana", "analyst"], ["busy", "reviewer"], ["burst", "reviewer"]] as const) {
     await users.createUser({ username: u, role, password: PW });
   }
   cases = new CaseStore(pool, { slaHours: 48, claimTtlMinutes: 15, effects: { blockTtlMs: 86_400_000, shortCode: "10086999" }, revealsPerHour: REVEALS_PER_HOUR });
@@ -44,7 +44,7 @@ beforeAll(async () => {
     review: new PgReviewAnalytics(pool),
     config: { slaHours: 48, cookieSecure: false, loginPerMinute: 50 },
   });
-  for (const [i, u] of ["adm", "rev1", "rev2", "ana", "busy"].entries()) {
+  for (const [i, u] of ["adm", "rev1", "rev2", "ana", "busy", "burst"].entries()) {
     const res = await app.inject({ method: "POST", url: "/api/auth/login", payload: { username: u, password: PW }, remoteAddress: `10.1.0.${i + 1}` });
     tokens[u] = res.json().token;
   }
@@ -102,6 +102,13 @@ describe("reveal: errors", () => {
     const over = await reveal("busy", "msg:rv-busy", "sender", "once more");
     expect(over.json().error.code).toBe("rate_limited");
     expect((await reveal("rev2", "msg:rv-2", "sender", "my own case")).statusCode).toBe(200);
+  });
+  it("the limit holds for concurrent requests: of a burst, exactly the limit succeed", async () => {
+    await ingestVerdicts(cases, [flaggedVerdict({ messageId: "rv-burst" })], { textOf: () => "x" });
+    expect((await post("burst", "/api/cases/msg:rv-burst/claim")).statusCode).toBe(200);
+    const statuses = await Promise.all(Array.from({ length: REVEALS_PER_HOUR * 3 }, (_, i) => reveal("burst", "msg:rv-burst", "sender", `burst ${i}`).then((r) => r.statusCode)));
+    expect(statuses.filter((s) => s === 200)).toHaveLength(REVEALS_PER_HOUR);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(REVEALS_PER_HOUR * 2);
   });
   it("a case that does not exist: 404", async () => {
     expect((await reveal("rev1", "msg:nope", "sender", "no such case")).statusCode).toBe(404);
