@@ -6,7 +6,9 @@
  * response may carry a full number. The scan below is written independently of @spam/privacy.
  */
 import fc from "fast-check";
+import { Writable } from "node:stream";
 import pino from "pino";
+import { LOG_REDACTION } from "@spam/privacy";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   CaseStore,
@@ -26,6 +28,9 @@ import { ident, sql, type ClickHouse } from "@spam/clickhouse";
 import { testPgDatabase, type TestPgDatabase } from "../support/index.js";
 
 const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
+/** The API's own log, redacted as every service logger is (service-runtime's createServiceLogger). */
+const apiLog: string[] = [];
+const apiLogger = pino({ level: "debug", redact: LOG_REDACTION }, new Writable({ write: (chunk, _e, cb) => void (apiLog.push(String(chunk)), cb()) }));
 const PW = "correct-horse-battery-staple";
 const CH_URL = process.env.CLICKHOUSE_URL ?? "";
 
@@ -148,7 +153,7 @@ beforeAll(async () => {
     LOG_LEVEL: "silent",
   });
   if (CH_URL) ch = await seedClickHouse(CH_URL, chDatabase, logger);
-  api = createApiService(env, logger);
+  api = createApiService(env, apiLogger);
   base = (await api.start()).url;
   pool = createPool(db.url, 4);
   const users = new UserStore(pool, 3_600_000);
@@ -281,6 +286,12 @@ describe("privacy: nothing an analyst can call returns a full number", () => {
       expect((await call(who, "GET", "/api/analytics/top-reported?kind=sender&limit=100")).status).toBe(200);
     }
     expect(leaks).toEqual([]);
+  });
+
+  it("the API's log lines (requests, errors) carry no full number", async () => {
+    expect(apiLog.length).toBeGreaterThan(50);
+    const leaked = apiLog.filter((line) => seededNumbers.some((n) => digitsOf(line).includes(n)));
+    expect(leaked).toEqual([]);
   });
 
   it("a rule's detail is withheld wherever the text is, also after a not-spam decision", async () => {
