@@ -1,6 +1,5 @@
-export { findNumbers, readableDigits, MAX_TEXT_CHARS, MIN_NUMBER_DIGITS } from "./detect.js";
-export type { NumberSpan } from "./detect.js";
-export { maskDigits, maskNumber, maskText, capText } from "./mask.js";
-export { POLICY, ROLES, mayReveal, present, presentNullable } from "./policy.js";
+export { readableDigits, MAX_TEXT_CHARS } from "./detect.js";
+export { maskDigits, maskNumber, maskText } from "./mask.js";
+export { POLICY, mayReveal, present, presentNullable } from "./policy.js";
 export type { Field, Role, Treatment } from "./policy.js";
-export { LOG_REDACTION, censorLogValue } from "./log.js";
+export { LOG_REDACTION } from "./log.js";
