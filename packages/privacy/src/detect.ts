@@ -90,7 +90,8 @@ function classifyUncached(ch: string): { kind: Kind; digits: string } {
   if (INVISIBLE_CLASS.test(ch)) return { kind: Kind.Invisible, digits: "" };
   const n = ch.normalize("NFKC");
   // Full-width, circled (①, ⑩), parenthesised, superscript, mathematical digits; "⒈" is "1." after NFKC.
-  const digitPart = n.replace(/[.,()]/g, "");
+  // ㈠ and ㊀ are 一 after NFKC.
+  const digitPart = Array.from(n.replace(/[.,()]/g, ""), (c) => CHINESE_DIGITS[c] ?? c).join("");
   if (digitPart.length > 0 && ASCII_DIGITS.test(digitPart)) return { kind: Kind.Digit, digits: digitPart };
   if (ND.test(ch)) return { kind: Kind.Digit, digits: ndValue(ch.codePointAt(0) ?? 0) };
   if (n.length > 0 && Array.from(n).every((c) => SEPARATOR_CHARS.has(c) || SEPARATOR_CLASS.test(c))) return { kind: Kind.Separator, digits: "" };
