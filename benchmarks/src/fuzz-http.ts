@@ -6,7 +6,9 @@
  * query strings and bodies are either schema-valid values or mutations of them
  * (wrong types, extra keys, absurd strings, broken JSON, odd content types),
  * sent as each role, anonymously, or with a forged token. The property: no
- * 5xx, no unhandled rejection or uncaught exception. The API runs in-process on
+ * 5xx, no unhandled rejection or uncaught exception, and no answer to an analyst
+ * carries a full number (the seeded senders, reporters and numbers written into
+ * texts and rule details, plainly or obfuscated). The API runs in-process on
  * the real PostgreSQL (infra/postgres) and ClickHouse (seeded), in databases of
  * its own that are dropped afterwards. Exit code 0 only when it holds.
  */
@@ -31,6 +33,7 @@ import {
   UserStore,
 } from "@spam/api-service";
 import { ident, sql } from "@spam/clickhouse";
+import { readableDigits } from "@spam/privacy";
 import { loadLocalConfig } from "@spam/infra-local";
 import { table } from "./lib/stats.js";
 
@@ -193,6 +196,31 @@ function operationsOf(doc: { paths?: Record<string, Record<string, { parameters?
   return ops;
 }
 
+/** The seeded numbers a reader could take in full from any one string of the answer (JSON leaves, CSV fields). */
+function leakedNumbers(body: string, contentType: string, secrets: readonly string[]): string[] {
+  let strings: string[];
+  if (contentType.includes("text/csv")) strings = body.split(/[,\r\n]/);
+  else {
+    strings = [];
+    const walk = (v: unknown): void => {
+      if (typeof v === "string") strings.push(v);
+      else if (Array.isArray(v)) v.forEach(walk);
+      else if (v && typeof v === "object") Object.values(v).forEach(walk);
+    };
+    try {
+      walk(JSON.parse(body));
+    } catch {
+      strings = [body];
+    }
+  }
+  const found = new Set<string>();
+  for (const s of strings) {
+    const digits = readableDigits(s);
+    for (const n of secrets) if (digits.includes(n)) found.add(n);
+  }
+  return [...found];
+}
+
 async function main(): Promise<number> {
   // FUZZ_LOG_LEVEL=error shows the stack behind each 5xx (the API logs it).
   const logger = pino({ level: process.env.FUZZ_LOG_LEVEL ?? "silent" });
@@ -212,9 +240,28 @@ async function main(): Promise<number> {
     const PW = "fuzz-password-123";
     for (const [username, role] of [["admin", "admin"], ["rev", "reviewer"], ["ana", "analyst"]] as const) await users.createUser({ username, role, password: PW });
     const cases = new CaseStore(pool, { slaHours: 48, claimTtlMinutes: 15, effects: { blockTtlMs: 86_400_000, shortCode: "10086999" } });
-    const verdicts = Array.from({ length: 20 }, (_, i) => flaggedVerdict({ source: `1380013${String(i).padStart(4, "0")}` }));
+    // Numbers an analyst must never read in full: senders, reporters, and call-back numbers written into
+    // texts and rule details the ways spammers write them.
+    const callBack = (i: number) => `1590015${String(i).padStart(4, "0")}`;
+    const OBFUSCATE = [
+      (n: string) => n,
+      (n: string) => n.replace(/[0-9]/g, (d) => String.fromCharCode(0xff10 + Number(d))),
+      (n: string) => `${n.slice(0, 3)}-${n.slice(3, 7)}-${n.slice(7)}`,
+      (n: string) => n.replace(/[0-9]/g, (d) => "〇一二三四五六七八九"[Number(d)]!),
+      (n: string) => [...n].join("\u200b"),
+      (n: string) => `+86 ${n.slice(0, 3)}\u3000${n.slice(3, 7)}.${n.slice(7)}`,
+    ];
+    const verdicts = Array.from({ length: 20 }, (_, i) =>
+      flaggedVerdict({
+        source: `1380013${String(i).padStart(4, "0")}`,
+        label: i % 4 === 0 ? "ham" : "suspect",
+        contributions: [{ source: "rule", id: "fraud.callback", score: 0.4, category: "fraud", detail: `matched "加vx${OBFUSCATE[i % OBFUSCATE.length]!(callBack(i))}"` }],
+      }),
+    );
     const reports = Array.from({ length: 10 }, () => parsedReport());
-    await ingestVerdicts(cases, verdicts, { textOf: () => "您的快递丢失，请联系客服办理退款" });
+    const secrets = [...verdicts.map((v) => v.source), ...verdicts.map((_, i) => callBack(i)), "13800138000", "13700137000", "4001234567"];
+    const textOf = new Map(verdicts.map((v, i) => [v.messageId, `您的快递丢失，请联系客服${OBFUSCATE[(i + 1) % OBFUSCATE.length]!(callBack(i))}办理退款`]));
+    await ingestVerdicts(cases, verdicts, { textOf: (id) => textOf.get(id) ?? "" });
     await ingestReports(cases, reports);
     const knownIds = [...verdicts.map((v) => `msg:${v.messageId}`), ...reports.map((r) => `rpt:${r.id}`)];
     app = await buildApp({
@@ -274,6 +321,10 @@ async function main(): Promise<number> {
         // A logout ends that role's session: sign in again so later requests still reach the handlers.
         if (op.path.endsWith("/logout") && (who === "admin" || who === "rev" || who === "ana") && res.statusCode < 300) tokens[who] = await login(who);
         if (res.statusCode >= 500) throw new Error(`${op.method} ${url} as ${who} → ${res.statusCode}: ${res.body.slice(0, 300)}`);
+        if (who === "ana") {
+          const leaked = leakedNumbers(res.body, String(res.headers["content-type"] ?? ""), secrets);
+          if (leaked.length > 0) throw new Error(`${op.method} ${url} as analyst → full number(s) ${leaked.join(", ")} in the answer`);
+        }
       });
       const result = await fc.check(property, { numRuns: runsPerRoute, seed, endOnFailure: false });
       if (result.failed) failures.push(`${op.method} ${op.path}: ${result.errorInstance instanceof Error ? result.errorInstance.message : String(result.errorInstance)} (counterexample ${fc.stringify(result.counterexample)})`);
@@ -286,7 +337,7 @@ async function main(): Promise<number> {
     const seconds = (Date.now() - startedAt) / 1_000;
     process.stdout.write(`\n${table(["route", "requests", "statuses (code:count)", "result"], rows)}\n\n`);
     process.stdout.write(`${total} requests over ${ops.length} operations in ${seconds.toFixed(1)} s (${Math.round(total / seconds)}/s), seed ${seed}\n`);
-    for (const f of failures) process.stdout.write(`5xx: ${f}\n`);
+    for (const f of failures) process.stdout.write(`failed: ${f}\n`);
     for (const u of unhandled.slice(0, 5)) process.stdout.write(`${u}\n`);
     process.stdout.write(`unhandled rejections / uncaught exceptions: ${unhandled.length}\n`);
     const pass = failures.length === 0 && unhandled.length === 0;

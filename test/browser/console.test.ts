@@ -179,6 +179,9 @@ describe("review console in Chromium", () => {
     await page.goto(`${base}/case/${encodeURIComponent("msg:b-loan-1")}`);
     await page.waitForSelector("[data-testid=case-sender]");
     expect(await page.locator("[data-testid=case-sender]").textContent()).toBe("136******78");
+    // A reveal needs an active claim of the case (issue 17, finding 9).
+    await page.click("[data-testid=claim]");
+    await page.waitForSelector("#release");
     page.once("dialog", (d) => void d.accept("用户投诉核实号码"));
     await page.click("[data-testid=reveal-sender]");
     await page.waitForFunction(() => document.querySelector("[data-testid=case-sender]")?.textContent === "13612345678");

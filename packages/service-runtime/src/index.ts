@@ -1,3 +1,4 @@
 export { parseEnv, envSchemas, EnvError, loadEnvOrExit } from "./env.js";
-export { createServiceLogger, runService } from "./service.js";
+export { runService } from "./service.js";
+export { createServiceLogger } from "./logger.js";
 export type { ServiceHandle } from "./service.js";

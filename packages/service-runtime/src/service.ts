@@ -1,8 +1,4 @@
-import pino, { type Logger } from "pino";
-
-export function createServiceLogger(service: string, level: string): Logger {
-  return pino({ name: service, level, base: { service, pid: process.pid } });
-}
+import type { Logger } from "pino";
 
 export interface ServiceHandle {
   start(): Promise<void>;

@@ -19,6 +19,7 @@ export type AuditAction =
   | "logout"
   | "reveal_number"
   | "reveal_text"
+  | "reveal_refused"
   | "decide"
   | "export_csv"
   | "create_user";

@@ -25,6 +25,8 @@ export const ApiEnv = z.object({
   COOKIE_SECURE: bool.default("false"),
   LOGIN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(10),
   CLAIM_TTL_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(15),
+  /** Reveals of full numbers or withheld texts one user may make per hour (each needs a claim and a reason). */
+  REVEAL_RATE_LIMIT_PER_HOUR: z.coerce.number().int().min(1).max(1000).default(20),
   REVIEW_SLA_HOURS: z.coerce.number().positive().default(48),
   BLOCK_TTL_DAYS: z.coerce.number().int().min(1).default(30),
   /** Short code the outcome replies are sent from (the reporting number). */

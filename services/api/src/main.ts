@@ -1,9 +1,10 @@
 import { pathToFileURL } from "node:url";
-import pino, { type Logger } from "pino";
+import type { Logger } from "pino";
 import { topicNames } from "@spam/contracts";
 import { createClickHouse, type ClickHouse } from "@spam/clickhouse";
 import { BatchingProducer, createKafkaClient, ensureTopics } from "@spam/kafka";
 import { createServiceMetrics } from "@spam/observability";
+import { createServiceLogger } from "@spam/service-runtime";
 import { ClickHouseReportAnalytics, ClickHouseTrafficAnalytics, combinedReviewAnalytics, emptyTrafficAnalytics } from "./analytics/clickhouse.js";
 import { PgReviewAnalytics } from "./analytics/pg.js";
 import { ClickHouseSenderHistory } from "./analytics/sender.js";
@@ -28,6 +29,7 @@ export function createApiService(env: ApiEnv, logger: Logger, overrides: { publi
   const cases = new CaseStore(pool, {
     slaHours: env.REVIEW_SLA_HOURS,
     claimTtlMinutes: env.CLAIM_TTL_MINUTES,
+    revealsPerHour: env.REVEAL_RATE_LIMIT_PER_HOUR,
     effects: { blockTtlMs: env.BLOCK_TTL_DAYS * 86_400_000, shortCode: env.REPORT_SHORT_CODE },
   });
   const brokers = env.KAFKA_BROKERS.split(",").map((b) => b.trim()).filter(Boolean);
@@ -113,7 +115,7 @@ export async function createDemoUsers(users: UserStore, password: string, logger
 
 async function main(): Promise<void> {
   const env = parseEnv();
-  const logger = pino({ level: env.LOG_LEVEL, base: { service: "api" } });
+  const logger = createServiceLogger("api", env.LOG_LEVEL);
   const service = createApiService(env, logger);
   let stopping = false;
   const shutdown = (signal: string) => {

@@ -19,11 +19,11 @@ describe("row mapping", () => {
     expect(JSON.stringify(rows.find((r) => r.table === "reports"))).not.toContain("13812345678");
     expect(rows.find((r) => r.table === "restricted_report_contacts")?.row["reporter_msisdn"]).toBe("13812345678");
     const reply = replyRows({ v: 1, id: "x", reportId: "r1", to: "+8613812345678", from: "10086999", kind: "outcome_blocked", text: "t", createdAt: 0 });
-    expect(reply[0]?.row["recipient_masked"]).toBe("+86138****5678");
+    expect(reply[0]?.row["recipient_masked"]).toBe("+86138******78");
     expect(reply[1]?.row["recipient"]).toBe("+8613812345678");
   });
-  it("masks short and long numbers", () => {
-    expect(maskNumber("13812345678")).toBe("138****5678");
-    expect(maskNumber("10086")).toBe("*****");
+  it("masks by the one policy of @spam/privacy (3 + 2 digits of a mobile)", () => {
+    expect(maskNumber("13812345678")).toBe("138******78");
+    expect(maskNumber("10086")).toBe("1****");
   });
 });

@@ -10,6 +10,10 @@ import type {
   Verdict,
 } from "@spam/contracts";
 import { blockListKey } from "@spam/contracts";
+import { maskNumber } from "@spam/privacy";
+
+/** The one masking policy (@spam/privacy): what the reply log may show of a recipient. */
+export { maskNumber };
 
 /** A row for one table. One record may give rows for several tables (e.g. the restricted contact table). */
 export interface TableRow {
@@ -21,15 +25,6 @@ export interface TableRow {
 const sec = (ms: number) => Math.floor(ms / 1000);
 const secOrNull = (ms: number | null) => (ms === null ? null : sec(ms));
 const u8 = (b: boolean) => (b ? 1 : 0);
-
-/** Keeps the first 3 and last 4 digits: what the reply log may show. */
-export function maskNumber(number: string): string {
-  const m = /^(\+?86)?(.*)$/.exec(number);
-  const prefix = m?.[1] ?? "";
-  const rest = m?.[2] ?? number;
-  if (rest.length <= 7) return prefix + "*".repeat(rest.length);
-  return `${prefix}${rest.slice(0, 3)}${"*".repeat(rest.length - 7)}${rest.slice(-4)}`;
-}
 
 /** A verdict as a row of the `verdicts` table. */
 export function verdictRow(verdict: Verdict): Record<string, unknown> {

@@ -1,4 +1,4 @@
-import { maskNumber, maskNumbersInText } from "../privacy.js";
+import { POLICY, maskNumber, maskText, type Role } from "@spam/privacy";
 import type { FraudCase } from "./types.js";
 
 /** RFC 4180 field; a leading =,+,-,@ is prefixed so spreadsheets do not run it as a formula. */
@@ -11,8 +11,14 @@ export function csvField(value: string | number | null): string {
 
 const HEADER = ["case_id", "sender", "category", "decided_at", "reviewer", "reports", "recipients", "campaign_id", "text"];
 
-/** UTF-8 with BOM so Excel on Chinese Windows opens the text correctly. */
-export function fraudCsv(rows: readonly FraudCase[], fullNumbers: boolean): string {
+/**
+ * UTF-8 with BOM so Excel on Chinese Windows opens the text correctly. Full numbers and text only where
+ * the role's export policy is clear (admins, for the regulator); masked otherwise; nothing for the rest.
+ */
+export function fraudCsv(rows: readonly FraudCase[], role: Role): string {
+  const treatment = POLICY[role].export;
+  if (treatment === "withheld") throw new Error(`role ${role} may not export`);
+  const fullNumbers = treatment === "clear";
   const lines = [HEADER.join(",")];
   for (const r of rows) {
     lines.push(
@@ -25,7 +31,7 @@ export function fraudCsv(rows: readonly FraudCase[], fullNumbers: boolean): stri
         r.reports,
         r.recipients,
         r.campaignId,
-        fullNumbers ? r.text : maskNumbersInText(r.text),
+        fullNumbers ? r.text : maskText(r.text),
       ]
         .map(csvField)
         .join(","),

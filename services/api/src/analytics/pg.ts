@@ -98,12 +98,13 @@ export class PgReviewAnalytics implements ReviewAnalytics {
     return rows.map((r) => z.object({ day: z.string(), reviewer: z.string(), decisions: num }).parse(r));
   }
 
+  /** Confirmed fraud only, as the regulator's export is named: spam decisions a reviewer filed under an FR_* category. */
   async confirmedFraud(range: Range, limit: number): Promise<FraudCase[]> {
     const { rows } = await this.pool.query(
-      `SELECT c.id, c.sender, COALESCE(c.decision_category, c.category) AS category, c.decided_at, u.username AS reviewer,
+      `SELECT c.id, c.sender, c.decision_category AS category, c.decided_at, u.username AS reviewer,
               c.report_count, c.recipients, c.text, c.campaign_id
          FROM review_cases c JOIN users u ON u.id = c.decided_by
-        WHERE c.decision = 'spam' AND c.decided_at >= $1 AND c.decided_at < $2
+        WHERE c.decision = 'spam' AND c.decision_category LIKE 'FR\_%' AND c.decided_at >= $1 AND c.decided_at < $2
         ORDER BY c.decided_at LIMIT $3`,
       [range.from, range.to, limit],
     );

@@ -1,5 +1,6 @@
 import { sql, v, type ClickHouse } from "@spam/clickhouse";
 import { z } from "zod";
+import { maskText } from "@spam/privacy";
 
 export const SenderTraffic = z.object({
   days: z.array(z.object({ day: z.string(), spam: z.number(), suspect: z.number(), ham: z.number() })),
@@ -56,7 +57,8 @@ export class ClickHouseSenderHistory implements SenderHistorySource {
       recipients: t?.recipients ?? 0,
       firstSeen: t && t.messages > 0 ? t.first_seen : null,
       lastSeen: t && t.messages > 0 ? t.last_seen : null,
-      block: b ? { state: b.state, reason: b.reason, createdBy: b.created_by, expiresAt: b.expires_at || null } : null,
+      // Block reasons are free text staff and the decider wrote: they may quote numbers.
+      block: b ? { state: b.state, reason: maskText(b.reason), createdBy: maskText(b.created_by), expiresAt: b.expires_at || null } : null,
     };
   }
 }

@@ -135,6 +135,7 @@ describe("HTTP API", () => {
     const c = (await app.inject({ url: "/api/cases/msg:mask-1", headers: as("rev1") })).json();
     expect(c.sender).toBe("136******78");
     expect(c.text).toBe("退款请致电 139******21");
+    expect((await app.inject({ method: "POST", url: "/api/cases/msg:mask-1/claim", headers: as("rev1") })).statusCode).toBe(200);
     const noReason = await app.inject({ method: "POST", url: "/api/cases/msg:mask-1/reveal", headers: as("rev1"), payload: { field: "sender", reason: "" } });
     expect(noReason.statusCode).toBe(400);
     const ok = await app.inject({ method: "POST", url: "/api/cases/msg:mask-1/reveal", headers: as("rev1"), payload: { field: "sender", reason: "公安协查 2024-18" } });
@@ -154,6 +155,7 @@ describe("HTTP API", () => {
     const q = (await app.inject({ url: "/api/queue?limit=200", headers: as("ana") })).json();
     expect(JSON.stringify(q)).not.toContain("回家吃饭");
     expect((await app.inject({ method: "POST", url: "/api/cases/msg:ham-1/reveal", headers: as("ana"), payload: { field: "text", reason: "just curious" } })).statusCode).toBe(403);
+    expect((await app.inject({ method: "POST", url: "/api/cases/msg:ham-1/claim", headers: as("rev1") })).statusCode).toBe(200);
     const r = await app.inject({ method: "POST", url: "/api/cases/msg:ham-1/reveal", headers: as("rev1"), payload: { field: "text", reason: "用户申诉核实" } });
     expect(r.json().text).toBe("妈，我明天回家吃饭");
   });
@@ -182,7 +184,7 @@ describe("HTTP API", () => {
     expect((await app.inject({ method: "POST", url: `/api/cases/${caseId}/claim`, headers: as("rev1") })).statusCode).toBe(200);
     const other = await app.inject({ method: "POST", url: `/api/cases/${caseId}/decide`, headers: as("rev2"), payload: { label: "ham" } });
     expect(other.statusCode).toBe(409);
-    const res = await app.inject({ method: "POST", url: `/api/cases/${caseId}/decide`, headers: as("rev1"), payload: { label: "spam", category: "fraud", comment: "冒充快递理赔" } });
+    const res = await app.inject({ method: "POST", url: `/api/cases/${caseId}/decide`, headers: as("rev1"), payload: { label: "spam", category: "FR_Financial", comment: "冒充快递理赔" } });
     expect(res.statusCode).toBe(200);
     await relay.drain();
     const mine = published.filter((m) => JSON.stringify(m.value).includes(caseId) || JSON.stringify(m.value).includes(report.id));

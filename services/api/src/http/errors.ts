@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance } from "fastify";
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from "fastify-type-provider-zod";
 import { ZodError } from "zod";
+import { maskText } from "@spam/privacy";
 import { ApiError, STATUS_BY_CODE, type ApiErrorCode, type FieldIssue } from "../errors.js";
 
 export interface ErrorBody {
@@ -9,9 +10,17 @@ export interface ErrorBody {
 
 /** The one place where failures become HTTP statuses; clients never see stacks or internal messages. */
 export function toErrorBody(error: unknown, requestId: string): { status: number; body: ErrorBody } {
+  // Messages quote what was asked for (ids, query values): numbers in them are masked like everywhere else.
   const make = (code: ApiErrorCode, message: string, fields?: FieldIssue[]) => ({
     status: STATUS_BY_CODE[code],
-    body: { error: { code, message, ...(fields && fields.length > 0 ? { fields } : {}), requestId } },
+    body: {
+      error: {
+        code,
+        message: maskText(message),
+        ...(fields && fields.length > 0 ? { fields: fields.map((f) => ({ path: maskText(f.path), message: maskText(f.message) })) } : {}),
+        requestId,
+      },
+    },
   });
   if (error instanceof ApiError) return make(error.code, error.message, [...error.fields]);
   if (hasZodFastifySchemaValidationErrors(error)) {
@@ -38,7 +47,7 @@ export function toErrorBody(error: unknown, requestId: string): { status: number
   if (fe.statusCode === 429) return make("rate_limited", "too many requests, try again later");
   if (typeof fe.statusCode === "number" && fe.statusCode >= 400 && fe.statusCode < 500) {
     // Fastify's own client errors (bad JSON, wrong content type, body too large): their messages are safe.
-    return { status: fe.statusCode, body: { error: { code: "bad_request", message: fe.message ?? "bad request", requestId } } };
+    return { status: fe.statusCode, body: { error: { code: "bad_request", message: maskText(fe.message ?? "bad request"), requestId } } };
   }
   return make("internal", "internal error");
 }
@@ -51,6 +60,6 @@ export function installErrorHandling(app: FastifyInstance): void {
     void reply.status(status).send(body);
   });
   app.setNotFoundHandler((request, reply) => {
-    void reply.status(404).send({ error: { code: "not_found", message: `no route ${request.method} ${request.url.split("?")[0]}`, requestId: request.id } });
+    void reply.status(404).send({ error: { code: "not_found", message: maskText(`no route ${request.method} ${request.url.split("?")[0]}`), requestId: request.id } });
   });
 }

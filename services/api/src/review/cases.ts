@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type pg from "pg";
 import { z } from "zod";
 import { ContributionV1, type CaseEvent, type ReportAssessed, type ReportOutcome } from "@spam/contracts";
+import { mayReveal } from "@spam/privacy";
 import { ApiError } from "../errors.js";
 import type { User } from "../auth/users.js";
 import { audit } from "../audit.js";
@@ -105,6 +106,16 @@ export interface ReportUpsert {
   readonly score: number | null;
 }
 
+export const REVEAL_FIELDS = ["sender", "text", "reporters"] as const;
+export type RevealField = (typeof REVEAL_FIELDS)[number];
+export interface Revealed {
+  readonly sender?: string;
+  readonly text?: string;
+  readonly reporters?: string[];
+}
+/** Reveals one user may make per hour unless configured (REVEAL_RATE_LIMIT_PER_HOUR). */
+export const DEFAULT_REVEALS_PER_HOUR = 20;
+
 export interface DecideInput {
   readonly label: DecisionLabel;
   readonly category: string | null;
@@ -128,7 +139,7 @@ type Tx = pg.PoolClient;
 export class CaseStore {
   constructor(
     private readonly pool: pg.Pool,
-    private readonly options: { slaHours: number; claimTtlMinutes: number; effects: EffectsConfig },
+    private readonly options: { slaHours: number; claimTtlMinutes: number; effects: EffectsConfig; revealsPerHour?: number },
   ) {}
 
   async withTx<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
@@ -362,7 +373,7 @@ export class CaseStore {
     return rows.map((r) => CaseRow.parse(r));
   }
 
-  async campaignMembers(campaignId: string): Promise<{ total: number; open: number; samples: CaseRow[] }> {
+  async campaignMembers(campaignId: string): Promise<{ total: number; open: number; samples: CaseRow[]; legitimateTexts: string[] }> {
     const counts = await this.pool.query<{ total: string; open: string }>(
       "SELECT count(*) AS total, count(*) FILTER (WHERE status = 'open') AS open FROM review_cases WHERE campaign_id = $1 AND kind = 'message'",
       [campaignId],
@@ -371,7 +382,17 @@ export class CaseStore {
       `${SELECT_CASE} WHERE c.campaign_id = $1 AND c.kind = 'message' ORDER BY c.opened_at DESC LIMIT 5`,
       [campaignId],
     );
-    return { total: Number(counts.rows[0]?.total ?? 0), open: Number(counts.rows[0]?.open ?? 0), samples: rows.map((r) => CaseRow.parse(r)) };
+    // Samples stored on the campaign case before a member was judged legitimate are filtered by these.
+    const legit = await this.pool.query<{ text: string }>(
+      "SELECT DISTINCT text FROM review_cases WHERE campaign_id = $1 AND kind = 'message' AND decision = 'ham' AND text <> ''",
+      [campaignId],
+    );
+    return {
+      total: Number(counts.rows[0]?.total ?? 0),
+      open: Number(counts.rows[0]?.open ?? 0),
+      samples: rows.map((r) => CaseRow.parse(r)),
+      legitimateTexts: legit.rows.map((r) => r.text),
+    };
   }
 
   // ---- claims -------------------------------------------------------------
@@ -430,6 +451,51 @@ export class CaseStore {
     }
   }
 
+  // ---- reveal -------------------------------------------------------------
+
+  /**
+   * A full number or a withheld text, for the reviewer working the case: the caller must hold an active
+   * claim of it, give a reason, and stay under a per-user hourly limit; analysts never may. Every reveal
+   * is written to the audit log with the reason, and so is every refused one.
+   */
+  async reveal(id: string, user: User, field: RevealField, reason: string): Promise<Revealed> {
+    if (!mayReveal(user.role)) throw new ApiError("forbidden", "analysts work on masked data only: nothing can be revealed to them");
+    if (reason.trim().length === 0) throw new ApiError("bad_request", "give a reason for the reveal", [{ path: "body.reason", message: "required" }]);
+    const limit = this.options.revealsPerHour ?? DEFAULT_REVEALS_PER_HOUR;
+    try {
+      return await this.withTx(async (tx) => {
+        // One user's reveals run one at a time, so concurrent requests cannot slip past the limit.
+        await tx.query("SELECT pg_advisory_xact_lock(hashtext('reveal:' || $1::text))", [String(user.id)]);
+        const { rows } = await tx.query(`${SELECT_CASE} WHERE c.id = $1`, [id]);
+        if (!rows[0]) throw new ApiError("not_found", "no such case");
+        const c = CaseRow.parse(rows[0]);
+        const claimed = c.claimed_by === user.id && c.claim_expires !== null && Date.parse(c.claim_expires) > Date.now();
+        if (!claimed) throw new ApiError("claim_required", "claim the case before revealing anything in it");
+        const recent = await tx.query<{ n: string }>(
+          "SELECT count(*) AS n FROM audit_log WHERE user_id = $1 AND action IN ('reveal_number', 'reveal_text') AND at > now() - interval '1 hour'",
+          [user.id],
+        );
+        if (Number(recent.rows[0]?.n ?? 0) >= limit) throw new ApiError("rate_limited", `at most ${limit} reveals an hour; try again later`);
+        if (field === "text") {
+          await audit(tx, user, "reveal_text", c.id, reason);
+          return { text: c.text };
+        }
+        if (field === "sender") {
+          await audit(tx, user, "reveal_number", c.id, reason, { field });
+          return { sender: c.sender };
+        }
+        const reports = await tx.query<{ reporter_msisdn: string }>("SELECT reporter_msisdn FROM case_reports WHERE case_id = $1 ORDER BY received_at", [c.id]);
+        await audit(tx, user, "reveal_number", c.id, reason, { field, count: reports.rows.length });
+        return { reporters: reports.rows.map((r) => r.reporter_msisdn) };
+      });
+    } catch (e) {
+      if (e instanceof ApiError && (e.code === "claim_required" || e.code === "rate_limited")) {
+        await audit(this.pool, user, "reveal_refused", id, reason, { field, code: e.code });
+      }
+      throw e;
+    }
+  }
+
   // ---- decisions ----------------------------------------------------------
 
   async decide(id: string, user: User, input: DecideInput): Promise<DecideResult> {
@@ -467,6 +533,17 @@ export class CaseStore {
           WHERE id = ANY($1)`,
         [ids, status, input.label, input.category, input.comment, user.id, decidedAt],
       );
+      if (input.label === "ham") {
+        // A message judged legitimate is private correspondence: its text leaves its campaign's samples.
+        await tx.query(
+          `UPDATE review_cases cmp SET samples = cmp.samples - m.text,
+                  text = CASE WHEN cmp.text = m.text THEN COALESCE((cmp.samples - m.text) ->> 0, '') ELSE cmp.text END, updated_at = now()
+             FROM review_cases m
+            WHERE m.id = ANY($1) AND m.kind = 'message' AND m.campaign_id IS NOT NULL AND m.text <> ''
+              AND cmp.id = 'cmp:' || m.campaign_id AND (cmp.samples ? m.text OR cmp.text = m.text)`,
+          [ids],
+        );
+      }
       await tx.query(
         "INSERT INTO decisions (id, case_id, reviewer_id, label, category, comment, via_campaign, decided_at) VALUES ($1,$2,$3,$4,$5,$6,$7,to_timestamp($8 / 1000.0))",
         [decisionId, id, user.id, input.label, input.category, input.comment, input.wholeCampaign ? main.campaign_id : null, decidedAt],

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { ContributionV1 } from "@spam/contracts";
 import type { Role } from "../auth/users.js";
-import { maskNumber, maskNumbersInText } from "../privacy.js";
+import { mayReveal, present, presentNullable } from "@spam/privacy";
 import type { CaseRow, ReportRow } from "./cases.js";
 
 /** What a client sees of a case: numbers masked, ham text withheld. */
@@ -63,7 +63,14 @@ export function canReadText(c: Pick<CaseRow, "decision" | "model_label">): boole
   return !isHam(c);
 }
 
-export function summarize(c: CaseRow, slaHours: number, now = Date.now()): CaseSummary {
+/** The longest rule or model detail a contribution may carry (ContributionV1). */
+const DETAIL_MAX = 500;
+
+/**
+ * Everything below goes through @spam/privacy's policy for the caller's role: numbers masked in every
+ * field, and where the text is withheld (ham) so is every detail that quotes it.
+ */
+export function summarize(c: CaseRow, slaHours: number, now = Date.now(), role: Role = "analyst"): CaseSummary {
   const since = Date.parse(c.first_report_at ?? c.opened_at);
   const ageHours = Math.max(0, (now - since) / 3_600_000);
   const visible = canReadText(c);
@@ -72,7 +79,7 @@ export function summarize(c: CaseRow, slaHours: number, now = Date.now()): CaseS
     id: c.id,
     kind: c.kind,
     source: c.source,
-    sender: maskNumber(c.sender),
+    sender: present(role, "number", c.sender) ?? "",
     campaignId: c.campaign_id,
     category: c.decision_category ?? c.category,
     modelLabel: c.model_label,
@@ -86,7 +93,7 @@ export function summarize(c: CaseRow, slaHours: number, now = Date.now()): CaseS
     status: c.status,
     claimedBy: c.claim_expires && Date.parse(c.claim_expires) > now ? (c.claimed_by_name ?? null) : null,
     claimExpires: c.claim_expires,
-    preview: visible ? maskNumbersInText(rawPreview).slice(0, 140) : null,
+    preview: presentNullable(role, "text", rawPreview.slice(0, 1_000), { textWithheld: !visible })?.slice(0, 140) ?? null,
   };
 }
 
@@ -97,27 +104,35 @@ export function detail(
     userId: number;
     slaHours: number;
     reports: ReportRow[];
-    campaign: { total: number; open: number; samples: CaseRow[] } | null;
+    campaign: { total: number; open: number; samples: CaseRow[]; legitimateTexts?: readonly string[] } | null;
     history: CaseRow[];
   },
 ): CaseDetail {
   const visible = canReadText(c);
+  const hidden = { textWithheld: !visible };
+  const { role } = ctx;
   const claimedByMe = c.claimed_by === ctx.userId && c.claim_expires !== null && Date.parse(c.claim_expires) > Date.now();
+  // Texts of campaign members later judged legitimate are private correspondence: never shown as samples.
+  const legitimate = new Set(ctx.campaign?.legitimateTexts ?? []);
+  const samples = c.samples.filter((t) => !legitimate.has(t));
+  const maskSamples = (texts: readonly string[]) => (visible ? texts.map((t) => present(role, "text", t) ?? "") : []);
   return {
-    ...summarize(c, ctx.slaHours),
-    text: visible ? maskNumbersInText(c.text) : null,
+    ...summarize(c, ctx.slaHours, Date.now(), role),
+    text: presentNullable(role, "text", c.kind === "campaign" && legitimate.has(c.text) ? (samples[0] ?? "") : c.text, hidden),
     textWithheld: !visible,
-    canRevealText: !visible && ctx.role !== "analyst",
-    contributions: [...c.contributions].sort((a, b) => Math.abs(b.score) - Math.abs(a.score)),
-    samples: visible ? c.samples.map(maskNumbersInText) : [],
+    canRevealText: !visible && mayReveal(role),
+    contributions: [...c.contributions]
+      .sort((a, b) => Math.abs(b.score) - Math.abs(a.score))
+      .map((x) => ({ ...x, detail: presentNullable(role, "detail", x.detail, hidden)?.slice(0, DETAIL_MAX) ?? null })),
+    samples: maskSamples(samples),
     decision: c.decision
-      ? { label: c.decision, category: c.decision_category, comment: c.decision_comment, by: c.decided_by_name ?? null, at: c.decided_at }
+      ? { label: c.decision, category: c.decision_category, comment: presentNullable(role, "note", c.decision_comment), by: c.decided_by_name ?? null, at: c.decided_at }
       : null,
     reportList: ctx.reports.map((r) => ({
       reportId: r.report_id,
-      reporter: maskNumber(r.reporter_msisdn),
-      reportedNumber: r.reported_number ? maskNumber(r.reported_number) : null,
-      content: visible && r.content ? maskNumbersInText(r.content) : null,
+      reporter: present(role, "number", r.reporter_msisdn) ?? "",
+      reportedNumber: presentNullable(role, "number", r.reported_number),
+      content: presentNullable(role, "text", r.content, hidden),
       verification: r.verification,
       receivedAt: r.received_at,
       repliedAt: r.replied_at,
@@ -129,7 +144,7 @@ export function detail(
             id: c.campaign_id,
             members: Math.max(ctx.campaign.total, c.kind === "campaign" ? c.recipients : 0),
             open: ctx.campaign.open,
-            samples: visible ? [...c.samples, ...ctx.campaign.samples.filter(canReadText).map((s) => s.text)].slice(0, 5).map(maskNumbersInText) : [],
+            samples: maskSamples([...samples, ...ctx.campaign.samples.filter(canReadText).map((s) => s.text)].slice(0, 5)),
           }
         : null,
     senderHistory: ctx.history.map((h) => ({

@@ -14,7 +14,7 @@ import {
   type TrafficAnalytics,
 } from "../../analytics/types.js";
 import { fraudCsv } from "../../analytics/csv.js";
-import { maskNumber } from "../../privacy.js";
+import { POLICY, maskNumber, maskText } from "@spam/privacy";
 import { requireUser } from "../auth.js";
 import { ErrorResponse } from "../schemas.js";
 
@@ -95,7 +95,8 @@ export const analyticsRoutes: FastifyPluginAsyncZod<AnalyticsRoutesOptions> = as
     async (request) => {
       const { kind, limit } = request.query;
       const items = await review.topReported(kind, RangeQuery.parse(request.query), limit);
-      return { items: kind === "sender" ? items.map((i) => ({ ...i, key: maskNumber(i.key) })) : items };
+      // Senders are numbers; domains and campaign ids come from message text and may hold one too.
+      return { items: items.map((i) => ({ ...i, key: kind === "sender" ? maskNumber(i.key) : maskText(i.key) })) };
     },
   );
 
@@ -136,7 +137,7 @@ export const analyticsRoutes: FastifyPluginAsyncZod<AnalyticsRoutesOptions> = as
       config: { roles: ["analyst", "admin"] },
       schema: {
         tags,
-        summary: "CSV of confirmed fraud cases for the regulator (12321); full numbers for admins, masked for analysts",
+        summary: "CSV of confirmed fraud (decisions with an FR_* category) for the regulator (12321); full numbers for admins, masked for analysts",
         querystring: z.object({ from: z.string().optional(), to: z.string().optional() }),
         produces: ["text/csv"],
       },
@@ -145,12 +146,12 @@ export const analyticsRoutes: FastifyPluginAsyncZod<AnalyticsRoutesOptions> = as
       const user = requireUser(request);
       const range = RangeQuery.parse(request.query);
       const rows = await review.confirmedFraud(range, 100_000);
-      const full = user.role === "admin";
+      const full = POLICY[user.role].export === "clear";
       await audit(app.pg, user, "export_csv", "fraud-cases", "", { rows: rows.length, full, from: range.from, to: range.to });
       void reply
         .header("content-type", "text/csv; charset=utf-8")
         .header("content-disposition", `attachment; filename="fraud-cases-${range.from.toISOString().slice(0, 10)}.csv"`);
-      return fraudCsv(rows, full);
+      return fraudCsv(rows, user.role);
     },
   );
 };

@@ -1,9 +1,7 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { audit } from "../../audit.js";
-import { ApiError } from "../../errors.js";
-import { CASE_SOURCES, type CaseStore } from "../../review/cases.js";
-import { CaseDetail, CaseSummary, canReadText, detail, summarize } from "../../review/view.js";
+import { CASE_SOURCES, REVEAL_FIELDS, type CaseStore } from "../../review/cases.js";
+import { CaseDetail, CaseSummary, detail, summarize } from "../../review/view.js";
 import { SenderTraffic, type SenderHistorySource } from "../../analytics/sender.js";
 import { requireUser } from "../auth.js";
 import { ErrorResponse } from "../schemas.js";
@@ -26,7 +24,7 @@ const Filters = z.object({
   minAgeHours: z.coerce.number().min(0).optional(),
   maxAgeHours: z.coerce.number().min(0).optional(),
 });
-const Errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse };
+const Errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse, 429: ErrorResponse };
 const DECIDERS = ["reviewer", "admin"] as const;
 
 export const reviewRoutes: FastifyPluginAsyncZod<ReviewRoutesOptions> = async (app, opts) => {
@@ -166,10 +164,10 @@ export const reviewRoutes: FastifyPluginAsyncZod<ReviewRoutesOptions> = async (a
     {
       schema: {
         tags: ["privacy"],
-        summary: "Show a full number or a withheld text; needs a reason and is written to the audit log",
+        summary: "Show a full number or a withheld text of a case you have claimed; needs a reason, is rate-limited per user and audited; never for analysts",
         params: CaseId,
         body: z.object({
-          field: z.enum(["sender", "text", "reporters"]),
+          field: z.enum(REVEAL_FIELDS),
           reason: z.string().trim().min(5, "give a reason of at least 5 characters").max(500),
         }),
         response: {
@@ -178,25 +176,6 @@ export const reviewRoutes: FastifyPluginAsyncZod<ReviewRoutesOptions> = async (a
         },
       },
     },
-    async (request) => {
-      const user = requireUser(request);
-      const { field, reason } = request.body;
-      const c = await cases.get(request.params.id);
-      // Analysts work on masked data only: no full numbers, never the text of ham.
-      if (user.role === "analyst") {
-        throw new ApiError("forbidden", canReadText(c) || field !== "text" ? "analysts see masked numbers only" : "analysts never see the text of ham messages");
-      }
-      if (field === "text") {
-        await audit(app.pg, user, "reveal_text", c.id, reason);
-        return { text: c.text };
-      }
-      if (field === "sender") {
-        await audit(app.pg, user, "reveal_number", c.id, reason, { field });
-        return { sender: c.sender };
-      }
-      const reports = await cases.reports(c.id);
-      await audit(app.pg, user, "reveal_number", c.id, reason, { field, count: reports.length });
-      return { reporters: reports.map((r) => r.reporter_msisdn) };
-    },
+    async (request) => cases.reveal(request.params.id, requireUser(request), request.body.field, request.body.reason),
   );
 };
