@@ -106,14 +106,14 @@ describe("review console in Chromium", () => {
     await page.waitForTimeout(400);
     await shot(page, "case");
 
-    await page.keyboard.press("1"); // category: fraud
+    await page.keyboard.press("1"); // category: the first fraud label
     await page.keyboard.press("/");
     await page.keyboard.type("冒充客服退款，已核实");
     await page.keyboard.press("Escape");
     await page.keyboard.press("s");
     await page.waitForURL((url) => url.toString() !== caseUrl);
     const { rows: decided } = await pool.query("SELECT status, decision, decision_category, decision_comment FROM review_cases WHERE id = $1", [caseId]);
-    expect(decided[0]).toEqual({ status: "decided", decision: "spam", decision_category: "fraud", decision_comment: "冒充客服退款，已核实" });
+    expect(decided[0]).toEqual({ status: "decided", decision: "spam", decision_category: "FR_Financial", decision_comment: "冒充客服退款，已核实" });
     // The decision's Kafka messages are committed with it (outbox): label, block(s), and replies if reported.
     const { rows: out } = await pool.query("SELECT DISTINCT topic_key FROM outbox WHERE payload::text LIKE $1", [`%${caseId}%`]);
     expect(out.map((r: { topic_key: string }) => r.topic_key)).toContain("reviewLabels");

@@ -121,7 +121,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     transform: jsonSchemaTransform,
   });
-  await app.register(fastifySwaggerUi, { routePrefix: "/docs", uiConfig: { docExpansion: "list" } });
+  await app.register(fastifySwaggerUi, {
+    routePrefix: "/docs",
+    uiConfig: { docExpansion: "list" },
+    // Swagger UI sets inline styles; scripts stay 'self' only, and the page holds no case data.
+    transformStaticCSP: (header) => header.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'"),
+  });
   await app.register(fastifyCookie);
   await app.register(fastifyRateLimit, { global: false });
   installAuth(app, deps.users, sessionCookieName(deps.config.cookieSecure));
@@ -165,7 +170,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(fastifyStatic, { root: ECHARTS_DIR, prefix: "/vendor/echarts/", decorateReply: false, index: false });
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
   // The console is a single page; its own script asks for a session and shows the login form.
-  for (const path of ["/", "/login", "/queue", "/case/*", "/analytics", "/audit"]) {
+  for (const path of ["/", "/login", "/queue", "/case/*", "/analytics", "/audit", "/sessions"]) {
     app.get(path, { config: { public: true }, schema: { hide: true } }, async (_request, reply) => reply.sendFile("index.html", PUBLIC_DIR));
   }
   return app;
