@@ -192,4 +192,19 @@ describe("review console in Chromium", () => {
     await shot(page, "audit");
     await page.close();
   });
+
+  it("a user sees their sessions and ends one opened elsewhere, which is then signed out", async () => {
+    const elsewhere = await fetch(`${base}/api/auth/login`, { method: "POST", headers: { "content-type": "application/json", "user-agent": "elsewhere-agent" }, body: JSON.stringify({ username: "reviewer1", password: PW }) });
+    const token = ((await elsewhere.json()) as { token: string }).token;
+    const page = await browser.context.newPage();
+    await loginAs(page, "reviewer1");
+    await page.goto(`${base}/sessions`);
+    await page.waitForSelector("[data-testid=my-sessions] tr[data-session]");
+    const row = page.locator("[data-testid=my-sessions] tr[data-session]", { hasText: "elsewhere-agent" });
+    expect(await row.count()).toBe(1);
+    await row.locator("[data-testid=revoke-session]").click();
+    await page.waitForFunction(() => ![...document.querySelectorAll("[data-testid=my-sessions] tr")].some((r) => r.textContent?.includes("elsewhere-agent")));
+    expect((await fetch(`${base}/api/auth/me`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(401);
+    await page.close();
+  });
 });

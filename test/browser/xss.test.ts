@@ -24,6 +24,7 @@ let pool: pg.Pool;
 let browser: Awaited<ReturnType<typeof launchChromium>>;
 let context: BrowserContext;
 const caseIds: string[] = [];
+const ids = { single: "", numbered: "", probe: "" };
 const cspErrors: string[] = [];
 
 async function loginAs(page: Page, username: string) {
@@ -66,9 +67,13 @@ beforeAll(async () => {
   const rule = { source: "rule" as const, id: shortPayload("ruleId"), score: 0.5, category: shortPayload("contribCategory"), detail: payload("detail") };
   const single = flaggedVerdict({ source: shortPayload("sender"), score: 0.7, label: "spam", contributions: [rule] });
   const numbered = flaggedVerdict({ source: "13512345678", score: 0.66, contributions: [rule] });
+  const probe = flaggedVerdict({ source: "13600000001", score: 0.6 });
+  ids.single = `msg:${single.messageId}`;
+  ids.numbered = `msg:${numbered.messageId}`;
+  ids.probe = `msg:${probe.messageId}`;
   const campaign = [1, 2].map((i) => flaggedVerdict({ source: `1708888100${i}`, score: 0.9, label: "spam", action: "block", campaignId: "cmp-xss", contributions: [rule] }));
-  for (const v of [single, numbered, ...campaign]) texts.set(v.messageId, `中奖通知 ${payload("text")}`);
-  await ingestVerdicts(cases, [single, numbered, ...campaign], { textOf: (id) => texts.get(id) });
+  for (const v of [single, numbered, probe, ...campaign]) texts.set(v.messageId, `中奖通知 ${payload("text")}`);
+  await ingestVerdicts(cases, [single, numbered, probe, ...campaign], { textOf: (id) => texts.get(id) });
   await ingestReports(cases, [parsedReport({ reportedNumber: "13512345678", reporterMsisdn: "13722223333", content: payload("reportContent"), receivedAt: Date.now() - 3_600_000 })]);
   // Values written before the taxonomy was closed, or by any other writer: rendered as text all the same.
   await pool.query("UPDATE review_cases SET category = $1", [shortPayload("storedCategory")]);
@@ -86,7 +91,7 @@ afterAll(async () => {
 describe("stored script payloads never run in the console", () => {
   it("refuses a payload as category, username or role at the API", async () => {
     const rev = await token("xss-rev");
-    const target = caseIds.find((id) => id.startsWith("msg:"))!;
+    const target = ids.probe;
     expect((await api(rev, "POST", `/api/cases/${encodeURIComponent(target)}/claim`)).status).toBe(200);
     const bad = await api(rev, "POST", `/api/cases/${encodeURIComponent(target)}/decide`, { label: "spam", category: shortPayload("category"), comment: "" });
     expect(bad.status).toBe(400);
@@ -97,11 +102,12 @@ describe("stored script payloads never run in the console", () => {
 
   it("stores payloads where free text is allowed (comment, reveal reason) and a legacy category, then renders every page as an admin and a reviewer without running any", async () => {
     const rev = await token("xss-rev");
-    const [first, second] = caseIds.filter((id) => id.startsWith("msg:"));
+    const [first, second] = [ids.single, ids.numbered];
+    expect((await api(rev, "POST", `/api/cases/${encodeURIComponent(first)}/claim`)).status).toBe(200);
     // Escalate with a payload comment, and reveal with a payload reason (both free text by design).
-    expect((await api(rev, "POST", `/api/cases/${encodeURIComponent(first!)}/decide`, { label: "escalate", comment: payload("comment") })).status).toBe(200);
-    expect((await api(rev, "POST", `/api/cases/${encodeURIComponent(second!)}/claim`)).status).toBe(200);
-    expect((await api(rev, "POST", `/api/cases/${encodeURIComponent(second!)}/reveal`, { field: "sender", reason: payload("reason") })).status).toBe(200);
+    expect((await api(rev, "POST", `/api/cases/${encodeURIComponent(first)}/decide`, { label: "escalate", comment: payload("comment") })).status).toBe(200);
+    expect((await api(rev, "POST", `/api/cases/${encodeURIComponent(second)}/claim`)).status).toBe(200);
+    expect((await api(rev, "POST", `/api/cases/${encodeURIComponent(second)}/reveal`, { field: "sender", reason: payload("reason") })).status).toBe(200);
     await pool.query("UPDATE review_cases SET status = 'decided', decision = 'spam', decision_category = $2, decision_comment = $3 WHERE id = $1", [second, shortPayload("decisionCategory"), payload("decisionComment")]);
 
     const page = await context.newPage();
@@ -116,12 +122,33 @@ describe("stored script payloads never run in the console", () => {
     }
     // The payload text is on the page as text: it was rendered, not dropped.
     await loginAs(page, "xss-admin");
-    await page.goto(`${base}/case/${encodeURIComponent(second!)}`);
+    await page.goto(`${base}/case/${encodeURIComponent(second)}`);
     await page.waitForSelector("[data-testid=case-text]");
     expect(await page.locator("[data-testid=case-text]").textContent()).toContain("onerror");
     await page.goto(`${base}/audit`);
     await page.waitForSelector("[data-testid=audit-table]");
     expect(await page.locator("[data-testid=audit-table]").textContent()).toContain(`__xss('reason')`);
+    await page.close();
+    expect(fired).toEqual([]);
+  });
+
+  it("shows the domains a spam decision would block, as text, beside the decision buttons (only when there are any)", async () => {
+    const page = await context.newPage();
+    await loginAs(page, "xss-rev");
+    // The field comes from the decider side; here the answer is extended in flight.
+    const domains = ["lucky-888.vip", shortPayload("domain")];
+    await page.route(`**/api/cases/${encodeURIComponent(ids.single)}`, async (r) => {
+      const res = await r.fetch();
+      await r.fulfill({ response: res, json: { ...(await res.json()), domainsToBlock: domains } });
+    });
+    await page.goto(`${base}/case/${encodeURIComponent(ids.single)}`);
+    await page.waitForSelector("[data-testid=domains-to-block]");
+    expect(await page.locator("[data-testid=domains-to-block] li").allTextContents()).toEqual(domains);
+    expect(await page.locator("[data-testid=domains-to-block]").textContent()).toContain("判为垃圾短信将拦截以下域名");
+    await page.unrouteAll();
+    await page.goto(`${base}/case/${encodeURIComponent(ids.probe)}`);
+    await page.waitForSelector("[data-testid=decide-spam]");
+    expect(await page.locator("[data-testid=domains-to-block]").count()).toBe(0);
     await page.close();
     expect(fired).toEqual([]);
   });
