@@ -157,6 +157,7 @@ describe("stored script payloads never run in the console", () => {
     const page = await context.newPage();
     await loginAs(page, "xss-admin");
     await page.goto(`${base}/queue`);
+    const reported = page.waitForRequest((r) => r.url().endsWith("/api/csp-report") && r.method() === "POST", { timeout: 10_000 });
     const result = await page.evaluate(
       () =>
         new Promise<{ directive: string | null; ran: boolean }>((resolve) => {
@@ -174,6 +175,9 @@ describe("stored script payloads never run in the console", () => {
     );
     expect(result.ran).toBe(false);
     expect(result.directive).toMatch(/^script-src/);
+    // The browser also reports it to the API, which logs and counts it.
+    const report = await reported;
+    expect((await report.response())?.status()).toBe(204);
     await page.close();
   });
 

@@ -109,6 +109,8 @@ describe("finding 13: security headers everywhere, API docs only for signed-in u
       expect(res.status, path).toBe(status);
       expectHardened(res, `${init.method ?? "GET"} ${path} ${status}`);
     }
+    // Case data is never kept in a browser or proxy cache.
+    expect((await fetch(`${base}/api/queue`, { headers: { authorization: `Bearer ${token}` } })).headers.get("cache-control")).toBe("no-store");
   });
 
   it("answers /docs and /openapi.json with 401 when signed out, and serves them to a signed-in user", async () => {

@@ -322,4 +322,13 @@ describe("sessions and accounts (security)", () => {
     expect(rows[0].password_hash).toMatch(/^scrypt\$131072\$8\$1\$/);
     expect((await login("oldhash")).statusCode).toBe(200);
   });
+  it("accepts browsers' CSP violation reports anonymously, bounded, and answers 204 even to garbage", async () => {
+    const report = { "csp-report": { "document-uri": "http://x/case/1?y", "effective-directive": "script-src-elem", "blocked-uri": "inline" } };
+    const ok = await app.inject({ method: "POST", url: "/api/csp-report", headers: { "content-type": "application/csp-report" }, payload: JSON.stringify(report) });
+    expect(ok.statusCode).toBe(204);
+    const junk = await app.inject({ method: "POST", url: "/api/csp-report", headers: { "content-type": "application/csp-report" }, payload: "{not json" });
+    expect(junk.statusCode).toBe(204);
+    const big = await app.inject({ method: "POST", url: "/api/csp-report", headers: { "content-type": "application/csp-report" }, payload: "x".repeat(20_000) });
+    expect(big.statusCode).toBe(413);
+  });
 });

@@ -80,6 +80,8 @@ export function securityHeaders(https: boolean) {
         baseUri: ["'none'"],
         formAction: ["'self'"],
         frameAncestors: ["'none'"],
+        // Browsers report what the policy blocked: an attempted injection shows up in the API's log.
+        reportUri: ["/api/csp-report"],
         ...(https ? { upgradeInsecureRequests: [] } : {}),
       },
     },
@@ -130,6 +132,43 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(fastifyCookie);
   await app.register(fastifyRateLimit, { global: false });
   installAuth(app, deps.users, sessionCookieName(deps.config.cookieSecure));
+  // API answers hold case data: no browser or proxy cache keeps them (ASVS 8.2.1).
+  app.addHook("onSend", async (request, reply) => {
+    if (request.url.startsWith("/api/") && !reply.hasHeader("cache-control")) void reply.header("cache-control", "no-store");
+  });
+
+  // CSP violation reports: logged (bounded fields only) and counted; never an error to the browser.
+  app.addContentTypeParser(["application/csp-report", "application/reports+json"], { parseAs: "string", bodyLimit: 16 * 1024 }, (_request, body, done) => {
+    try {
+      done(null, JSON.parse(String(body)));
+    } catch {
+      done(null, {});
+    }
+  });
+  app.post(
+    "/api/csp-report",
+    { config: { public: true, rateLimit: { max: 60, timeWindow: "1 minute" } }, schema: { hide: true } },
+    async (request, reply) => {
+      const body = request.body as { "csp-report"?: Record<string, unknown> } | Record<string, unknown>[] | null;
+      const reports = Array.isArray(body) ? body.map((r) => (r.body ?? {}) as Record<string, unknown>) : [((body as { "csp-report"?: Record<string, unknown> } | null)?.["csp-report"] ?? {})];
+      const field = (r: Record<string, unknown>, ...keys: string[]) => {
+        const v = keys.map((k) => r[k]).find((x) => typeof x === "string");
+        return typeof v === "string" ? v.slice(0, 200) : "";
+      };
+      for (const r of reports.slice(0, 10)) {
+        deps.metrics?.recordError("csp_violation");
+        request.log.warn(
+          {
+            directive: field(r, "effective-directive", "effectiveDirective", "violated-directive"),
+            blocked: field(r, "blocked-uri", "blockedURL"),
+            page: field(r, "document-uri", "documentURL").replace(/\?.*$/, ""),
+          },
+          "content security policy violation",
+        );
+      }
+      return reply.status(204).send();
+    },
+  );
 
   app.get(
     "/healthz",
