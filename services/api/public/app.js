@@ -438,6 +438,21 @@ async function renderSessions() {
   const mine = await api("GET", "/api/sessions");
   const cards = [el("div", { class: "card" }, el("h3", {}, t("s.title")),
     sessionTable(mine.items, async (s) => { try { await api("DELETE", `/api/sessions/${encodeURIComponent(s.id)}`); toast(t("s.revoked")); renderSessions().catch(fail); } catch (e) { fail(e); } }, "my-sessions"))];
+  const pwError = el("p", { class: "error", id: "password-error" });
+  const pwForm = el("form", { class: "card password", id: "password-form" }, el("h3", {}, t("p.title")),
+    el("label", {}, t("p.current"), " ", el("input", { name: "currentPassword", type: "password", autocomplete: "current-password", required: true })),
+    el("label", {}, t("p.new"), " ", el("input", { name: "newPassword", type: "password", autocomplete: "new-password", minlength: "10", required: true })),
+    el("button", { type: "submit" }, t("p.save")), pwError);
+  pwForm.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const f = new FormData(pwForm);
+    try {
+      await api("POST", "/api/auth/password", { currentPassword: f.get("currentPassword"), newPassword: f.get("newPassword") });
+      toast(t("p.saved"));
+      renderSessions().catch(fail);
+    } catch (err) { pwError.textContent = err.message; }
+  });
+  cards.push(pwForm);
   if (me.role === "admin") {
     const users = await api("GET", "/api/admin/users");
     const detail = el("div", { id: "user-sessions" });

@@ -114,6 +114,23 @@ export class UserStore {
     await this.pool.query("DELETE FROM login_failures WHERE username = $1", [username]);
   }
 
+  /**
+   * A user changes their own password (ASVS 2.1.5/2.1.6): the current one is checked, counted like a
+   * failed sign-in when wrong, and every other session of the user ends.
+   */
+  async changeOwnPassword(user: User, currentToken: string, current: string, next: string): Promise<void> {
+    Password.parse(next);
+    const lockedMs = await this.lockedForMs(user.username);
+    if (lockedMs > 0) throw new AccountLockedError(Math.ceil(lockedMs / 1000));
+    const { rows } = await this.pool.query<{ password_hash: string }>("SELECT password_hash FROM users WHERE id = $1", [user.id]);
+    if (!rows[0] || !(await verifyPassword(current, rows[0].password_hash))) {
+      await this.recordFailure(user.username);
+      throw new ApiError("forbidden", "the current password is wrong");
+    }
+    await this.pool.query("UPDATE users SET password_hash = $2 WHERE id = $1", [user.id, await hashPassword(next)]);
+    await this.pool.query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2", [user.id, tokenHash(currentToken)]);
+  }
+
   /** Disabling ends every session at once; enabling lets the user sign in again. */
   async setDisabled(username: string, disabled: boolean): Promise<void> {
     const { rowCount } = await this.pool.query("UPDATE users SET disabled = $2 WHERE username = $1", [username, disabled]);

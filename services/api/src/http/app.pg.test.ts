@@ -262,6 +262,24 @@ describe("sessions and accounts (happy)", () => {
   });
 });
 
+describe("own password change", () => {
+  it("needs the current password; other sessions end, this one stays", async () => {
+    await app.inject({ method: "POST", url: "/api/admin/users", headers: as("admin"), payload: { username: "selfpw", role: "analyst", password: PW } });
+    const keep = (await login("selfpw")).json().token as string;
+    const other = (await login("selfpw")).json().token as string;
+    const h = { authorization: `Bearer ${keep}` };
+    const wrong = await app.inject({ method: "POST", url: "/api/auth/password", headers: h, payload: { currentPassword: "not-it-at-all", newPassword: "another-good-password" } });
+    expect(wrong.statusCode).toBe(403);
+    const short = await app.inject({ method: "POST", url: "/api/auth/password", headers: h, payload: { currentPassword: PW, newPassword: "short" } });
+    expect(short.statusCode).toBe(400);
+    const ok = await app.inject({ method: "POST", url: "/api/auth/password", headers: h, payload: { currentPassword: PW, newPassword: "another-good-password" } });
+    expect(ok.statusCode).toBe(200);
+    expect((await app.inject({ url: "/api/auth/me", headers: h })).statusCode).toBe(200);
+    expect((await app.inject({ url: "/api/auth/me", headers: { authorization: `Bearer ${other}` } })).statusCode).toBe(401);
+    expect((await login("selfpw", "another-good-password")).statusCode).toBe(200);
+  });
+});
+
 describe("sessions and accounts (errors)", () => {
   it("answers unknown sessions and users with 404, an empty change with 400", async () => {
     expect((await app.inject({ method: "DELETE", url: "/api/sessions/not-a-uuid", headers: as("rev1") })).statusCode).toBe(404);

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { audit } from "../../audit.js";
-import { AccountLockedError, SessionInfo, User, type UserStore } from "../../auth/users.js";
+import { AccountLockedError, Password, SessionInfo, User, type UserStore } from "../../auth/users.js";
 import { ApiError } from "../../errors.js";
 import { requireUser, sessionCookieName } from "../auth.js";
 import { ErrorResponse } from "../schemas.js";
@@ -76,6 +76,31 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (app, 
     "/api/auth/me",
     { schema: { tags: ["auth"], summary: "The signed-in user", response: { 200: User, 401: ErrorResponse } } },
     async (request) => requireUser(request),
+  );
+
+  app.post(
+    "/api/auth/password",
+    {
+      config: { rateLimit: { max: opts.loginPerMinute, timeWindow: "1 minute" } },
+      schema: {
+        tags: ["auth"],
+        summary: "Change my password; my other sessions end",
+        body: z.object({ currentPassword: z.string().min(1).max(200), newPassword: Password }),
+        response: { 200: Ok, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 429: ErrorResponse },
+      },
+    },
+    async (request, reply) => {
+      const user = requireUser(request);
+      try {
+        await opts.users.changeOwnPassword(user, request.sessionToken ?? "", request.body.currentPassword, request.body.newPassword);
+      } catch (e) {
+        if (!(e instanceof AccountLockedError)) throw e;
+        void reply.header("retry-after", String(e.retryAfterSeconds));
+        throw new ApiError("rate_limited", e.message);
+      }
+      await audit(app.pg, user, "set_password", user.username);
+      return { ok: true as const };
+    },
   );
 
   app.get(
