@@ -327,7 +327,9 @@ async function renderCase(id) {
 function chart(node, option) {
   if (!window.echarts) return;
   const c = window.echarts.init(node);
-  c.setOption({ textStyle: { fontFamily: "inherit" }, ...option });
+  // Tooltips drawn on the canvas: ECharts' HTML tooltips would go through innerHTML and inline styles.
+  const tooltip = option.tooltip ? { ...option.tooltip, renderMode: "richText" } : undefined;
+  c.setOption({ textStyle: { fontFamily: "inherit" }, ...option, ...(tooltip ? { tooltip } : {}) });
   charts.push(c);
   node.dataset.rendered = "true";
   return c;
