@@ -283,7 +283,7 @@ async function main(): Promise<number> {
     const tokens: Record<string, string> = {};
     for (const r of roles) tokens[r] = await login(r);
 
-    const doc = (await app.inject("/openapi.json")).json() as Parameters<typeof operationsOf>[0];
+    const doc = (await app.inject({ url: "/openapi.json", headers: { authorization: `Bearer ${tokens.admin}` } })).json() as Parameters<typeof operationsOf>[0];
     const ops = operationsOf(doc);
     log(`seed ${seed}, ${ops.length} operations from the OpenAPI document, ${runsPerRoute} requests each`);
     const auth = fc.constantFrom("admin", "rev", "ana", "none", "forged");

@@ -106,14 +106,14 @@ describe("review console in Chromium", () => {
     await page.waitForTimeout(400);
     await shot(page, "case");
 
-    await page.keyboard.press("1"); // category: fraud
+    await page.keyboard.press("1"); // category: the first fraud label
     await page.keyboard.press("/");
     await page.keyboard.type("冒充客服退款，已核实");
     await page.keyboard.press("Escape");
     await page.keyboard.press("s");
     await page.waitForURL((url) => url.toString() !== caseUrl);
     const { rows: decided } = await pool.query("SELECT status, decision, decision_category, decision_comment FROM review_cases WHERE id = $1", [caseId]);
-    expect(decided[0]).toEqual({ status: "decided", decision: "spam", decision_category: "fraud", decision_comment: "冒充客服退款，已核实" });
+    expect(decided[0]).toEqual({ status: "decided", decision: "spam", decision_category: "FR_Financial", decision_comment: "冒充客服退款，已核实" });
     // The decision's Kafka messages are committed with it (outbox): label, block(s), and replies if reported.
     const { rows: out } = await pool.query("SELECT DISTINCT topic_key FROM outbox WHERE payload::text LIKE $1", [`%${caseId}%`]);
     expect(out.map((r: { topic_key: string }) => r.topic_key)).toContain("reviewLabels");
@@ -122,9 +122,15 @@ describe("review console in Chromium", () => {
 
   it("an analyst sees trend charts with data, and masked numbers stay masked", async () => {
     const page = await browser.context.newPage();
+    const cspViolations: string[] = [];
+    page.on("console", (m) => { if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text()); });
     await loginAs(page, "analyst1");
     await page.waitForURL(/\/analytics/);
     await page.waitForSelector("[data-testid=chart-throughput][data-rendered=true] canvas");
+    // A tooltip on hover: the charts work under the strict style and script policy.
+    const box = await page.locator("[data-testid=chart-throughput] canvas").first().boundingBox();
+    if (box) await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.waitForTimeout(300);
     const throughput = await page.evaluate(() => {
       const el = document.querySelector("[data-testid=chart-throughput]") as HTMLElement;
       const option = (window as unknown as { echarts: { getInstanceByDom(e: HTMLElement): { getOption(): { series: { data: number[] }[] } } } }).echarts
@@ -166,6 +172,7 @@ describe("review console in Chromium", () => {
     for (const full of seeded.fullNumbers) expect(html).not.toContain(full);
     expect(html).not.toContain("回家吃饭");
 
+    expect(cspViolations).toEqual([]);
     // English switch.
     await page.click("#lang");
     expect(await page.locator("header nav a[href='/queue']").textContent()).toBe("Queue");
@@ -193,6 +200,21 @@ describe("review console in Chromium", () => {
     expect(audit).toContain("用户投诉核实号码");
     expect(audit).toContain("reviewer1");
     await shot(page, "audit");
+    await page.close();
+  });
+
+  it("a user sees their sessions and ends one opened elsewhere, which is then signed out", async () => {
+    const elsewhere = await fetch(`${base}/api/auth/login`, { method: "POST", headers: { "content-type": "application/json", "user-agent": "elsewhere-agent" }, body: JSON.stringify({ username: "reviewer1", password: PW }) });
+    const token = ((await elsewhere.json()) as { token: string }).token;
+    const page = await browser.context.newPage();
+    await loginAs(page, "reviewer1");
+    await page.goto(`${base}/sessions`);
+    await page.waitForSelector("[data-testid=my-sessions] tr[data-session]");
+    const row = page.locator("[data-testid=my-sessions] tr[data-session]", { hasText: "elsewhere-agent" });
+    expect(await row.count()).toBe(1);
+    await row.locator("[data-testid=revoke-session]").click();
+    await page.waitForFunction(() => ![...document.querySelectorAll("[data-testid=my-sessions] tr")].some((r) => r.textContent?.includes("elsewhere-agent")));
+    expect((await fetch(`${base}/api/auth/me`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(401);
     await page.close();
   });
 });

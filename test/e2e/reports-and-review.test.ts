@@ -286,7 +286,7 @@ describe("reports, automatic blocks and review, end to end", () => {
 
     const decided = await api<{ decidedCases: string[] }>("POST", `/api/cases/${encodeURIComponent(c.id)}/decide`, token, {
       label: "spam",
-      category: "fraud",
+      category: "FR_Other",
       comment: "e2e: shortened link bait",
     });
     expect(decided.status).toBe(200);

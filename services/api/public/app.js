@@ -1,14 +1,27 @@
 // Review console: plain ES modules, no build step. Talks to the API with the session cookie.
-import { CATEGORIES, getLang, setLang, t } from "./i18n.js";
+// Every value from the server is rendered as text through el() (dom.js); nothing here parses HTML.
+import { append, el, show } from "./dom.js";
+import { getLang, has, setLang, t } from "./i18n.js";
 
 const view = document.getElementById("view");
 let me = null;
 let keyHandler = null;
 const charts = [];
+/** The taxonomy from /api/categories (one home: @spam/contracts). */
+let taxonomy = { spam: [], groups: [] };
 
-const esc = (v) => String(v ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 const fmtTime = (iso) => (iso ? new Date(iso).toLocaleString(getLang() === "zh" ? "zh-CN" : "en-GB", { hour12: false }) : "");
-const cat = (c) => (c ? t(`cat.${c}`) : "—");
+/** A category's label, or the stored value itself (as text) when it is not in the taxonomy. */
+const cat = (c) => (c ? (has(`cat.${c}`) ? t(`cat.${c}`) : String(c)) : "—");
+const GROUP_ORDER = ["FR_", "IL_", "AD_"];
+const rank = (c) => { const i = GROUP_ORDER.findIndex((p) => c.startsWith(p)); return i < 0 ? GROUP_ORDER.length : i; };
+/** Fraud first: the keys 1–9 pick the first nine. */
+const decisionCategories = () => [...taxonomy.spam].sort((a, b) => rank(a) - rank(b));
+/** The preselected label for a case flagged with a group (or already a label). */
+function defaultCategory(c) {
+  if (taxonomy.spam.includes(c)) return c;
+  return { fraud: "FR_Other", advertising: "AD_Other", other: "Other" }[c] ?? decisionCategories()[0];
+}
 
 class HttpError extends Error {
   constructor(status, body) { super(body?.error?.message ?? `HTTP ${status}`); this.status = status; this.body = body; }
@@ -29,11 +42,11 @@ async function api(method, path, body) {
 }
 
 function toast(msg) {
-  const el = document.getElementById("toast");
-  el.textContent = msg;
-  el.hidden = false;
+  const box = document.getElementById("toast");
+  box.textContent = msg;
+  box.hidden = false;
   clearTimeout(toast.timer);
-  toast.timer = setTimeout(() => (el.hidden = true), 3500);
+  toast.timer = setTimeout(() => (box.hidden = true), 3500);
 }
 const fail = (e) => toast(`${t("err.generic")}: ${e.message}`);
 
@@ -48,7 +61,7 @@ document.addEventListener("click", (e) => {
 });
 
 function applyStatic() {
-  document.querySelectorAll("[data-i18n]").forEach((el) => (el.textContent = t(el.dataset.i18n)));
+  document.querySelectorAll("[data-i18n]").forEach((node) => (node.textContent = t(node.dataset.i18n)));
   document.getElementById("lang").textContent = getLang() === "zh" ? "EN" : "中文";
   document.title = `${t("brand")} · 10086999`;
 }
@@ -60,7 +73,7 @@ function chrome() {
   top.hidden = !me;
   if (!me) return;
   document.getElementById("whoami").textContent = `${me.displayName} (${me.role})`;
-  top.querySelectorAll("[data-role]").forEach((el) => (el.hidden = el.dataset.role !== me.role));
+  top.querySelectorAll("[data-role]").forEach((node) => (node.hidden = node.dataset.role !== me.role));
   top.querySelectorAll("a[data-nav]").forEach((a) => a.classList.toggle("active", location.pathname.startsWith(a.getAttribute("href"))));
 }
 
@@ -75,13 +88,15 @@ async function route() {
   const p = location.pathname;
   try {
     if (p === "/login") return renderLogin();
+    if (taxonomy.spam.length === 0) taxonomy = await api("GET", "/api/categories");
     if (p.startsWith("/case/")) return await renderCase(decodeURIComponent(p.slice(6)));
     if (p === "/analytics") return await renderAnalytics();
     if (p === "/audit") return await renderAudit();
-    if (p === "/" ) return go(me.role === "analyst" ? "/analytics" : "/queue", true);
+    if (p === "/sessions") return await renderSessions();
+    if (p === "/") return go(me.role === "analyst" ? "/analytics" : "/queue", true);
     return await renderQueue();
   } catch (e) {
-    if (e.status !== 401) view.innerHTML = `<div class="card error">${esc(e.message)}</div>`;
+    if (e.status !== 401) show(view, el("div", { class: "card error" }, e.message));
   }
 }
 
@@ -91,30 +106,37 @@ document.addEventListener("keydown", (e) => {
   keyHandler(e);
 });
 
+const tag = (text, cls = "") => el("span", { class: `tag ${cls}`.trim() }, text);
+const kbd = (k) => el("kbd", {}, k);
+const table = (attrs, head, rows, empty) =>
+  el("table", attrs, head ? el("thead", {}, el("tr", {}, head.map((h) => el("th", {}, h)))) : null,
+    el("tbody", {}, rows.length ? rows : el("tr", {}, el("td", { class: "muted", colspan: head?.length ?? 1 }, empty ?? t("c.none")))));
+
 // ---- login ----------------------------------------------------------------
 function renderLogin() {
   chrome();
-  view.innerHTML = `<form class="card login" id="login-form">
-    <h3>${t("login.title")}</h3>
-    <label for="username">${t("login.user")}</label><input id="username" name="username" autocomplete="username" required>
-    <label for="password">${t("login.pass")}</label><input id="password" name="password" type="password" autocomplete="current-password" required>
-    <p class="error" id="login-error"></p>
-    <button class="primary" type="submit" id="login-submit">${t("login.go")}</button>
-    <button type="button" id="login-lang" style="float:right">${getLang() === "zh" ? "English" : "中文"}</button>
-  </form>`;
-  document.getElementById("login-lang").onclick = () => { setLang(getLang() === "zh" ? "en" : "zh"); renderLogin(); };
-  document.getElementById("username").focus();
-  document.getElementById("login-form").onsubmit = async (e) => {
+  const error = el("p", { class: "error", id: "login-error" });
+  const form = el("form", { class: "card login", id: "login-form" },
+    el("h3", {}, t("login.title")),
+    el("label", { for: "username" }, t("login.user")), el("input", { id: "username", name: "username", autocomplete: "username", required: true }),
+    el("label", { for: "password" }, t("login.pass")), el("input", { id: "password", name: "password", type: "password", autocomplete: "current-password", required: true }),
+    error,
+    el("button", { class: "primary", type: "submit", id: "login-submit" }, t("login.go")),
+    el("button", { type: "button", id: "login-lang", class: "right", onclick: () => { setLang(getLang() === "zh" ? "en" : "zh"); renderLogin(); } }, getLang() === "zh" ? "English" : "中文"),
+  );
+  form.addEventListener("submit", async (e) => {
     e.preventDefault();
-    const f = new FormData(e.target);
+    const f = new FormData(form);
     try {
       const res = await api("POST", "/api/auth/login", { username: f.get("username"), password: f.get("password") });
       me = res.user;
       go(me.role === "analyst" ? "/analytics" : "/queue");
     } catch (err) {
-      document.getElementById("login-error").textContent = err.status === 429 ? t("login.rate") : t("login.bad");
+      error.textContent = err.status === 429 ? t("login.rate") : t("login.bad");
     }
-  };
+  });
+  show(view, form);
+  document.getElementById("username").focus();
 }
 
 // ---- queue ----------------------------------------------------------------
@@ -125,36 +147,39 @@ async function renderQueue() {
   q.set("limit", "100");
   const data = await api("GET", `/api/queue?${q}`);
   const canDecide = me.role !== "analyst";
-  const opt = (name, values, labeler) => `<select name="${name}">${["", ...values].map((v) => `<option value="${v}" ${params.get(name) === v ? "selected" : ""}>${v ? labeler(v) : t("q.all")}</option>`).join("")}</select>`;
-  view.innerHTML = `
-  <div class="card">
-    <form class="filters" id="filters">
-      <strong>${t("q.title")}</strong><span class="muted" data-testid="queue-total">${t("q.total", { n: data.total })}</span>
-      <label>${t("q.status")} <select name="status"><option value="open">${t("q.open")}</option><option value="escalated" ${params.get("status") === "escalated" ? "selected" : ""}>${t("q.escalated")}</option></select></label>
-      <label>${t("q.source")} ${opt("source", ["classifier", "report", "campaign"], (v) => t(`src.${v}`))}</label>
-      <label>${t("q.category")} ${opt("category", CATEGORIES, cat)}</label>
-      <label>${t("q.minAge")} <input name="minAgeHours" type="number" min="0" style="width:70px" value="${esc(params.get("minAgeHours") ?? "")}"></label>
-      <button type="submit">${t("q.apply")}</button>
-      <span class="spacer"></span>
-      ${canDecide ? `<button class="primary" type="button" id="claim-next" data-testid="claim-next">${t("q.next")} <kbd>N</kbd></button>` : ""}
-    </form>
-    <table data-testid="queue-table"><thead><tr>
-      <th>${t("col.priority")}</th><th>${t("col.kind")}</th><th>${t("col.sender")}</th><th>${t("col.preview")}</th><th>${t("q.category")}</th>
-      <th>${t("col.score")}</th><th>${t("col.reach")}</th><th>${t("col.age")}</th><th>${t("col.sla")}</th><th>${t("col.claim")}</th></tr></thead>
-    <tbody>${data.items.map((c) => `<tr class="row" data-case="${esc(c.id)}" data-testid="queue-row">
-      <td>${c.priority?.toFixed(2) ?? ""}</td><td><span class="tag">${t(`kind.${c.kind}`)}</span></td>
-      <td data-testid="masked-sender">${esc(c.sender)}</td><td>${c.preview === null ? `<span class="withheld">${t("c.withheld")}</span>` : esc(c.preview)}</td>
-      <td>${cat(c.category)}</td><td>${c.score.toFixed(2)}</td><td>${c.recipients} / ${c.reports}</td><td>${c.ageHours} h</td>
-      <td>${c.slaRemainingHours === null ? "" : `<span class="tag ${c.slaRemainingHours < 0 ? "overdue" : c.slaRemainingHours < 12 ? "soon" : ""}">${c.slaRemainingHours} h</span>`}</td>
-      <td>${esc(c.claimedBy ?? "")}</td></tr>`).join("") || `<tr><td colspan="10" class="muted">${t("q.none")}</td></tr>`}</tbody></table>
-  </div>`;
-  document.getElementById("filters").onsubmit = (e) => {
+  const select = (name, values, labeler) =>
+    el("select", { name }, ["", ...values].map((v) => el("option", { value: v, selected: params.get(name) === v }, v ? labeler(v) : t("q.all"))));
+  const filters = el("form", { class: "filters", id: "filters" },
+    el("strong", {}, t("q.title")), el("span", { class: "muted", dataset: { testid: "queue-total" } }, t("q.total", { n: data.total })),
+    el("label", {}, t("q.status"), " ", el("select", { name: "status" },
+      el("option", { value: "open" }, t("q.open")), el("option", { value: "escalated", selected: params.get("status") === "escalated" }, t("q.escalated")))),
+    el("label", {}, t("q.source"), " ", select("source", ["classifier", "report", "campaign"], (v) => t(`src.${v}`))),
+    el("label", {}, t("q.category"), " ", select("category", [...taxonomy.groups, ...decisionCategories()], cat)),
+    el("label", {}, t("q.minAge"), " ", el("input", { name: "minAgeHours", type: "number", min: "0", class: "narrow", value: params.get("minAgeHours") ?? "" })),
+    el("button", { type: "submit" }, t("q.apply")),
+    el("span", { class: "spacer" }),
+    canDecide ? el("button", { class: "primary", type: "button", id: "claim-next", dataset: { testid: "claim-next" } }, t("q.next"), " ", kbd("N")) : null,
+  );
+  filters.addEventListener("submit", (e) => {
     e.preventDefault();
     const f = new URLSearchParams();
-    for (const [k, v] of new FormData(e.target)) if (v) f.set(k, v);
+    for (const [k, v] of new FormData(filters)) if (v) f.set(k, v);
     go(`/queue?${f}`);
-  };
-  view.querySelectorAll("tr[data-case]").forEach((tr) => (tr.onclick = () => go(`/case/${encodeURIComponent(tr.dataset.case)}`)));
+  });
+  const rows = data.items.map((c) => el("tr", { class: "row", dataset: { testid: "queue-row" }, onclick: () => go(`/case/${encodeURIComponent(c.id)}`) },
+    el("td", {}, c.priority?.toFixed(2) ?? ""),
+    el("td", {}, tag(t(`kind.${c.kind}`))),
+    el("td", { dataset: { testid: "masked-sender" } }, c.sender),
+    el("td", {}, c.preview === null ? el("span", { class: "withheld" }, t("c.withheld")) : c.preview),
+    el("td", {}, cat(c.category)),
+    el("td", {}, c.score.toFixed(2)),
+    el("td", {}, `${c.recipients} / ${c.reports}`),
+    el("td", {}, `${c.ageHours} h`),
+    el("td", {}, c.slaRemainingHours === null ? "" : tag(`${c.slaRemainingHours} h`, c.slaRemainingHours < 0 ? "overdue" : c.slaRemainingHours < 12 ? "soon" : "")),
+    el("td", {}, c.claimedBy ?? ""),
+  ));
+  const head = [t("col.priority"), t("col.kind"), t("col.sender"), t("col.preview"), t("q.category"), t("col.score"), t("col.reach"), t("col.age"), t("col.sla"), t("col.claim")];
+  show(view, el("div", { class: "card" }, filters, table({ dataset: { testid: "queue-table" } }, head, rows, t("q.none"))));
   const next = async () => {
     try {
       const res = await api("POST", "/api/queue/claim-next", {});
@@ -171,56 +196,77 @@ async function renderCase(id) {
   const canDecide = me.role !== "analyst";
   const open = c.status !== "decided";
   const maxAbs = Math.max(0.0001, ...c.contributions.map((x) => Math.abs(x.score)));
-  view.innerHTML = `
-  <p><a href="/queue" data-link>← ${t("c.back")}</a></p>
-  <div class="grid">
-    <div>
-      <div class="card">
-        <h3>${t(`kind.${c.kind}`)} · <span data-testid="case-sender">${esc(c.sender)}</span>
-          ${canDecide ? `<button type="button" id="reveal-sender" data-testid="reveal-sender">${t("c.reveal")}</button>` : ""}
-          <span class="tag ${esc(c.modelLabel ?? "")}">${esc(c.modelLabel ? t(`label.${c.modelLabel}`) : "")}</span>
-          <span class="muted">${t("col.score")} ${c.score.toFixed(2)} · ${cat(c.category)} · ${c.recipients} / ${c.reports}</span></h3>
-        <div class="msg" data-testid="case-text">${c.text === null ? `<span class="withheld">${t("c.withheld")}</span>` : esc(c.text)}</div>
-        ${c.canRevealText || (canDecide && c.text !== null) ? `<p><button type="button" id="reveal-text">${t("c.revealText")}</button></p>` : ""}
-      </div>
-      <div class="card"><h3>${t("c.why")}</h3>
-        <table>${c.contributions.map((x) => `<tr><td>${x.source === "rule" ? "规则/rule" : "模型/model"}</td><td><code>${esc(x.id)}</code></td>
-          <td><span class="bar ${x.score < 0 ? "neg" : ""}" style="width:${Math.round((Math.abs(x.score) / maxAbs) * 120)}px"></span> ${x.score.toFixed(2)}</td><td>${cat(x.category)}</td><td class="muted">${esc(x.detail ?? "")}</td></tr>`).join("") || `<tr><td class="muted">${t("c.none")}</td></tr>`}</table>
-      </div>
-      <div class="card"><h3>${t("c.reports")} (${c.reportList.length})</h3>
-        <table><tr><th>${t("c.receivedAt")}</th><th>${t("c.reporter")}</th><th>${t("col.preview")}</th><th>${t("c.verification")}</th><th>${t("c.outcome")}</th></tr>
-        ${c.reportList.map((r) => `<tr><td>${fmtTime(r.receivedAt)}</td><td data-testid="masked-reporter">${esc(r.reporter)}</td><td>${esc(r.content ?? "")}</td><td><span class="tag">${esc(r.verification)}</span></td><td>${esc(r.outcome ?? "")}</td></tr>`).join("")}</table>
-      </div>
-      ${c.campaign ? `<div class="card"><h3>${t("c.campaign")} <code>${esc(c.campaign.id)}</code> · ${t("c.members", { n: c.campaign.members, o: c.campaign.open })}</h3>
-        ${c.campaign.samples.map((s) => `<div class="msg" style="font-size:13px;margin-bottom:6px">${esc(s)}</div>`).join("")}</div>` : ""}
-    </div>
-    <div>
-      <div class="card" id="decide-card"><h3>${c.decision ? t("c.decided", { l: t(`label.${c.decision.label}`) }) : c.claimedByMe ? t("c.mine") : c.claimedBy ? t("c.claimedBy", { u: c.claimedBy }) : ""}</h3>
-        ${c.decision ? `<p>${cat(c.decision.category)} · ${esc(c.decision.by ?? "")} · ${fmtTime(c.decision.at)}</p><p class="muted">${esc(c.decision.comment ?? "")}</p>` : ""}
-        ${canDecide && open ? `
-        <div class="actions">
-          ${c.claimedByMe ? `<button type="button" id="release">${t("c.release")} <kbd>R</kbd></button>` : `<button class="primary" type="button" id="claim" data-testid="claim">${t("c.claim")} <kbd>C</kbd></button>`}
-        </div>
-        <p><label>${t("q.category")} <select id="category" data-testid="category">${CATEGORIES.map((k, i) => `<option value="${k}" ${c.category === k ? "selected" : ""}>${i + 1}. ${cat(k)}</option>`).join("")}</select></label></p>
-        <textarea id="comment" placeholder="${t("c.comment")}" data-testid="comment"></textarea>
-        ${c.campaignId ? `<p><label><input type="checkbox" id="whole" ${c.kind === "campaign" ? "checked" : ""}> ${t("c.wholeCampaign")}</label></p>` : ""}
-        <div class="actions">
-          <button class="danger" type="button" data-decide="spam" data-testid="decide-spam" ${c.claimedByMe ? "" : "disabled"}>${t("c.spam")} <kbd>S</kbd></button>
-          <button class="ok" type="button" data-decide="ham" data-testid="decide-ham" ${c.claimedByMe ? "" : "disabled"}>${t("c.ham")} <kbd>H</kbd></button>
-          <button type="button" data-decide="escalate" data-testid="decide-escalate" ${c.claimedByMe ? "" : "disabled"}>${t("c.escalate")} <kbd>E</kbd></button>
-        </div>
-        <p class="muted">${t("c.keys")}: <kbd>C</kbd> ${t("c.claim")} · <kbd>S</kbd>/<kbd>H</kbd>/<kbd>E</kbd> · <kbd>1</kbd>–<kbd>7</kbd> ${t("q.category")} · <kbd>/</kbd> ${t("c.comment").split(/[（(]/)[0]} · <kbd>N</kbd> ${t("q.next")} · <kbd>R</kbd> ${t("c.release")}</p>` : ""}
-      </div>
-      <div class="card" id="traffic-card" hidden><h3>${t("c.traffic")}</h3><p class="muted" id="traffic-summary"></p><div class="chart" style="height:160px" id="ch-sender" data-testid="chart-sender"></div></div>
-      <div class="card"><h3>${t("c.history")}</h3>
-        <table>${c.senderHistory.map((h) => `<tr><td><a href="/case/${encodeURIComponent(h.id)}" data-link>${t(`kind.${h.kind}`)}</a></td><td>${fmtTime(h.openedAt)}</td><td>${h.decision ? `<span class="tag ${h.decision}">${t(`label.${h.decision}`)}</span>` : esc(h.status)}</td><td>${cat(h.category)}</td></tr>`).join("") || `<tr><td class="muted">${t("c.none")}</td></tr>`}</table>
-      </div>
-    </div>
-  </div>`;
+  const domains = Array.isArray(c.domainsToBlock) ? c.domainsToBlock.filter((d) => typeof d === "string") : [];
+  const categories = decisionCategories();
+
+  const head = el("div", { class: "card" },
+    el("h3", {}, t(`kind.${c.kind}`), " · ", el("span", { dataset: { testid: "case-sender" } }, c.sender), " ",
+      canDecide ? el("button", { type: "button", id: "reveal-sender", dataset: { testid: "reveal-sender" } }, t("c.reveal")) : null, " ",
+      c.modelLabel ? tag(has(`label.${c.modelLabel}`) ? t(`label.${c.modelLabel}`) : c.modelLabel, ["spam", "ham", "suspect"].includes(c.modelLabel) ? c.modelLabel : "") : null, " ",
+      el("span", { class: "muted" }, `${t("col.score")} ${c.score.toFixed(2)} · ${cat(c.category)} · ${c.recipients} / ${c.reports}`)),
+    el("div", { class: "msg", dataset: { testid: "case-text" } }, c.text === null ? el("span", { class: "withheld" }, t("c.withheld")) : c.text),
+    c.canRevealText || (canDecide && c.text !== null) ? el("p", {}, el("button", { type: "button", id: "reveal-text" }, t("c.revealText"))) : null,
+  );
+  const why = el("div", { class: "card" }, el("h3", {}, t("c.why")),
+    table({}, null, c.contributions.map((x) => el("tr", {},
+      el("td", {}, x.source === "rule" ? "规则/rule" : "模型/model"),
+      el("td", {}, el("code", {}, x.id)),
+      el("td", {}, el("span", { class: x.score < 0 ? "bar neg" : "bar", style: { width: `${Math.round((Math.abs(x.score) / maxAbs) * 120)}px` } }), ` ${x.score.toFixed(2)}`),
+      el("td", {}, cat(x.category)),
+      el("td", { class: "muted" }, x.detail ?? ""),
+    ))));
+  const reports = el("div", { class: "card" }, el("h3", {}, `${t("c.reports")} (${c.reportList.length})`),
+    table({}, [t("c.receivedAt"), t("c.reporter"), t("col.preview"), t("c.verification"), t("c.outcome")], c.reportList.map((r) => el("tr", {},
+      el("td", {}, fmtTime(r.receivedAt)),
+      el("td", { dataset: { testid: "masked-reporter" } }, r.reporter),
+      el("td", {}, r.content ?? ""),
+      el("td", {}, tag(r.verification)),
+      el("td", {}, r.outcome ?? ""),
+    ))));
+  const campaign = c.campaign ? el("div", { class: "card" },
+    el("h3", {}, t("c.campaign"), " ", el("code", {}, c.campaign.id), ` · ${t("c.members", { n: c.campaign.members, o: c.campaign.open })}`),
+    c.campaign.samples.map((s) => el("div", { class: "msg sample" }, s))) : null;
+
+  const decideCard = el("div", { class: "card", id: "decide-card" },
+    el("h3", {}, c.decision ? t("c.decided", { l: t(`label.${c.decision.label}`) }) : c.claimedByMe ? t("c.mine") : c.claimedBy ? t("c.claimedBy", { u: c.claimedBy }) : ""),
+    c.decision ? [el("p", {}, `${cat(c.decision.category)} · ${c.decision.by ?? ""} · ${fmtTime(c.decision.at)}`), el("p", { class: "muted" }, c.decision.comment ?? "")] : null,
+  );
+  if (canDecide && open) {
+    const pre = defaultCategory(c.category);
+    append(decideCard, [
+      el("div", { class: "actions" }, c.claimedByMe
+        ? el("button", { type: "button", id: "release" }, t("c.release"), " ", kbd("R"))
+        : el("button", { class: "primary", type: "button", id: "claim", dataset: { testid: "claim" } }, t("c.claim"), " ", kbd("C"))),
+      el("p", {}, el("label", {}, t("q.category"), " ", el("select", { id: "category", dataset: { testid: "category" } },
+        categories.map((k, i) => el("option", { value: k, selected: k === pre }, `${i < 9 ? `${i + 1}. ` : ""}${cat(k)}`))))),
+      domains.length ? el("div", { class: "domains", dataset: { testid: "domains-to-block" } }, el("p", { class: "muted" }, t("c.domains")),
+        el("ul", {}, domains.map((d) => el("li", {}, el("code", {}, d))))) : null,
+      el("textarea", { id: "comment", placeholder: t("c.comment"), dataset: { testid: "comment" } }),
+      c.campaignId ? el("p", {}, el("label", {}, el("input", { type: "checkbox", id: "whole", checked: c.kind === "campaign" }), " ", t("c.wholeCampaign"))) : null,
+      el("div", { class: "actions" },
+        el("button", { class: "danger", type: "button", dataset: { decide: "spam", testid: "decide-spam" }, disabled: !c.claimedByMe }, t("c.spam"), " ", kbd("S")),
+        el("button", { class: "ok", type: "button", dataset: { decide: "ham", testid: "decide-ham" }, disabled: !c.claimedByMe }, t("c.ham"), " ", kbd("H")),
+        el("button", { type: "button", dataset: { decide: "escalate", testid: "decide-escalate" }, disabled: !c.claimedByMe }, t("c.escalate"), " ", kbd("E"))),
+      el("p", { class: "muted" }, `${t("c.keys")}: `, kbd("C"), ` ${t("c.claim")} · `, kbd("S"), "/", kbd("H"), "/", kbd("E"), " · ", kbd("1"), "–", kbd("9"),
+        ` ${t("q.category")} · `, kbd("/"), ` ${t("c.comment").split(/[（(]/)[0]} · `, kbd("N"), ` ${t("q.next")} · `, kbd("R"), ` ${t("c.release")}`),
+    ]);
+  }
+  const traffic = el("div", { class: "card", id: "traffic-card", hidden: true }, el("h3", {}, t("c.traffic")),
+    el("p", { class: "muted", id: "traffic-summary" }), el("div", { class: "chart small", id: "ch-sender", dataset: { testid: "chart-sender" } }));
+  const history = el("div", { class: "card" }, el("h3", {}, t("c.history")),
+    table({}, null, c.senderHistory.map((h) => el("tr", {},
+      el("td", {}, el("a", { href: `/case/${encodeURIComponent(h.id)}`, dataset: { link: "" } }, t(`kind.${h.kind}`))),
+      el("td", {}, fmtTime(h.openedAt)),
+      el("td", {}, h.decision ? tag(has(`label.${h.decision}`) ? t(`label.${h.decision}`) : h.decision, ["spam", "ham"].includes(h.decision) ? h.decision : "") : h.status),
+      el("td", {}, cat(h.category)),
+    ))));
+  show(view,
+    el("p", {}, el("a", { href: "/queue", dataset: { link: "" } }, `← ${t("c.back")}`)),
+    el("div", { class: "grid" }, el("div", {}, head, why, reports, campaign), el("div", {}, decideCard, traffic, history)));
 
   api("GET", `/api/cases/${encodeURIComponent(id)}/sender-traffic`).then((tr) => {
     if (!tr || !document.getElementById("traffic-card")) return;
-    document.getElementById("traffic-card").hidden = false;
+    traffic.hidden = false;
     document.getElementById("traffic-summary").textContent = t("c.trafficSummary", { m: tr.messages, r: tr.recipients }) +
       (tr.block ? ` · ${t("c.block")}: ${tr.block.state} (${tr.block.createdBy})` : "");
     if (tr.days.length) {
@@ -261,7 +307,7 @@ async function renderCase(id) {
   document.getElementById("release")?.addEventListener("click", release);
   document.getElementById("reveal-sender")?.addEventListener("click", () => reveal("sender"));
   document.getElementById("reveal-text")?.addEventListener("click", () => reveal("text"));
-  view.querySelectorAll("[data-decide]").forEach((b) => (b.onclick = () => decide(b.dataset.decide)));
+  view.querySelectorAll("[data-decide]").forEach((b) => b.addEventListener("click", () => decide(b.dataset.decide)));
   if (canDecide && open) {
     keyHandler = (e) => {
       const k = e.key.toLowerCase();
@@ -271,26 +317,28 @@ async function renderCase(id) {
       else if (k === "h") decide("ham");
       else if (k === "e") { if (!document.getElementById("comment").value.trim()) { e.preventDefault(); document.getElementById("comment").focus(); } else decide("escalate"); }
       else if (k === "/") { e.preventDefault(); document.getElementById("comment").focus(); }
-      else if (/^[1-7]$/.test(k)) document.getElementById("category").value = CATEGORIES[Number(k) - 1];
+      else if (/^[1-9]$/.test(k) && categories[Number(k) - 1]) document.getElementById("category").value = categories[Number(k) - 1];
       else if (k === "n") api("POST", "/api/queue/claim-next", {}).then((r) => r.case && go(`/case/${encodeURIComponent(r.case.id)}`), fail);
     };
   }
 }
 
 // ---- analytics --------------------------------------------------------------
-function chart(el, option) {
+function chart(node, option) {
   if (!window.echarts) return;
-  const c = window.echarts.init(el);
-  c.setOption({ textStyle: { fontFamily: "inherit" }, ...option });
+  const c = window.echarts.init(node);
+  // Tooltips drawn on the canvas: ECharts' HTML tooltips would go through innerHTML and inline styles.
+  const tooltip = option.tooltip ? { ...option.tooltip, renderMode: "richText" } : undefined;
+  c.setOption({ textStyle: { fontFamily: "inherit" }, ...option, ...(tooltip ? { tooltip } : {}) });
   charts.push(c);
-  el.dataset.rendered = "true";
+  node.dataset.rendered = "true";
   return c;
 }
-const noData = (el) => { el.innerHTML = `<p class="muted" data-testid="no-data">${t("a.noData")}</p>`; };
+const noData = (node) => show(node, el("p", { class: "muted", dataset: { testid: "no-data" } }, t("a.noData")));
 
 async function renderAnalytics() {
   const params = new URLSearchParams(location.search);
-  const bucket = params.get("bucket") ?? "day";
+  const bucket = ["hour", "day", "month"].includes(params.get("bucket")) ? params.get("bucket") : "day";
   const [vol, rep, topS, topD, topC, outcome, rules, thr] = await Promise.all([
     api("GET", `/api/analytics/spam-volume?bucket=${bucket}${bucket === "month" ? `&from=${new Date(Date.now() - 365 * 864e5).toISOString()}` : ""}`),
     api("GET", "/api/analytics/reports"),
@@ -301,30 +349,31 @@ async function renderAnalytics() {
     api("GET", "/api/analytics/rules"),
     api("GET", "/api/analytics/throughput"),
   ]);
-  const top = (items) => `<table><tr><th></th><th>${t("a.reportsN")}</th><th>${t("a.reporters")}</th></tr>${items.map((i) => `<tr><td>${esc(i.key)}</td><td>${i.reports}</td><td>${i.reporters}</td></tr>`).join("") || `<tr><td class="muted">${t("a.noData")}</td></tr>`}</table>`;
-  view.innerHTML = `
-  <div class="kpis">
-    <div class="kpi"><span class="muted">${t("a.decided")}</span><b data-testid="kpi-decided">${outcome.decided}</b></div>
-    <div class="kpi"><span class="muted">${t("a.p50")}</span><b>${outcome.p50Hours ?? "—"}</b></div>
-    <div class="kpi"><span class="muted">${t("a.p90")}</span><b>${outcome.p90Hours ?? "—"}</b></div>
-    <div class="kpi"><span class="muted">${t("a.within")}</span><b>${outcome.decided ? Math.round((outcome.withinSla / outcome.decided) * 100) + "%" : "—"}</b></div>
-    <div class="kpi"><span class="muted">${t("a.overdue")}</span><b>${outcome.openOverdue}</b></div>
-    <span class="spacer"></span>
-    ${me.role !== "reviewer" ? `<a class="kpi" href="/api/export/fraud-cases.csv" download data-testid="export">${t("a.export")}</a>` : ""}
-  </div>
-  <div class="card"><h3>${t("a.volume")} <select id="bucket">${["hour", "day", "month"].map((b) => `<option value="${b}" ${b === bucket ? "selected" : ""}>${t(`a.${b}`)}</option>`).join("")}</select></h3>
-    <div class="grid"><div class="chart" id="ch-volume" data-testid="chart-volume"></div><div class="chart" id="ch-action" data-testid="chart-action"></div></div></div>
-  <div class="grid2">
-    <div class="card"><h3>${t("a.reports")}</h3><div class="chart" id="ch-reports" data-testid="chart-reports"></div></div>
-    <div class="card"><h3>${t("a.throughput")}</h3><div class="chart" id="ch-throughput" data-testid="chart-throughput"></div></div>
-  </div>
-  <div class="card"><h3>${t("a.rules")}</h3><div class="chart" id="ch-rules" data-testid="chart-rules"></div></div>
-  <div class="grid2" style="grid-template-columns:1fr 1fr 1fr">
-    <div class="card"><h3>${t("a.top")} · ${t("a.sender")}</h3><div data-testid="top-senders">${top(topS.items)}</div></div>
-    <div class="card"><h3>${t("a.top")} · ${t("a.domain")}</h3>${top(topD.items)}</div>
-    <div class="card"><h3>${t("a.top")} · ${t("a.campaign")}</h3>${top(topC.items)}</div>
-  </div>`;
-  document.getElementById("bucket").onchange = (e) => go(`/analytics?bucket=${e.target.value}`);
+  const top = (items) => table({}, ["", t("a.reportsN"), t("a.reporters")],
+    items.map((i) => el("tr", {}, el("td", {}, i.key), el("td", {}, i.reports), el("td", {}, i.reporters))), t("a.noData"));
+  const kpi = (label, value, testid) => el("div", { class: "kpi" }, el("span", { class: "muted" }, label), el("b", { dataset: { testid } }, value));
+  const chartBox = (id) => el("div", { class: "chart", id: `ch-${id}`, dataset: { testid: `chart-${id}` } });
+  const bucketSelect = el("select", { id: "bucket", onchange: (e) => go(`/analytics?bucket=${e.target.value}`) },
+    ["hour", "day", "month"].map((b) => el("option", { value: b, selected: b === bucket }, t(`a.${b}`))));
+  show(view,
+    el("div", { class: "kpis" },
+      kpi(t("a.decided"), outcome.decided, "kpi-decided"),
+      kpi(t("a.p50"), outcome.p50Hours ?? "—"),
+      kpi(t("a.p90"), outcome.p90Hours ?? "—"),
+      kpi(t("a.within"), outcome.decided ? `${Math.round((outcome.withinSla / outcome.decided) * 100)}%` : "—"),
+      kpi(t("a.overdue"), outcome.openOverdue),
+      el("span", { class: "spacer" }),
+      me.role !== "reviewer" ? el("a", { class: "kpi", href: "/api/export/fraud-cases.csv", download: "", dataset: { testid: "export" } }, t("a.export")) : null),
+    el("div", { class: "card" }, el("h3", {}, t("a.volume"), " ", bucketSelect), el("div", { class: "grid" }, chartBox("volume"), chartBox("action"))),
+    el("div", { class: "grid2" },
+      el("div", { class: "card" }, el("h3", {}, t("a.reports")), chartBox("reports")),
+      el("div", { class: "card" }, el("h3", {}, t("a.throughput")), chartBox("throughput"))),
+    el("div", { class: "card" }, el("h3", {}, t("a.rules")), chartBox("rules")),
+    el("div", { class: "grid3" },
+      el("div", { class: "card" }, el("h3", {}, `${t("a.top")} · ${t("a.sender")}`), el("div", { dataset: { testid: "top-senders" } }, top(topS.items))),
+      el("div", { class: "card" }, el("h3", {}, `${t("a.top")} · ${t("a.domain")}`), top(topD.items)),
+      el("div", { class: "card" }, el("h3", {}, `${t("a.top")} · ${t("a.campaign")}`), top(topC.items))),
+  );
 
   const times = [...new Set(vol.points.map((p) => p.t))].sort();
   const series = (key) => {
@@ -373,9 +422,61 @@ window.addEventListener("resize", () => charts.forEach((c) => c.resize()));
 // ---- audit ------------------------------------------------------------------
 async function renderAudit() {
   const data = await api("GET", "/api/admin/audit?limit=200");
-  view.innerHTML = `<div class="card"><h3>${t("audit.title")}</h3><table data-testid="audit-table">
-    <tr><th>${t("audit.at")}</th><th>${t("audit.user")}</th><th>${t("audit.action")}</th><th>${t("audit.target")}</th><th>${t("audit.reason")}</th></tr>
-    ${data.items.map((a) => `<tr><td>${fmtTime(a.at)}</td><td>${esc(a.username)}</td><td><span class="tag">${esc(a.action)}</span></td><td><code>${esc(a.target)}</code></td><td>${esc(a.reason)}</td></tr>`).join("")}</table></div>`;
+  show(view, el("div", { class: "card" }, el("h3", {}, t("audit.title")),
+    table({ dataset: { testid: "audit-table" } }, [t("audit.at"), t("audit.user"), t("audit.action"), t("audit.target"), t("audit.reason")],
+      data.items.map((a) => el("tr", {}, el("td", {}, fmtTime(a.at)), el("td", {}, a.username), el("td", {}, tag(a.action)), el("td", {}, el("code", {}, a.target)), el("td", {}, a.reason))))));
+}
+
+// ---- sessions ---------------------------------------------------------------
+function sessionTable(items, revoke, testid) {
+  return table({ dataset: { testid } }, [t("s.created"), t("s.lastSeen"), t("s.expires"), t("s.ip"), t("s.agent"), ""],
+    items.map((s) => el("tr", { dataset: { session: s.id } },
+      el("td", {}, fmtTime(s.createdAt)), el("td", {}, fmtTime(s.lastSeenAt)), el("td", {}, fmtTime(s.expiresAt)),
+      el("td", {}, s.ip), el("td", { class: "muted agent" }, s.userAgent),
+      el("td", {}, s.current ? tag(t("s.current")) : el("button", { type: "button", dataset: { testid: "revoke-session" }, onclick: () => revoke(s) }, t("s.revoke"))))));
+}
+
+async function renderSessions() {
+  const mine = await api("GET", "/api/sessions");
+  const cards = [el("div", { class: "card" }, el("h3", {}, t("s.title")),
+    sessionTable(mine.items, async (s) => { try { await api("DELETE", `/api/sessions/${encodeURIComponent(s.id)}`); toast(t("s.revoked")); renderSessions().catch(fail); } catch (e) { fail(e); } }, "my-sessions"))];
+  const pwError = el("p", { class: "error", id: "password-error" });
+  const pwForm = el("form", { class: "card password", id: "password-form" }, el("h3", {}, t("p.title")),
+    el("label", {}, t("p.current"), " ", el("input", { name: "currentPassword", type: "password", autocomplete: "current-password", required: true })),
+    el("label", {}, t("p.new"), " ", el("input", { name: "newPassword", type: "password", autocomplete: "new-password", minlength: "10", required: true })),
+    el("button", { type: "submit" }, t("p.save")), pwError);
+  pwForm.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const f = new FormData(pwForm);
+    try {
+      await api("POST", "/api/auth/password", { currentPassword: f.get("currentPassword"), newPassword: f.get("newPassword") });
+      toast(t("p.saved"));
+      renderSessions().catch(fail);
+    } catch (err) { pwError.textContent = err.message; }
+  });
+  cards.push(pwForm);
+  if (me.role === "admin") {
+    const users = await api("GET", "/api/admin/users");
+    const detail = el("div", { id: "user-sessions" });
+    const showSessionsOf = async (u) => {
+      const list = await api("GET", `/api/admin/users/${encodeURIComponent(u.username)}/sessions`);
+      show(detail, el("h3", {}, `${u.username} · ${t("u.sessions")}`), sessionTable(list.items, async (s) => {
+        try { await api("DELETE", `/api/admin/users/${encodeURIComponent(u.username)}/sessions/${encodeURIComponent(s.id)}`); toast(t("s.revoked")); await showSessionsOf(u); } catch (e) { fail(e); }
+      }, "user-sessions-table"));
+    };
+    const act = (fn) => async () => { try { await fn(); } catch (e) { fail(e); } };
+    cards.push(el("div", { class: "card" }, el("h3", {}, t("u.title")),
+      table({ dataset: { testid: "users-table" } }, [t("u.user"), t("u.name"), t("u.role"), t("u.state"), ""], users.items.map((u) => el("tr", {},
+        el("td", {}, el("code", {}, u.username)), el("td", {}, u.displayName), el("td", {}, u.role),
+        el("td", {}, u.disabled ? tag(t("u.disabled"), "overdue") : t("u.active")),
+        el("td", { class: "actions" },
+          el("button", { type: "button", onclick: act(() => showSessionsOf(u)) }, t("u.sessions")),
+          el("button", { type: "button", onclick: act(async () => { const r = await api("DELETE", `/api/admin/users/${encodeURIComponent(u.username)}/sessions`); toast(t("u.ended", { n: r.ended })); }) }, t("u.endAll")),
+          u.username === me.username ? null : el("button", { type: "button", class: u.disabled ? "" : "danger",
+            onclick: act(async () => { await api("PATCH", `/api/admin/users/${encodeURIComponent(u.username)}`, { disabled: !u.disabled }); renderSessions().catch(fail); }) }, u.disabled ? t("u.enable") : t("u.disable")))))),
+      detail));
+  }
+  show(view, ...cards);
 }
 
 route();

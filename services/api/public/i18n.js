@@ -21,7 +21,16 @@ export const STRINGS = {
     "audit.title": "审计日志", "audit.at": "时间", "audit.user": "用户", "audit.action": "操作", "audit.target": "对象", "audit.reason": "原因",
     "t.decided": "已提交判定", "t.claimed": "已领取", "t.released": "已释放", "err.generic": "操作失败",
     "label.spam": "垃圾短信", "label.ham": "正常", "label.escalate": "升级", "label.suspect": "可疑",
-    "cat.fraud": "诈骗", "cat.phishing": "钓鱼", "cat.gambling": "赌博", "cat.loans": "贷款", "cat.advertising": "广告", "cat.escort": "色情", "cat.invoices": "发票", "cat.unknown": "未分类",
+    "cat.fraud": "诈骗", "cat.advertising": "广告", "cat.illegal": "违法", "cat.other": "其他", "cat.unknown": "未分类",
+    "cat.AD_Loan": "贷款广告", "cat.AD_Network_service": "网络服务广告", "cat.AD_Other": "其他广告", "cat.AD_Real_estate": "房产广告", "cat.AD_Retail": "零售广告",
+    "cat.FR_Financial": "金融诈骗", "cat.FR_Other": "其他诈骗", "cat.FR_Phishing(Bank)": "钓鱼（冒充银行）", "cat.FR_Phishing(Other)": "钓鱼（其他）",
+    "cat.IL_Escort_service": "色情服务", "cat.IL_Fake_ID_and_invoice": "假证假发票", "cat.IL_Gambling": "赌博", "cat.IL_Political_propaganda": "政治宣传", "cat.Other": "其他",
+    "c.domains": "判为垃圾短信将拦截以下域名",
+    "nav.sessions": "登录会话", "s.title": "我的登录会话", "s.created": "登录时间", "s.lastSeen": "最近使用", "s.expires": "到期", "s.ip": "地址", "s.agent": "浏览器",
+    "s.current": "当前会话", "s.revoke": "结束", "s.revoked": "会话已结束",
+    "p.title": "修改密码", "p.current": "当前密码", "p.new": "新密码（至少10位）", "p.save": "保存", "p.saved": "密码已修改，其他会话已结束",
+    "u.title": "用户", "u.user": "用户名", "u.name": "姓名", "u.role": "角色", "u.state": "状态", "u.active": "正常", "u.disabled": "已停用",
+    "u.disable": "停用", "u.enable": "启用", "u.endAll": "结束全部会话", "u.sessions": "查看会话", "u.ended": "已结束 {n} 个会话",
   },
   en: {
     brand: "Spam SMS review", "nav.queue": "Queue", "nav.analytics": "Analytics", "nav.audit": "Audit log", "nav.api": "API docs",
@@ -44,16 +53,25 @@ export const STRINGS = {
     "audit.title": "Audit log", "audit.at": "Time", "audit.user": "User", "audit.action": "Action", "audit.target": "Target", "audit.reason": "Reason",
     "t.decided": "Decision saved", "t.claimed": "Claimed", "t.released": "Released", "err.generic": "Failed",
     "label.spam": "Spam", "label.ham": "Not spam", "label.escalate": "Escalated", "label.suspect": "Suspect",
-    "cat.fraud": "Fraud", "cat.phishing": "Phishing", "cat.gambling": "Gambling", "cat.loans": "Loans", "cat.advertising": "Advertising", "cat.escort": "Adult", "cat.invoices": "Invoices", "cat.unknown": "Unknown",
+    "cat.fraud": "Fraud", "cat.advertising": "Advertising", "cat.illegal": "Illegal", "cat.other": "Other", "cat.unknown": "Unknown",
+    "cat.AD_Loan": "Loan advertising", "cat.AD_Network_service": "Network service advertising", "cat.AD_Other": "Other advertising", "cat.AD_Real_estate": "Real estate advertising", "cat.AD_Retail": "Retail advertising",
+    "cat.FR_Financial": "Financial fraud", "cat.FR_Other": "Other fraud", "cat.FR_Phishing(Bank)": "Phishing (bank)", "cat.FR_Phishing(Other)": "Phishing (other)",
+    "cat.IL_Escort_service": "Escort services", "cat.IL_Fake_ID_and_invoice": "Fake IDs and invoices", "cat.IL_Gambling": "Gambling", "cat.IL_Political_propaganda": "Political propaganda", "cat.Other": "Other",
+    "c.domains": "A spam decision blocks these domains",
+    "nav.sessions": "Sessions", "s.title": "My sessions", "s.created": "Signed in", "s.lastSeen": "Last used", "s.expires": "Expires", "s.ip": "Address", "s.agent": "Browser",
+    "s.current": "This session", "s.revoke": "End", "s.revoked": "Session ended",
+    "p.title": "Change password", "p.current": "Current password", "p.new": "New password (10 characters or more)", "p.save": "Save", "p.saved": "Password changed; your other sessions ended",
+    "u.title": "Users", "u.user": "Username", "u.name": "Name", "u.role": "Role", "u.state": "State", "u.active": "Active", "u.disabled": "Disabled",
+    "u.disable": "Disable", "u.enable": "Enable", "u.endAll": "End all sessions", "u.sessions": "Sessions", "u.ended": "{n} sessions ended",
   },
 };
-
-export const CATEGORIES = ["fraud", "phishing", "gambling", "loans", "advertising", "escort", "invoices"];
 
 let lang = localStorage.getItem("lang") === "en" ? "en" : "zh";
 export function getLang() { return lang; }
 export function setLang(next) { lang = next; localStorage.setItem("lang", next); document.documentElement.lang = next === "zh" ? "zh-CN" : "en"; }
+export function has(key) { return Object.hasOwn(STRINGS[lang], key) || Object.hasOwn(STRINGS.zh, key); }
+/** Plain text for textContent and text nodes; never parsed as HTML, so values cannot become markup. */
 export function t(key, vars = {}) {
-  const s = STRINGS[lang][key] ?? STRINGS.zh[key] ?? key;
+  const s = (Object.hasOwn(STRINGS[lang], key) ? STRINGS[lang][key] : Object.hasOwn(STRINGS.zh, key) ? STRINGS.zh[key] : key);
   return s.replace(/\{(\w+)\}/g, (_, k) => String(vars[k] ?? ""));
 }

@@ -22,7 +22,13 @@ export type AuditAction =
   | "reveal_refused"
   | "decide"
   | "export_csv"
-  | "create_user";
+  | "create_user"
+  | "login_locked"
+  | "set_password"
+  | "disable_user"
+  | "enable_user"
+  | "revoke_session"
+  | "revoke_sessions";
 
 type Queryable = Pick<pg.Pool, "query">;
 

@@ -99,7 +99,7 @@ describe.skipIf(brokers.length === 0)("review decisions over the real Kafka brok
 
     for (const id of [messageCaseId, dCase.caseId]) {
       expect((await fetch(`${base}/api/cases/${encodeURIComponent(id)}/claim`, { method: "POST", headers: { authorization: auth.authorization } })).status).toBe(200);
-      const decided = await fetch(`${base}/api/cases/${encodeURIComponent(id)}/decide`, { method: "POST", headers: auth, body: JSON.stringify({ label: "spam", category: "fraud", comment: "冒充海关" }) });
+      const decided = await fetch(`${base}/api/cases/${encodeURIComponent(id)}/decide`, { method: "POST", headers: auth, body: JSON.stringify({ label: "spam", category: "FR_Other", comment: "冒充海关" }) });
       expect(decided.status).toBe(200);
     }
 
@@ -120,7 +120,7 @@ describe.skipIf(brokers.length === 0)("review decisions over the real Kafka brok
     } finally {
       await consumer.disconnect();
     }
-    expect(labels.get(dCase.caseId)).toMatchObject({ label: "spam", category: "fraud", reviewer: "rev", comment: "冒充海关" });
+    expect(labels.get(dCase.caseId)).toMatchObject({ label: "spam", category: "FR_Other", reviewer: "rev", comment: "冒充海关" });
     expect(blocks.get(`sender:${sender}`)).toMatchObject({ kind: "sender", value: sender, state: "active", createdBy: "reviewer:rev" });
     // The decider blocks its own case's sender and answers its reporters when it reads the label: not us.
     expect(blocks.has("sender:17087654321")).toBe(false);

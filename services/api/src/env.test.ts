@@ -12,4 +12,13 @@ describe("env", () => {
     expect(() => parseEnv({ API_PORT: "http" })).toThrow(EnvError);
     expect(() => parseEnv({ API_PORT: "http" })).toThrow(/API_PORT/);
   });
+  it("trusts no proxy unless told which, and has ASVS defaults for sessions", () => {
+    const env = parseEnv({});
+    expect(env.TRUST_PROXY).toBe(false);
+    expect(env.SESSION_IDLE_MINUTES).toBe(30);
+    expect(env.LOGIN_LOCKOUT_THRESHOLD).toBe(5);
+    expect(parseEnv({ TRUST_PROXY: "10.0.0.1, 10.1.0.0/16" }).TRUST_PROXY).toEqual(["10.0.0.1", "10.1.0.0/16"]);
+    expect(parseEnv({ TRUST_PROXY: "true" }).TRUST_PROXY).toBe(true);
+    expect(() => parseEnv({ SESSION_IDLE_MINUTES: "0" })).toThrow(/SESSION_IDLE_MINUTES/);
+  });
 });

@@ -20,10 +20,35 @@ export const ApiEnv = z.object({
   TOPIC_PREFIX: z.string().default(""),
   CLICKHOUSE_URL: z.string().default(""),
   CLICKHOUSE_DATABASE: z.string().default("spam"),
+  /** Absolute session lifetime. */
   SESSION_TTL_HOURS: z.coerce.number().positive().max(24 * 30).default(12),
-  /** Secure cookies need HTTPS in front; local runs are plain HTTP. */
+  /** A session unused this long ends (OWASP ASVS 3.3.2). */
+  SESSION_IDLE_MINUTES: z.coerce.number().positive().max(24 * 60).default(30),
+  /**
+   * Secure cookies need HTTPS in front; local runs are plain HTTP. When true the session cookie is
+   * `__Host-spam_session` with Secure, and HSTS and upgrade-insecure-requests are sent.
+   */
   COOKIE_SECURE: bool.default("false"),
+  /** Per client address (see TRUST_PROXY). */
   LOGIN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(10),
+  /** Consecutive failed sign-ins before an account locks; each further failure doubles the lock. */
+  LOGIN_LOCKOUT_THRESHOLD: z.coerce.number().int().min(1).max(100).default(5),
+  LOGIN_LOCKOUT_BASE_SECONDS: z.coerce.number().int().min(1).default(60),
+  LOGIN_LOCKOUT_MAX_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(60),
+  /**
+   * Which proxies' X-Forwarded-For to believe for the client address (rate limits, audit):
+   * "false" (default: the socket address) or a comma list of proxy addresses/CIDRs.
+   * "true" believes any sender of the header: only behind a proxy that overwrites it.
+   */
+  TRUST_PROXY: z
+    .string()
+    .default("false")
+    .transform((v): boolean | string[] => {
+      const s = v.trim();
+      if (s === "" || s === "false" || s === "0") return false;
+      if (s === "true") return true;
+      return s.split(",").map((x) => x.trim()).filter(Boolean);
+    }),
   CLAIM_TTL_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(15),
   /** Reveals of full numbers or withheld texts one user may make per hour (each needs a claim and a reason). */
   REVEAL_RATE_LIMIT_PER_HOUR: z.coerce.number().int().min(1).max(1000).default(20),

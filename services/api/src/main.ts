@@ -25,7 +25,12 @@ export interface ApiService {
 /** Composition root: builds every part by hand; `start` opens connections and listens, `stop` drains. */
 export function createApiService(env: ApiEnv, logger: Logger, overrides: { publisher?: Publisher } = {}): ApiService {
   const pool = createPool(env.DATABASE_URL, env.DATABASE_POOL_SIZE, (err) => logger.warn({ err }, "idle PostgreSQL connection failed"));
-  const users = new UserStore(pool, env.SESSION_TTL_HOURS * 3_600_000);
+  const users = new UserStore(pool, env.SESSION_TTL_HOURS * 3_600_000, {
+    idleMs: env.SESSION_IDLE_MINUTES * 60_000,
+    lockoutThreshold: env.LOGIN_LOCKOUT_THRESHOLD,
+    lockoutBaseMs: env.LOGIN_LOCKOUT_BASE_SECONDS * 1000,
+    lockoutMaxMs: env.LOGIN_LOCKOUT_MAX_MINUTES * 60_000,
+  });
   const cases = new CaseStore(pool, {
     slaHours: env.REVIEW_SLA_HOURS,
     claimTtlMinutes: env.CLAIM_TTL_MINUTES,
@@ -75,7 +80,7 @@ export function createApiService(env: ApiEnv, logger: Logger, overrides: { publi
         traffic: ch ? new ClickHouseTrafficAnalytics(ch) : emptyTrafficAnalytics,
         review: ch ? combinedReviewAnalytics(new ClickHouseReportAnalytics(ch), new PgReviewAnalytics(pool)) : new PgReviewAnalytics(pool),
         ...(ch ? { senders: new ClickHouseSenderHistory(ch) } : {}),
-        config: { slaHours: env.REVIEW_SLA_HOURS, cookieSecure: env.COOKIE_SECURE, loginPerMinute: env.LOGIN_RATE_LIMIT_PER_MINUTE },
+        config: { slaHours: env.REVIEW_SLA_HOURS, cookieSecure: env.COOKIE_SECURE, loginPerMinute: env.LOGIN_RATE_LIMIT_PER_MINUTE, trustProxy: env.TRUST_PROXY },
         ready: async () => ({ ...(ch ? { clickhouse: await ch.ping().catch(() => false) } : {}) }),
         onDecided: () => relay?.kick(),
         metrics,

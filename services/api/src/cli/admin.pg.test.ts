@@ -33,7 +33,7 @@ describe("admin command", () => {
       expect(session?.user.role).toBe("admin");
       expect(await users.login("root.admin", "wrong-password")).toBeNull();
       const { rows } = await pool.query("SELECT password_hash FROM users WHERE username = 'root.admin'");
-      expect(rows[0].password_hash).toMatch(/^scrypt\$32768\$8\$1\$/);
+      expect(rows[0].password_hash).toMatch(/^scrypt\$131072\$8\$1\$/);
       // Demo users are only created into an empty table.
       expect(await createDemoUsers(users, "demo-password-1", pino({ level: "silent" }))).toBe(false);
     } finally {

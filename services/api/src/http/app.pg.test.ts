@@ -24,8 +24,11 @@ const tokens: Record<string, string> = {};
 
 const PW = "correct-horse-battery";
 
+let clients = 0;
+// Each sign-in from its own address, so the per-address limit is only hit where a test means to.
 async function login(username: string, password = PW) {
-  return app.inject({ method: "POST", url: "/api/auth/login", payload: { username, password }, remoteAddress: `10.0.0.${Object.keys(tokens).length + 1}` });
+  clients++;
+  return app.inject({ method: "POST", url: "/api/auth/login", payload: { username, password }, remoteAddress: `10.0.${clients >> 8}.${clients & 255}` });
 }
 const as = (who: string) => ({ authorization: `Bearer ${tokens[who]}` });
 
@@ -95,7 +98,7 @@ describe("HTTP API", () => {
   it("rate-limits login attempts", async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 7; i++) {
-      const res = await app.inject({ method: "POST", url: "/api/auth/login", payload: { username: "rev1", password: "wrong" }, remoteAddress: "10.9.9.9" });
+      const res = await app.inject({ method: "POST", url: "/api/auth/login", payload: { username: "rev1-guess", password: "wrong" }, remoteAddress: "10.9.9.9" });
       statuses.push(res.statusCode);
     }
     expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
@@ -180,7 +183,7 @@ describe("HTTP API", () => {
     const report = parsedReport({ reportedNumber: "13500135000", reporterMsisdn: "13700000077" });
     const caseId = `rpt:${report.id}`;
     await ingestReports(cases, [report]);
-    expect((await app.inject({ method: "POST", url: `/api/cases/${caseId}/decide`, headers: as("rev1"), payload: { label: "spam", category: "fraud" } })).json().error.code).toBe("claim_required");
+    expect((await app.inject({ method: "POST", url: `/api/cases/${caseId}/decide`, headers: as("rev1"), payload: { label: "spam", category: "FR_Other" } })).json().error.code).toBe("claim_required");
     expect((await app.inject({ method: "POST", url: `/api/cases/${caseId}/claim`, headers: as("rev1") })).statusCode).toBe(200);
     const other = await app.inject({ method: "POST", url: `/api/cases/${caseId}/decide`, headers: as("rev2"), payload: { label: "ham" } });
     expect(other.statusCode).toBe(409);
@@ -215,14 +218,137 @@ describe("HTTP API", () => {
   });
 
   it("serves an OpenAPI document generated from the zod schemas, and the console", async () => {
-    const doc = (await app.inject("/openapi.json")).json();
+    expect((await app.inject("/openapi.json")).statusCode).toBe(401);
+    const doc = (await app.inject({ url: "/openapi.json", headers: as("ana") })).json();
     expect(doc.openapi).toMatch(/^3\./);
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(["/api/queue", "/api/cases/{id}/decide", "/api/analytics/spam-volume"]));
     expect(doc.paths["/api/cases/{id}/decide"].post.requestBody.content["application/json"].schema.properties.label.enum).toEqual(["spam", "ham", "escalate"]);
-    expect((await app.inject("/docs/")).statusCode).toBe(200);
+    expect((await app.inject("/docs/")).statusCode).toBe(401);
+    expect((await app.inject({ url: "/docs/", headers: as("ana") })).statusCode).toBe(200);
     const page = await app.inject("/queue");
     expect(page.body).toContain("/vendor/echarts/echarts.min.js");
     expect((await app.inject("/vendor/echarts/echarts.min.js")).statusCode).toBe(200);
     expect((await app.inject("/assets/app.js")).statusCode).toBe(200);
+  });
+});
+
+describe("sessions and accounts (happy)", () => {
+  it("lists my sessions without tokens and ends one of them", async () => {
+    const a = (await login("rev2")).json().token as string;
+    const b = (await login("rev2")).json().token as string;
+    const list = await app.inject({ url: "/api/sessions", headers: { authorization: `Bearer ${a}` }, remoteAddress: "10.1.1.1" });
+    expect(list.statusCode).toBe(200);
+    const items = list.json().items as { id: string; current: boolean }[];
+    expect(items.filter((s) => s.current)).toHaveLength(1);
+    expect(list.body).not.toContain(a);
+    expect(list.body).not.toContain(b);
+    const other = items.find((s) => !s.current && s.id)!;
+    expect((await app.inject({ method: "DELETE", url: `/api/sessions/${other.id}`, headers: { authorization: `Bearer ${a}` } })).statusCode).toBe(200);
+    const left = [a, b].map(async (t) => (await app.inject({ url: "/api/auth/me", headers: { authorization: `Bearer ${t}` } })).statusCode);
+    expect((await Promise.all(left)).sort()).toEqual([200, 401]);
+  });
+
+  it("serves the category taxonomy the decide route accepts", async () => {
+    const res = await app.inject({ url: "/api/categories", headers: as("rev1") });
+    expect(res.json().spam).toContain("FR_Phishing(Bank)");
+    expect(res.json().groups).toEqual(["advertising", "fraud", "illegal", "other"]);
+  });
+
+  it("an admin's new password for a user ends that user's sessions, and the new password works", async () => {
+    await app.inject({ method: "POST", url: "/api/admin/users", headers: as("admin"), payload: { username: "temp1", role: "reviewer", password: PW } });
+    const t = (await login("temp1")).json().token as string;
+    const res = await app.inject({ method: "PATCH", url: "/api/admin/users/temp1", headers: as("admin"), payload: { password: "a-brand-new-password" } });
+    expect(res.statusCode).toBe(200);
+    expect((await app.inject({ url: "/api/auth/me", headers: { authorization: `Bearer ${t}` } })).statusCode).toBe(401);
+    expect((await login("temp1", "a-brand-new-password")).statusCode).toBe(200);
+  });
+});
+
+describe("own password change", () => {
+  it("needs the current password; other sessions end, this one stays", async () => {
+    await app.inject({ method: "POST", url: "/api/admin/users", headers: as("admin"), payload: { username: "selfpw", role: "analyst", password: PW } });
+    const keep = (await login("selfpw")).json().token as string;
+    const other = (await login("selfpw")).json().token as string;
+    const h = { authorization: `Bearer ${keep}` };
+    const wrong = await app.inject({ method: "POST", url: "/api/auth/password", headers: h, payload: { currentPassword: "not-it-at-all", newPassword: "another-good-password" } });
+    expect(wrong.statusCode).toBe(403);
+    const short = await app.inject({ method: "POST", url: "/api/auth/password", headers: h, payload: { currentPassword: PW, newPassword: "short" } });
+    expect(short.statusCode).toBe(400);
+    const ok = await app.inject({ method: "POST", url: "/api/auth/password", headers: h, payload: { currentPassword: PW, newPassword: "another-good-password" } });
+    expect(ok.statusCode).toBe(200);
+    expect((await app.inject({ url: "/api/auth/me", headers: h })).statusCode).toBe(200);
+    expect((await app.inject({ url: "/api/auth/me", headers: { authorization: `Bearer ${other}` } })).statusCode).toBe(401);
+    expect((await login("selfpw", "another-good-password")).statusCode).toBe(200);
+  });
+});
+
+describe("sessions and accounts (errors)", () => {
+  it("answers unknown sessions and users with 404, an empty change with 400", async () => {
+    expect((await app.inject({ method: "DELETE", url: "/api/sessions/not-a-uuid", headers: as("rev1") })).statusCode).toBe(404);
+    expect((await app.inject({ method: "DELETE", url: `/api/sessions/${crypto.randomUUID()}`, headers: as("rev1") })).statusCode).toBe(404);
+    expect((await app.inject({ url: "/api/admin/users/nobody-here/sessions", headers: as("admin") })).statusCode).toBe(404);
+    expect((await app.inject({ method: "PATCH", url: "/api/admin/users/rev1", headers: as("admin"), payload: {} })).statusCode).toBe(400);
+    expect((await app.inject({ method: "PATCH", url: "/api/admin/users/admin", headers: as("admin"), payload: { disabled: true } })).statusCode).toBe(400);
+  });
+
+  it("refuses a category outside the taxonomy in the queue filter", async () => {
+    const res = await app.inject({ url: "/api/queue?category=%3Cscript%3E", headers: as("rev1") });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.fields[0].path).toBe("querystring.category");
+  });
+});
+
+describe("sessions and accounts (security)", () => {
+  it("cannot end someone else's session through its own session route", async () => {
+    const victim = (await login("rev2")).json().token as string;
+    const ids = ((await app.inject({ url: "/api/sessions", headers: { authorization: `Bearer ${victim}` } })).json().items as { id: string }[]).map((s) => s.id);
+    for (const id of ids) expect((await app.inject({ method: "DELETE", url: `/api/sessions/${id}`, headers: as("rev1") })).statusCode).toBe(404);
+    expect((await app.inject({ url: "/api/auth/me", headers: { authorization: `Bearer ${victim}` } })).statusCode).toBe(200);
+    expect((await app.inject({ method: "DELETE", url: "/api/admin/users/rev2/sessions", headers: as("rev1") })).statusCode).toBe(403);
+  });
+
+  it("over HTTPS the session cookie is __Host- prefixed and Secure, and HSTS is sent", async () => {
+    const secure = await buildApp({
+      logger,
+      pool,
+      users: new UserStore(pool, 3_600_000),
+      cases,
+      traffic: emptyTrafficAnalytics,
+      review: new PgReviewAnalytics(pool),
+      config: { slaHours: 48, cookieSecure: true, loginPerMinute: 5 },
+    });
+    try {
+      const res = await secure.inject({ method: "POST", url: "/api/auth/login", payload: { username: "ana", password: PW }, remoteAddress: "10.2.2.2" });
+      const cookie = res.cookies.find((c) => c.name === "__Host-spam_session");
+      expect(cookie).toMatchObject({ secure: true, path: "/", httpOnly: true, sameSite: "Strict" });
+      expect(cookie?.domain).toBeUndefined();
+      expect(res.cookies.find((c) => c.name === "spam_session")).toBeUndefined();
+      expect(res.headers["strict-transport-security"]).toMatch(/max-age=31536000/);
+      const me = await secure.inject({ url: "/api/auth/me", cookies: { "__Host-spam_session": cookie?.value ?? "" } });
+      expect(me.statusCode).toBe(200);
+      // The unprefixed name is not read: a cookie planted by a sibling subdomain does not sign anyone in.
+      expect((await secure.inject({ url: "/api/auth/me", cookies: { spam_session: cookie?.value ?? "" } })).statusCode).toBe(401);
+    } finally {
+      await secure.close();
+    }
+  });
+
+  it("upgrades an old, weaker password hash at the next good login", async () => {
+    const { hashPassword } = await import("../auth/password.js");
+    await app.inject({ method: "POST", url: "/api/admin/users", headers: as("admin"), payload: { username: "oldhash", role: "analyst", password: PW } });
+    await pool.query("UPDATE users SET password_hash = $1 WHERE username = 'oldhash'", [await hashPassword(PW, { N: 1 << 14, r: 8, p: 1 })]);
+    expect((await login("oldhash")).statusCode).toBe(200);
+    const { rows } = await pool.query("SELECT password_hash FROM users WHERE username = 'oldhash'");
+    expect(rows[0].password_hash).toMatch(/^scrypt\$131072\$8\$1\$/);
+    expect((await login("oldhash")).statusCode).toBe(200);
+  });
+  it("accepts browsers' CSP violation reports anonymously, bounded, and answers 204 even to garbage", async () => {
+    const report = { "csp-report": { "document-uri": "http://x/case/1?y", "effective-directive": "script-src-elem", "blocked-uri": "inline" } };
+    const ok = await app.inject({ method: "POST", url: "/api/csp-report", headers: { "content-type": "application/csp-report" }, payload: JSON.stringify(report) });
+    expect(ok.statusCode).toBe(204);
+    const junk = await app.inject({ method: "POST", url: "/api/csp-report", headers: { "content-type": "application/csp-report" }, payload: "{not json" });
+    expect(junk.statusCode).toBe(204);
+    const big = await app.inject({ method: "POST", url: "/api/csp-report", headers: { "content-type": "application/csp-report" }, payload: "x".repeat(20_000) });
+    expect(big.statusCode).toBe(413);
   });
 });

@@ -2,6 +2,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import fastifyCookie from "@fastify/cookie";
+import fastifyHelmet from "@fastify/helmet";
 import fastifyRateLimit from "@fastify/rate-limit";
 import fastifyStatic from "@fastify/static";
 import fastifySwagger from "@fastify/swagger";
@@ -16,7 +17,7 @@ import type { SenderHistorySource } from "../analytics/sender.js";
 import type { ReviewAnalytics, TrafficAnalytics } from "../analytics/types.js";
 import type { UserStore } from "../auth/users.js";
 import type { CaseStore } from "../review/cases.js";
-import { installAuth } from "./auth.js";
+import { installAuth, sessionCookieName } from "./auth.js";
 import { installErrorHandling } from "./errors.js";
 import { adminRoutes } from "./routes/admin.js";
 import { analyticsRoutes } from "./routes/analytics.js";
@@ -41,6 +42,8 @@ export interface AppDeps {
     readonly slaHours: number;
     readonly cookieSecure: boolean;
     readonly loginPerMinute: number;
+    /** Proxies whose X-Forwarded-For names the client (fastify's trustProxy); default: none. */
+    readonly trustProxy?: boolean | string[];
   };
   /** Readiness of the parts besides PostgreSQL (Kafka producer connected, …). */
   readonly ready?: () => Promise<Record<string, boolean>>;
@@ -55,10 +58,45 @@ const require = createRequire(import.meta.url);
 /** ECharts served from node_modules: the review floor has no internet, so no CDN. */
 export const ECHARTS_DIR = join(dirname(require.resolve("echarts/package.json")), "dist");
 
+/**
+ * The console renders every server value as text, and the policy enforces what that promises: scripts
+ * and styles only from this origin, no inline script or handler, no plugins, no <base>, no framing.
+ * HSTS and upgrade-insecure-requests only when served over HTTPS (COOKIE_SECURE).
+ */
+export function securityHeaders(https: boolean) {
+  return {
+    global: true,
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        scriptSrcAttr: ["'none'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", "data:"],
+        fontSrc: ["'self'"],
+        connectSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'none'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        // Browsers report what the policy blocked: an attempted injection shows up in the API's log.
+        reportUri: ["/api/csp-report"],
+        ...(https ? { upgradeInsecureRequests: [] } : {}),
+      },
+    },
+    xFrameOptions: { action: "deny" as const },
+    referrerPolicy: { policy: "no-referrer" as const },
+    strictTransportSecurity: https ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+    crossOriginOpenerPolicy: { policy: "same-origin" as const },
+    crossOriginResourcePolicy: { policy: "same-origin" as const },
+  };
+}
+
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
-    trustProxy: false,
+    trustProxy: deps.config.trustProxy ?? false,
     bodyLimit: 256 * 1024,
     // Request ids let a user quote an error to support without seeing internals.
     genReqId: () => crypto.randomUUID(),
@@ -67,10 +105,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setSerializerCompiler(serializerCompiler);
   app.decorate("pg", deps.pool);
   installErrorHandling(app);
+  // First hook of all, so the headers are on every answer: pages, API, static files, errors, 404s.
+  await app.register(fastifyHelmet, securityHeaders(deps.config.cookieSecure));
 
-  // swagger-ui and static routes are registered by plugins: mark everything under them public.
+  // Static routes are registered by plugins: mark everything under them public. The API docs are not:
+  // they map every route and parameter, which only staff need (any signed-in role).
   app.addHook("onRoute", (route) => {
-    if (route.url.startsWith("/docs") || route.url.startsWith("/assets") || route.url.startsWith("/vendor")) {
+    if (route.url.startsWith("/assets") || route.url.startsWith("/vendor")) {
       route.config = { ...(route.config ?? {}), public: true };
     }
   });
@@ -82,10 +123,52 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     transform: jsonSchemaTransform,
   });
-  await app.register(fastifySwaggerUi, { routePrefix: "/docs", uiConfig: { docExpansion: "list" } });
+  await app.register(fastifySwaggerUi, {
+    routePrefix: "/docs",
+    uiConfig: { docExpansion: "list" },
+    // Swagger UI sets inline styles; scripts stay 'self' only, and the page holds no case data.
+    transformStaticCSP: (header) => header.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'"),
+  });
   await app.register(fastifyCookie);
   await app.register(fastifyRateLimit, { global: false });
-  installAuth(app, deps.users);
+  installAuth(app, deps.users, sessionCookieName(deps.config.cookieSecure));
+  // API answers hold case data: no browser or proxy cache keeps them (ASVS 8.2.1).
+  app.addHook("onSend", async (request, reply) => {
+    if (request.url.startsWith("/api/") && !reply.hasHeader("cache-control")) void reply.header("cache-control", "no-store");
+  });
+
+  // CSP violation reports: logged (bounded fields only) and counted; never an error to the browser.
+  app.addContentTypeParser(["application/csp-report", "application/reports+json"], { parseAs: "string", bodyLimit: 16 * 1024 }, (_request, body, done) => {
+    try {
+      done(null, JSON.parse(String(body)));
+    } catch {
+      done(null, {});
+    }
+  });
+  app.post(
+    "/api/csp-report",
+    { config: { public: true, rateLimit: { max: 60, timeWindow: "1 minute" } }, schema: { hide: true } },
+    async (request, reply) => {
+      const body = request.body as { "csp-report"?: Record<string, unknown> } | Record<string, unknown>[] | null;
+      const reports = Array.isArray(body) ? body.map((r) => (r.body ?? {}) as Record<string, unknown>) : [((body as { "csp-report"?: Record<string, unknown> } | null)?.["csp-report"] ?? {})];
+      const field = (r: Record<string, unknown>, ...keys: string[]) => {
+        const v = keys.map((k) => r[k]).find((x) => typeof x === "string");
+        return typeof v === "string" ? v.slice(0, 200) : "";
+      };
+      for (const r of reports.slice(0, 10)) {
+        deps.metrics?.recordError("csp_violation");
+        request.log.warn(
+          {
+            directive: field(r, "effective-directive", "effectiveDirective", "violated-directive"),
+            blocked: field(r, "blocked-uri", "blockedURL"),
+            page: field(r, "document-uri", "documentURL").replace(/\?.*$/, ""),
+          },
+          "content security policy violation",
+        );
+      }
+      return reply.status(204).send();
+    },
+  );
 
   app.get(
     "/healthz",
@@ -124,9 +207,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(fastifyStatic, { root: PUBLIC_DIR, prefix: "/assets/", index: false });
   await app.register(fastifyStatic, { root: ECHARTS_DIR, prefix: "/vendor/echarts/", decorateReply: false, index: false });
-  app.get("/openapi.json", { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
+  app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
   // The console is a single page; its own script asks for a session and shows the login form.
-  for (const path of ["/", "/login", "/queue", "/case/*", "/analytics", "/audit"]) {
+  for (const path of ["/", "/login", "/queue", "/case/*", "/analytics", "/audit", "/sessions"]) {
     app.get(path, { config: { public: true }, schema: { hide: true } }, async (_request, reply) => reply.sendFile("index.html", PUBLIC_DIR));
   }
   return app;

@@ -1,11 +1,13 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { audit, AuditEntry, listAudit } from "../../audit.js";
-import { Password, ROLES, User, Username, type UserStore } from "../../auth/users.js";
+import { Password, ROLES, SessionInfo, User, Username, type UserStore } from "../../auth/users.js";
+import { ApiError } from "../../errors.js";
 import { requireUser } from "../auth.js";
 import { ErrorResponse } from "../schemas.js";
 
-const Errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 409: ErrorResponse };
+const Errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse };
+const UserParam = z.object({ username: z.string().min(1).max(64) });
 
 export const adminRoutes: FastifyPluginAsyncZod<{ users: UserStore }> = async (app, opts) => {
   app.get(
@@ -55,6 +57,74 @@ export const adminRoutes: FastifyPluginAsyncZod<{ users: UserStore }> = async (a
       const created = await opts.users.createUser(request.body);
       await audit(app.pg, requireUser(request), "create_user", created.username, "", { role: created.role });
       return created;
+    },
+  );
+
+  app.patch(
+    "/api/admin/users/:username",
+    {
+      config: { roles: ["admin"] },
+      schema: {
+        tags: ["admin"],
+        summary: "Disable or enable a user, or set a new password; either ends all of the user's sessions",
+        params: UserParam,
+        body: z
+          .object({ disabled: z.boolean().optional(), password: Password.optional() })
+          .refine((b) => b.disabled !== undefined || b.password !== undefined, { message: "give disabled or password" }),
+        response: { 200: z.object({ ok: z.literal(true) }), ...Errors },
+      },
+    },
+    async (request) => {
+      const admin = requireUser(request);
+      const { username } = request.params;
+      const { disabled, password } = request.body;
+      if (disabled === true && username === admin.username) throw new ApiError("bad_request", "you cannot disable yourself");
+      if (password !== undefined) {
+        await opts.users.setPassword(username, password);
+        await audit(app.pg, admin, "set_password", username);
+      }
+      if (disabled !== undefined) {
+        await opts.users.setDisabled(username, disabled);
+        await audit(app.pg, admin, disabled ? "disable_user" : "enable_user", username);
+      }
+      return { ok: true as const };
+    },
+  );
+
+  app.get(
+    "/api/admin/users/:username/sessions",
+    {
+      config: { roles: ["admin"] },
+      schema: { tags: ["admin"], summary: "A user's live sessions", params: UserParam, response: { 200: z.object({ items: z.array(SessionInfo) }), ...Errors } },
+    },
+    async (request) => ({ items: await opts.users.sessionsOf(await opts.users.userId(request.params.username), request.sessionToken) }),
+  );
+
+  app.delete(
+    "/api/admin/users/:username/sessions",
+    {
+      config: { roles: ["admin"] },
+      schema: { tags: ["admin"], summary: "End all of a user's sessions", params: UserParam, response: { 200: z.object({ ended: z.number().int() }), ...Errors } },
+    },
+    async (request) => {
+      await opts.users.userId(request.params.username);
+      const ended = await opts.users.revokeAllOf(request.params.username);
+      await audit(app.pg, requireUser(request), "revoke_sessions", request.params.username, "", { ended });
+      return { ended };
+    },
+  );
+
+  app.delete(
+    "/api/admin/users/:username/sessions/:id",
+    {
+      config: { roles: ["admin"] },
+      schema: { tags: ["admin"], summary: "End one session of a user", params: UserParam.extend({ id: z.string().max(64) }), response: { 200: z.object({ ok: z.literal(true) }), ...Errors } },
+    },
+    async (request) => {
+      const { username, id } = request.params;
+      if (!(await opts.users.revoke(await opts.users.userId(username), id))) throw new ApiError("not_found", "no such session");
+      await audit(app.pg, requireUser(request), "revoke_session", username, "", { session: id });
+      return { ok: true as const };
     },
   );
 };

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { CATEGORY_GROUPS, SPAM_CATEGORIES } from "@spam/contracts";
 import { CASE_SOURCES, REVEAL_FIELDS, type CaseStore } from "../../review/cases.js";
 import { CaseDetail, CaseSummary, detail, summarize } from "../../review/view.js";
 import { SenderTraffic, type SenderHistorySource } from "../../analytics/sender.js";
@@ -18,7 +19,8 @@ export interface ReviewRoutesOptions {
 const CaseId = z.object({ id: z.string().min(1).max(128) });
 const Filters = z.object({
   status: z.enum(["open", "escalated"]).optional(),
-  category: z.string().max(64).optional(),
+  // The flagged category of a case: a taxonomy group from the scorer, or a fine label from a decision.
+  category: z.enum([...CATEGORY_GROUPS, ...SPAM_CATEGORIES]).optional(),
   source: z.enum(CASE_SOURCES).optional(),
   campaignId: z.string().max(64).optional(),
   minAgeHours: z.coerce.number().min(0).optional(),
@@ -39,6 +41,18 @@ export const reviewRoutes: FastifyPluginAsyncZod<ReviewRoutesOptions> = async (a
     ]);
     return detail(c, { role: user.role, userId: user.id, slaHours, reports, history, campaign });
   };
+
+  app.get(
+    "/api/categories",
+    {
+      schema: {
+        tags: ["review"],
+        summary: "The category taxonomy: fine labels a spam decision takes, and the groups cases are flagged with",
+        response: { 200: z.object({ spam: z.array(z.enum(SPAM_CATEGORIES)), groups: z.array(z.enum(CATEGORY_GROUPS)) }), 401: ErrorResponse },
+      },
+    },
+    async () => ({ spam: [...SPAM_CATEGORIES], groups: [...CATEGORY_GROUPS] }),
+  );
 
   app.get(
     "/api/queue",
@@ -131,7 +145,8 @@ export const reviewRoutes: FastifyPluginAsyncZod<ReviewRoutesOptions> = async (a
         body: z
           .object({
             label: z.enum(["spam", "ham", "escalate"]),
-            category: z.string().min(1).max(64).nullable().optional(),
+            // Closed taxonomy: a category is a label, never free text that ends up in someone's console.
+            category: z.enum(SPAM_CATEGORIES).nullable().optional(),
             comment: z.string().max(2000).default(""),
             wholeCampaign: z.boolean().default(false),
           })
