@@ -1,4 +1,4 @@
-export { createClickHouse, ensureDatabase, ClickHouseError } from "./client.js";
+export { createClickHouse, ensureDatabase, restrictedDatabase, splitClickHouseUrl, ClickHouseError } from "./client.js";
 export type { ClickHouse, ClickHouseErrorCode, ClickHouseOptions } from "./client.js";
 export { sql, v, ident, raw, join, escapeString, isSqlFragment, SqlEncodingError } from "./sql.js";
 export type { Encoder, IntType, SqlFragment, SqlQuery } from "./sql.js";

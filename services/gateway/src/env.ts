@@ -1,6 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
-import { envSchemas, parseEnv } from "@spam/service-runtime";
+import { enforceProduction, envSchemas, parseEnv } from "@spam/service-runtime";
 
 const defaultAllowList = fileURLToPath(new URL("../../../rules/allowlist/report-senders.json", import.meta.url));
 const defaultReplies = fileURLToPath(new URL("../../../rules/replies/zh-CN.json", import.meta.url));
@@ -71,5 +71,5 @@ export const gatewayEnvShape = {
 export type GatewayEnv = ReturnType<typeof loadGatewayEnv>;
 
 export function loadGatewayEnv(env: NodeJS.ProcessEnv = process.env) {
-  return parseEnv(gatewayEnvShape, env);
+  return enforceProduction("gateway", parseEnv(gatewayEnvShape, env), env);
 }
