@@ -2,5 +2,5 @@ export { createClickHouse, ensureDatabase, restrictedDatabase, splitClickHouseUr
 export type { ClickHouse, ClickHouseErrorCode, ClickHouseOptions } from "./client.js";
 export { sql, v, ident, raw, join, escapeString, isSqlFragment, SqlEncodingError } from "./sql.js";
 export type { Encoder, IntType, SqlFragment, SqlQuery } from "./sql.js";
-export { runMigrations, readMigrations, splitStatements, MigrationError } from "./migrations.js";
+export { runMigrations, readMigrations, splitStatements, migrateDatabase, MigrationError, RESTRICTED_TABLES } from "./migrations.js";
 export type { MigrationFile, MigrationResult } from "./migrations.js";

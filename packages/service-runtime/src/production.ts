@@ -10,7 +10,9 @@ export const DEVELOPMENT_DEFAULTS = {
   reporterHashKey: "dev-only-reporter-hash-key",
   /** PostgreSQL role and password of the local stack and the compose file's old default. */
   postgresPasswords: ["spam", "postgres", ""],
-  /** Passwords of the ClickHouse users the local users.xml template defines. */
+  /** Passwords of the ClickHouse users the local users.xml template defines (and the empty one). */
+  clickhouseAppPassword: "dev-app-password",
+  clickhouseRestrictedPassword: "dev-restricted-password",
   clickhousePasswords: ["", "dev-app-password", "dev-restricted-password"],
   /** The local demo SMPP account and console password. */
   smppPasswords: ["demo-pass"],
