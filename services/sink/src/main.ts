@@ -15,7 +15,7 @@ import {
   type DeadLetter,
   type TopicKey,
 } from "@spam/contracts";
-import { BatchingProducer, createKafkaClient, SchemaConsumer, type BatchContext, type ConsumedMessage } from "@spam/kafka";
+import { BatchingProducer, createKafkaClient, redactDeadLetter, SchemaConsumer, type BatchContext, type ConsumedMessage } from "@spam/kafka";
 import { createServiceMetrics, instrumentConsumer, ObservabilityServer } from "@spam/observability";
 import { createServiceLogger, loadEnvOrExit, runService, type ServiceHandle } from "@spam/service-runtime";
 import { TableBatcher, type FlushInfo, type InsertFn, type SinkRow } from "./batcher.js";
@@ -135,17 +135,19 @@ export function createSink(env: SinkEnv, logger: Logger, deps: SinkDeps = {}): S
   const deadLetter = async (rows: readonly SinkRow[], error: string) => {
     const letters: DeadLetter[] = rows
       .filter((r) => r.origin.topic !== topics.deadLetter) // never loop on our own dead letters
-      .map((r) => ({
-        v: 1,
-        sourceTopic: r.origin.topic,
-        partition: r.origin.partition,
-        offset: r.origin.offset,
-        key: r.origin.key,
-        valueBase64: Buffer.from(JSON.stringify(r.origin.value)).toString("base64"),
-        error: error.slice(0, 4_000),
-        service: "sink",
-        failedAt: Date.now(),
-      }));
+      .map((r) =>
+        redactDeadLetter({
+          v: 1,
+          sourceTopic: r.origin.topic,
+          partition: r.origin.partition,
+          offset: r.origin.offset,
+          key: r.origin.key,
+          valueBase64: Buffer.from(JSON.stringify(r.origin.value)).toString("base64"),
+          error: error.slice(0, 4_000),
+          service: "sink",
+          failedAt: Date.now(),
+        }),
+      );
     if (letters.length < rows.length) logger.error({ rows: rows.length - letters.length, error }, "dead_letters row rejected; logged only");
     await producer.sendMany(letters.map((d) => ({ topic: topics.deadLetter, key: `${d.sourceTopic}:${d.partition}:${d.offset}`, value: d })));
   };
