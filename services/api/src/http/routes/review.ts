@@ -194,9 +194,8 @@ export const reviewRoutes: FastifyPluginAsyncZod<ReviewRoutesOptions> = async (a
         await audit(app.pg, user, "reveal_number", c.id, reason, { field });
         return { sender: c.sender };
       }
-      const reports = await cases.reports(c.id);
-      await audit(app.pg, user, "reveal_number", c.id, reason, { field, count: reports.length });
-      return { reporters: reports.map((r) => r.reporter_msisdn) };
+      // Reporters' numbers are kept only in the restricted contact store, out of the API's reach.
+      throw new ApiError("forbidden", "reporters' numbers are kept only in the restricted contact store");
     },
   );
 };
