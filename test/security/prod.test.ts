@@ -98,6 +98,10 @@ describe("production refuses development defaults (finding 8)", () => {
     );
   });
 
+  it("decider: no restricted-store credentials of its own (it would read reporters' numbers as the platform's user)", async () => {
+    await expectRefusal("decider", { ...SAFE, CLICKHOUSE_RESTRICTED_URL: undefined }, ["CLICKHOUSE_RESTRICTED_URL"], []);
+  });
+
   it("a production-grade env is not refused (the guard is what stops the cases above)", async () => {
     // The decider then tries the closed broker port and keeps retrying: no refusal, no quick exit.
     const r = await run("decider", SAFE, 3_000);

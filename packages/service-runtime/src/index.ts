@@ -2,4 +2,4 @@ export { parseEnv, envSchemas, EnvError, loadEnvOrExit } from "./env.js";
 export { createServiceLogger, runService } from "./service.js";
 export type { ServiceHandle } from "./service.js";
 export { enforceProduction, checkProductionEnv, keyBytes, DEVELOPMENT_DEFAULTS, MIN_KEY_BYTES } from "./production.js";
-export type { ProductionCheck } from "./production.js";
+export type { ProductionCheck, ProductionOptions } from "./production.js";

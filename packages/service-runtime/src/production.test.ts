@@ -17,7 +17,7 @@ const safe = {
 
 function refusal(used: Record<string, unknown>): EnvError {
   try {
-    enforceProduction("svc", used, PROD, () => undefined);
+    enforceProduction("svc", used, PROD, { warn: () => undefined });
   } catch (e) {
     expect(e).toBeInstanceOf(EnvError);
     return e as EnvError;
@@ -27,7 +27,7 @@ function refusal(used: Record<string, unknown>): EnvError {
 
 describe("production guard", () => {
   it("lets a production env without development defaults through", () => {
-    expect(enforceProduction("svc", safe, PROD, () => undefined)).toBe(safe);
+    expect(enforceProduction("svc", safe, PROD, { warn: () => undefined })).toBe(safe);
     expect(checkProductionEnv(safe, PROD).problems).toEqual([]);
   });
 
@@ -61,6 +61,20 @@ describe("production guard", () => {
     expect(e.variables).toEqual(["REPORTER_HASH_KEY", "DATABASE_URL", "COOKIE_SECURE"]);
   });
 
+  it("refuses a variable that production requires when it is missing, and only in production", () => {
+    const { CLICKHOUSE_RESTRICTED_URL: _omitted, ...rest } = safe;
+    try {
+      enforceProduction("sink", rest, PROD, { required: ["CLICKHOUSE_RESTRICTED_URL"], warn: () => undefined });
+      expect.fail("should refuse");
+    } catch (e) {
+      expect((e as EnvError).variables).toEqual(["CLICKHOUSE_RESTRICTED_URL"]);
+      expect((e as EnvError).message).toContain("CLICKHOUSE_RESTRICTED_URL is missing");
+    }
+    const lines: string[] = [];
+    expect(enforceProduction("sink", rest, {}, { required: ["CLICKHOUSE_RESTRICTED_URL"], warn: (l) => lines.push(l) })).toBe(rest);
+    expect(lines[0]).toContain("CLICKHOUSE_RESTRICTED_URL");
+  });
+
   it("checks only the variables a service uses", () => {
     expect(checkProductionEnv({ LOG_LEVEL: "info" }, PROD).problems).toEqual([]);
   });
@@ -68,7 +82,7 @@ describe("production guard", () => {
   it("outside production keeps the defaults and warns once, naming them", () => {
     const lines: string[] = [];
     const used = { ...safe, REPORTER_HASH_KEY: DEVELOPMENT_DEFAULTS.reporterHashKey, COOKIE_SECURE: false };
-    expect(enforceProduction("gateway", used, {}, (l) => lines.push(l))).toBe(used);
+    expect(enforceProduction("gateway", used, {}, { warn: (l) => lines.push(l) })).toBe(used);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain("gateway");
     expect(lines[0]).toContain("REPORTER_HASH_KEY, COOKIE_SECURE");

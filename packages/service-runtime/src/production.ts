@@ -100,9 +100,19 @@ export interface ProductionCheck {
   readonly problems: readonly { variable: string; problem: string }[];
 }
 
+export interface ProductionOptions {
+  /** Optional outside production, required in it (e.g. the restricted store's own credentials). */
+  readonly required?: readonly string[];
+  /** Where the one warning line goes outside production (default: stderr). */
+  readonly warn?: (line: string) => void;
+}
+
 /** Runs the rules over the variables a service uses (its parsed env; booleans and numbers as strings). */
-export function checkProductionEnv(used: Readonly<Record<string, unknown>>, source: NodeJS.ProcessEnv): ProductionCheck {
+export function checkProductionEnv(used: Readonly<Record<string, unknown>>, source: NodeJS.ProcessEnv, required: readonly string[] = []): ProductionCheck {
   const problems: { variable: string; problem: string }[] = [];
+  for (const variable of required) {
+    if (used[variable] === undefined || used[variable] === "") problems.push({ variable, problem: "is missing" });
+  }
   for (const [variable, rule] of Object.entries(RULES)) {
     if (!(variable in used)) continue;
     const value = used[variable];
@@ -118,13 +128,9 @@ export function checkProductionEnv(used: Readonly<Record<string, unknown>>, sour
  * development default stops the service (EnvError naming each variable); otherwise the defaults
  * work and one warning line says which are in use.
  */
-export function enforceProduction<T extends object>(
-  service: string,
-  used: T,
-  source: NodeJS.ProcessEnv = process.env,
-  warn: (line: string) => void = (line) => void process.stderr.write(`${line}\n`),
-): T {
-  const check = checkProductionEnv(used as Readonly<Record<string, unknown>>, source);
+export function enforceProduction<T extends object>(service: string, used: T, source: NodeJS.ProcessEnv = process.env, options: ProductionOptions = {}): T {
+  const warn = options.warn ?? ((line: string) => void process.stderr.write(`${line}\n`));
+  const check = checkProductionEnv(used as Readonly<Record<string, unknown>>, source, options.required);
   if (check.problems.length === 0) return used;
   const details = check.problems.map((p) => `${p.variable} ${p.problem}`).join("; ");
   if (check.production) {

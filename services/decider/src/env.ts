@@ -42,6 +42,6 @@ export const deciderEnvShape = {
 };
 
 export function loadDeciderEnv(env: NodeJS.ProcessEnv = process.env) {
-  return enforceProduction("decider", parseEnv(deciderEnvShape, env), env);
+  return enforceProduction("decider", parseEnv(deciderEnvShape, env), env, { required: ["CLICKHOUSE_RESTRICTED_URL"] });
 }
 export type DeciderEnv = ReturnType<typeof loadDeciderEnv>;

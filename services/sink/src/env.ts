@@ -43,6 +43,6 @@ export const sinkEnvShape = {
 };
 
 export function loadSinkEnv(env: NodeJS.ProcessEnv = process.env) {
-  return enforceProduction("sink", parseEnv(sinkEnvShape, env), env);
+  return enforceProduction("sink", parseEnv(sinkEnvShape, env), env, { required: ["CLICKHOUSE_RESTRICTED_URL"] });
 }
 export type SinkEnv = ReturnType<typeof loadSinkEnv>;
