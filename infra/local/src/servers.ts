@@ -159,7 +159,7 @@ const sha256 = (s: string) => createHash("sha256").update(s, "utf8").digest("hex
  * The platform's ClickHouse users (infra/clickhouse/users.xml.tmpl): passwords go in as SHA-256,
  * so the file holds no password and needs no XML escaping. ClickHouse rereads it on change.
  */
-export function writeUsersConfig(config: LocalConfig, path: string): string {
+function writeUsersConfig(config: LocalConfig, path: string): string {
   writeFileSync(
     path,
     renderTemplate(readFileSync(resolve(REPO_ROOT, "infra/clickhouse/users.xml.tmpl"), "utf8"), {
