@@ -6,17 +6,19 @@ import { EnvError } from "./env.js";
  * hash reversible (hash every 11-digit number), the passwords open the stores and the console.
  * The local stack (infra/local) takes its defaults from here, so the guard and the stack agree.
  */
+const CLICKHOUSE_APP_PASSWORD = "dev-app-password";
+const CLICKHOUSE_RESTRICTED_PASSWORD = "dev-restricted-password";
+
 export const DEVELOPMENT_DEFAULTS = {
   reporterHashKey: "dev-only-reporter-hash-key",
-  /** PostgreSQL role and password of the local stack and the compose file's old default. */
+  /** PostgreSQL passwords of the local stack and the compose file's old default, and the empty one. */
   postgresPasswords: ["spam", "postgres", ""],
-  /** Passwords of the ClickHouse users the local users.xml template defines (and the empty one). */
-  clickhouseAppPassword: "dev-app-password",
-  clickhouseRestrictedPassword: "dev-restricted-password",
-  clickhousePasswords: ["", "dev-app-password", "dev-restricted-password"],
-  /** The local demo SMPP account and console password. */
+  /** Passwords of the ClickHouse users the local users.xml template defines. */
+  clickhouseAppPassword: CLICKHOUSE_APP_PASSWORD,
+  clickhouseRestrictedPassword: CLICKHOUSE_RESTRICTED_PASSWORD,
+  clickhousePasswords: ["", CLICKHOUSE_APP_PASSWORD, CLICKHOUSE_RESTRICTED_PASSWORD],
+  /** The local demo SMPP account's password. */
   smppPasswords: ["demo-pass"],
-  consolePasswords: ["demo-console-2026"],
 } as const;
 
 /** Minimum key material for REPORTER_HASH_KEY, in bytes (HMAC-SHA256 wants at least its output size). */
