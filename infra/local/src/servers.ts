@@ -127,6 +127,9 @@ export async function startClickHouse(config: LocalConfig, logger: Logger): Prom
   const pid = readPid(pidPath);
   const hint = `See ${join(d.logs, "clickhouse-server.err.log")}.`;
   if (pid !== null && isAlive(pid)) {
+    // ClickHouse rereads its users file on change: a running server of ours gets the current users.
+    const users = join(d.clickhouse, "users.xml");
+    if (config.CLICKHOUSE_USERS_CONFIG === undefined && existsSync(users)) writeUsersConfig(config, users);
     await waitFor("ClickHouse", () => clickhouseAnswers(config), config.INFRA_READY_TIMEOUT_S * 1000, hint);
     return { name: "clickhouse", state: "running", pid };
   }
