@@ -12,7 +12,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import pino from "pino";
 import { z } from "zod";
-import { createClickHouse, ensureDatabase, ident, join, runMigrations, sql, v } from "@spam/clickhouse";
+import { createClickHouse, migrateDatabase, ident, join, sql, v } from "@spam/clickhouse";
 import { topicNames, type Verdict } from "@spam/contracts";
 import { loadLocalConfig } from "@spam/infra-local";
 import { BatchingProducer, createKafkaClient, ensureTopics } from "@spam/kafka";
@@ -73,9 +73,8 @@ interface Flush {
 async function main(): Promise<void> {
   const kafka = createKafkaClient({ brokers, clientId: "bench-sink", logger });
   await ensureTopics({ kafka, names: topics, partitions: config.KAFKA_PARTITIONS, logger });
-  await ensureDatabase({ url: clickhouseUrl, logger }, run);
+  await migrateDatabase({ url: clickhouseUrl, logger }, run, MIGRATIONS);
   const ch = createClickHouse({ url: clickhouseUrl, database: run, logger });
-  await runMigrations(ch, MIGRATIONS, logger);
   const producer = new BatchingProducer({ kafka, logger, lingerMs: 5, maxBatchMessages: 5_000, maxQueuedMessages: 500_000 });
   await producer.connect();
   const Count = z.object({ n: z.coerce.number() });

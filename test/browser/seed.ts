@@ -32,11 +32,11 @@ export async function seedCases(databaseUrl: string): Promise<{ hamCaseId: strin
   for (const i of [1, 2, 3]) texts.set(`b-camp-${i}`, `【ETC】您的ETC卡已失效，请登录 http://etc-renew${i}.top 重新认证，逾期将停用。`);
   await ingestVerdicts(store, verdicts, { textOf: (id) => texts.get(id) });
   await ingestReports(store, [
-    parsedReport({ reportedNumber: "17099887766", reporterMsisdn: "13711112222", content: texts.get("b-fraud-1") ?? null, receivedAt: now - 50 * HOUR }),
+    parsedReport({ reportedNumber: "17099887766", reporterMsisdn: "13711112222", reporterHash: "seed-reporter-a", content: texts.get("b-fraud-1") ?? null, receivedAt: now - 50 * HOUR }),
     parsedReport({ reportedNumber: "17099887766", reporterMsisdn: "13733334444", content: texts.get("b-fraud-1") ?? null, receivedAt: now - 20 * HOUR }),
-    parsedReport({ reportedNumber: "16511112222", reporterMsisdn: "13755556666", content: texts.get("b-gamb-1") ?? null, receivedAt: now - 3 * HOUR }),
+    parsedReport({ reportedNumber: "16511112222", reporterMsisdn: "13755556666", reporterHash: "seed-reporter-c", content: texts.get("b-gamb-1") ?? null, receivedAt: now - 3 * HOUR }),
   ]);
-  await pool.query("UPDATE case_reports SET verification = 'verified' WHERE reporter_msisdn IN ('13711112222', '13755556666')");
+  await pool.query("UPDATE case_reports SET verification = 'verified' WHERE reporter_hash IN ('seed-reporter-a', 'seed-reporter-c')");
   await pool.end();
   return { hamCaseId: "msg:b-ham-1", fullNumbers: ["17099887766", "13612345678", "16511112222", "13900001111", "13711112222"] };
 }

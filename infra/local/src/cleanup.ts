@@ -70,7 +70,7 @@ async function removeMatching(
   } finally {
     await admin.disconnect();
   }
-  const ch = createClickHouse({ url: config.clickhouseUrl, database: "system", logger });
+  const ch = createClickHouse({ url: config.adminClickhouseUrl, database: "system", logger });
   let databases: string[] = [];
   try {
     databases = (await ch.query(sql`SELECT name FROM system.databases`, DatabaseRow)).map((r) => r.name).filter(databaseMatches);

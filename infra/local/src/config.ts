@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
+import { DEVELOPMENT_DEFAULTS } from "@spam/service-runtime";
 
 /** Repository root, from this file's place in infra/local/dist. */
 export const REPO_ROOT = resolve(fileURLToPath(new URL(".", import.meta.url)), "../../..");
@@ -19,13 +20,25 @@ const LocalEnv = z.object({
   CLICKHOUSE_HTTP_PORT: port.default(18123),
   CLICKHOUSE_TCP_PORT: port.default(19000),
   CLICKHOUSE_DATABASE: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).default("spam"),
-  CLICKHOUSE_USERS_CONFIG: z.string().default("/etc/clickhouse-server/users.xml"),
+  /** Unset: the local stack writes its own users.xml from infra/clickhouse/users.xml.tmpl. */
+  CLICKHOUSE_USERS_CONFIG: z.string().optional(),
+  /** `default` administers (migrations, cleanup, tests); the services get their own users below. */
+  CLICKHOUSE_ADMIN_PASSWORD: z.string().default(""),
+  CLICKHOUSE_APP_USER: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).default("spam_app"),
+  CLICKHOUSE_APP_PASSWORD: z.string().default(DEVELOPMENT_DEFAULTS.clickhouseAppPassword),
+  CLICKHOUSE_RESTRICTED_USER: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).default("spam_restricted"),
+  CLICKHOUSE_RESTRICTED_PASSWORD: z.string().default(DEVELOPMENT_DEFAULTS.clickhouseRestrictedPassword),
   INFRA_READY_TIMEOUT_S: z.coerce.number().int().min(5).max(600).default(90),
 });
 
 export type LocalConfig = z.infer<typeof LocalEnv> & {
   readonly kafkaBrokers: string[];
+  /** Without credentials (health probes); `adminClickhouseUrl` carries the admin's. */
   readonly clickhouseUrl: string;
+  readonly adminClickhouseUrl: string;
+  /** What the services use: the platform's user, and the restricted store's user (sink, decider). */
+  readonly appClickhouseUrl: string;
+  readonly restrictedClickhouseUrl: string;
   readonly migrationsDir: string;
 };
 
@@ -44,6 +57,14 @@ export function loadLocalConfig(env: NodeJS.ProcessEnv = process.env): LocalConf
     ...c,
     kafkaBrokers: [`${c.KAFKA_HOST}:${c.KAFKA_PORT}`],
     clickhouseUrl: `http://${c.CLICKHOUSE_HOST}:${c.CLICKHOUSE_HTTP_PORT}`,
+    adminClickhouseUrl: withCredentials(c, "default", c.CLICKHOUSE_ADMIN_PASSWORD),
+    appClickhouseUrl: withCredentials(c, c.CLICKHOUSE_APP_USER, c.CLICKHOUSE_APP_PASSWORD),
+    restrictedClickhouseUrl: withCredentials(c, c.CLICKHOUSE_RESTRICTED_USER, c.CLICKHOUSE_RESTRICTED_PASSWORD),
     migrationsDir: resolve(REPO_ROOT, "infra/clickhouse/migrations"),
   };
+}
+
+function withCredentials(c: { CLICKHOUSE_HOST: string; CLICKHOUSE_HTTP_PORT: number }, user: string, password: string): string {
+  const auth = password === "" && user === "default" ? "" : `${encodeURIComponent(user)}:${encodeURIComponent(password)}@`;
+  return `http://${auth}${c.CLICKHOUSE_HOST}:${c.CLICKHOUSE_HTTP_PORT}`;
 }

@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import { createClickHouse, ensureDatabase, runMigrations, type MigrationResult } from "@spam/clickhouse";
+import { migrateDatabase, type MigrationResult } from "@spam/clickhouse";
 import { topicNames } from "@spam/contracts";
 import { createKafkaClient, ensureTopics } from "@spam/kafka";
 import type { LocalConfig } from "./config.js";
@@ -27,17 +27,11 @@ export async function stopInfra(config: LocalConfig): Promise<void> {
   await Promise.all([stopServer(config, "kafka"), stopServer(config, "clickhouse")]);
 }
 
-/** Creates the database and applies pending migrations. */
+/** Creates the database and its restricted contact store, and applies pending migrations to both. */
 export async function migrate(config: LocalConfig, logger: Logger, database = config.CLICKHOUSE_DATABASE): Promise<MigrationResult> {
-  await ensureDatabase({ url: config.clickhouseUrl, logger }, database);
-  const ch = createClickHouse({ url: config.clickhouseUrl, database, logger });
-  try {
-    const result = await runMigrations(ch, config.migrationsDir, logger);
-    logger.info({ database, applied: result.applied, alreadyApplied: result.skipped }, "migrations done");
-    return result;
-  } finally {
-    await ch.close();
-  }
+  const result = await migrateDatabase({ url: config.adminClickhouseUrl, logger }, database, config.migrationsDir);
+  logger.info({ database, applied: result.applied, alreadyApplied: result.skipped }, "migrations done");
+  return result;
 }
 
 export async function createTopics(config: LocalConfig, logger: Logger, prefix = ""): Promise<string[]> {

@@ -1,7 +1,8 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Logger } from "pino";
+import { restrictedDatabase } from "@spam/clickhouse";
 import { createKafkaClient } from "@spam/kafka";
 import { REPO_ROOT, type LocalConfig } from "./config.js";
 import { InfraError, isAlive, portOpen, readPid, renderTemplate, spawnDetached, stopPid, waitFor } from "./proc.js";
@@ -126,6 +127,9 @@ export async function startClickHouse(config: LocalConfig, logger: Logger): Prom
   const pid = readPid(pidPath);
   const hint = `See ${join(d.logs, "clickhouse-server.err.log")}.`;
   if (pid !== null && isAlive(pid)) {
+    // ClickHouse rereads its users file on change: a running server of ours gets the current users.
+    const users = join(d.clickhouse, "users.xml");
+    if (config.CLICKHOUSE_USERS_CONFIG === undefined && existsSync(users)) writeUsersConfig(config, users);
     await waitFor("ClickHouse", () => clickhouseAnswers(config), config.INFRA_READY_TIMEOUT_S * 1000, hint);
     return { name: "clickhouse", state: "running", pid };
   }
@@ -135,6 +139,7 @@ export async function startClickHouse(config: LocalConfig, logger: Logger): Prom
   }
   requireCommand("clickhouse-server", "install Debian's package: apt-get install clickhouse-server (infra/bin/bootstrap.sh does this)");
   const configPath = join(d.clickhouse, "config.xml");
+  const usersPath = config.CLICKHOUSE_USERS_CONFIG ?? writeUsersConfig(config, join(d.clickhouse, "users.xml"));
   writeFileSync(
     configPath,
     renderTemplate(readFileSync(resolve(REPO_ROOT, "infra/clickhouse/config.xml.tmpl"), "utf8"), {
@@ -142,13 +147,36 @@ export async function startClickHouse(config: LocalConfig, logger: Logger): Prom
       CLICKHOUSE_TCP_PORT: config.CLICKHOUSE_TCP_PORT,
       CLICKHOUSE_DATA_DIR: d.clickhouseData,
       CLICKHOUSE_LOG_DIR: d.logs,
-      CLICKHOUSE_USERS_CONFIG: config.CLICKHOUSE_USERS_CONFIG,
+      CLICKHOUSE_USERS_CONFIG: usersPath,
     }),
   );
   const started = spawnDetached("clickhouse-server", [`--config-file=${configPath}`], join(d.logs, "clickhouse.out.log"), pidPath, d.clickhouse);
   logger.info({ pid: started, port: config.CLICKHOUSE_HTTP_PORT }, "starting ClickHouse");
   await waitFor("ClickHouse", () => clickhouseAnswers(config), config.INFRA_READY_TIMEOUT_S * 1000, hint);
   return { name: "clickhouse", state: "started", pid: started };
+}
+
+const sha256 = (s: string) => createHash("sha256").update(s, "utf8").digest("hex");
+
+/**
+ * The platform's ClickHouse users (infra/clickhouse/users.xml.tmpl): passwords go in as SHA-256,
+ * so the file holds no password and needs no XML escaping. ClickHouse rereads it on change.
+ */
+function writeUsersConfig(config: LocalConfig, path: string): string {
+  writeFileSync(
+    path,
+    renderTemplate(readFileSync(resolve(REPO_ROOT, "infra/clickhouse/users.xml.tmpl"), "utf8"), {
+      CLICKHOUSE_ADMIN_PASSWORD_HASH: sha256(config.CLICKHOUSE_ADMIN_PASSWORD),
+      CLICKHOUSE_APP_USER: config.CLICKHOUSE_APP_USER,
+      CLICKHOUSE_APP_PASSWORD_HASH: sha256(config.CLICKHOUSE_APP_PASSWORD),
+      CLICKHOUSE_RESTRICTED_USER: config.CLICKHOUSE_RESTRICTED_USER,
+      CLICKHOUSE_RESTRICTED_PASSWORD_HASH: sha256(config.CLICKHOUSE_RESTRICTED_PASSWORD),
+      CLICKHOUSE_DATABASE: config.CLICKHOUSE_DATABASE,
+      CLICKHOUSE_RESTRICTED_DATABASE: restrictedDatabase(config.CLICKHOUSE_DATABASE),
+    }),
+    { mode: 0o600 },
+  );
+  return path;
 }
 
 export async function stopServer(config: LocalConfig, name: ServerName): Promise<boolean> {

@@ -43,13 +43,41 @@ export interface ClickHouse {
 // Settings are sent with each request; both versions accept these.
 const READ_SETTINGS = { output_format_json_quote_64bit_integers: 1 } as const;
 
+/**
+ * The reporters' numbers (restricted contact tables) live in a database of their own next to the
+ * platform's, readable only by the ClickHouse user that holds them (infra/clickhouse/users.xml.tmpl).
+ */
+export function restrictedDatabase(database: string): string {
+  return `${database}_restricted`;
+}
+
+/**
+ * Credentials may come in the URL (`http://user:password@host:8123`, like DATABASE_URL): one
+ * variable per store. They are taken out of the URL so the client never logs or overrides them.
+ */
+export function splitClickHouseUrl(url: string): { url: string; username?: string; password?: string } {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return { url };
+  }
+  if (u.username === "" && u.password === "") return { url };
+  const username = decodeURIComponent(u.username);
+  const password = decodeURIComponent(u.password);
+  u.username = "";
+  u.password = "";
+  return { url: u.toString().replace(/\/$/, ""), ...(username ? { username } : {}), password };
+}
+
 export function createClickHouse(options: ClickHouseOptions): ClickHouse {
   const logger = options.logger.child({ component: "clickhouse" });
+  const fromUrl = splitClickHouseUrl(options.url);
   const client: ClickHouseClient = createClient({
-    url: options.url,
+    url: fromUrl.url,
     database: options.database,
-    username: options.username ?? "default",
-    password: options.password ?? "",
+    username: options.username ?? fromUrl.username ?? "default",
+    password: options.password ?? fromUrl.password ?? "",
     request_timeout: options.requestTimeoutMs ?? 30_000,
     compression: { request: false, response: false },
     application: "spam-platform",

@@ -1,10 +1,10 @@
 import { createHash } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { Logger } from "pino";
 import { z } from "zod";
-import type { ClickHouse } from "./client.js";
-import { raw, sql } from "./sql.js";
+import { createClickHouse, ensureDatabase, restrictedDatabase, type ClickHouse, type ClickHouseOptions } from "./client.js";
+import { ident, join as joinSql, raw, sql, v } from "./sql.js";
 
 export class MigrationError extends Error {
   override readonly name = "MigrationError";
@@ -93,4 +93,38 @@ export async function runMigrations(ch: ClickHouse, dir: string, logger: Logger)
     result.push(file.name);
   }
   return { applied: result, skipped: files.length - result.length };
+}
+
+/** The restricted contact store's tables: their DDL is in `restricted/` next to the migrations directory. */
+export const RESTRICTED_TABLES = ["restricted_report_contacts", "restricted_reply_recipients"] as const;
+
+/**
+ * Creates a platform database and its restricted contact store (`<database>_restricted`) and applies
+ * the pending migrations of both: `migrationsDir` for the platform, its sibling `restricted/` for the
+ * store. Contact rows still in the platform's database (before migration 0004) are copied to the
+ * store first; 0004 then drops them there. Idempotent (the tables dedupe by id). `options`: an
+ * administrator's connection.
+ */
+export async function migrateDatabase(options: Omit<ClickHouseOptions, "database">, database: string, migrationsDir: string): Promise<MigrationResult> {
+  const restricted = restrictedDatabase(database);
+  await ensureDatabase(options, database);
+  await ensureDatabase(options, restricted);
+  const ch = createClickHouse({ ...options, database });
+  const store = createClickHouse({ ...options, database: restricted });
+  try {
+    const r = await runMigrations(store, join(dirname(migrationsDir.replace(/\/+$/, "")), "restricted"), options.logger);
+    const present = await ch.query(
+      sql`SELECT name FROM system.tables WHERE database = ${v.string(database)} AND name IN (${joinSql(RESTRICTED_TABLES.map((t) => v.string(t)), ", ")})`,
+      z.object({ name: z.string() }),
+    );
+    for (const { name } of present) {
+      await ch.command(sql`INSERT INTO ${ident(restricted)}.${ident(name)} SELECT * FROM ${ident(database)}.${ident(name)}`);
+      options.logger.info({ table: name, from: database, to: restricted }, "contact rows copied to the restricted store");
+    }
+    const p = await runMigrations(ch, migrationsDir, options.logger);
+    return { applied: [...r.applied, ...p.applied], skipped: r.skipped + p.skipped };
+  } finally {
+    await ch.close();
+    await store.close();
+  }
 }

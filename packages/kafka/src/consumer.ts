@@ -2,6 +2,7 @@ import type { Consumer, EachBatchPayload, IHeaders, InstrumentationEvent, Kafka,
 import type { Logger } from "pino";
 import type { ZodType, ZodTypeDef } from "zod";
 import type { DeadLetter } from "@spam/contracts";
+import { redactDeadLetter } from "./redact.js";
 import type { BatchingProducer } from "./producer.js";
 
 export interface ConsumedMessage<T> {
@@ -481,7 +482,7 @@ export class SchemaConsumer<T> {
   }
 
   private toDeadLetter(topic: string, partition: number, message: KafkaMessage, error: string): DeadLetter {
-    return {
+    return redactDeadLetter({
       v: 1,
       sourceTopic: topic,
       partition,
@@ -491,6 +492,6 @@ export class SchemaConsumer<T> {
       error: error.slice(0, 4_000),
       service: this.options.deadLetter.service,
       failedAt: Date.now(),
-    };
+    });
   }
 }

@@ -13,6 +13,7 @@ export type {
   SchemaConsumerOptions,
 } from "./consumer.js";
 export { CompactedTopicFollower } from "./compacted.js";
+export { redactDeadLetter, redactNumbers } from "./redact.js";
 export { partitionForKey } from "./partitioner.js";
 export { PartitionReader } from "./partition-reader.js";
 export type { PartitionRange, PartitionRangeReader, PartitionReaderOptions, PartitionRecord } from "./partition-reader.js";

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { EnvError, parseEnv as parseServiceEnv } from "@spam/service-runtime";
+import { EnvError, enforceProduction, parseEnv as parseServiceEnv } from "@spam/service-runtime";
 
 export { EnvError };
 
@@ -69,5 +69,5 @@ export type ApiEnv = z.infer<typeof ApiEnv>;
 
 /** Parsed once at start; a bad value fails fast naming the variable (service-runtime's EnvError). */
 export function parseEnv(source: NodeJS.ProcessEnv = process.env): ApiEnv {
-  return parseServiceEnv(ApiEnv.shape, source);
+  return enforceProduction("api", parseServiceEnv(ApiEnv.shape, source), source);
 }

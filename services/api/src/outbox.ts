@@ -22,10 +22,10 @@ export function kafkaPublisher(producer: BatchingProducer, topicPrefix: string):
 }
 
 /**
- * Publishes outbox rows written by decisions, oldest first, and marks them sent
+ * Publishes outbox rows written by decisions, oldest first, and deletes them
  * only after the broker acknowledged them (at-least-once; consumers dedupe by id
- * or by the block-list version). Rows are locked with SKIP LOCKED so two API
- * instances can relay side by side.
+ * or by the block-list version): the payloads live on in Kafka and ClickHouse,
+ * not here. Rows are locked with SKIP LOCKED so two API instances can relay side by side.
  */
 export class OutboxRelay {
   private timer: NodeJS.Timeout | null = null;
@@ -108,7 +108,7 @@ export class OutboxRelay {
         await client.query("COMMIT");
         throw err;
       }
-      await client.query("UPDATE outbox SET sent_at = now(), attempts = attempts + 1 WHERE id = ANY($1)", [rows.map((r) => r.id)]);
+      await client.query("DELETE FROM outbox WHERE id = ANY($1)", [rows.map((r) => r.id)]);
       await client.query("COMMIT");
       return rows.length;
     } catch (e) {

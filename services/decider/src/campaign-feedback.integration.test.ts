@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { createClickHouse, ensureDatabase, ident, runMigrations, sql, v, type ClickHouse } from "@spam/clickhouse";
+import { createClickHouse, migrateDatabase, ident, sql, v, type ClickHouse } from "@spam/clickhouse";
 import { CampaignCountsV1, VerdictV1, topicNames, type CampaignCounts, type RawMessage, type Verdict } from "@spam/contracts";
 import { BatchingProducer, CompactedTopicFollower, SchemaConsumer, createKafkaClient, ensureTopics } from "@spam/kafka";
 import { createScorerService, loadScorerEnv } from "@spam/scorer-service";
@@ -87,9 +87,8 @@ describe.skipIf(!brokers || !clickhouseUrl)("campaign feedback loop: cluster-wid
 
   beforeAll(async () => {
     await ensureTopics({ kafka, names: topics, partitions: PARTITIONS, logger });
-    await ensureDatabase({ url: clickhouseUrl!, logger }, database);
+    await migrateDatabase({ url: clickhouseUrl!, logger }, database, MIGRATIONS);
     ch = createClickHouse({ url: clickhouseUrl!, database, logger });
-    await runMigrations(ch, MIGRATIONS, logger);
     await producer.connect();
     const collector = new SchemaConsumer<Verdict>({
       kafka,

@@ -2,7 +2,7 @@ import { fileURLToPath } from "node:url";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { createClickHouse, ensureDatabase, runMigrations, sql, v, type ClickHouse } from "@spam/clickhouse";
+import { createClickHouse, ident, migrateDatabase, restrictedDatabase, sql, v, type ClickHouse } from "@spam/clickhouse";
 import { topicNames, type BlockListEntry, type RawMessage, type Report, type ReviewLabel, type Verdict } from "@spam/contracts";
 import { BatchingProducer, createKafkaClient, ensureTopics } from "@spam/kafka";
 import { createSink, loadSinkEnv, type Sink } from "@spam/sink-service";
@@ -40,9 +40,8 @@ describe.skipIf(!brokers || !clickhouseUrl)("decider end to end with the sink", 
 
   beforeAll(async () => {
     await ensureTopics({ kafka, names: topics, partitions: 3, logger });
-    await ensureDatabase({ url: clickhouseUrl!, logger }, database);
+    await migrateDatabase({ url: clickhouseUrl!, logger }, database, MIGRATIONS);
     ch = createClickHouse({ url: clickhouseUrl!, database, logger });
-    await runMigrations(ch, MIGRATIONS, logger);
     await producer.connect();
     sink = createSink(loadSinkEnv(common), logger);
     await sink.start();
@@ -106,7 +105,7 @@ describe.skipIf(!brokers || !clickhouseUrl)("decider end to end with the sink", 
       expect(block).toMatchObject({ state: "active", created_by: "policy:verified_reporters" });
       expect(block.evidence_report_ids).toHaveLength(3);
       await until(async () => (await count(sql`SELECT count() AS n FROM reply_log_dedup WHERE kind = 'outcome_blocked'`)) >= 3 || null, 20_000, "outcome replies");
-      expect(await count(sql`SELECT count() AS n FROM restricted_reply_recipients FINAL WHERE recipient IN ('13800000001', '13800000002', '13800000003')`)).toBe(3);
+      expect(await count(sql`SELECT count() AS n FROM ${ident(restrictedDatabase(database))}.restricted_reply_recipients FINAL WHERE recipient IN ('13800000001', '13800000002', '13800000003')`)).toBe(3);
       await until(async () => (await count(sql`SELECT count() AS n FROM report_assessments_dedup WHERE verification = 'verified'`)) >= 3 || null, 20_000, "assessments");
       expect(await count(sql`SELECT count() AS n FROM report_assessments_dedup WHERE verification = 'verified'`)).toBe(3);
       await until(async () => (await count(sql`SELECT count() AS n FROM report_outcomes_dedup WHERE outcome = 'blocked'`)) >= 3 || null, 20_000, "report outcomes");

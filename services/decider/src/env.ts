@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { envSchemas, parseEnv } from "@spam/service-runtime";
+import { enforceProduction, envSchemas, parseEnv } from "@spam/service-runtime";
 
 export const deciderEnvShape = {
   KAFKA_BROKERS: envSchemas.brokers,
@@ -9,6 +9,12 @@ export const deciderEnvShape = {
   INSTANCE_ID: z.string().regex(/^[A-Za-z0-9_.-]+$/).default("0"),
   CLICKHOUSE_URL: z.string().url(),
   CLICKHOUSE_DATABASE: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).default("spam"),
+  /**
+   * The restricted contact store (reporters' numbers): its own database, and in production its own
+   * ClickHouse user (credentials in the URL). Defaults: CLICKHOUSE_URL and `<CLICKHOUSE_DATABASE>_restricted`.
+   */
+  CLICKHOUSE_RESTRICTED_URL: z.string().url().optional(),
+  CLICKHOUSE_RESTRICTED_DATABASE: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).optional(),
   POLICY_FILE: z.string().optional(),
   REPLY_TEMPLATES: z.string().optional(),
   LOG_LEVEL: envSchemas.logLevel.default("info"),
@@ -36,6 +42,6 @@ export const deciderEnvShape = {
 };
 
 export function loadDeciderEnv(env: NodeJS.ProcessEnv = process.env) {
-  return parseEnv(deciderEnvShape, env);
+  return enforceProduction("decider", parseEnv(deciderEnvShape, env), env, { required: ["CLICKHOUSE_RESTRICTED_URL"] });
 }
 export type DeciderEnv = ReturnType<typeof loadDeciderEnv>;

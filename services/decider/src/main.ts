@@ -1,6 +1,6 @@
 import pLimit from "p-limit";
 import type { Logger } from "pino";
-import { createClickHouse } from "@spam/clickhouse";
+import { createClickHouse, restrictedDatabase } from "@spam/clickhouse";
 import {
   BlockListEntryV1,
   blockListKey,
@@ -52,6 +52,12 @@ export function createDecider(env: DeciderEnv, logger: Logger, deps: DeciderDeps
   const core = new DeciderCore(policy, (kind, vars) => templates.render(kind, vars));
   const kafka = createKafkaClient({ brokers: env.KAFKA_BROKERS, clientId: "decider", logger });
   const ch = createClickHouse({ url: env.CLICKHOUSE_URL, database: env.CLICKHOUSE_DATABASE, logger });
+  // Reporters' numbers (to answer them after a restart) are read from the restricted store only.
+  const contacts = createClickHouse({
+    url: env.CLICKHOUSE_RESTRICTED_URL ?? env.CLICKHOUSE_URL,
+    database: env.CLICKHOUSE_RESTRICTED_DATABASE ?? restrictedDatabase(env.CLICKHOUSE_DATABASE),
+    logger,
+  });
   const lookup = deps.lookup ?? clickHouseTrafficLookup(ch);
   const producer = new BatchingProducer({ kafka, logger, lingerMs: 2 });
   const group = `${env.TOPIC_PREFIX}${env.CONSUMER_GROUP}`;
@@ -205,7 +211,7 @@ export function createDecider(env: DeciderEnv, logger: Logger, deps: DeciderDeps
       await http?.listen();
       await producer.connect();
       await blocklist.start();
-      const rebuilt = await rebuildFromClickHouse(ch, core, policy, now(), logger);
+      const rebuilt = await rebuildFromClickHouse(ch, core, policy, now(), logger, contacts);
       logger.info(rebuilt, "state rebuilt from ClickHouse");
       await reports.start();
       await labels.start();
@@ -224,6 +230,7 @@ export function createDecider(env: DeciderEnv, logger: Logger, deps: DeciderDeps
       await blocklist.stop();
       await producer.disconnect();
       await ch.close();
+      await contacts.close();
       await http?.close();
     },
   };

@@ -50,7 +50,15 @@ const AssessmentRow = z.object({
  * Kafka: the reports consumer resumes from its last committed offset, and
  * every event id is deterministic, so a repeated event collapses in ClickHouse.
  */
-export async function rebuildFromClickHouse(ch: ClickHouse, core: DeciderCore, policy: Policy, now: number, logger: Logger): Promise<{ reporters: number; cases: number; reports: number }> {
+/** `contacts`: the restricted contact store (its own database and user); `ch` by default. */
+export async function rebuildFromClickHouse(
+  ch: ClickHouse,
+  core: DeciderCore,
+  policy: Policy,
+  now: number,
+  logger: Logger,
+  contactStore: ClickHouse = ch,
+): Promise<{ reporters: number; cases: number; reports: number }> {
   const reps = await ch.query(
     sql`SELECT reporter_hash, countIf(outcome = 'blocked') AS upheld, countIf(outcome = 'not_confirmed') AS rejected
         FROM report_outcomes_dedup WHERE decided_by LIKE 'reviewer:%' GROUP BY reporter_hash`,
@@ -73,7 +81,7 @@ export async function rebuildFromClickHouse(ch: ClickHouse, core: DeciderCore, p
   const decided = new Set<string>();
   for (let i = 0; i < ids.length; i += 5_000) {
     const chunk = inList(ids.slice(i, i + 5_000));
-    for (const c of await ch.query(sql`SELECT report_id, reporter_msisdn FROM restricted_report_contacts FINAL WHERE report_id IN ${chunk}`, ContactRow)) contacts.set(c.report_id, c.reporter_msisdn);
+    for (const c of await contactStore.query(sql`SELECT report_id, reporter_msisdn FROM restricted_report_contacts FINAL WHERE report_id IN ${chunk}`, ContactRow)) contacts.set(c.report_id, c.reporter_msisdn);
     for (const c of await ch.query(sql`SELECT id, short_code FROM reports FINAL WHERE id IN ${chunk}`, ShortCodeRow)) shortCodes.set(c.id, c.short_code);
     for (const c of await ch.query(sql`SELECT DISTINCT report_id FROM report_outcomes WHERE report_id IN ${chunk}`, OutcomeRow)) decided.add(c.report_id);
   }

@@ -1,6 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
-import { envSchemas, parseEnv } from "@spam/service-runtime";
+import { enforceProduction, envSchemas, parseEnv } from "@spam/service-runtime";
 import { MAX_PASSWORD, MAX_SYSTEM_ID, parseInlineAccounts, validateAccountSpec, type AccountSpec } from "./accounts.js";
 
 const defaultAllowList = fileURLToPath(new URL("../../../rules/allowlist/report-senders.json", import.meta.url));
@@ -89,5 +89,5 @@ export const gatewayEnvShape = {
 export type GatewayEnv = ReturnType<typeof loadGatewayEnv>;
 
 export function loadGatewayEnv(env: NodeJS.ProcessEnv = process.env) {
-  return parseEnv(gatewayEnvShape, env);
+  return enforceProduction("gateway", parseEnv(gatewayEnvShape, env), env);
 }

@@ -2,7 +2,7 @@ import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { DEFAULT_THRESHOLDS } from "@spam/scoring";
-import { envSchemas, parseEnv } from "@spam/service-runtime";
+import { enforceProduction, envSchemas, parseEnv } from "@spam/service-runtime";
 
 const REPO_ROOT = resolve(fileURLToPath(new URL(".", import.meta.url)), "../../..");
 
@@ -58,7 +58,7 @@ export const scorerEnvShape = {
 };
 
 export function loadScorerEnv(env: NodeJS.ProcessEnv = process.env) {
-  const parsed = parseEnv(scorerEnvShape, env);
+  const parsed = enforceProduction("scorer", parseEnv(scorerEnvShape, env), env);
   if (parsed.SUSPECT_THRESHOLD > parsed.SPAM_THRESHOLD) {
     throw new Error("invalid environment: SUSPECT_THRESHOLD must not exceed SPAM_THRESHOLD");
   }

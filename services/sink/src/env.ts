@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { envSchemas, parseEnv } from "@spam/service-runtime";
+import { enforceProduction, envSchemas, parseEnv } from "@spam/service-runtime";
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
@@ -10,6 +10,12 @@ export const sinkEnvShape = {
   CONSUMER_GROUP: z.string().min(1).default("sink"),
   CLICKHOUSE_URL: z.string().url(),
   CLICKHOUSE_DATABASE: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).default("spam"),
+  /**
+   * The restricted contact store (reporters' numbers): its own database, and in production its own
+   * ClickHouse user (credentials in the URL). Defaults: CLICKHOUSE_URL and `<CLICKHOUSE_DATABASE>_restricted`.
+   */
+  CLICKHOUSE_RESTRICTED_URL: z.string().url().optional(),
+  CLICKHOUSE_RESTRICTED_DATABASE: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).optional(),
   /**
    * The broker holds a fetch until this many bytes or the wait below: at load
    * this sets the insert size (about one fetch per insert); idle, the wait
@@ -37,6 +43,6 @@ export const sinkEnvShape = {
 };
 
 export function loadSinkEnv(env: NodeJS.ProcessEnv = process.env) {
-  return parseEnv(sinkEnvShape, env);
+  return enforceProduction("sink", parseEnv(sinkEnvShape, env), env, { required: ["CLICKHOUSE_RESTRICTED_URL"] });
 }
 export type SinkEnv = ReturnType<typeof loadSinkEnv>;

@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import type { ZodType, ZodTypeDef } from "zod";
-import { createClickHouse } from "@spam/clickhouse";
+import { createClickHouse, restrictedDatabase } from "@spam/clickhouse";
 import {
   BlockListEntryV1,
   DeadLetterV1,
@@ -15,7 +15,7 @@ import {
   type DeadLetter,
   type TopicKey,
 } from "@spam/contracts";
-import { BatchingProducer, createKafkaClient, SchemaConsumer, type BatchContext, type ConsumedMessage } from "@spam/kafka";
+import { BatchingProducer, createKafkaClient, redactDeadLetter, SchemaConsumer, type BatchContext, type ConsumedMessage } from "@spam/kafka";
 import { createServiceMetrics, instrumentConsumer, ObservabilityServer } from "@spam/observability";
 import { createServiceLogger, loadEnvOrExit, runService, type ServiceHandle } from "@spam/service-runtime";
 import { TableBatcher, type FlushInfo, type InsertFn, type SinkRow } from "./batcher.js";
@@ -74,6 +74,11 @@ export interface SinkDeps {
   readonly insert?: InsertFn;
 }
 
+/** Tables of the restricted contact store (rows.ts names them; they live in the restricted database). */
+export function isRestrictedTable(table: string): boolean {
+  return table.startsWith("restricted_");
+}
+
 /** Waits for `work`, sending a heartbeat every few seconds so a long ClickHouse outage does not cost the group membership. */
 async function withHeartbeats(work: Promise<void>, context: BatchContext, everyMs = 3_000): Promise<void> {
   let done = false;
@@ -94,7 +99,14 @@ export function createSink(env: SinkEnv, logger: Logger, deps: SinkDeps = {}): S
   const topics = topicNames(env.TOPIC_PREFIX);
   const kafka = createKafkaClient({ brokers: env.KAFKA_BROKERS, clientId: "sink", logger });
   const ch = createClickHouse({ url: env.CLICKHOUSE_URL, database: env.CLICKHOUSE_DATABASE, logger, requestTimeoutMs: 10_000 });
-  const insert: InsertFn = deps.insert ?? ((table, rows) => ch.insert(table, rows));
+  // Reporters' numbers go to the restricted store, through the only credentials that can reach it.
+  const restricted = createClickHouse({
+    url: env.CLICKHOUSE_RESTRICTED_URL ?? env.CLICKHOUSE_URL,
+    database: env.CLICKHOUSE_RESTRICTED_DATABASE ?? restrictedDatabase(env.CLICKHOUSE_DATABASE),
+    logger,
+    requestTimeoutMs: 10_000,
+  });
+  const insert: InsertFn = deps.insert ?? ((table, rows) => (isRestrictedTable(table) ? restricted : ch).insert(table, rows));
   const producer = new BatchingProducer({ kafka, logger, lingerMs: 5 });
   const wanted = env.SINK_TOPICS ? new Set(env.SINK_TOPICS.split(",").map((s) => s.trim())) : null;
   const routes = SINK_ROUTES.filter((r) => !wanted || wanted.has(r.key));
@@ -123,17 +135,19 @@ export function createSink(env: SinkEnv, logger: Logger, deps: SinkDeps = {}): S
   const deadLetter = async (rows: readonly SinkRow[], error: string) => {
     const letters: DeadLetter[] = rows
       .filter((r) => r.origin.topic !== topics.deadLetter) // never loop on our own dead letters
-      .map((r) => ({
-        v: 1,
-        sourceTopic: r.origin.topic,
-        partition: r.origin.partition,
-        offset: r.origin.offset,
-        key: r.origin.key,
-        valueBase64: Buffer.from(JSON.stringify(r.origin.value)).toString("base64"),
-        error: error.slice(0, 4_000),
-        service: "sink",
-        failedAt: Date.now(),
-      }));
+      .map((r) =>
+        redactDeadLetter({
+          v: 1,
+          sourceTopic: r.origin.topic,
+          partition: r.origin.partition,
+          offset: r.origin.offset,
+          key: r.origin.key,
+          valueBase64: Buffer.from(JSON.stringify(r.origin.value)).toString("base64"),
+          error: error.slice(0, 4_000),
+          service: "sink",
+          failedAt: Date.now(),
+        }),
+      );
     if (letters.length < rows.length) logger.error({ rows: rows.length - letters.length, error }, "dead_letters row rejected; logged only");
     await producer.sendMany(letters.map((d) => ({ topic: topics.deadLetter, key: `${d.sourceTopic}:${d.partition}:${d.offset}`, value: d })));
   };
@@ -239,6 +253,7 @@ export function createSink(env: SinkEnv, logger: Logger, deps: SinkDeps = {}): S
       }
       await producer.disconnect();
       await ch.close();
+      await restricted.close();
     },
     stats: () => stats,
     pendingRows: () => [...batchers.values()].reduce((n, b) => n + b.pendingRows, 0),

@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import pino from "pino";
 import { afterAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { createClickHouse, ensureDatabase, runMigrations, sql, type ClickHouse } from "@spam/clickhouse";
+import { createClickHouse, migrateDatabase, sql, type ClickHouse } from "@spam/clickhouse";
 import { topicNames, type Verdict } from "@spam/contracts";
 import { BatchingProducer, createKafkaClient, ensureTopics } from "@spam/kafka";
 import { freePort, loadLocalConfig, startClickHouse, stopServer } from "@spam/infra-local";
@@ -65,9 +65,8 @@ async function count(ch: ClickHouse, query: ReturnType<typeof sql>): Promise<num
 }
 
 async function setupDatabase(url: string, database: string): Promise<ClickHouse> {
-  await ensureDatabase({ url, logger }, database);
+  await migrateDatabase({ url, logger }, database, MIGRATIONS);
   const ch = createClickHouse({ url, database, logger });
-  await runMigrations(ch, MIGRATIONS, logger);
   return ch;
 }
 

@@ -179,7 +179,7 @@ describe("HTTP API", () => {
     expect(both.map((r) => r.statusCode).sort()).toEqual([200, 409]);
   });
 
-  it("claim → decide publishes the label, the block-list change and the reporter's outcome reply", async () => {
+  it("claim → decide publishes the label and the block-list change, never the reporter's number, and purges the outbox", async () => {
     const report = parsedReport({ reportedNumber: "13500135000", reporterMsisdn: "13700000077" });
     const caseId = `rpt:${report.id}`;
     await ingestReports(cases, [report]);
@@ -191,8 +191,9 @@ describe("HTTP API", () => {
     expect(res.statusCode).toBe(200);
     await relay.drain();
     const mine = published.filter((m) => JSON.stringify(m.value).includes(caseId) || JSON.stringify(m.value).includes(report.id));
-    expect(mine.map((m) => m.topicKey).sort()).toEqual(["blocklist", "repliesOutbound", "reviewLabels"]);
-    expect(mine.find((m) => m.topicKey === "repliesOutbound")?.value).toMatchObject({ to: "13700000077", kind: "outcome_blocked", reportId: report.id });
+    expect(mine.map((m) => m.topicKey).sort()).toEqual(["blocklist", "reviewLabels"]);
+    expect(JSON.stringify(published)).not.toContain("13700000077");
+    expect((await pool.query("SELECT count(*)::int AS n FROM outbox")).rows[0].n).toBe(0);
     expect(published.find((m) => m.topicKey === "blocklist" && m.key === "sender:13500135000")).toBeTruthy();
     const again = await relay.drain();
     expect(again).toBe(0); // sent rows are not sent twice

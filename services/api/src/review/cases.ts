@@ -51,7 +51,6 @@ export type CaseRow = z.infer<typeof CaseRow>;
 
 export const ReportRow = z.object({
   report_id: z.string(),
-  reporter_msisdn: z.string(),
   reporter_hash: z.string(),
   reported_number: z.string().nullable(),
   content: z.string().nullable(),
@@ -94,7 +93,6 @@ export interface CaseUpsert {
 
 export interface ReportUpsert {
   readonly reportId: string;
-  readonly reporterMsisdn: string;
   readonly reporterHash: string;
   readonly reportedNumber: string;
   readonly content: string | null;
@@ -236,9 +234,9 @@ export class CaseStore {
         );
       }
       await tx.query(
-        `INSERT INTO case_reports (report_id, case_id, reporter_msisdn, reporter_hash, reported_number, content, status, verification, received_at)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,to_timestamp($9 / 1000.0))`,
-        [r.reportId, caseId, r.reporterMsisdn, r.reporterHash, r.reportedNumber, r.content, r.status, r.verification, r.receivedAt],
+        `INSERT INTO case_reports (report_id, case_id, reporter_hash, reported_number, content, status, verification, received_at)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,to_timestamp($8 / 1000.0))`,
+        [r.reportId, caseId, r.reporterHash, r.reportedNumber, r.content, r.status, r.verification, r.receivedAt],
       );
       await tx.query(
         `UPDATE review_cases SET report_count = report_count + 1,
@@ -303,9 +301,9 @@ export class CaseStore {
         [a.caseId, a.reportedNumber ?? "", a.reportReceivedAt, matchedText ?? content ?? "", a.verdictLabel],
       );
       const ins = await tx.query(
-        `INSERT INTO case_reports (report_id, case_id, reporter_msisdn, reporter_hash, reported_number, content, status, verification, received_at,
+        `INSERT INTO case_reports (report_id, case_id, reporter_hash, reported_number, content, status, verification, received_at,
                                    similarity, reporter_reputation, matched_message_id)
-         VALUES ($1, $2, '', $3, $4, $5, 'parsed', $6, to_timestamp($7 / 1000.0), $8, $9, $10)
+         VALUES ($1, $2, $3, $4, $5, 'parsed', $6, to_timestamp($7 / 1000.0), $8, $9, $10)
          ON CONFLICT (report_id) DO UPDATE SET verification = EXCLUDED.verification, similarity = EXCLUDED.similarity`,
         [a.reportId, a.caseId, a.reporterHash, a.reportedNumber, content, a.verification, a.reportReceivedAt, a.similarity, a.reporterReputation, a.matchedMessageId],
       );
@@ -461,6 +459,8 @@ export class CaseStore {
   async reveal(id: string, user: User, field: RevealField, reason: string): Promise<Revealed> {
     if (!mayReveal(user.role)) throw new ApiError("forbidden", "analysts work on masked data only: nothing can be revealed to them");
     if (reason.trim().length === 0) throw new ApiError("bad_request", "give a reason for the reveal", [{ path: "body.reason", message: "required" }]);
+    // Reporters' numbers live only in the restricted contact store, out of the API's reach: review never needs them.
+    if (field === "reporters") throw new ApiError("forbidden", "reporters' numbers are kept only in the restricted contact store");
     const limit = this.options.revealsPerHour ?? DEFAULT_REVEALS_PER_HOUR;
     try {
       return await this.withTx(async (tx) => {
@@ -480,13 +480,8 @@ export class CaseStore {
           await audit(tx, user, "reveal_text", c.id, reason);
           return { text: c.text };
         }
-        if (field === "sender") {
-          await audit(tx, user, "reveal_number", c.id, reason, { field });
-          return { sender: c.sender };
-        }
-        const reports = await tx.query<{ reporter_msisdn: string }>("SELECT reporter_msisdn FROM case_reports WHERE case_id = $1 ORDER BY received_at", [c.id]);
-        await audit(tx, user, "reveal_number", c.id, reason, { field, count: reports.rows.length });
-        return { reporters: reports.rows.map((r) => r.reporter_msisdn) };
+        await audit(tx, user, "reveal_number", c.id, reason, { field });
+        return { sender: c.sender };
       });
     } catch (e) {
       if (e instanceof ApiError && (e.code === "claim_required" || e.code === "rate_limited")) {
@@ -569,11 +564,11 @@ export class CaseStore {
           campaignId: c.campaign_id,
           text: c.text,
         })),
-        reportRows
-          .filter((r) => r.reporter_msisdn !== "")
-          .map((r) => ({ reportId: r.report_id, reporterMsisdn: r.reporter_msisdn, reportedNumber: r.reported_number })),
+        // Reporters' numbers are kept only in the restricted contact store, out of the API's reach: the
+        // reports are evidence of the blocks here, and no reply to a reporter leaves the API.
+        reportRows.map((r) => ({ reportId: r.report_id, reporterMsisdn: "", reportedNumber: r.reported_number })),
         this.options.effects,
-      ).filter((m) => !deciderOwned || m.topicKey === "reviewLabels");
+      ).filter((m) => m.topicKey !== "repliesOutbound" && (!deciderOwned || m.topicKey === "reviewLabels"));
       await enqueueOutbox(tx, messages);
       await audit(tx, user, "decide", id, input.comment, {
         decisionId,

@@ -34,7 +34,6 @@ export function reportUpsert(r: Report, score: number | null = null): ReportUpse
   if (!r.reportedNumber || (r.status !== "parsed" && r.status !== "completed_two_step")) return null;
   return {
     reportId: r.id,
-    reporterMsisdn: r.reporterMsisdn,
     reporterHash: r.reporterHash,
     reportedNumber: r.reportedNumber,
     content: r.content,
