@@ -23,7 +23,7 @@ const SAFE = {
   COOKIE_SECURE: "true",
   API_DEMO_PASSWORD: "",
   REPORTER_HASH_KEY: key(),
-  SMPP_ACCOUNTS: `mo-link:${randomBytes(4).toString("hex")}`,
+  SMPP_ACCOUNTS: `mo-link:${randomBytes(4).toString("hex")}:report+traffic:13*`,
   SMPP_PORT: "0",
   API_PORT: "0",
 } as const;
@@ -61,9 +61,9 @@ async function expectRefusal(service: string, env: Record<string, string | undef
 
 describe("production refuses development defaults (finding 8)", () => {
   it("gateway: the public reporter hash key and the demo SMPP account", async () => {
-    await expectRefusal("gateway", { ...SAFE, REPORTER_HASH_KEY: undefined, SMPP_ACCOUNTS: "demo:demo-pass" }, ["REPORTER_HASH_KEY", "SMPP_ACCOUNTS"], [
+    await expectRefusal("gateway", { ...SAFE, REPORTER_HASH_KEY: undefined, SMPP_ACCOUNTS: "mo-link:mo-demo1:report+traffic:13*" }, ["REPORTER_HASH_KEY", "SMPP_ACCOUNTS"], [
       "dev-only-reporter-hash-key",
-      "demo-pass",
+      "mo-demo1",
     ]);
   });
 

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { REPO_ROOT, type LocalConfig } from "./config.js";
+import { DEVELOPMENT_DEFAULTS } from "@spam/service-runtime";
 
 /**
  * The services `npm start` runs, in start order (stopped in reverse: the
@@ -35,9 +36,9 @@ export interface DemoSmppAccount {
  * the answers to reporters.
  */
 export const DEMO_SMPP_ACCOUNTS = {
-  mo: { systemId: "mo-link", password: "mo-demo1", capabilities: "report+traffic", sourceRanges: "13*|14*|15*|16*|17*|18*|19*" },
-  a2p: { systemId: "a2p-demo", password: "a2p-demo", capabilities: "traffic", sourceRanges: "1069*|95588|10086" },
-  replies: { systemId: "replies", password: "rpl-demo", capabilities: "reply", sourceRanges: "*" },
+  mo: { systemId: "mo-link", password: DEVELOPMENT_DEFAULTS.smppDemoPasswords.mo, capabilities: "report+traffic", sourceRanges: "13*|14*|15*|16*|17*|18*|19*" },
+  a2p: { systemId: "a2p-demo", password: DEVELOPMENT_DEFAULTS.smppDemoPasswords.a2p, capabilities: "traffic", sourceRanges: "1069*|95588|10086" },
+  replies: { systemId: "replies", password: DEVELOPMENT_DEFAULTS.smppDemoPasswords.replies, capabilities: "reply", sourceRanges: "*" },
 } as const satisfies Record<string, DemoSmppAccount>;
 
 export const demoSmppAccountsEnv = (): string =>

@@ -17,8 +17,10 @@ export const DEVELOPMENT_DEFAULTS = {
   clickhouseAppPassword: CLICKHOUSE_APP_PASSWORD,
   clickhouseRestrictedPassword: CLICKHOUSE_RESTRICTED_PASSWORD,
   clickhousePasswords: ["", CLICKHOUSE_APP_PASSWORD, CLICKHOUSE_RESTRICTED_PASSWORD],
-  /** The local demo SMPP account's password. */
-  smppPasswords: ["demo-pass"],
+  /** Passwords of the local stack's demo SMPP accounts (infra/local), one per role. */
+  smppDemoPasswords: { mo: "mo-demo1", a2p: "a2p-demo", replies: "rpl-demo" },
+  /** Every SMPP password public in this repository: the demo accounts and the benchmarks' account. */
+  smppPasswords: ["mo-demo1", "a2p-demo", "rpl-demo", "bench-pw", "demo-pass"],
 } as const;
 
 /** Minimum key material for REPORTER_HASH_KEY, in bytes (HMAC-SHA256 wants at least its output size). */
