@@ -74,3 +74,35 @@ describe("masking and distinct counts", () => {
     expect(Math.abs(c.count() - 20_000) / 20_000).toBeLessThan(0.06);
   });
 });
+
+describe("maskForCampaign on pathological texts (issue 17, finding 5)", () => {
+  /** The least of a few timings: the run least disturbed by other processes on the machine. */
+  const minMs = (f: () => void): number => {
+    let best = Infinity;
+    for (let i = 0; i < 7; i++) {
+      const t0 = performance.now();
+      f();
+      best = Math.min(best, performance.now() - t0);
+    }
+    return best;
+  };
+  const fill = (unit: string, chars: number) => unit.repeat(Math.ceil(chars / unit.length)).slice(0, chars);
+
+  for (const unit of [`a.${"b".repeat(30)}`, `${"a-".repeat(30)}a.`, "abcdefgh"]) {
+    it(`costs linear time on ${JSON.stringify(unit.slice(0, 12))}…`, () => {
+      // Not a wall-clock race: one pass over 8n characters against eight over n. Linear ≈ 1,
+      // quadratic ≈ 8 (the unanchored patterns cost the scorer about a second on 20 KB).
+      const small = fill(unit, 2_500);
+      const large = fill(unit, 20_000);
+      for (let i = 0; i < 3; i++) maskForCampaign(small), maskForCampaign(large);
+      const ratio = minMs(() => maskForCampaign(large)) / minMs(() => {
+        for (let i = 0; i < 8; i++) maskForCampaign(small);
+      });
+      expect(ratio).toBeLessThan(3);
+    });
+  }
+
+  it("masks the same with the anchored patterns", () => {
+    expect(maskForCampaign("加V abc123 或 www.x.cn/a 或 evil-loan.com.cn 或 a1b2")).toBe("加v0或U或U或0");
+  });
+});

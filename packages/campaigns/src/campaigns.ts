@@ -51,8 +51,11 @@ interface Campaign {
   touched: number;
 }
 
-const URL_RE = /(?:https?:\/\/|www\.)\S+|[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|cn|net|org|top|xyz|vip|cc|me|info|io|co|uk|tv|shop|site|club|link|ly)\b(?:\/\S*)?/gi;
-const MIXED_ID_RE = /[a-z]*\d[a-z0-9]*/gi;
+// Matches start only where a token starts (the lookbehinds): free to start anywhere, both
+// patterns re-scanned the rest of a long token from every position (quadratic; a 20 KB text
+// cost the scorer about a second). A match never starts inside a token anyway.
+const URL_RE = /(?:https?:\/\/|www\.)\S+|(?<![a-z0-9.-])[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|cn|net|org|top|xyz|vip|cc|me|info|io|co|uk|tv|shop|site|club|link|ly)\b(?:\/\S*)?/gi;
+const MIXED_ID_RE = /(?<![a-z0-9])[a-z]*\d[a-z0-9]*/gi;
 const NOISE_RE = /[\s\p{P}\p{S}]+/gu;
 
 /** Mask what spammers vary (URLs, numbers, ids) and drop separators. */

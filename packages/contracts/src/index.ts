@@ -65,3 +65,4 @@ export type {
 export { SPAM_CATEGORIES, CATEGORY_GROUPS, categoryGroup } from "./categories.js";
 export type { SpamCategory, CategoryGroup } from "./categories.js";
 export { canonicalSender } from "./addresses.js";
+export { newCaseId, CASE_ID_PATTERN } from "./ids.js";

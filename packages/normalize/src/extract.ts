@@ -146,8 +146,13 @@ export function extractWechatIds(text: string, compact: string): string[] {
   return out;
 }
 
-const AMOUNT_RE =
-  /(?:[¥$]|rmb|人民币)\s*(\d+(?:,\d{3})*(?:\.\d+)?)\s*(万|w(?![a-z])|千|k(?![a-z])|亿)?|(\d+(?:,\d{3})*(?:\.\d+)?)\s*(?:(万|w(?![a-z])|千|k(?![a-z])|亿)\s*(?:元|块|rmb)?|(元|块钱|块|rmb))/g;
+// A number starts only where a digit run starts (the lookbehind), and its parts are bounded:
+// with `\d+` free to start anywhere, one 64 KB digit run cost O(n²) (tens of seconds).
+const AMOUNT_NUM = `(?<![\\d,.])(\\d{1,15}(?:,\\d{3}){0,5}(?:\\.\\d{1,6})?)`;
+const AMOUNT_RE = new RegExp(
+  `(?:[¥$]|rmb|人民币)\\s?${AMOUNT_NUM}\\s?(万|w(?![a-z])|千|k(?![a-z])|亿)?|${AMOUNT_NUM}\\s?(?:(万|w(?![a-z])|千|k(?![a-z])|亿)\\s?(?:元|块|rmb)?|(元|块钱|块|rmb))`,
+  "g",
+);
 const MULT: Record<string, number> = { 万: 1e4, w: 1e4, 千: 1e3, k: 1e3, 亿: 1e8 };
 
 export function extractAmounts(text: string): number[] {

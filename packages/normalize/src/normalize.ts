@@ -13,7 +13,14 @@ import {
   NUMERAL_VALUE,
   SLOW,
 } from "./tables.js";
-import { extractAmounts, extractPhones, extractQqIds, extractWechatIds, scanUrls } from "./extract.js";
+import { extractAmounts, extractPhones, extractQqIds, extractWechatIds, scanUrls, type UrlMatch } from "./extract.js";
+
+/**
+ * Characters of one SMS that are read at all: what the gateway keeps of a
+ * message (`message_payload` allows 64 KB). Every regex over SMS text runs
+ * behind this cap, so a message's worst-case cost is bounded.
+ */
+export const MAX_TEXT_CHARS = 20_000;
 
 export interface NormalizedText {
   /** Readable normalised text: NFKC, half-width, simplified, lower-case, evasion separators removed. */
@@ -56,7 +63,7 @@ function isHan(cls: number): boolean {
  * Returns the length and whether Chinese numerals occurred.
  */
 function fold(input: string): number {
-  let s = input;
+  let s = input.length > MAX_TEXT_CHARS ? input.slice(0, MAX_TEXT_CHARS) : input;
   for (let i = 0; i < s.length; i++) {
     if (SLOW[s.charCodeAt(i)] === 1) {
       s = s.replace(MULTI_RE, (ch) => MULTI.get(ch) ?? ch).normalize("NFKC");
@@ -123,11 +130,8 @@ function phrases(s: string): string {
   return s;
 }
 
-/**
- * Normalise one SMS for matching and extract its contact points.
- * Pure and allocation-light: safe to call at line rate.
- */
-export function normalize(input: string): NormalizedText {
+/** Stage 1 and the numeral runs: the form URLs and phones are read from. Leaves it in `buf`. */
+function foldedForm(input: string): { folded: string; n: number } {
   const n = fold(input);
   let hasNumeral = false;
   for (let i = 0; i < n; i++) {
@@ -137,7 +141,24 @@ export function normalize(input: string): NormalizedText {
     }
   }
   if (hasNumeral) numeralRuns(buf, n);
-  const folded = toStr(buf, n);
+  return { folded: toStr(buf, n), n };
+}
+
+/**
+ * The URLs of one SMS and their hosts, exactly as `normalize` finds them
+ * (deobfuscated, lower-case, punycode, no leading "www."), without the rest
+ * of the work: the one URL/host extractor for everything that reads SMS text.
+ */
+export function extractUrls(input: string): UrlMatch[] {
+  return scanUrls(foldedForm(input).folded).urls;
+}
+
+/**
+ * Normalise one SMS for matching and extract its contact points.
+ * Pure and allocation-light: safe to call at line rate.
+ */
+export function normalize(input: string): NormalizedText {
+  const { folded, n } = foldedForm(input);
   const scan = scanUrls(folded);
 
   // Text: drop separator runs between two Han characters (发 票, 发.票, 发*票 → 发票).

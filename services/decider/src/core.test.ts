@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { BlockListEntry, CaseEvent, DecisionEvent, Report } from "@spam/contracts";
+import { CASE_ID_PATTERN, type BlockListEntry, type CaseEvent, type DecisionEvent, type Report } from "@spam/contracts";
 import { DeciderCore, type AssessedReport, type DeciderOutput } from "./core.js";
 import { defaultPolicyPath, loadPolicy, parsePolicy } from "./policy.js";
 import { assessReport, type TrafficLookup } from "./verify.js";
@@ -39,8 +39,9 @@ function all(outs: DeciderOutput[], k: keyof DeciderOutput): unknown[] {
 }
 
 describe("decider policy", () => {
-  it("verified reports from distinct reporters with a spam verdict block the sender, with evidence, and answer every reporter", () => {
+  it("verified reports from distinct reporters, one of them established, with a spam verdict block the sender, with evidence, and answer every reporter", () => {
     const core = new DeciderCore(policy, render);
+    core.restoreReputation("h-1", { upheld: 1, rejected: 0 });
     const outs = ["1", "2", "3"].map((r, i) => core.onReport(report(r), T0 + i * 1000));
     expect(cases(outs[0]!)[0]).toMatchObject({ state: "open", decision: "pending" });
     const blocks = all(outs, "blocks") as BlockListEntry[];
@@ -84,6 +85,52 @@ describe("decider policy", () => {
     expect(all(outs, "blocks")).toHaveLength(0);
     expect(lastCase(outs)).toMatchObject({ state: "open", rule: "brigading_review" });
     expect(lastCase(outs).evidence).toMatchObject({ reportCount: 14, fabricatedCount: 12, brigadingSuspected: true });
+  });
+
+  it("forged reports: three brand-new reporters with verified reports of a spam message do not block, and the case is flagged (issue 17, finding 3)", () => {
+    const core = new DeciderCore(policy, render);
+    const phishing = { verdictId: "vd-p", label: "spam" as const, score: 0.93, campaignId: null, ruleIds: ["phishing.bank"] };
+    const outs = ["r1", "r2", "r3"].map((r, i) => core.onReport(report(r, { verdict: { ...phishing, verdictId: `vd-p${i}` } }), T0 + i * 1000));
+    expect(all(outs, "blocks")).toHaveLength(0);
+    expect(all(outs, "replies")).toHaveLength(0);
+    expect(lastCase(outs)).toMatchObject({ state: "open", decision: "pending", rule: "brigading_review" });
+    expect(lastCase(outs).evidence).toMatchObject({ reportCount: 3, distinctVerifiedReporters: 3, classifierAgreement: 1, brigadingSuspected: true });
+    // Ten of them change nothing: fresh numbers are cheap.
+    const more = Array.from({ length: 7 }, (_, i) => core.onReport(report(`r${i + 4}`), T0 + 10_000 + i));
+    expect(all(more, "blocks")).toHaveLength(0);
+  });
+
+  it("the brigading check runs below five reports: mostly unverified reports are flagged at any count", () => {
+    const core = new DeciderCore(policy, render);
+    const unbacked = { verification: "fabricated" as const, matchedMessageId: null, similarity: null, verdict: null };
+    const outs = [core.onReport(report("f1", unbacked), T0), core.onReport(report("f2", unbacked), T0 + 1), core.onReport(report("g1"), T0 + 2)];
+    expect(lastCase(outs)).toMatchObject({ state: "open", rule: "brigading_review" });
+    expect(lastCase(outs).evidence).toMatchObject({ reportCount: 3, brigadingSuspected: true });
+  });
+
+  it("an established reporter whose reputation has since fallen below the bar does not corroborate", () => {
+    const core = new DeciderCore(policy, render);
+    core.restoreReputation("h-1", { upheld: 1, rejected: 6 });
+    const outs = ["1", "2", "3", "4"].map((r, i) => core.onReport(report(r), T0 + i));
+    expect(all(outs, "blocks")).toHaveLength(0);
+    expect(lastCase(outs)).toMatchObject({ state: "open", decision: "pending" });
+  });
+
+  it("case ids are opaque: random, and derived from neither the sender nor the reporter", () => {
+    const core = new DeciderCore(policy, render);
+    core.restoreReputation("h-1", { upheld: 1, rejected: 0 });
+    const outs = ["1", "2", "3", "4"].map((r, i) => core.onReport(report(r), T0 + i));
+    const ids = all(outs, "decisions").flatMap((d) => [d.id, "caseId" in d ? d.caseId : null]).filter((x): x is string => typeof x === "string");
+    for (const id of ids) {
+      expect(id).not.toMatch(/\d{7}/);
+      expect(id).not.toContain(SENDER);
+    }
+    const caseIds = new Set(cases(outs[0]!).map((c) => c.caseId));
+    for (const id of caseIds) expect(id).toMatch(CASE_ID_PATTERN);
+    // The report on the already blocked sender names the blocking case, not the number.
+    const late = all([outs[3]!], "decisions").find((d) => d.type === "report_outcome");
+    expect(late?.caseId).toBe([...caseIds][0]);
+    expect(new DeciderCore(policy, render).onReport(report("9"), T0).decisions.find((d) => d.type === "case")?.caseId).not.toBe([...caseIds][0]);
   });
 
   it("reporters whose past reports review rejected do not count", () => {
@@ -136,6 +183,7 @@ describe("decider policy", () => {
     expect(core.sweep(T0 + 49 * HOUR).decisions).toHaveLength(0);
 
     const blocked = new DeciderCore(policy, render);
+    blocked.restoreReputation("h-1", { upheld: 2, rejected: 0 });
     const outs = ["1", "2", "3"].map((r) => blocked.onReport(report(r), T0));
     expect(all(outs, "blocks")).toHaveLength(1);
     const expired = blocked.sweep(T0 + policy.block.ttlHours * HOUR + 1);

@@ -10,7 +10,7 @@ import type {
   ReviewLabel,
   VerdictLabel,
 } from "@spam/contracts";
-import { blockListKey } from "@spam/contracts";
+import { blockListKey, newCaseId } from "@spam/contracts";
 import type { Policy } from "./policy.js";
 
 const HOUR = 3_600_000;
@@ -93,6 +93,7 @@ export class DeciderCore {
   private readonly casesById = new Map<string, CaseState>();
   private readonly reputations = new Map<string, ReputationRecord>();
   private readonly blocks = new Map<string, BlockListEntry>();
+  private readonly blockingCase = new Map<string, string>(); // sender → id of the case that blocked it
 
   constructor(
     private readonly policy: Policy,
@@ -147,20 +148,21 @@ export class DeciderCore {
     this.addToWindow(report);
     const sender = report.reportedNumber;
     const existing = this.activeBlock("sender", sender, now);
-    const open = this.openCases.get(sender);
-    out.decisions.push(this.assessedEvent(report, now, rep, existing ? null : (open?.caseId ?? this.newCaseId(sender, now))));
     if (existing) {
+      out.decisions.push(this.assessedEvent(report, now, rep, null));
       // Already blocked: the reporter hears so at once; the report is evidence on the block's history.
-      this.outcome(out, report, `block:${blockListKey("sender", sender)}`, "blocked", existing.createdBy, now);
+      // The outcome names the case that blocked the sender when this instance knows it; never the number.
+      this.outcome(out, report, this.blockingCase.get(sender) ?? "blocklist", "blocked", existing.createdBy, now);
       return out;
     }
-    const evidence = this.evidence(sender, now);
-    const c = open ?? this.openCase(sender, now, report.allowListed);
+    const c = this.openCases.get(sender) ?? this.openCase(sender, now, report.allowListed);
+    out.decisions.push(this.assessedEvent(report, now, rep, c.caseId));
+    const { evidence, established } = this.evidence(sender, now);
     c.reports.set(report.reportId, report);
     c.allowListed ||= report.allowListed;
     c.evidence = evidence;
     c.updatedAt = now;
-    const rule = this.autoBlockRule(evidence, c.allowListed) ?? (c.allowListed ? null : this.velocityRule(sender, now));
+    const rule = this.autoBlockRule(evidence, established, c.allowListed) ?? (c.allowListed ? null : this.velocityRule(sender, now));
     if (rule) {
       this.decide(out, c, "blocked", `policy:${rule.rule}`, rule.rule, rule.reason, now);
     } else {
@@ -168,7 +170,7 @@ export class DeciderCore {
       c.reason = c.allowListed
         ? "reported sender is allow-listed: never auto-blocked, a reviewer decides"
         : evidence.brigadingSuspected
-          ? "many reports but few verified or mostly new reporters: possible brigading"
+          ? "few verified reports, or only new reporters without an established one: possible brigading"
           : "evidence below the auto-block thresholds";
       out.decisions.push(this.caseEvent(c));
     }
@@ -228,6 +230,7 @@ export class DeciderCore {
       if (b.state === "active" && b.expiresAt !== null && b.expiresAt <= now) {
         const next: BlockListEntry = { ...b, state: "expired", version: b.version + 1 };
         this.applyBlock(next);
+        this.blockingCase.delete(b.value);
         out.blocks.push(next);
       }
     }
@@ -250,7 +253,8 @@ export class DeciderCore {
     this.windows.set(report.reportedNumber, list);
   }
 
-  private evidence(sender: string, now: number): CaseEvidence {
+  /** The case evidence, and how many of its reputable verified reporters are established. */
+  private evidence(sender: string, now: number): { evidence: CaseEvidence; established: number } {
     const horizon = now - this.policy.windowHours * HOUR;
     const list = (this.windows.get(sender) ?? []).filter((r) => r.receivedAt >= horizon);
     const verified = list.filter((r) => r.verification === "verified");
@@ -263,10 +267,18 @@ export class DeciderCore {
     const agreeing = withVerdict.filter((r) => r.verdict?.label === "spam").length;
     const distinctReporters = new Set(list.map((r) => r.reporterHash));
     const newReporters = [...distinctReporters].filter((h) => this.reputation(h).history === 0).length;
+    const established = reputable.filter((r) => this.established(r.reporterHash)).length;
     const b = this.policy.brigading;
+    const a = this.policy.autoBlock;
+    // At every count: a handful of fresh numbers is the cheapest brigade there is, so new
+    // reporters enough to reach the bar without an established one are flagged, not only many.
     const brigadingSuspected =
-      list.length >= b.minReports && (verified.length / list.length < b.minVerifiedShare || newReporters / Math.max(1, distinctReporters.size) > b.maxNewReporterShare && reputable.length < this.policy.autoBlock.minDistinctVerifiedReporters);
-    return {
+      list.length > 0 &&
+      (verified.length / list.length < b.minVerifiedShare ||
+        (newReporters / Math.max(1, distinctReporters.size) > b.maxNewReporterShare &&
+          reputable.length >= a.minDistinctVerifiedReporters &&
+          established < a.minEstablishedReporters));
+    const evidence: CaseEvidence = {
       reportIds: list.map((r) => r.reportId).slice(-1000),
       verdictIds: [...new Set(withVerdict.map((r) => r.verdict!.verdictId))].slice(-1000),
       reportCount: list.length,
@@ -279,20 +291,29 @@ export class DeciderCore {
       brigadingSuspected,
       windowHours: this.policy.windowHours,
     };
+    return { evidence, established };
   }
 
-  private autoBlockRule(e: CaseEvidence, allowListed: boolean): { rule: string; reason: string } | null {
+  /** A reporter with at least one report upheld by review and a reputation that still counts. */
+  private established(reporterHash: string): boolean {
+    const r = this.reputations.get(reporterHash);
+    return r !== undefined && r.upheld > 0 && this.reputation(reporterHash).score >= this.policy.reputation.minReputation;
+  }
+
+  private autoBlockRule(e: CaseEvidence, established: number, allowListed: boolean): { rule: string; reason: string } | null {
     if (allowListed) return null;
     const a = this.policy.autoBlock;
+    // Corroboration beyond fresh reports: anyone can bring three new numbers, not three upheld reporters.
     if (
       !e.brigadingSuspected &&
+      established >= a.minEstablishedReporters &&
       e.distinctVerifiedReporters >= a.minDistinctVerifiedReporters &&
       e.weightedReporters >= a.minWeightedReporters &&
       e.classifierAgreement >= a.minClassifierAgreement
     ) {
       return {
         rule: "verified_reporters",
-        reason: `${e.distinctVerifiedReporters} distinct reputable verified reporters (weight ${e.weightedReporters}) and classifier agreement ${e.classifierAgreement.toFixed(2)}`,
+        reason: `${e.distinctVerifiedReporters} distinct reputable verified reporters (${established} established, weight ${e.weightedReporters}) and classifier agreement ${e.classifierAgreement.toFixed(2)}`,
       };
     }
     return null;
@@ -310,13 +331,9 @@ export class DeciderCore {
     return null;
   }
 
-  private newCaseId(sender: string, now: number): string {
-    return `case-sender-${sender}-${now}`.slice(0, 128);
-  }
-
   private openCase(sender: string, now: number, allowListed: boolean): CaseState {
     const c: CaseState = {
-      caseId: this.newCaseId(sender, now),
+      caseId: newCaseId(),
       subject: sender,
       version: 0,
       state: "open",
@@ -324,7 +341,7 @@ export class DeciderCore {
       decidedBy: null,
       reason: "",
       rule: "",
-      evidence: this.evidence(sender, now),
+      evidence: this.evidence(sender, now).evidence,
       allowListed,
       openedAt: now,
       updatedAt: now,
@@ -364,6 +381,7 @@ export class DeciderCore {
         version: (prev?.version ?? 0) + 1,
       };
       this.applyBlock(entry);
+      this.blockingCase.set(c.subject, c.caseId);
       out.blocks.push(entry);
     }
     for (const r of c.reports.values()) this.outcome(out, r, c.caseId, decision === "blocked" ? "blocked" : "not_confirmed", by, now);
@@ -373,6 +391,7 @@ export class DeciderCore {
   private lift(out: DeciderOutput, block: BlockListEntry, actor: string, reason: string, now: number): void {
     const next: BlockListEntry = { ...block, state: "lifted", reason, createdBy: actor, version: block.version + 1 };
     this.applyBlock(next);
+    this.blockingCase.delete(block.value);
     out.blocks.push(next);
     // The audit record is written by the sink from the block-list topic, so lifts from the review API are audited the same way.
   }

@@ -42,6 +42,15 @@ describe.skipIf(!brokers || !clickhouseUrl)("decider end to end with the sink", 
     await ensureTopics({ kafka, names: topics, partitions: 3, logger });
     await migrateDatabase({ url: clickhouseUrl!, logger }, database, MIGRATIONS);
     ch = createClickHouse({ url: clickhouseUrl!, database, logger });
+    // One reporter of each blocking scenario has a report upheld by review before: fresh reporters alone never auto-block.
+    const at = Math.floor(Date.now() / 1000) - 86_400;
+    await ch.insert(
+      "report_outcomes",
+      ["13800000001", "13800000201"].map((n) => ({
+        report_id: `seed-${runId}-${n}`, case_id: "c_seed", outcome: "blocked", decided_by: "reviewer:seed", reporter_hash: `hash-${n}`,
+        report_received_at: at, decided_at: at, report_to_outcome_s: 0,
+      })),
+    );
     await producer.connect();
     sink = createSink(loadSinkEnv(common), logger);
     await sink.start();

@@ -1,12 +1,11 @@
 import { blockListKey, type BlockKind, type BlockListEntry } from "@spam/contracts";
+import { extractUrls, isPublicSuffix, registrableDomain } from "@spam/normalize";
 import { normaliseNumber } from "@spam/report-parser";
 
 export interface BlockMatch {
   readonly kind: BlockKind;
   readonly value: string;
 }
-
-const HOST = /(?:https?:\/\/)?((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24})(?![a-z0-9-])/gi;
 
 /**
  * The active block list in memory, fed from the compacted topic. Lookups are
@@ -52,13 +51,13 @@ export class BlockList {
       if (this.active(blockListKey("sender", c))) return { kind: "sender", value: c };
     }
     if (this.activeDomains > 0 && text.length > 0) {
-      for (const m of text.matchAll(HOST)) {
-        // a.b.example.com is blocked by a block on example.com
-        const labels = m[1]!.toLowerCase().split(".");
-        for (let i = 0; i < labels.length - 1; i++) {
-          const domain = labels.slice(i).join(".");
-          if (this.active(blockListKey("domain", domain))) return { kind: "domain", value: domain };
-        }
+      // The URL extractor the scorer uses (linear, length-capped). A host is blocked by a block on
+      // itself or on its registrable domain (a.b.evil.com.cn by evil.com.cn), never through a
+      // public suffix: a block on com.cn or github.io, however it got in, matches nothing.
+      for (const { domain: host } of extractUrls(text)) {
+        if (!isPublicSuffix(host) && this.active(blockListKey("domain", host))) return { kind: "domain", value: host };
+        const registrable = registrableDomain(host);
+        if (registrable !== null && registrable !== host && this.active(blockListKey("domain", registrable))) return { kind: "domain", value: registrable };
       }
     }
     return null;

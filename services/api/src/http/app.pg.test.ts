@@ -181,8 +181,9 @@ describe("HTTP API", () => {
 
   it("claim → decide publishes the label and the block-list change, never the reporter's number, and purges the outbox", async () => {
     const report = parsedReport({ reportedNumber: "13500135000", reporterMsisdn: "13700000077" });
-    const caseId = `rpt:${report.id}`;
     await ingestReports(cases, [report]);
+    // Case ids are opaque: find the case through its report.
+    const caseId = (await pool.query<{ case_id: string }>("SELECT case_id FROM case_reports WHERE report_id = $1", [report.id])).rows[0]!.case_id;
     expect((await app.inject({ method: "POST", url: `/api/cases/${caseId}/decide`, headers: as("rev1"), payload: { label: "spam", category: "FR_Other" } })).json().error.code).toBe("claim_required");
     expect((await app.inject({ method: "POST", url: `/api/cases/${caseId}/claim`, headers: as("rev1") })).statusCode).toBe(200);
     const other = await app.inject({ method: "POST", url: `/api/cases/${caseId}/decide`, headers: as("rev2"), payload: { label: "ham" } });

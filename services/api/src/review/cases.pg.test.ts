@@ -127,7 +127,8 @@ describe("case store on PostgreSQL", () => {
     const [u1] = reviewers as [User];
     const r = parsedReport({ reportedNumber: "13111111111", content: "中奖了！点击 http://win-prize.cc 领取" });
     await ingestReports(store, [r]);
-    const caseId = `rpt:${r.id}`;
+    // Case ids are opaque: find the case through its report.
+    const caseId = (await pool.query<{ case_id: string }>("SELECT case_id FROM case_reports WHERE report_id = $1", [r.id])).rows[0]!.case_id;
     await store.claim(caseId, u1);
     const before = await pool.query("SELECT count(*)::int AS n FROM outbox");
     const result = await store.decide(caseId, u1, { label: "spam", category: "fraud", comment: "中奖诈骗", wholeCampaign: false });

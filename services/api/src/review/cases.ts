@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type pg from "pg";
 import { z } from "zod";
-import { ContributionV1, type CaseEvent, type ReportAssessed, type ReportOutcome } from "@spam/contracts";
+import { ContributionV1, newCaseId, type CaseEvent, type ReportAssessed, type ReportOutcome } from "@spam/contracts";
 import { mayReveal } from "@spam/privacy";
 import { ApiError } from "../errors.js";
 import type { User } from "../auth/users.js";
@@ -221,7 +221,7 @@ export class CaseStore {
       );
       let caseId = open.rows[0]?.id;
       if (!caseId) {
-        caseId = `rpt:${r.reportId}`.slice(0, 128);
+        caseId = newCaseId();
         // What the classifier said about this sender's latest flagged message explains the case too.
         await tx.query(
           `INSERT INTO review_cases (id, kind, source, sender, score, text, recipients, opened_at, first_report_at, category, model_label, contributions, campaign_id)

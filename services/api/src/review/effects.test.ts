@@ -41,4 +41,11 @@ describe("decision effects", () => {
   it("extracts domains, skipping operator domains and IPs", () => {
     expect(extractDomains("点击 WWW.Foo-Bar.cn/x 或 https://10086.cn 或 http://1.2.3.4/a 或 abc.xyz")).toEqual(["foo-bar.cn", "abc.xyz"]);
   });
+
+  it("blocks registrable domains only: never a public suffix or an allow-listed brand (issue 17, finding 10)", () => {
+    const text = "速领 https://a.b.evil-loan.com.cn/x 或 http://com.cn 或 https://github.io 或 https://m.taobao.com 或 https://www.beijing.gov.cn 或 ＷＷＷ．95588．ＣＯＭ";
+    const out = decisionEffects(decision, [{ ...c1, campaignId: null, text }], [], config);
+    const blocked = out.filter((m) => m.topicKey === "blocklist").map((m) => BlockListEntryV1.parse(m.payload)).map((b) => `${b.kind}:${b.value}`);
+    expect(blocked.sort()).toEqual(["domain:evil-loan.com.cn", "sender:13800138000"]);
+  });
 });

@@ -5,6 +5,7 @@ import {
   type ReviewLabel,
   type TopicKey,
 } from "@spam/contracts";
+import { domainsToBlock } from "@spam/normalize";
 import { maskNumber } from "../privacy.js";
 
 export type DecisionLabel = "spam" | "ham" | "escalate";
@@ -44,18 +45,13 @@ export interface OutboxMessage {
   readonly payload: ReviewLabel | BlockListEntry | OutboundReply;
 }
 
-const URL_HOST = /(?:https?:\/\/)?((?:[a-z0-9-]+\.)+[a-z]{2,})(?:[/:?#]\S*)?/gi;
-/** Hosts that appear in legitimate service messages; never block them from a text match. */
-const NEVER_BLOCK_DOMAINS = new Set(["10086.cn", "www.10086.cn", "gov.cn", "www.gov.cn"]);
-
-/** URL domains in a message, lower-cased, without a leading `www.`. */
+/**
+ * The domains a spam decision on this text blocks: registrable domains of its
+ * URLs, never a public suffix, an IP or a brand on rules/allowlist/brand-domains.txt
+ * (the policy lives in @spam/normalize `domainsToBlock`; shown to the reviewer first).
+ */
 export function extractDomains(text: string): string[] {
-  const out = new Set<string>();
-  for (const m of text.matchAll(URL_HOST)) {
-    const host = (m[1] ?? "").toLowerCase().replace(/^www\./, "");
-    if (host.includes(".") && !NEVER_BLOCK_DOMAINS.has(host) && !/^\d+(\.\d+)+$/.test(host)) out.add(host);
-  }
-  return [...out];
+  return domainsToBlock(text);
 }
 
 export function outcomeText(label: "spam" | "ham", reportedNumber: string | null): string {

@@ -3,6 +3,7 @@ import { ContributionV1 } from "@spam/contracts";
 import type { Role } from "../auth/users.js";
 import { mayReveal, present, presentNullable } from "@spam/privacy";
 import type { CaseRow, ReportRow } from "./cases.js";
+import { extractDomains } from "./effects.js";
 
 /** What a client sees of a case: numbers masked, ham text withheld. */
 export const CaseSummary = z.object({
@@ -51,6 +52,7 @@ export const CaseDetail = CaseSummary.extend({
   campaign: z.object({ id: z.string(), members: z.number().int(), open: z.number().int(), samples: z.array(z.string()) }).nullable(),
   senderHistory: z.array(z.object({ id: z.string(), kind: z.string(), status: z.string(), decision: z.string().nullable(), openedAt: z.string(), category: z.string().nullable() })),
   claimedByMe: z.boolean(),
+  domainsToBlock: z.array(z.string()).describe("the domains a spam decision on this case blocks (empty while the text is withheld)"),
 });
 export type CaseDetail = z.infer<typeof CaseDetail>;
 
@@ -157,5 +159,6 @@ export function detail(
       category: h.decision_category ?? h.category,
     })),
     claimedByMe,
+    domainsToBlock: visible ? extractDomains(c.text) : [],
   };
 }

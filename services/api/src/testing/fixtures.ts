@@ -1,4 +1,4 @@
-import type { CaseEvent, Report, ReportAssessed, Verdict } from "@spam/contracts";
+import { newCaseId, type CaseEvent, type Report, type ReportAssessed, type Verdict } from "@spam/contracts";
 
 let seq = 0;
 const next = () => `${Date.now().toString(36)}${(seq++).toString(36)}`;
@@ -56,7 +56,7 @@ export function parsedReport(over: Partial<Report> = {}): Report {
 /** A decider case event (issue 5) for a sender, open and waiting for review unless overridden. */
 export function deciderCase(over: Partial<CaseEvent> = {}): CaseEvent {
   const now = Date.now();
-  const caseId = over.caseId ?? `case-sender-${over.subject ?? "13800138000"}-${next()}`;
+  const caseId = over.caseId ?? newCaseId();
   return {
     v: 1,
     type: "case",
