@@ -35,6 +35,7 @@ export const ModelFileV1 = z.object({
     tokenDigits: z.boolean().optional(),
     idf: z.boolean().optional(),
     latinViews: z.boolean().optional(),
+    digitRunMax: z.number().int().min(0).max(64).optional(),
   }),
   /** Per-bucket IDF weights (features.idf), quantised like the weights. */
   idf: SparseWeightsV1.nullable().optional(),

@@ -7,6 +7,7 @@ import { normalize, type NormalizedText } from "@spam/normalize";
 import type { Logger } from "pino";
 import { z } from "zod";
 import { messageKind, notificationSignals } from "./notification.js";
+import { checkSender } from "./sender.js";
 
 /** What scoring needs from a rule set; @spam/rules' RuleSet satisfies it. */
 export interface RuleHitLike {
@@ -41,6 +42,8 @@ export const Thresholds = z
     notificationLogit: z.number(),
     /** Pull-down for messages with no contact channel at all. */
     noContactLogit: z.number(),
+    /** Boost when a brand signature comes from a sender it cannot come from (sender.ts); corroborates. */
+    spoofLogit: z.number().nonnegative(),
     /** Boost when a campaign spans many senders (number rotation). */
     campaignLogit: z.number(),
     campaignMinSenders: z.number().int().positive(),
@@ -65,6 +68,7 @@ export const DEFAULT_THRESHOLDS: Thresholds = {
   ruleWeight: 4,
   maxRuleLogit: 8,
   notificationLogit: -3,
+  spoofLogit: 2,
   noContactLogit: -1.5,
   campaignLogit: 1,
   campaignMinSenders: 20,
@@ -138,6 +142,14 @@ const DETAIL_MAX = 500;
 export function verdictId(messageId: string): string {
   return messageId.length <= 120 ? `v-${messageId}` : `v-${createHash("sha256").update(messageId).digest("hex").slice(0, 32)}`;
 }
+
+/** A rule hit that corroborates the text model, so the spam threshold (not modelBlock) applies: a block-action or velocity rule. */
+export function isCorroborating(h: Pick<RuleHitLike, "ruleId" | "action" | "score">): boolean {
+  return h.score > 0 && (h.action === "block" || h.ruleId.startsWith("velocity"));
+}
+
+/** Contribution ids of the scorer's own corroborating signals (campaign boosts). */
+export const CORROBORATING_BUILTINS: readonly string[] = ["builtin.campaign-senders", "builtin.campaign-reports", "builtin.sender-spoof"];
 
 function logit(p: number): number {
   const q = Math.min(1 - 1e-6, Math.max(1e-6, p));
@@ -251,7 +263,7 @@ export function createScorer(opts: ScorerOptions): Scorer {
         positive += used;
         z += used;
         if (h.action === "block") blockRule = true;
-        if (h.action === "block" || h.ruleId.startsWith("velocity")) corroboration.push(h.ruleId);
+        if (isCorroborating(h)) corroboration.push(h.ruleId);
         if (h.category.startsWith("FR_") || h.category.startsWith("IL_")) harmfulRule = true;
         const g = groupOf(h.category);
         if (g !== null && h.score > bestRule) {
@@ -269,7 +281,15 @@ export function createScorer(opts: ScorerOptions): Scorer {
     }
 
     const sig = notificationSignals(normalized);
-    const spamRuleFired = positive > 0;
+    const sender = checkSender(msg.source, msg.text);
+    if (sender.spoof !== null) {
+      z += thresholds.spoofLogit;
+      corroboration.push("builtin.sender-spoof");
+      contributions.push({ source: "rule", id: "builtin.sender-spoof", score: thresholds.spoofLogit, category: "FR_Other", detail: sender.spoof.slice(0, DETAIL_MAX) });
+      ruleCategory ??= groupOf("FR_Other");
+    }
+    // A spoofed signature is no notice.
+    const spamRuleFired = positive > 0 || sender.spoof !== null;
     // A signed message with a transactional marker (or nothing to answer through) reads as a notice.
     if (!spamRuleFired && !sig.lure && (sig.otp || (sig.signature && (sig.marker || sig.noContact)))) {
       z += thresholds.notificationLogit;
@@ -297,7 +317,7 @@ export function createScorer(opts: ScorerOptions): Scorer {
     const cluster = campaign && clusterCampaigns ? clusterCampaigns.get(campaign.campaignId) : undefined;
     if (campaign && Math.max(campaign.senders, cluster?.senders ?? 0) >= thresholds.campaignMinSenders) {
       z += thresholds.campaignLogit;
-      corroboration.push("builtin.campaign-senders");
+      corroboration.push(CORROBORATING_BUILTINS[0]!);
       const messages = Math.max(campaign.messages, cluster?.messages ?? 0);
       contributions.push({
         source: "rule",
@@ -309,7 +329,7 @@ export function createScorer(opts: ScorerOptions): Scorer {
     }
     if (campaign && Math.max(campaign.reports, cluster?.reports ?? 0) >= thresholds.campaignMinReports) {
       z += thresholds.reportLogit;
-      corroboration.push("builtin.campaign-reports");
+      corroboration.push(CORROBORATING_BUILTINS[1]!);
       contributions.push({
         source: "rule",
         id: "builtin.campaign-reports",
