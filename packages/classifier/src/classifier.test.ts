@@ -58,6 +58,26 @@ describe("features", () => {
 const TOKEN_MODE = { ...DEFAULT_FEATURE_OPTIONS, latinViews: false };
 const VIEWS = { ...DEFAULT_FEATURE_OPTIONS, latinViews: true };
 
+describe("digits: one form for masked training text and real digits", () => {
+  const same = (fx: FeatureExtractor, a: string, b: string): void => {
+    const va = fx.extract(a);
+    const vb = fx.extract(b);
+    expect(Array.from(va.indices)).toEqual(Array.from(vb.indices));
+    expect(Array.from(va.values)).toEqual(Array.from(vb.values));
+  };
+  it("maps real digits to the x the Chinese set masks them with", () => {
+    same(new FeatureExtractor(), "您尾号1234的卡12月5日支出56.00元", "您尾号xxxx的卡xx月x日支出xx.xx元");
+  });
+  it("with digitRunMax, cuts long digit runs in CJK messages only", () => {
+    const fx = new FeatureExtractor({ ...DEFAULT_FEATURE_OPTIONS, digitRunMax: 4 });
+    same(fx, "运单号1234567890123已签收", "运单号xxxx已签收");
+    same(fx, "运单号12345已签收", "运单号xxxxxxxx已签收");
+    expect(Array.from(fx.extract("运单号12已签收").indices)).not.toEqual(Array.from(fx.extract("运单号1234已签收").indices));
+    // Latin-script messages keep their digits (the English set has real ones).
+    expect(Array.from(fx.extract("call 09061234567 now").indices)).not.toEqual(Array.from(fx.extract("call 0906 now").indices));
+  });
+});
+
 describe("token n-grams and IDF (Latin-script messages)", () => {
   const plain = { ...DEFAULT_FEATURE_OPTIONS, tokenNgramMin: 0, tokenNgramMax: 0, idf: false, latinViews: false };
   const ids = (fx: FeatureExtractor, t: string): number[] => Array.from(fx.extract(t).indices);
