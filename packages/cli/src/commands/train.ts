@@ -28,6 +28,7 @@ export const trainCommand: Command = {
     const model = trainModel(sets[0]!, opts, progressBar(io), {
       data: data.files.map((f) => ({ ...f, file: f.file.replace(/^.*\/(shared\/data|fixtures)\//, "$1/") })),
       fixtureWeight: fw,
+      ...(values.weight?.length ? { weights: values.weight } : {}),
     });
     const file = serializeModel(model);
     const clf = loadModelFromString(file); // validate what we are about to ship
