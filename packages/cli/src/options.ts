@@ -1,4 +1,7 @@
 import { DEFAULT_PIPELINE_OPTIONS, type PipelineOptions, type Solver } from "@spam/classifier";
+import { normalize } from "@spam/normalize";
+import { messageKind, notificationSignals } from "@spam/scoring";
+import type { Example } from "@spam/classifier";
 import { UsageError } from "./command.js";
 
 /** Training knobs shared by `train` and `cv`. */
@@ -21,6 +24,8 @@ export const TRAIN_ARG_OPTIONS = {
   "no-cjk-transfer": { type: "boolean" },
   /** CJK messages: cut runs of masked digits longer than this (0 = off). */
   "digit-run-max": { type: "string" },
+  /** Train brand promotions (messageKind commercial) labelled ham as spam: the scorer's commercial class, not the model, lets them through. */
+  "commercial-as-spam": { type: "boolean" },
   /** Sample weight of the rows of files whose path contains PATTERN: PATTERN=W, repeatable (fixtures/ keep --fixture-weight). */
   weight: { type: "string", multiple: true },
   /** Train without the sentence-embedding second look for Latin-script messages. */
@@ -110,4 +115,14 @@ export function fileWeight(specs: readonly string[] | undefined, fixture: number
     return { pattern: spec.slice(0, at), w };
   });
   return (file) => parsed.find((p) => file.includes(p.pattern))?.w ?? fixtureWeight(file, fixture);
+}
+
+/**
+ * `--commercial-as-spam`: brand promotions (signature + unsubscribe line, `messageKind` in @spam/scoring)
+ * labelled ham train as spam, so the text model scores them like the promotions of the Chinese set
+ * (spam there); the scorer's commercial class decides what happens to them.
+ */
+export function commercialAsSpam(e: Example): Example {
+  if (e.spam || e.category !== null) return e;
+  return messageKind(notificationSignals(normalize(e.raw ?? e.text))) === "commercial" ? { ...e, spam: true } : e;
 }

@@ -4,13 +4,13 @@ import { parseArgs } from "node:util";
 import { loadModelFromString, serializeModel, trainModel } from "@spam/classifier";
 import { UsageError, type Command } from "../command.js";
 import { embedForTraining, loadExamples, progressBar } from "../data.js";
-import { TRAIN_ARG_OPTIONS, fileWeight, pipelineOptions } from "../options.js";
+import { TRAIN_ARG_OPTIONS, commercialAsSpam, fileWeight, pipelineOptions } from "../options.js";
 
 export const trainCommand: Command = {
   name: "train",
   summary: "train a model from label<TAB>text files",
   usage:
-    "spam train --data F.tsv [--data F2.tsv …] --out MODEL [--fixture-weight 5] [--solver svm|logreg|nb] [--c 3] [--neg-weight 0.5] [--bits 18] [--category-bits 16] [--category-as-spam] [--token-ngrams 2-5|0] [--latin-ngram-max 5] [--no-idf] [--mask-token-digits] [--no-latin-views] [--no-separate-latin] [--no-cjk-transfer] [--digit-run-max N] [--weight PATTERN=W …] [--no-embedding] [--embedding-model DIR]",
+    "spam train --data F.tsv [--data F2.tsv …] --out MODEL [--fixture-weight 5] [--solver svm|logreg|nb] [--c 3] [--neg-weight 0.5] [--bits 18] [--category-bits 16] [--category-as-spam] [--token-ngrams 2-5|0] [--latin-ngram-max 5] [--no-idf] [--mask-token-digits] [--no-latin-views] [--no-separate-latin] [--no-cjk-transfer] [--digit-run-max N] [--weight PATTERN=W …] [--commercial-as-spam] [--no-embedding] [--embedding-model DIR]",
   async run(argv, io) {
     const { values } = parseArgs({
       args: [...argv],
@@ -24,11 +24,13 @@ export const trainCommand: Command = {
     const started = Date.now();
     const data = await loadExamples(values.data, io, fileWeight(values.weight, fw));
     for (const f of data.files) io.stderr.write(`${f.file}: ${f.rows} rows (${f.spam} spam, ${f.ham} ham, ${f.categories} with category), ${f.malformed} malformed\n`);
-    const { opts, sets } = await embedForTraining(requested, [data.examples], values["embedding-model"], io);
+    const examples = values["commercial-as-spam"] ? data.examples.map(commercialAsSpam) : data.examples;
+    const { opts, sets } = await embedForTraining(requested, [examples], values["embedding-model"], io);
     const model = trainModel(sets[0]!, opts, progressBar(io), {
       data: data.files.map((f) => ({ ...f, file: f.file.replace(/^.*\/(shared\/data|fixtures)\//, "$1/") })),
       fixtureWeight: fw,
       ...(values.weight?.length ? { weights: values.weight } : {}),
+      ...(values["commercial-as-spam"] ? { commercialAsSpam: true } : {}),
     });
     const file = serializeModel(model);
     const clf = loadModelFromString(file); // validate what we are about to ship
