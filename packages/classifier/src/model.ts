@@ -198,6 +198,30 @@ export function serializeModel(m: TrainedModel, createdAt = new Date()): string 
   return JSON.stringify(file);
 }
 
+/**
+ * A model file whose Latin-script side (weights, calibration, IDF table, embedding second look) is that of
+ * `donor`: for retraining the CJK side when the embedding model the second look needs is not at hand.
+ * Both files must have the same feature settings (digitRunMax aside: it applies to CJK messages only).
+ * The result gets the version of what it holds; its provenance names the donor.
+ */
+export function graftLatinSide(file: string, donor: string): string {
+  const a = ModelFileV1.parse(JSON.parse(file));
+  const d = ModelFileV1.parse(JSON.parse(donor));
+  const settings = (f: ModelFile["features"]): string => JSON.stringify({ ...f, digitRunMax: undefined });
+  if (settings(a.features) !== settings(d.features)) throw new ModelLoadError("the donor model has other feature settings: its Latin-script side does not fit");
+  if (!d.binary.latin) throw new ModelLoadError("the donor model has no Latin-script weights of its own");
+  const body = {
+    format: a.format,
+    formatVersion: a.formatVersion,
+    features: a.features,
+    idf: d.idf ?? null,
+    binary: { ...a.binary, latin: d.binary.latin, plattLatin: d.binary.plattLatin ?? null, latinStack: d.binary.latinStack ?? null },
+    category: a.category,
+    training: { ...a.training, latinSideFrom: d.modelVersion },
+  } satisfies Omit<ModelFile, "modelVersion" | "createdAt">;
+  return JSON.stringify({ ...body, modelVersion: versionOf(body), createdAt: a.createdAt } satisfies ModelFile);
+}
+
 export interface Prediction {
   /** Raw margin of the binary model (positive = spam side). */
   readonly decision: number;
