@@ -37,6 +37,10 @@ describe("checkSender", () => {
     expect(checkSender("95588", notice).spoof).toMatch(/registered to 95555/);
     expect(checkSender("95555", notice).spoof).toBeNull();
     expect(checkSender("1065795555", notice).spoof).toBeNull();
+    // Brands send through many A2P codes: unchecked unless the registry lists the brand's A2P prefixes.
+    expect(checkSender("1069012345", "【顺丰速运】您的快递已到达小区驿站，取件码 6-2-3018").spoof).toBeNull();
+    expect(checkSender("1065812345", "【中国移动】您本月流量剩余2GB").spoof).toBeNull();
+    expect(checkSender("1069012345", "【中国移动】您本月流量剩余2GB").spoof).toMatch(/registered/);
   });
   it("accepts unregistered signatures from service and A2P numbers, and anything from an unknown sender", () => {
     expect(checkSender("1069012345", "【悦享超市】会员日八折").spoof).toBeNull();

@@ -27,9 +27,9 @@ export function senderKind(sender: string): SenderKind {
 }
 
 /**
- * Known A2P senders and their signatures: the service numbers (and the A2P codes ending in them) a
- * signature may come from. A registered signature from any other number is spoofed. Signatures not listed
- * here are only checked against the sender kind.
+ * Known senders and their signatures: the service numbers and A2P prefixes (106…) a signature may come
+ * from. A registered signature from another service number, or from an A2P code outside the brand's listed
+ * prefixes, is spoofed. Signatures not listed here are only checked against the sender kind.
  */
 const REGISTRY: Readonly<Record<string, readonly string[]>> = {
   工商银行: ["95588"],
@@ -83,8 +83,13 @@ export function checkSender(sender: string, text: string): SpoofCheck {
   const numbers = registered(signature);
   if (numbers) {
     const s = local(sender);
-    // A registered brand sends from its service number or an A2P code that ends in it (1065795555).
-    const ok = numbers.some((n) => s === n || (kind === "a2p" && s.endsWith(n)) || (kind === "a2p" && n.startsWith("106") && s.startsWith(n)));
+    const a2p = numbers.filter((n) => n.startsWith("106"));
+    // Brands send from their service numbers and through many A2P codes; an A2P code is checked only
+    // when the registry lists the brand's A2P prefixes (a code ending in the service number is its own).
+    const ok =
+      kind === "a2p"
+        ? a2p.length === 0 || a2p.some((n) => s.startsWith(n)) || numbers.some((n) => s.endsWith(n))
+        : numbers.includes(s);
     if (!ok) return { kind, signature, spoof: `signature 【${signature}】 is registered to ${numbers.join("/")}, not to this sender` };
   }
   return { kind, signature, spoof: null };
