@@ -153,7 +153,7 @@ export function isCorroborating(h: Pick<RuleHitLike, "ruleId" | "action" | "scor
   return h.score > 0 && (h.action === "block" || h.ruleId.startsWith("velocity"));
 }
 
-/** Contribution ids of the scorer's own corroborating signals (campaign boosts). */
+/** Contribution ids of the scorer's own corroborating signals (campaign boosts, a spoofed sender). */
 export const CORROBORATING_BUILTINS: readonly string[] = ["builtin.campaign-senders", "builtin.campaign-reports", "builtin.sender-spoof"];
 
 function logit(p: number): number {
@@ -254,7 +254,7 @@ export function createScorer(opts: ScorerOptions): Scorer {
     let z = modelLogit;
     let positive = 0;
     let blockRule = false;
-    // A second signal besides the text: a block-action rule, a velocity rule, a campaign boost.
+    // A second signal besides the text: a block-action or velocity rule, a campaign boost, a spoofed sender.
     const corroboration: string[] = [];
     // A fraud or illegal rule: never a legitimate brand promotion.
     let harmfulRule = false;
@@ -362,7 +362,7 @@ export function createScorer(opts: ScorerOptions): Scorer {
         category: "commercial",
         detail: `brand signature and unsubscribe line; commercialAction=${thresholds.commercialAction}`,
       });
-    } else if (label === "suspect" && p >= thresholds.spam && !blockRule) {
+    } else if (label === "suspect" && corroboration.length === 0 && p >= thresholds.spam) {
       contributions.push({
         source: "rule",
         id: "builtin.uncorroborated",
