@@ -11,6 +11,8 @@ export const TRAIN_ARG_OPTIONS = {
   "neg-weight": { type: "string" },
   bits: { type: "string" },
   "category-bits": { type: "string" },
+  /** C of the one-vs-rest category SVMs. */
+  "category-c": { type: "string" },
   "category-as-spam": { type: "boolean" },
   "token-ngrams": { type: "string" },
   "latin-ngram-max": { type: "string" },
@@ -57,6 +59,7 @@ export function pipelineOptions(v: {
   "neg-weight"?: string | undefined;
   bits?: string | undefined;
   "category-bits"?: string | undefined;
+  "category-c"?: string | undefined;
   "category-as-spam"?: boolean | undefined;
   "token-ngrams"?: string | undefined;
   "latin-ngram-max"?: string | undefined;
@@ -93,6 +96,7 @@ export function pipelineOptions(v: {
     ...d,
     features: { ...d.features, ...(digitRunMax > 0 ? { digitRunMax } : {}), bits, latinCharNgramMax: latin, tokenNgramMin, tokenNgramMax, tokenDigits: v["mask-token-digits"] ? false : d.features.tokenDigits, idf: v["no-idf"] ? false : d.features.idf, latinViews: flag(v, "latin-views", d.features.latinViews) },
     categoryBits,
+    categoryTrain: { ...d.categoryTrain, C: num(v["category-c"], "category-c", d.categoryTrain.C) },
     train: { ...d.train, solver, C: num(v.c, "c", d.train.C), negativeWeight: num(v["neg-weight"], "neg-weight", d.train.negativeWeight) },
     categoryAsSpam: v["category-as-spam"] ?? d.categoryAsSpam,
     separateLatin: flag(v, "separate-latin", d.separateLatin),

@@ -10,7 +10,7 @@ import { scorerCrossValidate, scorerCvFigures, thresholdTable, writeOutOfFold } 
 export const cvCommand: Command = {
   name: "cv",
   summary: "k-fold cross-validation on one data set (extra sets join every training fold)",
-  usage: "spam cv --data F.tsv [--extra G.tsv …] [--folds 5] [--seed 42] [--scorer] [--rules DIR] [--oof OUT.jsonl] [--no-calibration] [--solver …] [--c …] [--neg-weight …] [--token-ngrams 2-5|0] [--latin-ngram-max 5] [--no-idf] [--mask-token-digits] [--no-latin-views] [--no-separate-latin] [--no-cjk-transfer] [--digit-run-max N] [--weight PATTERN=W …] [--commercial-as-spam] [--no-embedding] [--embedding-model DIR] [--json]",
+  usage: "spam cv --data F.tsv [--extra G.tsv …] [--folds 5] [--seed 42] [--scorer] [--rules DIR] [--oof OUT.jsonl] [--no-calibration] [--solver …] [--c …] [--neg-weight …] [--category-c …] [--token-ngrams 2-5|0] [--latin-ngram-max 5] [--no-idf] [--mask-token-digits] [--no-latin-views] [--no-separate-latin] [--no-cjk-transfer] [--digit-run-max N] [--weight PATTERN=W …] [--commercial-as-spam] [--no-embedding] [--embedding-model DIR] [--json]",
   async run(argv, io) {
     const { values } = parseArgs({
       args: [...argv],

@@ -10,7 +10,7 @@ export const trainCommand: Command = {
   name: "train",
   summary: "train a model from label<TAB>text files",
   usage:
-    "spam train --data F.tsv [--data F2.tsv …] --out MODEL [--fixture-weight 5] [--solver svm|logreg|nb] [--c 3] [--neg-weight 0.5] [--bits 18] [--category-bits 16] [--category-as-spam] [--token-ngrams 2-5|0] [--latin-ngram-max 5] [--no-idf] [--mask-token-digits] [--no-latin-views] [--no-separate-latin] [--no-cjk-transfer] [--digit-run-max N] [--weight PATTERN=W …] [--commercial-as-spam] [--latin-from MODEL] [--no-embedding] [--embedding-model DIR]",
+    "spam train --data F.tsv [--data F2.tsv …] --out MODEL [--fixture-weight 5] [--solver svm|logreg|nb] [--c 3] [--neg-weight 0.5] [--bits 18] [--category-bits 16] [--category-c 0.5] [--category-as-spam] [--token-ngrams 2-5|0] [--latin-ngram-max 5] [--no-idf] [--mask-token-digits] [--no-latin-views] [--no-separate-latin] [--no-cjk-transfer] [--digit-run-max N] [--weight PATTERN=W …] [--commercial-as-spam] [--latin-from MODEL] [--no-embedding] [--embedding-model DIR]",
   async run(argv, io) {
     const { values } = parseArgs({
       args: [...argv],
