@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { categoryGroup, parseLabelledTsv, prepareSegmentedText } from "./data.js";
 import { DEFAULT_FEATURE_OPTIONS, FeatureExtractor, idfTable, LATIN_TAG, weighTerms } from "./features.js";
 import { binaryMetrics } from "./metrics.js";
-import { loadModelFromString, ModelLoadError, serializeModel, SpamClassifier } from "./model.js";
+import { graftLatinSide, loadModelFromString, ModelLoadError, serializeModel, SpamClassifier } from "./model.js";
 import { crossValidate, DEFAULT_PIPELINE_OPTIONS, trainModel, type Example } from "./pipeline.js";
 import { buildDataset, fitPlatt, plattProbability } from "./train.js";
 
@@ -57,6 +57,26 @@ describe("features", () => {
 /** The Latin-script features of the shipped model (token n-grams), and the latinViews alternative. */
 const TOKEN_MODE = { ...DEFAULT_FEATURE_OPTIONS, latinViews: false };
 const VIEWS = { ...DEFAULT_FEATURE_OPTIONS, latinViews: true };
+
+describe("digits: one form for masked training text and real digits", () => {
+  const same = (fx: FeatureExtractor, a: string, b: string): void => {
+    const va = fx.extract(a);
+    const vb = fx.extract(b);
+    expect(Array.from(va.indices)).toEqual(Array.from(vb.indices));
+    expect(Array.from(va.values)).toEqual(Array.from(vb.values));
+  };
+  it("maps real digits to the x the Chinese set masks them with", () => {
+    same(new FeatureExtractor(), "您尾号1234的卡12月5日支出56.00元", "您尾号xxxx的卡xx月x日支出xx.xx元");
+  });
+  it("with digitRunMax, cuts long digit runs in CJK messages only", () => {
+    const fx = new FeatureExtractor({ ...DEFAULT_FEATURE_OPTIONS, digitRunMax: 4 });
+    same(fx, "运单号1234567890123已签收", "运单号xxxx已签收");
+    same(fx, "运单号12345已签收", "运单号xxxxxxxx已签收");
+    expect(Array.from(fx.extract("运单号12已签收").indices)).not.toEqual(Array.from(fx.extract("运单号1234已签收").indices));
+    // Latin-script messages keep their digits (the English set has real ones).
+    expect(Array.from(fx.extract("call 09061234567 now").indices)).not.toEqual(Array.from(fx.extract("call 0906 now").indices));
+  });
+});
 
 describe("token n-grams and IDF (Latin-script messages)", () => {
   const plain = { ...DEFAULT_FEATURE_OPTIONS, tokenNgramMin: 0, tokenNgramMax: 0, idf: false, latinViews: false };
@@ -296,6 +316,35 @@ describe("latinViews (Latin-script messages: words, char 1–5, case-sensitive c
     for (const e of en) expect(clf.predict(e.text, e.raw).decision).toBeCloseTo(direct.predict(e.text, e.raw).decision, 2);
     // "free" was ham and "FREE" spam in training: the same normalised text scores higher when shouted.
     expect(clf.predict("are you free now", "are you FREE now").decision).toBeGreaterThan(clf.predict("are you free now", "are you free now").decision);
+  });
+});
+
+describe("graftLatinSide", () => {
+  const latinRows: Example[] = Array.from({ length: 24 }, (_, i) => [
+    { text: `see you at ${i} tomorrow my friend`, spam: false, category: null },
+    { text: `win a cash prize ${i} now call 0906${i}`, spam: true, category: null },
+  ]).flat();
+  const opts = { ...DEFAULT_PIPELINE_OPTIONS, features: { ...DEFAULT_FEATURE_OPTIONS, bits: 14 }, categoryBits: 12, calibrationFolds: 2, latinStack: null };
+  const donor = serializeModel(trainModel([...examples, ...latinRows], opts));
+  const extra: Example[] = [
+    { text: "老婆，今晚加班，别等我吃饭", spam: false, category: null },
+    { text: "低息贷款当天到账，详询13900001111", spam: true, category: null },
+  ];
+  const retrained = serializeModel(trainModel([...examples, ...extra, ...latinRows.slice(0, 40)], opts));
+
+  it("keeps the new CJK side and takes the donor's Latin-script side, under a version of its own", () => {
+    const g = loadModelFromString(graftLatinSide(retrained, donor));
+    const d = loadModelFromString(donor);
+    const r = loadModelFromString(retrained);
+    expect(g.predict("win a cash prize 7 now call 09067").spamProbability).toBe(d.predict("win a cash prize 7 now call 09067").spamProbability);
+    expect(r.predict("win a cash prize 7 now call 09067").spamProbability).not.toBe(d.predict("win a cash prize 7 now call 09067").spamProbability);
+    expect(g.predict("老婆，今晚加班").spamProbability).toBe(r.predict("老婆，今晚加班").spamProbability);
+    expect(new Set([g.modelVersion, d.modelVersion, r.modelVersion]).size).toBe(3);
+    expect(g.file.training["latinSideFrom"]).toBe(d.modelVersion);
+  });
+  it("refuses a donor with other feature settings", () => {
+    const other = serializeModel(trainModel([...examples, ...latinRows], { ...opts, features: { ...opts.features, charNgramMax: 2 } }));
+    expect(() => graftLatinSide(retrained, other)).toThrow(ModelLoadError);
   });
 });
 

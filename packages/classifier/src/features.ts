@@ -47,6 +47,12 @@ export interface FeatureOptions {
    * Needs token n-grams or this flag to count a message as Latin-script; CJK messages are unchanged.
    */
   readonly latinViews?: boolean;
+  /**
+   * CJK messages: a run of masked digits (`x`, from a digit or from the Chinese set's own masking) longer
+   * than this is cut to this length, so an order, card or tracking number weighs like a short number and
+   * the masked training text and real digits meet in one form. 0 or absent = off.
+   */
+  readonly digitRunMax?: number;
 }
 
 export const DEFAULT_FEATURE_OPTIONS: FeatureOptions = {
@@ -209,21 +215,37 @@ export class FeatureExtractor {
     return this.collect();
   }
 
+  /** Cut runs of masked digits longer than `max` (codes and rawCodes alike); returns the new length. */
+  private capDigitRuns(n: number, max: number): number {
+    const codes = this.codes;
+    const raw = this.rawCodes;
+    let out = 0;
+    let run = 0;
+    for (let i = 0; i < n; i++) {
+      run = codes[i] === DIGIT_MASK ? run + 1 : 0;
+      if (run > max) continue;
+      codes[out] = codes[i]!;
+      raw[out++] = raw[i]!;
+    }
+    return out;
+  }
+
   private extractHashes(text: string, raw: string | undefined): void {
     const o = this.options;
-    const n = this.toCodes(text);
+    const n0 = this.toCodes(text);
     const codes = this.codes;
     this.nHashes = 0;
     const tMin = Math.max(1, o.tokenNgramMin ?? 0);
     const tMax = o.tokenNgramMax ?? 0;
     // Latin-script message (English): token n-grams and IDF instead of n-grams inside words.
-    const latin = (tMax >= tMin || o.latinViews === true) && this.cjkCount === 0 && n > 0;
+    const latin = (tMax >= tMin || o.latinViews === true) && this.cjkCount === 0 && n0 > 0;
     this.tag = latin ? LATIN_TAG : 0;
     if (latin && o.latinViews) {
-      this.latinViews(n, raw ?? text);
+      this.latinViews(n0, raw ?? text);
       return;
     }
     const latinMax = latin ? 0 : o.latinCharNgramMax;
+    const n = o.digitRunMax && !latin ? this.capDigitRuns(n0, o.digitRunMax) : n0;
 
     // Character n-grams over the whole message (Chinese has no word boundaries).
     for (let i = 0; i < n; i++) {

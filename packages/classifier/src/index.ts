@@ -15,6 +15,7 @@ export {
   ModelLoadError,
   SpamClassifier,
   loadModel,
+  graftLatinSide,
   loadModelFromString,
   serializeModel,
 } from "./model.js";

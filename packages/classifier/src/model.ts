@@ -35,6 +35,7 @@ export const ModelFileV1 = z.object({
     tokenDigits: z.boolean().optional(),
     idf: z.boolean().optional(),
     latinViews: z.boolean().optional(),
+    digitRunMax: z.number().int().min(0).max(64).optional(),
   }),
   /** Per-bucket IDF weights (features.idf), quantised like the weights. */
   idf: SparseWeightsV1.nullable().optional(),
@@ -195,6 +196,30 @@ export function serializeModel(m: TrainedModel, createdAt = new Date()): string 
   } satisfies Omit<ModelFile, "modelVersion" | "createdAt">;
   const file: ModelFile = { ...body, modelVersion: versionOf(body), createdAt: createdAt.toISOString() };
   return JSON.stringify(file);
+}
+
+/**
+ * A model file whose Latin-script side (weights, calibration, IDF table, embedding second look) is that of
+ * `donor`: for retraining the CJK side when the embedding model the second look needs is not at hand.
+ * Both files must have the same feature settings (digitRunMax aside: it applies to CJK messages only).
+ * The result gets the version of what it holds; its provenance names the donor.
+ */
+export function graftLatinSide(file: string, donor: string): string {
+  const a = ModelFileV1.parse(JSON.parse(file));
+  const d = ModelFileV1.parse(JSON.parse(donor));
+  const settings = (f: ModelFile["features"]): string => JSON.stringify({ ...f, digitRunMax: undefined });
+  if (settings(a.features) !== settings(d.features)) throw new ModelLoadError("the donor model has other feature settings: its Latin-script side does not fit");
+  if (!d.binary.latin) throw new ModelLoadError("the donor model has no Latin-script weights of its own");
+  const body = {
+    format: a.format,
+    formatVersion: a.formatVersion,
+    features: a.features,
+    idf: d.idf ?? null,
+    binary: { ...a.binary, latin: d.binary.latin, plattLatin: d.binary.plattLatin ?? null, latinStack: d.binary.latinStack ?? null },
+    category: a.category,
+    training: { ...a.training, latinSideFrom: d.modelVersion },
+  } satisfies Omit<ModelFile, "modelVersion" | "createdAt">;
+  return JSON.stringify({ ...body, modelVersion: versionOf(body), createdAt: a.createdAt } satisfies ModelFile);
 }
 
 export interface Prediction {

@@ -1,4 +1,7 @@
 import { DEFAULT_PIPELINE_OPTIONS, type PipelineOptions, type Solver } from "@spam/classifier";
+import { normalize } from "@spam/normalize";
+import { messageKind, notificationSignals } from "@spam/scoring";
+import type { Example } from "@spam/classifier";
 import { UsageError } from "./command.js";
 
 /** Training knobs shared by `train` and `cv`. */
@@ -8,6 +11,8 @@ export const TRAIN_ARG_OPTIONS = {
   "neg-weight": { type: "string" },
   bits: { type: "string" },
   "category-bits": { type: "string" },
+  /** C of the one-vs-rest category SVMs. */
+  "category-c": { type: "string" },
   "category-as-spam": { type: "boolean" },
   "token-ngrams": { type: "string" },
   "latin-ngram-max": { type: "string" },
@@ -19,6 +24,12 @@ export const TRAIN_ARG_OPTIONS = {
   "no-latin-views": { type: "boolean" },
   "no-separate-latin": { type: "boolean" },
   "no-cjk-transfer": { type: "boolean" },
+  /** CJK messages: cut runs of masked digits longer than this (0 = off). */
+  "digit-run-max": { type: "string" },
+  /** Train brand promotions (messageKind commercial) labelled ham as spam: the scorer's commercial class, not the model, lets them through. */
+  "commercial-as-spam": { type: "boolean" },
+  /** Sample weight of the rows of files whose path contains PATTERN: PATTERN=W, repeatable (fixtures/ keep --fixture-weight). */
+  weight: { type: "string", multiple: true },
   /** Train without the sentence-embedding second look for Latin-script messages. */
   "no-embedding": { type: "boolean" },
   /** Directory of the embedding model (default: EMBEDDING_MODEL_DIR or the one bootstrap builds). */
@@ -48,6 +59,7 @@ export function pipelineOptions(v: {
   "neg-weight"?: string | undefined;
   bits?: string | undefined;
   "category-bits"?: string | undefined;
+  "category-c"?: string | undefined;
   "category-as-spam"?: boolean | undefined;
   "token-ngrams"?: string | undefined;
   "latin-ngram-max"?: string | undefined;
@@ -60,6 +72,7 @@ export function pipelineOptions(v: {
   "no-separate-latin"?: boolean | undefined;
   "no-cjk-transfer"?: boolean | undefined;
   "no-embedding"?: boolean | undefined;
+  "digit-run-max"?: string | undefined;
 }): PipelineOptions {
   const d = DEFAULT_PIPELINE_OPTIONS;
   const solver = (v.solver ?? d.train.solver) as Solver;
@@ -77,10 +90,13 @@ export function pipelineOptions(v: {
   }
   const latin = v["latin-ngram-max"] === undefined ? d.features.latinCharNgramMax : Number(v["latin-ngram-max"]);
   if (!Number.isInteger(latin) || latin < 0 || latin > 8) throw new UsageError("--latin-ngram-max must be an integer 0…8");
+  const digitRunMax = v["digit-run-max"] === undefined ? (d.features.digitRunMax ?? 0) : Number(v["digit-run-max"]);
+  if (!Number.isInteger(digitRunMax) || digitRunMax < 0 || digitRunMax > 64) throw new UsageError("--digit-run-max must be an integer 0…64");
   return {
     ...d,
-    features: { ...d.features, bits, latinCharNgramMax: latin, tokenNgramMin, tokenNgramMax, tokenDigits: v["mask-token-digits"] ? false : d.features.tokenDigits, idf: v["no-idf"] ? false : d.features.idf, latinViews: flag(v, "latin-views", d.features.latinViews) },
+    features: { ...d.features, ...(digitRunMax > 0 ? { digitRunMax } : {}), bits, latinCharNgramMax: latin, tokenNgramMin, tokenNgramMax, tokenDigits: v["mask-token-digits"] ? false : d.features.tokenDigits, idf: v["no-idf"] ? false : d.features.idf, latinViews: flag(v, "latin-views", d.features.latinViews) },
     categoryBits,
+    categoryTrain: { ...d.categoryTrain, C: num(v["category-c"], "category-c", d.categoryTrain.C) },
     train: { ...d.train, solver, C: num(v.c, "c", d.train.C), negativeWeight: num(v["neg-weight"], "neg-weight", d.train.negativeWeight) },
     categoryAsSpam: v["category-as-spam"] ?? d.categoryAsSpam,
     separateLatin: flag(v, "separate-latin", d.separateLatin),
@@ -92,4 +108,25 @@ export function pipelineOptions(v: {
 /** `--fixture-weight`: fixtures (SMS-like ham) count more than the web-text ham of the shared set. */
 export function fixtureWeight(file: string, weight: number): number {
   return /fixtures\//.test(file.replace(/\\/g, "/")) ? weight : 1;
+}
+
+/** `--weight PATTERN=W …` then `--fixture-weight`: the sample weight of a file's rows. */
+export function fileWeight(specs: readonly string[] | undefined, fixture: number): (file: string) => number {
+  const parsed = (specs ?? []).map((spec) => {
+    const at = spec.lastIndexOf("=");
+    const w = Number(spec.slice(at + 1));
+    if (at <= 0 || !Number.isFinite(w) || w <= 0) throw new UsageError(`--weight must be PATTERN=W with W > 0, got ${spec}`);
+    return { pattern: spec.slice(0, at), w };
+  });
+  return (file) => parsed.find((p) => file.includes(p.pattern))?.w ?? fixtureWeight(file, fixture);
+}
+
+/**
+ * `--commercial-as-spam`: brand promotions (signature + unsubscribe line, `messageKind` in @spam/scoring)
+ * labelled ham train as spam, so the text model scores them like the promotions of the Chinese set
+ * (spam there); the scorer's commercial class decides what happens to them.
+ */
+export function commercialAsSpam(e: Example): Example {
+  if (e.spam || e.category !== null) return e;
+  return messageKind(notificationSignals(normalize(e.raw ?? e.text))) === "commercial" ? { ...e, spam: true } : e;
 }

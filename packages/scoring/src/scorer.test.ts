@@ -69,7 +69,8 @@ describe("createScorer", () => {
 
   it("pulls signed service notices without lures down to ham", () => {
     const scorer = createScorer({ ruleSet: null, model, thresholds: { suspect: 0.5, spam: 0.9 } });
-    const v = scorer.score(msg("m3", "【工商银行】您尾号1234的储蓄卡3月5日支出人民币56.00元，余额789.10元。"));
+    // From the bank's number: the same signature from a mobile number is a spoof (sender-aware scoring).
+    const v = scorer.score(msg("m3", "【工商银行】您尾号1234的储蓄卡3月5日支出人民币56.00元，余额789.10元。", "95588"));
     expect(v.label).toBe("ham");
     expect(v.contributions.map((c) => c.id)).toContain("builtin.notification");
     expect(v.rulesetVersion).toBe("none");
@@ -82,9 +83,76 @@ describe("createScorer", () => {
   });
 
   it("uses configurable thresholds", () => {
-    const strict = createScorer({ ruleSet: null, model, thresholds: { suspect: 0.01, spam: 0.02 } });
+    // The text alone blocks from modelBlock on (issue #18: blocking needs corroboration).
+    const strict = createScorer({ ruleSet: null, model, thresholds: { suspect: 0.01, spam: 0.02, modelBlock: 0.03 } });
     expect(strict.score(msg("m4", spamTexts[1]!)).label).toBe("spam");
     expect(() => createScorer({ ruleSet: null, model, thresholds: { suspect: 0.9, spam: 0.5 } })).toThrow();
+    expect(() => createScorer({ ruleSet: null, model, thresholds: { spam: 0.9, modelBlock: 0.8 } })).toThrow();
+  });
+
+  describe("blocking needs corroboration", () => {
+    const sure = { suspect: 0.01, spam: 0.02, modelBlock: 0.999999 };
+    it("flags, not blocks, a message only the text model calls spam, and says why", () => {
+      const v = createScorer({ ruleSet: null, model, thresholds: sure }).score(msg("c1", spamTexts[1]!));
+      expect(v.label).toBe("suspect");
+      expect(v.action).toBe("flag");
+      expect(v.contributions.map((c) => c.id)).toContain("builtin.uncorroborated");
+    });
+    it("blocks when a block-action rule agrees", () => {
+      const rules = new FakeRules(() => [{ ruleId: "invoice.kw", score: 0.1, category: "IL_Fake_ID_and_invoice", action: "block", detail: "" }]);
+      const v = createScorer({ ruleSet: rules, model, thresholds: sure }).score(msg("c2", spamTexts[1]!));
+      expect(v.action).toBe("block");
+    });
+    it("blocks when a velocity rule fires, but not on a flag-only keyword rule", () => {
+      const velocity = new FakeRules(() => [{ ruleId: "velocity.fanout", score: 0.1, category: "Other", action: "flag", detail: "" }]);
+      expect(createScorer({ ruleSet: velocity, model, thresholds: sure }).score(msg("c3", spamTexts[1]!)).action).toBe("block");
+      const keyword = new FakeRules(() => [{ ruleId: "ad.retail.keywords", score: 0.1, category: "AD_Retail", action: "flag", detail: "" }]);
+      expect(createScorer({ ruleSet: keyword, model, thresholds: sure }).score(msg("c4", spamTexts[1]!)).action).toBe("flag");
+    });
+    it("blocks on the text alone when the model is beyond modelBlock", () => {
+      const v = createScorer({ ruleSet: null, model, thresholds: { ...sure, modelBlock: 0.03 } }).score(msg("c5", spamTexts[1]!));
+      expect(v.action).toBe("block");
+    });
+  });
+
+  describe("sender-aware scoring", () => {
+    const notice = "【工商银行】您尾号1234的储蓄卡3月5日支出人民币56.00元，余额789.10元。";
+    it("pulls down a bank notice from the bank's own number", () => {
+      const v = createScorer({ ruleSet: null, model }).score(msg("s1", notice, "95588"));
+      expect(v.contributions.map((c) => c.id)).toContain("builtin.notification");
+      expect(v.contributions.map((c) => c.id)).not.toContain("builtin.sender-spoof");
+    });
+    it("treats the same signature from a mobile number as a spoof: no pull-down, a boost that corroborates, category fraud", () => {
+      const v = createScorer({ ruleSet: null, model, thresholds: { suspect: 0.01, spam: 0.02, modelBlock: 0.999999 } }).score(msg("s2", notice, "13912345678"));
+      const ids = v.contributions.map((c) => c.id);
+      expect(ids).toContain("builtin.sender-spoof");
+      expect(ids).not.toContain("builtin.notification");
+      expect(v.action).toBe("block");
+      expect(v.category).toBe("fraud");
+    });
+  });
+
+  describe("commercial class", () => {
+    const promo = "【悦享超市】会员日全场商品八折，满200减30，详情见门店公告。回T退订";
+    const a2p = "1069012345";
+    it("puts a signed promotion with an unsubscribe line in the commercial category, flagged by default", () => {
+      const v = createScorer({ ruleSet: null, model }).score(msg("p1", promo, a2p));
+      expect(v.category).toBe("commercial");
+      expect(v.action).toBe("flag");
+      expect(v.label).toBe("suspect");
+      expect(v.contributions.find((c) => c.id === "builtin.commercial")?.category).toBe("commercial");
+      expect(VerdictV1.safeParse(v).success).toBe(true);
+    });
+    it("takes the operator's commercial action from configuration", () => {
+      expect(createScorer({ ruleSet: null, model, thresholds: { commercialAction: "allow" } }).score(msg("p2", promo, a2p))).toMatchObject({ label: "ham", action: "allow", category: "commercial" });
+      expect(createScorer({ ruleSet: null, model, thresholds: { commercialAction: "block" } }).score(msg("p3", promo, a2p))).toMatchObject({ label: "spam", action: "block", category: "commercial" });
+    });
+    it("is not the commercial class when a fraud or illegal rule fires, without a signature, or from a mobile number", () => {
+      expect(createScorer({ ruleSet: null, model }).score(msg("p6", promo, "13912345678")).category).not.toBe("commercial");
+      const rules = new FakeRules(() => [{ ruleId: "gambling.kw", score: 0.5, category: "IL_Gambling", action: "flag", detail: "" }]);
+      expect(createScorer({ ruleSet: rules, model }).score(msg("p4", promo, a2p)).category).not.toBe("commercial");
+      expect(createScorer({ ruleSet: null, model }).score(msg("p5", "会员日全场商品八折，满200减30，回T退订", a2p)).category).not.toBe("commercial");
+    });
   });
 
   it("counts a report quoting a scored message against its campaign, once", () => {

@@ -1,13 +1,16 @@
 import { parseArgs } from "node:util";
 import { crossValidate } from "@spam/classifier";
+import { loadRuleSet } from "@spam/rules";
 import { UsageError, type Command } from "../command.js";
 import { embedForTraining, loadExamples, progressBar } from "../data.js";
-import { TRAIN_ARG_OPTIONS, fixtureWeight, pipelineOptions } from "../options.js";
+import { TRAIN_ARG_OPTIONS, commercialAsSpam, fileWeight, pipelineOptions } from "../options.js";
+import { classTable } from "./classes.js";
+import { scorerCrossValidate, scorerCvFigures, thresholdTable, writeOutOfFold } from "./scorer-cv.js";
 
 export const cvCommand: Command = {
   name: "cv",
   summary: "k-fold cross-validation on one data set (extra sets join every training fold)",
-  usage: "spam cv --data F.tsv [--extra G.tsv …] [--folds 5] [--seed 42] [--no-calibration] [--solver …] [--c …] [--neg-weight …] [--token-ngrams 2-5|0] [--latin-ngram-max 5] [--no-idf] [--mask-token-digits] [--no-latin-views] [--no-separate-latin] [--no-cjk-transfer] [--no-embedding] [--embedding-model DIR] [--json]",
+  usage: "spam cv --data F.tsv [--extra G.tsv …] [--folds 5] [--seed 42] [--scorer] [--rules DIR] [--oof OUT.jsonl] [--no-calibration] [--solver …] [--c …] [--neg-weight …] [--category-c …] [--token-ngrams 2-5|0] [--latin-ngram-max 5] [--no-idf] [--mask-token-digits] [--no-latin-views] [--no-separate-latin] [--no-cjk-transfer] [--digit-run-max N] [--weight PATTERN=W …] [--commercial-as-spam] [--no-embedding] [--embedding-model DIR] [--json]",
   async run(argv, io) {
     const { values } = parseArgs({
       args: [...argv],
@@ -19,6 +22,11 @@ export const cvCommand: Command = {
         "no-calibration": { type: "boolean" },
         "fixture-weight": { type: "string" },
         json: { type: "boolean" },
+        /** Cross-validate the whole scorer as deployed (a full model per fold), with --rules when given. */
+        scorer: { type: "boolean" },
+        rules: { type: "string" },
+        /** Write the scorer's out-of-fold verdicts here (JSON lines), for choosing thresholds. */
+        oof: { type: "string" },
         ...TRAIN_ARG_OPTIONS,
       },
       strict: true,
@@ -28,10 +36,26 @@ export const cvCommand: Command = {
     if (!Number.isInteger(folds) || folds < 2) throw new UsageError("--folds must be an integer ≥ 2");
     const fw = Number(values["fixture-weight"] ?? "5");
     const requested = pipelineOptions(values); // usage errors before any file is read
-    const target = await loadExamples([values.data], io);
-    const extra = await loadExamples(values.extra ?? [], io, (f) => fixtureWeight(f, fw));
+    const target = await loadExamples([values.data], io, fileWeight(values.weight, 1));
+    const extra = await loadExamples(values.extra ?? [], io, fileWeight(values.weight, fw));
     const started = Date.now();
-    const { opts, sets } = await embedForTraining(requested, [target.examples, extra.examples], values["embedding-model"], io);
+    const relabel = values["commercial-as-spam"] ? commercialAsSpam : undefined;
+    // Extra rows only train; target rows are relabelled only where they train (scorer CV), never where scored.
+    const extraRows = relabel ? extra.examples.map(relabel) : extra.examples;
+    const { opts, sets } = await embedForTraining(requested, [target.examples, extraRows], values["embedding-model"], io);
+    if (values.scorer || values.rules) {
+      const ruleSet = values.rules ? await loadRuleSet(values.rules) : null;
+      const oof = scorerCrossValidate(sets[0]!, sets[1]!, opts, ruleSet, undefined, folds, Number(values.seed ?? "42"), progressBar(io), relabel);
+      if (values.oof) await writeOutOfFold(values.oof, oof);
+      const figures = scorerCvFigures(sets[0]!, oof, values.data);
+      const out = { data: values.data, extra: values.extra ?? [], folds, rules: values.rules ?? null, seconds: (Date.now() - started) / 1000, ...figures, thresholds: thresholdTable(oof) };
+      if (values.json) io.stdout.write(`${JSON.stringify(out)}\n`);
+      else {
+        const { classes, ...rest } = out;
+        io.stdout.write(`${JSON.stringify(rest, null, 2)}\n\n${classTable(classes)}\n`);
+      }
+      return 0;
+    }
     const r = crossValidate(sets[0]!, sets[1]!, opts, folds, Number(values.seed ?? "42"), !values["no-calibration"], 0.5, progressBar(io));
     const out = {
       data: values.data,

@@ -4,11 +4,12 @@ import { loadRuleSet } from "@spam/rules";
 import { createScorer } from "@spam/scoring";
 import { UsageError, type Command } from "../command.js";
 import { embedderFor, embedWanted, loadExamples } from "../data.js";
+import { classFigures, classTable, type Outcome } from "./classes.js";
 
 export const evalCommand: Command = {
   name: "eval",
   summary: "evaluate a model (or, with --rules, the whole scorer) on labelled data",
-  usage: "spam eval --model MODEL --data F.tsv [--data …] [--scorer] [--rules DIR] [--threshold 0.5] [--embedding-model DIR] [--json]",
+  usage: "spam eval --model MODEL --data F.tsv [--data …] [--scorer] [--rules DIR] [--source NUMBER] [--threshold 0.5] [--embedding-model DIR] [--json]",
   async run(argv, io) {
     const { values } = parseArgs({
       args: [...argv],
@@ -17,6 +18,7 @@ export const evalCommand: Command = {
         data: { type: "string", multiple: true },
         rules: { type: "string" },
         scorer: { type: "boolean" },
+        source: { type: "string" },
         threshold: { type: "string" },
         "embedding-model": { type: "string" },
         json: { type: "boolean" },
@@ -27,8 +29,11 @@ export const evalCommand: Command = {
     if (!values.data?.length) throw new UsageError("--data is required");
     const threshold = Number(values.threshold ?? "0.5");
     const clf = await loadModel(values.model);
-    const { examples } = await loadExamples(values.data, io);
-    const binary = examples.filter((e) => e.category === null);
+    const { examples, files } = await loadExamples(values.data, io);
+    // Rows are loaded file by file, in order.
+    const fileOf = files.flatMap((f) => new Array<string>(f.rows).fill(f.file));
+    const binaryIdx = examples.flatMap((e, i) => (e.category === null ? [i] : []));
+    const binary = binaryIdx.map((i) => examples[i]!);
     const cats = examples.filter((e) => e.category !== null);
     const out: Record<string, unknown> = { model: values.model, modelVersion: clf.modelVersion };
     // The model's second look needs sentence embeddings of the messages it is undecided about.
@@ -39,17 +44,27 @@ export const evalCommand: Command = {
     const embeddings = await embedWanted(raw, (i) => clf.wantsEmbedding(binary[i]!.text, raw[i]), embedder);
     await embedder?.close();
     out["embedded"] = embeddings.filter((e) => e !== undefined).length;
-    if (values.rules || values.scorer) {
-      // Whole scorer (rules when given): a message counts as called spam when it is flagged or blocked.
-      const pred = binary.map((e, i) => {
-        const embedding = embeddings[i];
-        return scorer.score({ id: `eval-${i}`, text: raw[i]!, source: "", destination: "", receivedAt: 0, ...(embedding ? { embedding } : {}) }).label !== "ham";
-      });
-      out["scorer"] = binaryMetrics(binary.map((e) => e.spam), pred);
-    }
+    const useScorer = values.rules !== undefined || values.scorer === true;
+    // Whole scorer (rules when given): a message counts as called spam when it is flagged or blocked.
+    const verdicts = useScorer
+      ? binary.map((_, i) => {
+          const embedding = embeddings[i];
+          return scorer.score({ id: `eval-${i}`, text: raw[i]!, source: values.source ?? "", destination: "", receivedAt: 0, ...(embedding ? { embedding } : {}) });
+        })
+      : null;
+    if (verdicts) out["scorer"] = binaryMetrics(binary.map((e) => e.spam), verdicts.map((v) => v.label !== "ham"));
     if (binary.length > 0) {
       const pred = binary.map((e, i) => clf.predict(e.text, e.raw, embeddings[i]).spamProbability >= threshold);
       Object.assign(out, binaryMetrics(binary.map((e) => e.spam), pred));
+      const outcomes: Outcome[] = binary.map((e, i) => ({
+        spam: e.spam,
+        raw: raw[i]!,
+        file: fileOf[binaryIdx[i]!]!,
+        action: verdicts ? verdicts[i]!.action : null,
+        category: verdicts ? verdicts[i]!.category : null,
+        model: pred[i]!,
+      }));
+      out["classes"] = classFigures(outcomes);
     }
     if (cats.length > 0) {
       const predFine = cats.map((e) => clf.predict(e.text, e.raw).fineCategory ?? "none");
@@ -59,7 +74,11 @@ export const evalCommand: Command = {
       out["spam_recall_on_category_rows"] = cats.filter((e) => clf.predict(e.text, e.raw).spamProbability >= threshold).length / cats.length;
     }
     if (values.json) io.stdout.write(`${JSON.stringify(out)}\n`);
-    else io.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    else {
+      const { classes, ...rest } = out;
+      io.stdout.write(`${JSON.stringify(rest, null, 2)}\n`);
+      if (Array.isArray(classes)) io.stdout.write(`\nper class (blocked = action block, flagged = action flag, called = either; kinds: messageKind in @spam/scoring)\n${classTable(classes)}\n`);
+    }
     return 0;
   },
 };
