@@ -201,11 +201,12 @@ async function renderCase(id) {
 
   const head = el("div", { class: "card" },
     el("h3", {}, t(`kind.${c.kind}`), " · ", el("span", { dataset: { testid: "case-sender" } }, c.sender), " ",
-      canDecide ? el("button", { type: "button", id: "reveal-sender", dataset: { testid: "reveal-sender" } }, t("c.reveal")) : null, " ",
+      // A reveal needs an active claim of the case (the server refuses it otherwise).
+      canDecide && c.claimedByMe ? el("button", { type: "button", id: "reveal-sender", dataset: { testid: "reveal-sender" } }, t("c.reveal")) : null, " ",
       c.modelLabel ? tag(has(`label.${c.modelLabel}`) ? t(`label.${c.modelLabel}`) : c.modelLabel, ["spam", "ham", "suspect"].includes(c.modelLabel) ? c.modelLabel : "") : null, " ",
       el("span", { class: "muted" }, `${t("col.score")} ${c.score.toFixed(2)} · ${cat(c.category)} · ${c.recipients} / ${c.reports}`)),
     el("div", { class: "msg", dataset: { testid: "case-text" } }, c.text === null ? el("span", { class: "withheld" }, t("c.withheld")) : c.text),
-    c.canRevealText || (canDecide && c.text !== null) ? el("p", {}, el("button", { type: "button", id: "reveal-text" }, t("c.revealText"))) : null,
+    c.claimedByMe && (c.canRevealText || (canDecide && c.text !== null)) ? el("p", {}, el("button", { type: "button", id: "reveal-text" }, t("c.revealText"))) : null,
   );
   const why = el("div", { class: "card" }, el("h3", {}, t("c.why")),
     table({}, null, c.contributions.map((x) => el("tr", {},

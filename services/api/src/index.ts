@@ -15,7 +15,6 @@ export { migratePg, ensurePgDatabase, readPgMigrations, MigrationError } from ".
 export { createPool } from "./db/pool.js";
 export { PgReviewAnalytics } from "./analytics/pg.js";
 export { ClickHouseTrafficAnalytics, ClickHouseReportAnalytics, combinedReviewAnalytics, emptyTrafficAnalytics } from "./analytics/clickhouse.js";
-export { maskNumber, maskNumbersInText } from "./privacy.js";
 export { runAdminCli } from "./cli/admin.js";
 export { startLocalPostgres, createTestDatabase, pgDatabaseOn } from "./testing/postgres.js";
 export type { PgDatabase } from "./testing/postgres.js";

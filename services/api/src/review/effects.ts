@@ -6,7 +6,7 @@ import {
   type TopicKey,
 } from "@spam/contracts";
 import { domainsToBlock } from "@spam/normalize";
-import { maskNumber } from "../privacy.js";
+import { maskNumber } from "@spam/privacy";
 
 export type DecisionLabel = "spam" | "ham" | "escalate";
 
