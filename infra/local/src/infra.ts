@@ -1,8 +1,10 @@
 import type { Logger } from "pino";
-import { migrateDatabase, type MigrationResult } from "@spam/clickhouse";
+import { z } from "zod";
+import { createClickHouse, migrateDatabase, restrictedDatabase, sql, type MigrationResult } from "@spam/clickhouse";
 import { topicNames } from "@spam/contracts";
 import { createKafkaClient, ensureTopics } from "@spam/kafka";
 import type { LocalConfig } from "./config.js";
+import type { ServiceClickHouse } from "./services.js";
 import { startClickHouse, startKafka, stopServer, type ServerStatus } from "./servers.js";
 
 export interface InfraHandle {
@@ -37,4 +39,31 @@ export async function migrate(config: LocalConfig, logger: Logger, database = co
 export async function createTopics(config: LocalConfig, logger: Logger, prefix = ""): Promise<string[]> {
   const kafka = createKafkaClient({ brokers: config.kafkaBrokers, clientId: "infra-topics", logger });
   return ensureTopics({ kafka, names: topicNames(prefix), partitions: config.KAFKA_PARTITIONS, logger });
+}
+
+/** Whether `url`'s user can read `database` (the users of our own users.xml exist only on a server we started with it). */
+async function canRead(url: string, database: string, logger: Logger): Promise<boolean> {
+  const ch = createClickHouse({ url, database, logger });
+  try {
+    await ch.query(sql`SELECT 1 AS ok`, z.object({ ok: z.coerce.number() }));
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await ch.close();
+  }
+}
+
+/**
+ * The ClickHouse users the services run as: the platform's user, and the restricted store's user for the
+ * services that hold reporters' numbers. A server started elsewhere without those users gets its default
+ * user, with a warning: then nothing separates the restricted store from the rest.
+ */
+export async function serviceClickHouse(config: LocalConfig, logger: Logger): Promise<ServiceClickHouse> {
+  const db = config.CLICKHOUSE_DATABASE;
+  if ((await canRead(config.appClickhouseUrl, db, logger)) && (await canRead(config.restrictedClickhouseUrl, restrictedDatabase(db), logger))) {
+    return { url: config.appClickhouseUrl, restrictedUrl: config.restrictedClickhouseUrl };
+  }
+  logger.warn("this ClickHouse server has no users of infra/clickhouse/users.xml.tmpl: the services connect as its default user (restart it with `spam-infra stop` to separate the restricted store)");
+  return { url: config.adminClickhouseUrl, restrictedUrl: null };
 }

@@ -10,7 +10,7 @@ import { DEVELOPMENT_DEFAULTS } from "@spam/service-runtime";
 export interface ServiceSpec {
   readonly name: string;
   readonly entry: string;
-  readonly env: (config: LocalConfig, common: Record<string, string>) => Record<string, string>;
+  readonly env: (config: LocalConfig, common: Record<string, string>, clickhouse: ServiceClickHouse) => Record<string, string>;
   /** Printed in the "where to look" summary. */
   readonly url?: (config: LocalConfig) => string;
 }
@@ -20,6 +20,19 @@ export const LOCAL_PORTS = {
   api: Number(process.env.API_PORT ?? 8080),
   postgres: Number(process.env.PG_PORT ?? 15432),
 } as const;
+
+/** The product's topics have no prefix; a test of the whole stack runs it under a prefix of its own. */
+export const TOPIC_PREFIX = process.env.TOPIC_PREFIX ?? "";
+
+/** /healthz, /readyz and /metrics of each worker service (the api serves them on its own port). */
+export const METRICS_PORTS = {
+  sink: Number(process.env.SINK_METRICS_PORT ?? 9461),
+  decider: Number(process.env.DECIDER_METRICS_PORT ?? 9462),
+  scorer: Number(process.env.SCORER_METRICS_PORT ?? 9463),
+  gateway: Number(process.env.GATEWAY_METRICS_PORT ?? 9464),
+} as const;
+
+const metricsUrl = (port: number) => `http://127.0.0.1:${port}/metrics`;
 
 export interface DemoSmppAccount {
   readonly systemId: string;
@@ -56,19 +69,35 @@ export const DEMO_CONSOLE_PASSWORD = process.env.API_DEMO_PASSWORD ?? "demo-cons
 export const SCORER_NODE_OPTIONS = "--max-old-space-size=320 --max-semi-space-size=32";
 
 export const SERVICES: readonly ServiceSpec[] = [
-  { name: "sink", entry: "services/sink/dist/main.js", env: (_c, common) => ({ ...common }) },
-  { name: "decider", entry: "services/decider/dist/main.js", env: (_c, common) => ({ ...common }) },
-  { name: "scorer", entry: "services/scorer/dist/main.js", env: (_c, common) => ({ ...common, NODE_OPTIONS: SCORER_NODE_OPTIONS }) },
+  {
+    name: "sink",
+    entry: "services/sink/dist/main.js",
+    env: (_c, common, ch) => ({ ...common, ...restricted(ch), METRICS_PORT: String(METRICS_PORTS.sink) }),
+    url: () => `metrics ${metricsUrl(METRICS_PORTS.sink)}`,
+  },
+  {
+    name: "decider",
+    entry: "services/decider/dist/main.js",
+    env: (_c, common, ch) => ({ ...common, ...restricted(ch), METRICS_PORT: String(METRICS_PORTS.decider) }),
+    url: () => `metrics ${metricsUrl(METRICS_PORTS.decider)}`,
+  },
+  {
+    name: "scorer",
+    entry: "services/scorer/dist/main.js",
+    env: (_c, common) => ({ ...common, NODE_OPTIONS: SCORER_NODE_OPTIONS, METRICS_PORT: String(METRICS_PORTS.scorer) }),
+    url: () => `metrics ${metricsUrl(METRICS_PORTS.scorer)}`,
+  },
   {
     name: "api",
     entry: "services/api/dist/main.js",
     env: (_c, common) => ({
       ...common,
       API_PORT: String(LOCAL_PORTS.api),
-      DATABASE_URL: `postgres://spam:spam@127.0.0.1:${LOCAL_PORTS.postgres}/spam_api`,
+      DATABASE_URL: process.env.DATABASE_URL ?? `postgres://spam:spam@127.0.0.1:${LOCAL_PORTS.postgres}/spam_api`,
       API_DEMO_PASSWORD: DEMO_CONSOLE_PASSWORD,
     }),
-    url: () => `http://127.0.0.1:${LOCAL_PORTS.api}/ (demo users reviewer, analyst, admin; password ${DEMO_CONSOLE_PASSWORD})`,
+    url: () =>
+      `http://127.0.0.1:${LOCAL_PORTS.api}/ (demo users reviewer, analyst, admin; password ${DEMO_CONSOLE_PASSWORD}); metrics ${LOCAL_PORTS.api === 0 ? "" : `http://127.0.0.1:${LOCAL_PORTS.api}/metrics`}`,
   },
   {
     name: "gateway",
@@ -77,6 +106,7 @@ export const SERVICES: readonly ServiceSpec[] = [
       ...common,
       SMPP_PORT: String(LOCAL_PORTS.smpp),
       SMPP_ACCOUNTS: process.env.SMPP_ACCOUNTS ?? demoSmppAccountsEnv(),
+      METRICS_PORT: String(METRICS_PORTS.gateway),
     }),
     url: () =>
       process.env.SMPP_ACCOUNTS
@@ -84,7 +114,7 @@ export const SERVICES: readonly ServiceSpec[] = [
         : [
             `smpp://127.0.0.1:${LOCAL_PORTS.smpp} (demo accounts, system_id / password: capabilities, source ranges)`,
             ...Object.values(DEMO_SMPP_ACCOUNTS).map((a) => `             ${a.systemId} / ${a.password}: ${a.capabilities}, ${a.sourceRanges}`),
-          ].join("\n"),
+          ].join("\n") + `\n           metrics ${metricsUrl(METRICS_PORTS.gateway)}`,
   },
 ];
 
@@ -92,12 +122,24 @@ export function availableServices(): ServiceSpec[] {
   return SERVICES.filter((s) => existsSync(resolve(REPO_ROOT, s.entry)));
 }
 
-export function commonServiceEnv(config: LocalConfig): Record<string, string> {
+/**
+ * The ClickHouse users the services connect as: the platform's user and the restricted store's own
+ * (infra/clickhouse/users.xml.tmpl), or the server's default user where the server running is not
+ * ours (started elsewhere, without those users).
+ */
+export interface ServiceClickHouse {
+  readonly url: string;
+  readonly restrictedUrl: string | null;
+}
+
+const restricted = (ch: ServiceClickHouse): Record<string, string> => (ch.restrictedUrl ? { CLICKHOUSE_RESTRICTED_URL: ch.restrictedUrl } : {});
+
+export function commonServiceEnv(config: LocalConfig, ch: ServiceClickHouse): Record<string, string> {
   return {
     KAFKA_BROKERS: config.kafkaBrokers.join(","),
-    CLICKHOUSE_URL: config.clickhouseUrl,
+    CLICKHOUSE_URL: ch.url,
     CLICKHOUSE_DATABASE: config.CLICKHOUSE_DATABASE,
-    TOPIC_PREFIX: "",
+    TOPIC_PREFIX,
     LOG_LEVEL: process.env.LOG_LEVEL ?? "info",
   };
 }

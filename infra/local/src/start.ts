@@ -5,10 +5,10 @@ import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { loadLocalConfig, REPO_ROOT } from "./config.js";
 import { runDemoFeed } from "./demo-feed.js";
-import { createTopics, migrate, startInfra } from "./infra.js";
+import { createTopics, migrate, serviceClickHouse, startInfra } from "./infra.js";
 import { createScriptLogger } from "./logger.js";
 import { isAlive, readPid, sleep, waitFor, portOpen } from "./proc.js";
-import { availableServices, commonServiceEnv, DEMO_SMPP_ACCOUNTS, LOCAL_PORTS, SERVICES } from "./services.js";
+import { availableServices, commonServiceEnv, TOPIC_PREFIX, DEMO_SMPP_ACCOUNTS, LOCAL_PORTS, SERVICES } from "./services.js";
 
 /**
  * `npm start`: infrastructure, migrations, topics, every service as a child
@@ -120,18 +120,26 @@ async function shutdown(signal: string, exitCode = 0): Promise<void> {
 async function main(): Promise<void> {
   process.on("SIGINT", () => void shutdown("SIGINT"));
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGHUP", () => void shutdown("SIGHUP"));
+  // npm does not pass every signal on (SIGHUP, SIGKILL of npm itself): when the process that started us
+  // goes away, we are reparented, and nobody is left to stop the services but us.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) void shutdown("parent exited");
+  }, 500).unref();
   const t0 = Date.now();
   await killStaleServices();
   const infra = await startInfra(config, logger);
   stopInfraOnExit = () => infra.stopStarted();
   await migrate(config, logger);
-  await createTopics(config, logger);
+  await createTopics(config, logger, TOPIC_PREFIX);
   const services = availableServices();
   if (services.some((s) => s.name === "api")) await startPostgres();
 
-  const common = commonServiceEnv(config);
+  const clickhouse = await serviceClickHouse(config, logger);
+  const common = commonServiceEnv(config, clickhouse);
   for (const spec of services) {
-    running.push(startService(spec.name, spec.entry, spec.env(config, common)));
+    running.push(startService(spec.name, spec.entry, spec.env(config, common, clickhouse)));
   }
   await waitFor("the SMPP gateway", () => portOpen(LOCAL_PORTS.smpp), 60_000, "See .local/logs/gateway.log.");
   logger.info({ ms: Date.now() - t0, services: services.map((s) => s.name) }, "system is up");
