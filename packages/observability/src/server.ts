@@ -54,7 +54,7 @@ export class ObservabilityServer {
   async listen(): Promise<AddressInfo> {
     await new Promise<void>((resolve, reject) => {
       this.server.once("error", reject);
-      this.server.listen(this.options.port, this.options.host ?? "0.0.0.0", () => {
+      this.server.listen(this.options.port, this.options.host ?? "127.0.0.1", () => {
         this.server.off("error", reject);
         resolve();
       });

@@ -32,6 +32,8 @@ export const envSchemas = {
     .enum(["0", "1", "true", "false"])
     .transform((s) => s === "1" || s === "true"),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
+  /** Where /healthz, /readyz and /metrics listen: loopback unless a scraper elsewhere must reach them. */
+  metricsHost: z.string().min(1).default("127.0.0.1"),
 } as const;
 
 /** For a service's main: parse the env or print the problem (no stack trace) and exit 1. */

@@ -39,6 +39,7 @@ export const deciderEnvShape = {
   DECIDER_LOOKUP_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
   /** /healthz, /readyz, /metrics; 0 = off. */
   METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(0),
+  METRICS_HOST: envSchemas.metricsHost,
 };
 
 export function loadDeciderEnv(env: NodeJS.ProcessEnv = process.env) {

@@ -62,7 +62,7 @@ export function createDecider(env: DeciderEnv, logger: Logger, deps: DeciderDeps
   const producer = new BatchingProducer({ kafka, logger, lingerMs: 2 });
   const group = `${env.TOPIC_PREFIX}${env.CONSUMER_GROUP}`;
   const metrics = createServiceMetrics({ service: "decider" });
-  const http = env.METRICS_PORT > 0 ? new ObservabilityServer({ metrics, logger, port: env.METRICS_PORT }) : null;
+  const http = env.METRICS_PORT > 0 ? new ObservabilityServer({ metrics, logger, host: env.METRICS_HOST, port: env.METRICS_PORT }) : null;
   let consuming = false;
   http?.addReadinessCheck("kafka_consumer", () => consuming);
   const onBatchCommitted = batchCommittedRecorder(metrics);

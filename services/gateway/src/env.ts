@@ -84,6 +84,7 @@ export const gatewayEnvShape = {
   LOG_LEVEL: envSchemas.logLevel.default("info"),
   /** /healthz, /readyz, /metrics; 0 = off (9464 in `npm start` and the benchmarks). */
   METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(0),
+  METRICS_HOST: envSchemas.metricsHost,
 };
 
 export type GatewayEnv = ReturnType<typeof loadGatewayEnv>;

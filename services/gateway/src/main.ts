@@ -29,7 +29,7 @@ export function createGateway(env: GatewayEnv, logger: Logger): Gateway {
   const kafka = createKafkaClient({ brokers: env.KAFKA_BROKERS, clientId: `gateway-${env.GATEWAY_ID}`, logger });
   const producer = new BatchingProducer({ kafka, logger, lingerMs: env.KAFKA_LINGER_MS });
   const metrics = createServiceMetrics({ service: "gateway" });
-  const http = env.METRICS_PORT > 0 ? new ObservabilityServer({ metrics, logger, port: env.METRICS_PORT }) : null;
+  const http = env.METRICS_PORT > 0 ? new ObservabilityServer({ metrics, logger, host: env.METRICS_HOST, port: env.METRICS_PORT }) : null;
   let serving = false;
   http?.addReadinessCheck("smpp_listening", () => serving);
   const accounts = loadAccounts(env.SMPP_ACCOUNTS, env.SMPP_ACCOUNTS_FILE, {

@@ -55,6 +55,7 @@ export const scorerEnvShape = {
   EMBEDDING_CACHE: z.coerce.number().int().min(0).max(1_000_000).default(10_000),
   /** /healthz, /readyz, /metrics; 0 = off. */
   METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(0),
+  METRICS_HOST: envSchemas.metricsHost,
 };
 
 export function loadScorerEnv(env: NodeJS.ProcessEnv = process.env) {

@@ -46,7 +46,7 @@ export async function createScorerService(env: ScorerEnv, logger: Logger): Promi
   const kafka = createKafkaClient({ brokers: env.KAFKA_BROKERS, clientId: "scorer", logger });
   const producer = new BatchingProducer({ kafka, logger, lingerMs: env.SCORER_LINGER_MS });
   const metrics = createServiceMetrics({ service: "scorer" });
-  const http = env.METRICS_PORT > 0 ? new ObservabilityServer({ metrics, logger, port: env.METRICS_PORT }) : null;
+  const http = env.METRICS_PORT > 0 ? new ObservabilityServer({ metrics, logger, host: env.METRICS_HOST, port: env.METRICS_PORT }) : null;
   let consuming = false;
   http?.addReadinessCheck("kafka_consumer", () => consuming);
   const reloadRules = async () => {

@@ -40,6 +40,7 @@ export const sinkEnvShape = {
   LOG_LEVEL: envSchemas.logLevel.default("info"),
   /** /healthz, /readyz, /metrics; 0 = off (9466 in `npm start` and the benchmarks). */
   METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(0),
+  METRICS_HOST: envSchemas.metricsHost,
 };
 
 export function loadSinkEnv(env: NodeJS.ProcessEnv = process.env) {

@@ -226,7 +226,7 @@ export function createSink(env: SinkEnv, logger: Logger, deps: SinkDeps = {}): S
     );
   }
   for (const c of consumers) instrumentConsumer(c, metrics);
-  const http = env.METRICS_PORT > 0 ? new ObservabilityServer({ metrics, logger, port: env.METRICS_PORT }) : null;
+  const http = env.METRICS_PORT > 0 ? new ObservabilityServer({ metrics, logger, host: env.METRICS_HOST, port: env.METRICS_PORT }) : null;
   http?.addReadinessCheck("kafka_consumer", () => consuming);
 
   return {

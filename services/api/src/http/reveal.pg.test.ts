@@ -68,7 +68,6 @@ describe("reveal: happy path", () => {
     expect(sender.statusCode).toBe(200);
     expect(sender.json()).toEqual({ sender: "13611112222" });
     expect((await reveal("rev1", "msg:rv-1", "text", "用户申诉核实")).json()).toEqual({ text: "退款请致电 13987654321" });
-    expect((await post("rev1", "/api/cases/rpt:rv-report/claim")).statusCode).toBe(200);
     const numbers = await auditOf("reveal_number");
     expect(numbers.map((a) => [a.username, a.target, a.reason])).toEqual(expect.arrayContaining([["rev1", "msg:rv-1", "公安协查 2024-18"]]));
     expect((await auditOf("reveal_text")).map((a) => a.target)).toContain("msg:rv-1");
@@ -114,8 +113,10 @@ describe("reveal: errors", () => {
 
 describe("reveal: security", () => {
   it("reporters' numbers are out of the API's reach: 403 even with a claim and a reason", async () => {
-    expect((await post("rev1", "/api/cases/rpt:rv-report/claim")).statusCode).toBe(200);
-    const res = await reveal("rev1", "rpt:rv-report", "reporters", "回访举报人核实");
+    // Case ids are opaque: find the report's case through its report.
+    const caseId = (await pool.query<{ case_id: string }>("SELECT case_id FROM case_reports WHERE report_id = 'rv-report'")).rows[0]!.case_id;
+    expect((await post("rev1", `/api/cases/${caseId}/claim`)).statusCode).toBe(200);
+    const res = await reveal("rev1", caseId, "reporters", "回访举报人核实");
     expect(res.statusCode).toBe(403);
     expect(JSON.stringify(res.json())).not.toContain("13700001111");
   });
