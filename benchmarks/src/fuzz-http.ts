@@ -263,7 +263,8 @@ async function main(): Promise<number> {
     const textOf = new Map(verdicts.map((v, i) => [v.messageId, `您的快递丢失，请联系客服${OBFUSCATE[(i + 1) % OBFUSCATE.length]!(callBack(i))}办理退款`]));
     await ingestVerdicts(cases, verdicts, { textOf: (id) => textOf.get(id) ?? "" });
     await ingestReports(cases, reports);
-    const knownIds = [...verdicts.map((v) => `msg:${v.messageId}`), ...reports.map((r) => `rpt:${r.id}`)];
+    const reportCases = await pool.query<{ case_id: string }>("SELECT case_id FROM case_reports WHERE report_id = ANY($1)", [reports.map((r) => r.id)]);
+    const knownIds = [...verdicts.map((v) => `msg:${v.messageId}`), ...reportCases.rows.map((r) => r.case_id)];
     app = await buildApp({
       logger,
       pool,

@@ -250,7 +250,7 @@ describe("reports, automatic blocks and review, end to end", () => {
     const sender = "13812340002";
     const reporter = "13901012000";
     // Suspect, not spam: the classifier flags it and a single report stays below the auto-block bar.
-    const text = "活动详情 http://t.cn/abc";
+    const text = "恭喜您获得积分兑换资格，详情 http://t.cn/abc";
     await net.submit(text, { source: sender, destination: reporter });
     expect(await waitForVerdict(sender, reporter)).toBe("suspect");
 

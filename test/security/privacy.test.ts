@@ -203,7 +203,8 @@ beforeAll(async () => {
 
     const report = parsedReport({ reporterMsisdn: n, reportedNumber: m, content: `${w} 说我中奖了，回电 ${wm}`, rawText: `${m}*${w}` });
     await ingestReports(cases, [report]);
-    caseIds.add(`rpt:${report.id}`);
+    // Case ids are opaque: the report's case is found through the report.
+    caseIds.add((await pool.query<{ case_id: string }>("SELECT case_id FROM case_reports WHERE report_id = $1", [report.id])).rows[0]!.case_id);
 
     const dc = deciderCase({ caseId: `dc-priv-${i}`, subject: m });
     await cases.applyDeciderCase(dc);

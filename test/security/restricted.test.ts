@@ -163,9 +163,9 @@ describe("reporters' numbers only in the restricted store (finding 9)", () => {
       const cases = new CaseStore(pool, { slaHours: 48, claimTtlMinutes: 15, effects: { blockTtlMs: 86_400_000, shortCode: "10086999" } });
       const r = parsedReport({ reporterMsisdn: reporter, reportedNumber: "13512345678" });
       await ingestReports(cases, [r]);
-      const caseId = `rpt:${r.id}`;
+      const caseId = (await pool.query<{ case_id: string }>("SELECT case_id FROM case_reports WHERE report_id = $1", [r.id])).rows[0]!.case_id;
       await cases.claim(caseId, reviewer);
-      await cases.decide(caseId, reviewer, { label: "spam", category: "fraud", comment: "中奖诈骗", wholeCampaign: false });
+      await cases.decide(caseId, reviewer, { label: "spam", category: "FR_Other", comment: "中奖诈骗", wholeCampaign: false });
 
       const published: PublishMessage[] = [];
       const relay = new OutboxRelay(pool, { publish: async (m) => void published.push(...m) }, logger);
