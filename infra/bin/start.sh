@@ -4,4 +4,4 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 bash "$ROOT/infra/bin/bootstrap.sh"
 source "$ROOT/infra/bin/node-env.sh"
-exec node "$ROOT/infra/local/dist/start.js"
+exec node --disable-warning=TimeoutNegativeWarning "$ROOT/infra/local/dist/start.js"
