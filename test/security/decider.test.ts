@@ -1,11 +1,9 @@
 import { randomBytes } from "node:crypto";
-import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { ident, sql, v } from "@spam/clickhouse";
 import type { CaseEvent, DecisionEvent, RawMessage, Report, Verdict } from "@spam/contracts";
-import { BatchingProducer, createKafkaClient } from "@spam/kafka";
-import { createTestStack, eventually, startServiceProcess, type ServiceProcess, type TestStack } from "../support/index.js";
+import { eventually, startDeciderStack, type DeciderStack, type TestStack } from "../support/index.js";
 
 /**
  * Issue 17, finding 3, the decider's half: an SMPP account that can forge source
@@ -20,36 +18,19 @@ const FORGED_REPORTERS = ["13755550001", "13755550002", "13755550003"];
 const letters = () => randomBytes(8).toString("base64url").replace(/[^A-Za-z]/g, "x");
 
 describe("forged reports do not block a number (issue 17, finding 3)", () => {
+  let d: DeciderStack;
   let stack: TestStack;
-  let services: ServiceProcess[] = [];
-  const logger = pino({ level: "silent" });
-  const events: DecisionEvent[] = [];
-  let kafka: ReturnType<typeof createKafkaClient>;
-  let producer: BatchingProducer;
-  let watcher: ReturnType<ReturnType<typeof createKafkaClient>["consumer"]>;
+  let producer: DeciderStack["producer"];
+  let events: DecisionEvent[];
 
   beforeAll(async () => {
-    stack = await createTestStack("sec_decider");
-    kafka = createKafkaClient({ brokers: stack.brokers.split(","), clientId: "sec-decider", logger });
-    producer = new BatchingProducer({ kafka, logger, lingerMs: 2 });
-    await producer.connect();
-    watcher = kafka.consumer({ groupId: `${stack.prefix}watch`, maxWaitTimeInMs: 50 });
-    await watcher.connect();
-    await watcher.subscribe({ topic: stack.topics.decisions, fromBeginning: true });
-    await watcher.run({ eachMessage: async ({ message }) => void events.push(JSON.parse(message.value!.toString()) as DecisionEvent) });
-    services = [
-      startServiceProcess("sink", { ...stack.serviceEnv, CONSUMER_GROUP: `${stack.prefix}sink`, SINK_FETCH_MAX_WAIT_MS: "100", METRICS_PORT: "0" }),
-      startServiceProcess("decider", { ...stack.serviceEnv, CONSUMER_GROUP: `${stack.prefix}decider`, CAMPAIGN_COUNTS_INTERVAL_MS: "0", METRICS_PORT: "0" }),
-    ];
-    await Promise.all(services.map((s) => s.waitForLog((e) => e.msg === "started", 90_000)));
+    d = await startDeciderStack("sec_decider");
+    ({ stack, producer, events } = d);
   }, 120_000);
 
   afterAll(async () => {
-    const codes = await Promise.all(services.map((s) => s.stop().catch(() => null)));
-    await watcher?.disconnect();
-    await producer?.disconnect();
-    await stack?.dispose();
-    expect(codes).toEqual(services.map(() => 0));
+    const codes = await d?.stop();
+    expect(codes).toEqual([0, 0]);
   });
 
   it("three brand-new reporters of verified phishing traffic open a flagged case; nothing is blocked and nobody is answered", async () => {

@@ -2,6 +2,8 @@ export { startServiceProcess, eventually } from "./services.js";
 export { freePort } from "@spam/infra-local";
 export type { ServiceProcess } from "./services.js";
 export { createTestStack } from "./stack.js";
+export { startDeciderStack } from "./decider-stack.js";
+export type { DeciderStack } from "./decider-stack.js";
 export type { TestStack } from "./stack.js";
 export { testPgDatabase, createApiUser } from "./postgres.js";
 export type { PgDatabase as TestPgDatabase } from "@spam/api-service";
