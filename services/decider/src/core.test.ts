@@ -3,6 +3,7 @@ import { CASE_ID_PATTERN, type BlockListEntry, type CaseEvent, type DecisionEven
 import { DeciderCore, type AssessedReport, type DeciderOutput } from "./core.js";
 import { defaultPolicyPath, loadPolicy, parsePolicy } from "./policy.js";
 import { assessReport, type TrafficLookup } from "./verify.js";
+import { defaultReplyTemplatesPath, loadReplyTemplates } from "@spam/replies";
 
 const policy = loadPolicy(defaultPolicyPath());
 const HOUR = 3_600_000;
@@ -188,6 +189,45 @@ describe("decider policy", () => {
     expect(all(outs, "blocks")).toHaveLength(1);
     const expired = blocked.sweep(T0 + policy.block.ttlHours * HOUR + 1);
     expect(expired.blocks[0]).toMatchObject({ state: "expired", version: 2 });
+  });
+
+  it("a blocked sender's reporters each hear what is true of their own report: verified as spam only when it was (issue 19)", () => {
+    const templates = loadReplyTemplates(defaultReplyTemplatesPath());
+    const core = new DeciderCore(policy, (kind, vars) => templates.render(kind, vars));
+    core.restoreReputation("h-1", { upheld: 1, rejected: 0 });
+    const fabricated = { verification: "fabricated" as const, matchedMessageId: null, similarity: null, verdict: null };
+    const outs = [
+      core.onReport(report("9", fabricated), T0),
+      ...["1", "2", "3"].map((r, i) => core.onReport(report(r), T0 + (i + 1) * 1000)),
+      // Reported after the block: answered at once, by the same rule.
+      core.onReport(report("8", { ...fabricated }), T0 + 10_000),
+      core.onReport(report("7"), T0 + 11_000),
+    ];
+    expect(all(outs, "blocks")).toHaveLength(1);
+    const byReporter = new Map(all(outs, "replies").map((r) => [r.to, r]));
+    expect(byReporter.size).toBe(6);
+    for (const who of ["1", "2", "3", "7"]) {
+      const r = byReporter.get(`1380000${who.padStart(4, "0")}`)!;
+      expect(r.kind).toBe("outcome_blocked");
+      expect(r.text).toContain("经核实为垃圾短信");
+    }
+    for (const who of ["9", "8"]) {
+      const r = byReporter.get(`1380000${who.padStart(4, "0")}`)!;
+      expect(r.kind).toBe("outcome_blocked_unverified");
+      expect(r.text).not.toContain("经核实为垃圾短信");
+    }
+  });
+
+  it("a reviewer's spam decision does not tell an unverified reporter that their report was verified (issue 19)", () => {
+    const core = new DeciderCore(policy, render);
+    const first = core.onReport(report("1", { verification: "unverified", matchedMessageId: null, verdict: null }), T0);
+    core.onReport(report("2"), T0 + 1);
+    const caseId = cases(first)[0]!.caseId;
+    const spam = core.onReviewLabel({ v: 1, id: "l1", caseId, messageId: null, label: "spam", category: "fraud", reviewer: "alice", decidedAt: T0 + HOUR, comment: "" }, T0 + HOUR);
+    expect(spam.replies.map((r) => [r.to, r.kind])).toEqual([
+      ["13800000001", "outcome_blocked_unverified"],
+      ["13800000002", "outcome_blocked"],
+    ]);
   });
 
   it("policy files are validated", () => {

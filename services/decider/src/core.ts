@@ -11,6 +11,7 @@ import type {
   VerdictLabel,
 } from "@spam/contracts";
 import { blockListKey, newCaseId } from "@spam/contracts";
+import { outcomeReplyKind, type OutcomeReplyKind } from "@spam/replies";
 import type { Policy } from "./policy.js";
 
 const HOUR = 3_600_000;
@@ -76,7 +77,7 @@ export interface DeciderOutput {
   readonly blocks: BlockListEntry[];
 }
 
-export type RenderReply = (kind: "outcome_blocked" | "outcome_not_confirmed", vars: { reportId: string; reportedNumber: string }) => string;
+export type RenderReply = (kind: OutcomeReplyKind, vars: { reportId: string; reportedNumber: string }) => string;
 
 const empty = (): DeciderOutput => ({ decisions: [], replies: [], blocks: [] });
 
@@ -409,7 +410,8 @@ export class DeciderCore {
       reportReceivedAt: r.receivedAt,
       decidedAt: now,
     });
-    const kind = outcome === "blocked" ? "outcome_blocked" : "outcome_not_confirmed";
+    // The case's outcome is about the sender; the text also says what was verified about this report.
+    const kind = outcomeReplyKind(outcome, r.verification);
     out.replies.push({
       v: 1,
       id: `reply-outcome-${r.reportId}`.slice(0, 128),
