@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { CASE_ID_PATTERN, type BlockListEntry, type CaseEvent, type DecisionEvent, type Report } from "@spam/contracts";
-import { DeciderCore, type AssessedReport, type DeciderOutput } from "./core.js";
+import { DeciderCore, type AssessedReport, type DeciderOutput, type SenderVerdict } from "./core.js";
 import { defaultPolicyPath, loadPolicy, parsePolicy } from "./policy.js";
 import { assessReport, type TrafficLookup } from "./verify.js";
 import { defaultReplyTemplatesPath, loadReplyTemplates } from "@spam/replies";
@@ -155,6 +155,59 @@ describe("decider policy", () => {
     const core = new DeciderCore(policy, render);
     const out = core.onReport(report("1", { verdict: { verdictId: "vd-v", label: "spam", score: 0.97, campaignId: null, ruleIds: ["velocity.fanout"] } }), T0);
     expect(out.blocks[0]?.createdBy).toBe("policy:velocity_high_score");
+  });
+
+  describe("the sender is judged on its current evidence, not only the reported message's verdict (issue 19)", () => {
+    const early = { verdictId: "vd-first", label: "spam" as const, score: 0.8, campaignId: null, ruleIds: ["fraud.prize"] };
+    const burst = (overrides: Partial<SenderVerdict> = {}): SenderVerdict => ({
+      verdictId: "vd-burst", source: `+86${SENDER}`, label: "spam", score: 0.97, ruleIds: ["velocity.fanout"], receivedAt: T0 - 60_000, ...overrides,
+    });
+
+    it("an early recipient's verified report blocks once the sender's later messages carry a velocity verdict", () => {
+      const core = new DeciderCore(policy, render);
+      const first = core.onReport(report("1", { verdict: early }), T0);
+      expect(first.blocks).toHaveLength(0);
+      const out = core.onVerdict(burst({ receivedAt: T0 + 5_000 }), T0 + 6_000);
+      expect(out.blocks[0]).toMatchObject({ kind: "sender", value: SENDER, state: "active", createdBy: "policy:velocity_high_score" });
+      expect(out.blocks[0]?.evidence.verdictIds).toContain("vd-burst");
+      expect(cases(out)[0]).toMatchObject({ state: "decided", decision: "blocked", rule: "velocity_high_score" });
+      expect(out.replies.map((r) => r.kind)).toEqual(["outcome_blocked"]);
+    });
+
+    it("an early recipient's verified report arriving after the sender's velocity verdict blocks at once", () => {
+      const core = new DeciderCore(policy, render);
+      expect(core.onVerdict(burst(), T0).blocks).toHaveLength(0); // no report yet: a verdict alone never blocks here
+      const out = core.onReport(report("1", { verdict: early }), T0);
+      expect(out.blocks[0]?.createdBy).toBe("policy:velocity_high_score");
+      expect(cases(out).at(-1)?.reason).toMatch(/vd-burst/);
+    });
+
+    it("a velocity verdict never blocks on unverified or fabricated reports, an allow-listed sender, another sender, a ham or low score, or outside the window", () => {
+      const fabricated = { verification: "fabricated" as const, matchedMessageId: null, similarity: null, verdict: null };
+      const core = new DeciderCore(policy, render);
+      core.onReport(report("1", fabricated), T0);
+      core.onReport(report("2", { ...fabricated, verification: "unverified" }), T0);
+      expect(core.onVerdict(burst(), T0).blocks).toHaveLength(0);
+      expect(core.onReport(report("3", fabricated), T0 + 1).blocks).toHaveLength(0);
+
+      const allowed = new DeciderCore(policy, render);
+      allowed.onReport(report("1", { allowListed: true, verdict: early }), T0);
+      expect(allowed.onVerdict(burst(), T0).blocks).toHaveLength(0);
+
+      const weak = new DeciderCore(policy, render);
+      weak.onReport(report("1", { verdict: early }), T0);
+      expect(weak.onVerdict(burst({ source: "+8613900002222" }), T0).blocks).toHaveLength(0);
+      expect(weak.onVerdict(burst({ label: "suspect" }), T0).blocks).toHaveLength(0);
+      expect(weak.onVerdict(burst({ score: 0.9 }), T0).blocks).toHaveLength(0);
+      expect(weak.onVerdict(burst({ ruleIds: ["fraud.prize"] }), T0).blocks).toHaveLength(0);
+      expect(weak.onVerdict(burst({ receivedAt: T0 - (policy.windowHours + 1) * HOUR }), T0).blocks).toHaveLength(0);
+
+      // A velocity verdict remembered but aged out of the window by the time the report comes.
+      const stale = new DeciderCore(policy, render);
+      stale.onVerdict(burst({ receivedAt: T0 }), T0);
+      stale.sweep(T0 + (policy.windowHours + 1) * HOUR);
+      expect(stale.onReport(report("1", { verdict: early }), T0 + (policy.windowHours + 1) * HOUR).blocks).toHaveLength(0);
+    });
   });
 
   it("a reviewer's decision answers the reporters, updates reputation, and lifting a block is audited", () => {
