@@ -119,7 +119,8 @@ export function blockListKey(kind: BlockKind, value: string): string {
   return `${kind}:${value}`;
 }
 
-export const REPLY_KINDS = ["ack", "ask_number", "format_help", "outcome_blocked", "outcome_not_confirmed"] as const;
+/** `outcome_blocked_unverified`: the sender was blocked, but this reporter's own report was not verified. */
+export const REPLY_KINDS = ["ack", "ask_number", "format_help", "outcome_blocked", "outcome_not_confirmed", "outcome_blocked_unverified"] as const;
 export type ReplyKind = (typeof REPLY_KINDS)[number];
 
 export const OutboundReplyV1 = z.object({

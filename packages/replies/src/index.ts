@@ -8,3 +8,5 @@ export {
   renderReply,
 } from "./templates.js";
 export type { ReplyTemplates, ReplyVars, ReplyVariable, ReplyTemplateErrorCode } from "./templates.js";
+export { outcomeReplyKind } from "./outcome.js";
+export type { CaseOutcome, OutcomeReplyKind } from "./outcome.js";

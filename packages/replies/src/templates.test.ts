@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { REPLY_KINDS } from "@spam/contracts";
 import { describe, expect, it } from "vitest";
 import { createReplyTemplates, defaultReplyTemplatesPath, loadReplyTemplates, renderReply, ReplyTemplateError } from "./templates.js";
+import { outcomeReplyKind } from "./outcome.js";
 
 const all = { reportId: "R20261123-0001", reportedNumber: "13912345678", shortCode: "10086999", windowMinutes: 10 };
 
@@ -69,5 +70,21 @@ describe("createReplyTemplates", () => {
   it("refuses a rendering longer than an outbound reply may be", () => {
     const t = createReplyTemplates(good);
     expect(codeOf(() => t.render("ack", { reportId: "x".repeat(2_100) }))).toBe("too_long");
+  });
+});
+
+describe("outcomeReplyKind (issue 19)", () => {
+  it("claims a verified report only for a reporter whose report was verified", () => {
+    expect(outcomeReplyKind("blocked", "verified")).toBe("outcome_blocked");
+    for (const v of ["unverified", "fabricated", "not_checkable", null] as const) expect(outcomeReplyKind("blocked", v)).toBe("outcome_blocked_unverified");
+    for (const v of ["verified", "fabricated", null] as const) expect(outcomeReplyKind("not_confirmed", v)).toBe("outcome_not_confirmed");
+  });
+
+  it("the blocked-on-other-evidence text never says the report was verified as spam", () => {
+    const text = renderReply("outcome_blocked_unverified", all);
+    expect(text).toContain("编号R20261123-0001");
+    expect(text).not.toContain("经核实为垃圾短信");
+    expect(text).toContain("未能");
+    expect(renderReply("outcome_blocked", all)).toContain("经核实为垃圾短信");
   });
 });

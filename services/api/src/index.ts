@@ -8,7 +8,7 @@ export type { Role, User } from "./auth/users.js";
 export { CaseStore, enqueueOutbox } from "./review/cases.js";
 export type { CaseUpsert, ReportUpsert, DecideInput, DecideResult } from "./review/cases.js";
 export { ingestVerdicts, ingestReports, ingestDecisionEvents, caseFromVerdict, reportUpsert } from "./review/intake.js";
-export { decisionEffects, extractDomains, outcomeText } from "./review/effects.js";
+export { decisionEffects, extractDomains } from "./review/effects.js";
 export { OutboxRelay, kafkaPublisher } from "./outbox.js";
 export type { Publisher, PublishMessage } from "./outbox.js";
 export { migratePg, ensurePgDatabase, readPgMigrations, MigrationError } from "./db/migrate.js";

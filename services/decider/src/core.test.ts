@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { CASE_ID_PATTERN, type BlockListEntry, type CaseEvent, type DecisionEvent, type Report } from "@spam/contracts";
-import { DeciderCore, type AssessedReport, type DeciderOutput } from "./core.js";
+import { DeciderCore, type AssessedReport, type DeciderOutput, type SenderVerdict } from "./core.js";
 import { defaultPolicyPath, loadPolicy, parsePolicy } from "./policy.js";
 import { assessReport, type TrafficLookup } from "./verify.js";
+import { defaultReplyTemplatesPath, loadReplyTemplates } from "@spam/replies";
 
 const policy = loadPolicy(defaultPolicyPath());
 const HOUR = 3_600_000;
@@ -156,6 +157,59 @@ describe("decider policy", () => {
     expect(out.blocks[0]?.createdBy).toBe("policy:velocity_high_score");
   });
 
+  describe("the sender is judged on its current evidence, not only the reported message's verdict (issue 19)", () => {
+    const early = { verdictId: "vd-first", label: "spam" as const, score: 0.8, campaignId: null, ruleIds: ["fraud.prize"] };
+    const burst = (overrides: Partial<SenderVerdict> = {}): SenderVerdict => ({
+      verdictId: "vd-burst", source: `+86${SENDER}`, label: "spam", score: 0.97, ruleIds: ["velocity.fanout"], receivedAt: T0 - 60_000, ...overrides,
+    });
+
+    it("an early recipient's verified report blocks once the sender's later messages carry a velocity verdict", () => {
+      const core = new DeciderCore(policy, render);
+      const first = core.onReport(report("1", { verdict: early }), T0);
+      expect(first.blocks).toHaveLength(0);
+      const out = core.onVerdict(burst({ receivedAt: T0 + 5_000 }), T0 + 6_000);
+      expect(out.blocks[0]).toMatchObject({ kind: "sender", value: SENDER, state: "active", createdBy: "policy:velocity_high_score" });
+      expect(out.blocks[0]?.evidence.verdictIds).toContain("vd-burst");
+      expect(cases(out)[0]).toMatchObject({ state: "decided", decision: "blocked", rule: "velocity_high_score" });
+      expect(out.replies.map((r) => r.kind)).toEqual(["outcome_blocked"]);
+    });
+
+    it("an early recipient's verified report arriving after the sender's velocity verdict blocks at once", () => {
+      const core = new DeciderCore(policy, render);
+      expect(core.onVerdict(burst(), T0).blocks).toHaveLength(0); // no report yet: a verdict alone never blocks here
+      const out = core.onReport(report("1", { verdict: early }), T0);
+      expect(out.blocks[0]?.createdBy).toBe("policy:velocity_high_score");
+      expect(cases(out).at(-1)?.reason).toMatch(/vd-burst/);
+    });
+
+    it("a velocity verdict never blocks on unverified or fabricated reports, an allow-listed sender, another sender, a ham or low score, or outside the window", () => {
+      const fabricated = { verification: "fabricated" as const, matchedMessageId: null, similarity: null, verdict: null };
+      const core = new DeciderCore(policy, render);
+      core.onReport(report("1", fabricated), T0);
+      core.onReport(report("2", { ...fabricated, verification: "unverified" }), T0);
+      expect(core.onVerdict(burst(), T0).blocks).toHaveLength(0);
+      expect(core.onReport(report("3", fabricated), T0 + 1).blocks).toHaveLength(0);
+
+      const allowed = new DeciderCore(policy, render);
+      allowed.onReport(report("1", { allowListed: true, verdict: early }), T0);
+      expect(allowed.onVerdict(burst(), T0).blocks).toHaveLength(0);
+
+      const weak = new DeciderCore(policy, render);
+      weak.onReport(report("1", { verdict: early }), T0);
+      expect(weak.onVerdict(burst({ source: "+8613900002222" }), T0).blocks).toHaveLength(0);
+      expect(weak.onVerdict(burst({ label: "suspect" }), T0).blocks).toHaveLength(0);
+      expect(weak.onVerdict(burst({ score: 0.9 }), T0).blocks).toHaveLength(0);
+      expect(weak.onVerdict(burst({ ruleIds: ["fraud.prize"] }), T0).blocks).toHaveLength(0);
+      expect(weak.onVerdict(burst({ receivedAt: T0 - (policy.windowHours + 1) * HOUR }), T0).blocks).toHaveLength(0);
+
+      // A velocity verdict remembered but aged out of the window by the time the report comes.
+      const stale = new DeciderCore(policy, render);
+      stale.onVerdict(burst({ receivedAt: T0 }), T0);
+      stale.sweep(T0 + (policy.windowHours + 1) * HOUR);
+      expect(stale.onReport(report("1", { verdict: early }), T0 + (policy.windowHours + 1) * HOUR).blocks).toHaveLength(0);
+    });
+  });
+
   it("a reviewer's decision answers the reporters, updates reputation, and lifting a block is audited", () => {
     const core = new DeciderCore(policy, render);
     const first = core.onReport(report("1"), T0);
@@ -188,6 +242,45 @@ describe("decider policy", () => {
     expect(all(outs, "blocks")).toHaveLength(1);
     const expired = blocked.sweep(T0 + policy.block.ttlHours * HOUR + 1);
     expect(expired.blocks[0]).toMatchObject({ state: "expired", version: 2 });
+  });
+
+  it("a blocked sender's reporters each hear what is true of their own report: verified as spam only when it was (issue 19)", () => {
+    const templates = loadReplyTemplates(defaultReplyTemplatesPath());
+    const core = new DeciderCore(policy, (kind, vars) => templates.render(kind, vars));
+    core.restoreReputation("h-1", { upheld: 1, rejected: 0 });
+    const fabricated = { verification: "fabricated" as const, matchedMessageId: null, similarity: null, verdict: null };
+    const outs = [
+      core.onReport(report("9", fabricated), T0),
+      ...["1", "2", "3"].map((r, i) => core.onReport(report(r), T0 + (i + 1) * 1000)),
+      // Reported after the block: answered at once, by the same rule.
+      core.onReport(report("8", { ...fabricated }), T0 + 10_000),
+      core.onReport(report("7"), T0 + 11_000),
+    ];
+    expect(all(outs, "blocks")).toHaveLength(1);
+    const byReporter = new Map(all(outs, "replies").map((r) => [r.to, r]));
+    expect(byReporter.size).toBe(6);
+    for (const who of ["1", "2", "3", "7"]) {
+      const r = byReporter.get(`1380000${who.padStart(4, "0")}`)!;
+      expect(r.kind).toBe("outcome_blocked");
+      expect(r.text).toContain("经核实为垃圾短信");
+    }
+    for (const who of ["9", "8"]) {
+      const r = byReporter.get(`1380000${who.padStart(4, "0")}`)!;
+      expect(r.kind).toBe("outcome_blocked_unverified");
+      expect(r.text).not.toContain("经核实为垃圾短信");
+    }
+  });
+
+  it("a reviewer's spam decision does not tell an unverified reporter that their report was verified (issue 19)", () => {
+    const core = new DeciderCore(policy, render);
+    const first = core.onReport(report("1", { verification: "unverified", matchedMessageId: null, verdict: null }), T0);
+    core.onReport(report("2"), T0 + 1);
+    const caseId = cases(first)[0]!.caseId;
+    const spam = core.onReviewLabel({ v: 1, id: "l1", caseId, messageId: null, label: "spam", category: "fraud", reviewer: "alice", decidedAt: T0 + HOUR, comment: "" }, T0 + HOUR);
+    expect(spam.replies.map((r) => [r.to, r.kind])).toEqual([
+      ["13800000001", "outcome_blocked_unverified"],
+      ["13800000002", "outcome_blocked"],
+    ]);
   });
 
   it("policy files are validated", () => {

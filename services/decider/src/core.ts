@@ -11,7 +11,9 @@ import type {
   VerdictLabel,
 } from "@spam/contracts";
 import { blockListKey, newCaseId } from "@spam/contracts";
+import { outcomeReplyKind, type OutcomeReplyKind } from "@spam/replies";
 import type { Policy } from "./policy.js";
+import { numberVariants, senderKey } from "./similarity.js";
 
 const HOUR = 3_600_000;
 
@@ -39,6 +41,19 @@ export interface AssessedReport {
   readonly similarity: number | null;
   readonly verdict: MatchedVerdict | null;
 }
+
+/** What the decider keeps of a traffic verdict (sms.verdicts): enough to judge the sender's velocity. */
+export interface SenderVerdict {
+  readonly verdictId: string;
+  readonly source: string;
+  readonly label: VerdictLabel;
+  readonly score: number;
+  readonly ruleIds: readonly string[];
+  readonly receivedAt: number;
+}
+
+/** Senders whose latest velocity evidence is remembered; the oldest go first beyond this. */
+const MAX_VELOCITY_SENDERS = 200_000;
 
 interface WindowReport extends AssessedReport {
   readonly reputation: number;
@@ -76,9 +91,12 @@ export interface DeciderOutput {
   readonly blocks: BlockListEntry[];
 }
 
-export type RenderReply = (kind: "outcome_blocked" | "outcome_not_confirmed", vars: { reportId: string; reportedNumber: string }) => string;
+export type RenderReply = (kind: OutcomeReplyKind, vars: { reportId: string; reportedNumber: string }) => string;
 
 const empty = (): DeciderOutput => ({ decisions: [], replies: [], blocks: [] });
+
+/** The verdict a velocity block rests on belongs to its evidence, also when no report matched it. */
+const withVerdict = (e: CaseEvidence, verdictId: string): CaseEvidence => ({ ...e, verdictIds: [...new Set([...e.verdictIds, verdictId])].slice(-1000) });
 
 /**
  * The decision core: per-sender report windows, cases, reporter reputation
@@ -94,6 +112,8 @@ export class DeciderCore {
   private readonly reputations = new Map<string, ReputationRecord>();
   private readonly blocks = new Map<string, BlockListEntry>();
   private readonly blockingCase = new Map<string, string>(); // sender → id of the case that blocked it
+  /** senderKey → the sender's latest velocity verdict in the window, oldest first (insertion order). */
+  private readonly velocity = new Map<string, SenderVerdict>();
 
   constructor(
     private readonly policy: Policy,
@@ -119,6 +139,18 @@ export class DeciderCore {
     this.casesById.set(c.caseId, c);
     if (c.state === "open") this.openCases.set(c.subject, c);
     for (const r of reports) this.addToWindow(r);
+  }
+
+  /** Remembers a sender's velocity verdict (newest wins); false when it is none or out of the window. */
+  restoreVerdict(verdict: SenderVerdict, now: number): boolean {
+    if (!this.isVelocityHit(verdict) || verdict.receivedAt < now - this.policy.windowHours * HOUR) return false;
+    const key = senderKey(verdict.source);
+    const known = this.velocity.get(key);
+    if (known && known.receivedAt > verdict.receivedAt) return false;
+    this.velocity.delete(key); // re-inserted last: the map stays in time order for the sweep and eviction
+    this.velocity.set(key, verdict);
+    if (this.velocity.size > MAX_VELOCITY_SENDERS) this.velocity.delete(this.velocity.keys().next().value!);
+    return true;
   }
 
   restoreWindowReport(report: AssessedReport): void {
@@ -162,7 +194,10 @@ export class DeciderCore {
     c.allowListed ||= report.allowListed;
     c.evidence = evidence;
     c.updatedAt = now;
-    const rule = this.autoBlockRule(evidence, established, c.allowListed) ?? (c.allowListed ? null : this.velocityRule(sender, now));
+    const byReporters = this.autoBlockRule(evidence, established, c.allowListed);
+    const velocity = byReporters || c.allowListed ? null : this.velocityRule(sender, now);
+    if (velocity) c.evidence = withVerdict(c.evidence, velocity.verdictId);
+    const rule = byReporters ?? velocity;
     if (rule) {
       this.decide(out, c, "blocked", `policy:${rule.rule}`, rule.rule, rule.reason, now);
     } else {
@@ -173,6 +208,26 @@ export class DeciderCore {
           ? "few verified reports, or only new reporters without an established one: possible brigading"
           : "evidence below the auto-block thresholds";
       out.decisions.push(this.caseEvent(c));
+    }
+    return out;
+  }
+
+  /**
+   * A traffic verdict. The sender is judged on its current evidence, not only on the verdict of the
+   * message a report matched (an early recipient's message is scored before the sender's rate is):
+   * a velocity verdict is remembered per sender, and a sender whose open case already holds a
+   * verified report is judged again at once.
+   */
+  onVerdict(verdict: SenderVerdict, now: number): DeciderOutput {
+    const out = empty();
+    if (!this.restoreVerdict(verdict, now)) return out;
+    const c = this.openCaseOf(verdict.source);
+    if (!c || c.allowListed || this.activeBlock("sender", c.subject, now)) return out;
+    const rule = this.velocityRule(c.subject, now);
+    if (rule) {
+      c.evidence = withVerdict(this.evidence(c.subject, now).evidence, rule.verdictId);
+      c.updatedAt = now;
+      this.decide(out, c, "blocked", `policy:${rule.rule}`, rule.rule, rule.reason, now);
     }
     return out;
   }
@@ -235,6 +290,11 @@ export class DeciderCore {
       }
     }
     const horizon = now - this.policy.windowHours * HOUR;
+    for (const [key, hit] of this.velocity) {
+      // Arrival order is close to time order: an entry missed here is still checked against the window when used.
+      if (hit.receivedAt >= horizon) break;
+      this.velocity.delete(key);
+    }
     for (const [sender, list] of this.windows) {
       const kept = list.filter((r) => r.receivedAt >= horizon);
       if (kept.length === 0) this.windows.delete(sender);
@@ -319,14 +379,34 @@ export class DeciderCore {
     return null;
   }
 
-  /** The velocity rule is checked per report: it needs the matched verdict's rule ids. */
-  private velocityRule(sender: string, now: number): { rule: string; reason: string } | null {
+  private isVelocityHit(v: { label: VerdictLabel; score: number; ruleIds: readonly string[] }): boolean {
+    const a = this.policy.autoBlock;
+    return v.label === "spam" && v.score >= a.velocityMinScore && v.ruleIds.some((id) => id.startsWith(a.velocityRulePrefix));
+  }
+
+  /** The open case of a sender, however the verdict wrote its number. */
+  private openCaseOf(source: string): CaseState | undefined {
+    for (const n of numberVariants(source)) {
+      const c = this.openCases.get(n);
+      if (c) return c;
+    }
+    return undefined;
+  }
+
+  /**
+   * A velocity verdict of the sender in the window (a reported message's own, or the sender's latest
+   * from sms.verdicts) plus verified reports. Never on reports alone: at least one must be verified.
+   */
+  private velocityRule(sender: string, now: number): { rule: string; reason: string; verdictId: string } | null {
     const a = this.policy.autoBlock;
     const horizon = now - this.policy.windowHours * HOUR;
     const verified = (this.windows.get(sender) ?? []).filter((r) => r.receivedAt >= horizon && r.verification === "verified");
-    const hit = verified.find((r) => r.verdict && r.verdict.label === "spam" && r.verdict.score >= a.velocityMinScore && r.verdict.ruleIds.some((id) => id.startsWith(a.velocityRulePrefix)));
-    if (hit && verified.length >= a.velocityMinVerifiedReports) {
-      return { rule: "velocity_high_score", reason: `spam verdict ${hit.verdict!.verdictId} score ${hit.verdict!.score} from a velocity rule, ${verified.length} verified report(s)` };
+    const reported = verified.find((r) => r.verdict !== null && this.isVelocityHit(r.verdict))?.verdict ?? null;
+    const latest = this.velocity.get(senderKey(sender));
+    const hit = reported ?? (latest && latest.receivedAt >= horizon ? latest : null);
+    if (hit && verified.length >= Math.max(1, a.velocityMinVerifiedReports)) {
+      const from = reported ? "a reported message's" : "the sender's latest";
+      return { rule: "velocity_high_score", reason: `spam verdict ${hit.verdictId} (${from}) score ${hit.score} from a velocity rule, ${verified.length} verified report(s)`, verdictId: hit.verdictId };
     }
     return null;
   }
@@ -409,7 +489,8 @@ export class DeciderCore {
       reportReceivedAt: r.receivedAt,
       decidedAt: now,
     });
-    const kind = outcome === "blocked" ? "outcome_blocked" : "outcome_not_confirmed";
+    // The case's outcome is about the sender; the text also says what was verified about this report.
+    const kind = outcomeReplyKind(outcome, r.verification);
     out.replies.push({
       v: 1,
       id: `reply-outcome-${r.reportId}`.slice(0, 128),

@@ -182,6 +182,44 @@ describe.skipIf(!brokers || !clickhouseUrl)("decider end to end with the sink", 
     }
   }, 60_000);
 
+  it("the sender is judged on its current evidence: an early recipient's verified report blocks on the sender's velocity verdict, whether it comes after the report (sms.verdicts) or before a restart (ClickHouse) (issue 19)", async () => {
+    const late = "13400000001";
+    const earlier = "13400000002";
+    // Both reporters got the spam; their messages were among the sender's first, scored without a velocity rule.
+    const lookup: TrafficLookup = {
+      delivered: async (_sender, recipient) => [{ id: `dm-${recipient}`, text: "恭喜您中奖10000元，点击 http://prize.example.cn 领取", receivedAt: now - 60_000 }],
+      verdictFor: async (messageId) => ({ verdictId: `vd-${messageId}`, label: "spam", score: 0.9, campaignId: null, ruleIds: ["fraud.prize"] }),
+    };
+    const velocityVerdict = (source: string, id: string): Verdict => ({
+      ...verdict(traffic("13800000299", 0)),
+      id, messageId: `m-${id}`, source, receivedAt: Date.now() - 1_000, scoredAt: Date.now(), score: 0.97,
+      contributions: [{ source: "rule", id: "velocity.fanout", score: 0.97, category: "fraud", detail: null }],
+    });
+    // Scored before this decider starts: only ClickHouse has it.
+    const stored = velocityVerdict(`+86${earlier}`, `vd-${runId}-earlier`);
+    await ch.insert("verdicts", [{
+      id: stored.id, message_id: stored.messageId, kind: "traffic", received_at: Math.floor(stored.receivedAt / 1000), scored_at: Math.floor(stored.scoredAt / 1000),
+      source: stored.source, destination: stored.destination, score: stored.score, label: "spam", category: "fraud", action: "block", contributions: "[]",
+      rule_ids: ["velocity.fanout"], campaign_id: null, ruleset_version: "r", model_version: "m", receive_to_verdict_ms: 5,
+    }]);
+    const blocks: BlockListEntry[] = [];
+    const { topics: own, decider, stop } = await isolated("velocity", lookup, "blocklist", (v) => blocks.push(v as BlockListEntry));
+    await decider.start();
+    try {
+      await producer.send({ topic: own.reports, key: late, value: report("13800000301", 400, late) });
+      await producer.send({ topic: own.reports, key: earlier, value: report("13800000302", 401, earlier) });
+      await until(async () => blocks.some((b) => b.value === earlier && b.state === "active") || null, 30_000, "block from the rebuilt velocity verdict");
+      // Same partition, offset order: the first report was decided before the second; one verified report, no velocity yet.
+      expect(blocks.some((b) => b.value === late)).toBe(false);
+      await producer.send({ topic: own.verdicts, key: `+86${late}`, value: velocityVerdict(`+86${late}`, `vd-${runId}-late`) });
+      const block = await until(async () => blocks.find((b) => b.value === late && b.state === "active"), 30_000, "block from the live velocity verdict");
+      expect(block.createdBy).toBe("policy:velocity_high_score");
+      expect(blocks.find((b) => b.value === earlier)?.createdBy).toBe("policy:velocity_high_score");
+    } finally {
+      await stop();
+    }
+  }, 90_000);
+
   it("a batch's traffic lookups overlap, and its reports are decided and published in offset order", async () => {
     const n = 8;
     let inFlight = 0;

@@ -8,18 +8,20 @@ import {
   ReportV1,
   ReviewLabelV1,
   topicNames,
+  VerdictV1,
   type BlockListEntry,
   type CampaignCounts,
   type DecisionEvent,
   type Report,
   type ReviewLabel,
 } from "@spam/contracts";
+import type { z } from "zod";
 import { BatchingProducer, CompactedTopicFollower, createKafkaClient, SchemaConsumer, type OutgoingMessage } from "@spam/kafka";
 import { batchCommittedRecorder, createServiceMetrics, ObservabilityServer } from "@spam/observability";
 import { defaultReplyTemplatesPath, loadReplyTemplates } from "@spam/replies";
 import { createServiceLogger, loadEnvOrExit, runService, type ServiceHandle } from "@spam/service-runtime";
 import { CampaignCountsPublisher, clickHouseCampaignCounts } from "./campaign-counts.js";
-import { DeciderCore, type AssessedReport, type DeciderOutput } from "./core.js";
+import { DeciderCore, type AssessedReport, type DeciderOutput, type SenderVerdict } from "./core.js";
 import { loadDeciderEnv, type DeciderEnv } from "./env.js";
 import { defaultPolicyPath, loadPolicy } from "./policy.js";
 import { rebuildFromClickHouse } from "./rebuild.js";
@@ -157,6 +159,34 @@ export function createDecider(env: DeciderEnv, logger: Logger, deps: DeciderDeps
     },
   });
 
+  // Every traffic verdict, for the senders' current velocity evidence (the fields the decider reads, as
+  // the contract types them; the rest of a verdict is the sink's).
+  const VerdictFields = VerdictV1.pick({ id: true, kind: true, source: true, label: true, score: true, contributions: true, receivedAt: true });
+  const senderVerdict = (m: z.infer<typeof VerdictFields>): SenderVerdict => ({
+    verdictId: m.id,
+    source: m.source,
+    label: m.label,
+    score: m.score,
+    ruleIds: m.contributions.filter((c) => c.source === "rule").map((c) => c.id),
+    receivedAt: m.receivedAt,
+  });
+  const verdicts = new SchemaConsumer<z.infer<typeof VerdictFields>>({
+    kafka,
+    logger,
+    // Every instance sees every sender's verdicts (reports about a sender may reach any instance).
+    groupId: `${group}.verdicts.${env.INSTANCE_ID}`,
+    topics: [topics.verdicts],
+    // From now on: what came before, within the window, is read back from ClickHouse at start (rebuild.ts).
+    fromBeginning: false,
+    schema: VerdictFields,
+    deadLetter: { producer, topic: topics.deadLetter, service: "decider" },
+    onBatchCommitted,
+    handleBatch: async (messages) => {
+      const t = now();
+      await publish(messages.filter((m) => m.value.kind === "traffic").map((m) => core.onVerdict(senderVerdict(m.value), t)));
+    },
+  });
+
   // Cluster-wide campaign counts for the scorers' campaign boosts (one query per tick, nothing per message).
   const campaignWindow = {
     windowMs: env.CAMPAIGN_COUNTS_WINDOW_SECONDS * 1000,
@@ -213,6 +243,7 @@ export function createDecider(env: DeciderEnv, logger: Logger, deps: DeciderDeps
       await blocklist.start();
       const rebuilt = await rebuildFromClickHouse(ch, core, policy, now(), logger, contacts);
       logger.info(rebuilt, "state rebuilt from ClickHouse");
+      await verdicts.start();
       await reports.start();
       await labels.start();
       sweepTimer = setInterval(sweep, policy.sweepIntervalSeconds * 1000);
@@ -225,7 +256,7 @@ export function createDecider(env: DeciderEnv, logger: Logger, deps: DeciderDeps
       consuming = false;
       if (sweepTimer) clearInterval(sweepTimer);
       await campaignCounts?.stop();
-      await Promise.all([reports.stop(), labels.stop()]);
+      await Promise.all([reports.stop(), labels.stop(), verdicts.stop()]);
       await sweeping;
       await blocklist.stop();
       await producer.disconnect();

@@ -25,6 +25,14 @@ const CaseRow = z.object({
   sla_due_at: z.coerce.number(),
   sla_breached: z.coerce.number(),
 });
+const VelocityRow = z.object({
+  id: z.string(),
+  source: z.string(),
+  label: z.enum(["ham", "suspect", "spam"]),
+  score: z.coerce.number(),
+  rule_ids: z.array(z.string()),
+  ts: z.coerce.number(),
+});
 const AssessmentRow = z.object({
   report_id: z.string(),
   reported_number: z.string().nullable(),
@@ -58,7 +66,7 @@ export async function rebuildFromClickHouse(
   now: number,
   logger: Logger,
   contactStore: ClickHouse = ch,
-): Promise<{ reporters: number; cases: number; reports: number }> {
+): Promise<{ reporters: number; cases: number; reports: number; velocitySenders: number }> {
   const reps = await ch.query(
     sql`SELECT reporter_hash, countIf(outcome = 'blocked') AS upheld, countIf(outcome = 'not_confirmed') AS rejected
         FROM report_outcomes_dedup WHERE decided_by LIKE 'reviewer:%' GROUP BY reporter_hash`,
@@ -153,7 +161,20 @@ export async function rebuildFromClickHouse(
   }
   const windowSince = now - policy.windowHours * 3_600_000;
   for (const a of assessments) if (!inCases.has(a.report_id) && a.ts >= windowSince) core.restoreWindowReport(toReport(a));
-  return { reporters: reps.length, cases: cases.length, reports: assessments.length };
+
+  // Each sender's latest velocity verdict in the window: the verdicts consumer starts from now on.
+  const a = policy.autoBlock;
+  const velocity = await ch.query(
+    sql`SELECT id, source, label, score, rule_ids, toUInt64(received_at) * 1000 AS ts FROM verdicts
+        WHERE received_at >= ${v.dateTime(windowSince)} AND kind = 'traffic' AND label = 'spam' AND score >= ${v.float64(a.velocityMinScore)}
+          AND arrayExists(r -> substring(r, 1, length(${v.string(a.velocityRulePrefix)})) = ${v.string(a.velocityRulePrefix)}, rule_ids)
+        ORDER BY received_at DESC LIMIT 1 BY source LIMIT 200000`,
+    VelocityRow,
+  );
+  for (const r of velocity.reverse()) {
+    core.restoreVerdict({ verdictId: r.id, source: r.source, label: r.label, score: r.score, ruleIds: r.rule_ids, receivedAt: r.ts }, now);
+  }
+  return { reporters: reps.length, cases: cases.length, reports: assessments.length, velocitySenders: velocity.length };
 }
 
 /** `('a', 'b')` for `x IN …`: 18.16 does not accept an array literal there. Never empty. */

@@ -31,3 +31,8 @@ export function numberVariants(number: string): string[] {
   const core = digits.replace(/^(\+?86)(?=1\d{10}$)/, "");
   return [...new Set([digits, core, `86${core}`, `+86${core}`])];
 }
+
+/** One key per sender however its number was written (verdict sources carry +86, reports often not). */
+export function senderKey(number: string): string {
+  return number.replace(/[\s-]/g, "").replace(/^(\+?86)(?=1\d{10}$)/, "");
+}

@@ -566,7 +566,7 @@ export class CaseStore {
         })),
         // Reporters' numbers are kept only in the restricted contact store, out of the API's reach: the
         // reports are evidence of the blocks here, and no reply to a reporter leaves the API.
-        reportRows.map((r) => ({ reportId: r.report_id, reporterMsisdn: "", reportedNumber: r.reported_number })),
+        reportRows.map((r) => ({ reportId: r.report_id, reporterMsisdn: "", reportedNumber: r.reported_number, verification: r.verification })),
         this.options.effects,
       ).filter((m) => m.topicKey !== "repliesOutbound" && (!deciderOwned || m.topicKey === "reviewLabels"));
       await enqueueOutbox(tx, messages);

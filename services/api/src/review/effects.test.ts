@@ -1,4 +1,5 @@
 import { BlockListEntryV1, OutboundReplyV1, ReviewLabelV1 } from "@spam/contracts";
+import { renderReply } from "@spam/replies";
 import { describe, expect, it } from "vitest";
 import { decisionEffects, extractDomains, type DecidedCase } from "./effects.js";
 
@@ -9,8 +10,8 @@ const c1: DecidedCase = { id: "msg:m1", sender: "13800138000", messageId: "m1", 
 describe("decision effects", () => {
   it("labels, blocks sender, domain and campaign fingerprint, and answers each reporter once", () => {
     const out = decisionEffects(decision, [c1], [
-      { reportId: "r1", reporterMsisdn: "13900000001", reportedNumber: "13800138000" },
-      { reportId: "r1", reporterMsisdn: "13900000001", reportedNumber: "13800138000" },
+      { reportId: "r1", reporterMsisdn: "13900000001", reportedNumber: "13800138000", verification: "verified" },
+      { reportId: "r1", reporterMsisdn: "13900000001", reportedNumber: "13800138000", verification: "verified" },
     ], config);
     const byTopic = (k: string) => out.filter((m) => m.topicKey === k);
     expect(byTopic("reviewLabels")).toHaveLength(1);
@@ -26,15 +27,30 @@ describe("decision effects", () => {
   });
 
   it("not spam: labels and a not-confirmed reply, no block", () => {
-    const out = decisionEffects({ ...decision, label: "ham", category: null }, [c1], [{ reportId: "r2", reporterMsisdn: "1390", reportedNumber: null }], config);
+    const out = decisionEffects({ ...decision, label: "ham", category: null }, [c1], [{ reportId: "r2", reporterMsisdn: "1390", reportedNumber: null, verification: "verified" }], config);
     expect(out.filter((m) => m.topicKey === "blocklist")).toHaveLength(0);
     const reply = out.find((m) => m.topicKey === "repliesOutbound");
     expect(OutboundReplyV1.parse(reply?.payload).kind).toBe("outcome_not_confirmed");
     expect(ReviewLabelV1.parse(out[0]?.payload).category).toBeNull();
   });
 
+  it("outcome texts follow what was verified about each report, rendered from rules/replies like the decider's (issue 19)", () => {
+    const reports = [
+      { reportId: "r4", reporterMsisdn: "13900000004", reportedNumber: "13800138000", verification: "verified" },
+      { reportId: "r5", reporterMsisdn: "13900000005", reportedNumber: "13800138000", verification: "fabricated" },
+      { reportId: "r6", reporterMsisdn: "13900000006", reportedNumber: "13800138000", verification: "unverified" },
+    ];
+    const spam = decisionEffects(decision, [c1], reports, config).filter((m) => m.topicKey === "repliesOutbound").map((m) => OutboundReplyV1.parse(m.payload));
+    expect(spam.map((r) => r.kind)).toEqual(["outcome_blocked", "outcome_blocked_unverified", "outcome_blocked_unverified"]);
+    expect(spam[0]?.text).toBe(renderReply("outcome_blocked", { reportId: "r4", reportedNumber: "138******00" }));
+    expect(spam[1]?.text).toBe(renderReply("outcome_blocked_unverified", { reportId: "r5", reportedNumber: "138******00" }));
+    expect(spam[1]?.text).not.toContain("经核实为垃圾短信");
+    const ham = decisionEffects({ ...decision, label: "ham", category: null }, [c1], reports, config).filter((m) => m.topicKey === "repliesOutbound").map((m) => OutboundReplyV1.parse(m.payload));
+    expect(ham.map((r) => r.kind)).toEqual(["outcome_not_confirmed", "outcome_not_confirmed", "outcome_not_confirmed"]);
+  });
+
   it("escalation only records the label: nobody is answered yet", () => {
-    const out = decisionEffects({ ...decision, label: "escalate" }, [c1], [{ reportId: "r3", reporterMsisdn: "1", reportedNumber: null }], config);
+    const out = decisionEffects({ ...decision, label: "escalate" }, [c1], [{ reportId: "r3", reporterMsisdn: "1", reportedNumber: null, verification: "verified" }], config);
     expect(out.map((m) => m.topicKey)).toEqual(["reviewLabels"]);
   });
 

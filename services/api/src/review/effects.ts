@@ -1,12 +1,15 @@
 import {
   blockListKey,
+  REPORT_VERIFICATIONS,
   type BlockListEntry,
   type OutboundReply,
+  type ReportVerification,
   type ReviewLabel,
   type TopicKey,
 } from "@spam/contracts";
 import { domainsToBlock } from "@spam/normalize";
 import { maskNumber } from "@spam/privacy";
+import { outcomeReplyKind, renderReply } from "@spam/replies";
 
 export type DecisionLabel = "spam" | "ham" | "escalate";
 
@@ -23,6 +26,8 @@ export interface DecidedReport {
   readonly reportId: string;
   readonly reporterMsisdn: string;
   readonly reportedNumber: string | null;
+  /** What verification found about this report (case_reports.verification). */
+  readonly verification: string | null;
 }
 
 export interface DecisionInput {
@@ -54,11 +59,8 @@ export function extractDomains(text: string): string[] {
   return domainsToBlock(text);
 }
 
-export function outcomeText(label: "spam" | "ham", reportedNumber: string | null): string {
-  const who = reportedNumber ? `号码${maskNumber(reportedNumber)}` : "短信";
-  return label === "spam"
-    ? `【10086999】您举报的${who}经人工核实为垃圾短信，已加入拦截名单。感谢您的举报！`
-    : `【10086999】您举报的${who}经人工核实暂未发现违规，我们将持续关注。感谢您的举报！`;
+function knownVerification(v: string | null): ReportVerification | null {
+  return (REPORT_VERIFICATIONS as readonly string[]).includes(v ?? "") ? (v as ReportVerification) : null;
 }
 
 /**
@@ -123,14 +125,16 @@ export function decisionEffects(
   for (const r of reports) {
     if (seen.has(r.reportId)) continue;
     seen.add(r.reportId);
+    // The decider's rule and templates; the number stays masked in what leaves the API.
+    const kind = outcomeReplyKind(decision.label === "spam" ? "blocked" : "not_confirmed", knownVerification(r.verification));
     const reply: OutboundReply = {
       v: 1,
       id: `outcome:${r.reportId}`.slice(0, 128),
       reportId: r.reportId,
       to: r.reporterMsisdn,
       from: config.shortCode,
-      kind: decision.label === "spam" ? "outcome_blocked" : "outcome_not_confirmed",
-      text: outcomeText(decision.label, r.reportedNumber),
+      kind,
+      text: renderReply(kind, { reportId: r.reportId, reportedNumber: r.reportedNumber ? maskNumber(r.reportedNumber) : "短信" }),
       createdAt: decision.decidedAt,
     };
     out.push({ topicKey: "repliesOutbound", key: r.reporterMsisdn, payload: reply });
