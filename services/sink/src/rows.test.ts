@@ -30,9 +30,4 @@ describe("row mapping", () => {
     const rows = rowsForInsert([{ id: "a" }, { id: "b", inserted_at: 5 }], 1_790_000_000_999);
     expect(rows).toEqual([{ id: "a", inserted_at: 1_790_000_000 }, { id: "b", inserted_at: 1_790_000_000 }]);
   });
-  it("a row repeated in one insert (a record delivered twice) is sent once, as current ClickHouse would keep it; different rows all stay", () => {
-    const row = { id: "a", text: "t", n: 1 };
-    const rows = rowsForInsert([row, { ...row }, { ...row, n: 2 }, row], 0);
-    expect(rows).toEqual([{ ...row, inserted_at: 0 }, { ...row, n: 2, inserted_at: 0 }]);
-  });
 });

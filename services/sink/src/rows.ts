@@ -327,22 +327,11 @@ export function decisionRows(e: DecisionEvent): TableRow[] {
 }
 
 /**
- * The rows of one insert as the sink sends them, so that 18.16 and current ClickHouse store the same:
- * - `inserted_at` set (every table the sink writes has it, the ReplacingMergeTree version): 18.16 fills
- *   a column omitted from a JSONEachRow insert with 0000-00-00 instead of its DEFAULT now();
- * - identical rows (a record delivered twice) once: current ClickHouse collapses them at insert
- *   (optimize_on_insert), 18.16 kept both until a merge.
+ * The rows of one insert with `inserted_at` set, the ReplacingMergeTree version of every table the
+ * sink writes: 18.16 fills a column omitted from a JSONEachRow insert with 0000-00-00 instead of its
+ * DEFAULT now(); current ClickHouse applies the DEFAULT. Set here, both store the insert's time.
  */
 export function rowsForInsert(rows: readonly Record<string, unknown>[], nowMs: number): Record<string, unknown>[] {
   const insertedAt = sec(nowMs);
-  const seen = new Set<string>();
-  const out: Record<string, unknown>[] = [];
-  for (const row of rows) {
-    const stamped = { ...row, inserted_at: insertedAt };
-    const key = JSON.stringify(stamped);
-    if (seen.has(key)) continue;
-    seen.add(key);
-    out.push(stamped);
-  }
-  return out;
+  return rows.map((row) => ({ ...row, inserted_at: insertedAt }));
 }
