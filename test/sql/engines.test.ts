@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -6,7 +6,7 @@ import pino from "pino";
 import { createChdbConnection } from "chdb/connection";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { createClickHouse, migrateDatabase, restrictedDatabase, sql, ident, v, type ClickHouse, type ClickHouseOptions } from "@spam/clickhouse";
+import { createClickHouse, ensureDatabase, migrateDatabase, restrictedDatabase, runMigrations, sql, ident, v, type ClickHouse, type ClickHouseOptions } from "@spam/clickhouse";
 import type { BlockListEntry, RawMessage } from "@spam/contracts";
 import { ClickHouseReportAnalytics, ClickHouseSenderHistory, ClickHouseTrafficAnalytics, deciderCase, flaggedVerdict, parsedReport, reportAssessed } from "@spam/api-service";
 import { clickHouseTrafficLookup, DeciderCore, defaultPolicyPath, loadPolicy, queryCampaignCounts, rebuildFromClickHouse } from "@spam/decider-service";
@@ -56,6 +56,7 @@ function fixtureRows(): TableRow[] {
     rows.push(...enforcementRows({ v: 1, id: `en-${n}`, messageId: `m-${n}`, at: NOW - n * 60_000, gatewayId: "gw1", kind, value: kind === "domain" ? "spam.example" : sender, policy: "reject", source: sender, destination: recipient }));
   }
   rows.push(...deadLetterRows({ v: 1, sourceTopic: "verdicts", partition: 0, offset: "7", key: null, valueBase64: "e30=", error: "bad", service: "sink", failedAt: NOW }));
+  rows.push(...verdictRows(flaggedVerdict({ id: "v-report-1", messageId: "rm-1", kind: "report", receivedAt: NOW - HOUR, scoredAt: NOW - HOUR, campaignId: "camp-1" })));
   // A redelivered record: the same rows twice in one insert (current ClickHouse collapses them at insert).
   rows.push(...verdictRows(flaggedVerdict({ id: "v-0", messageId: "m-0", receivedAt: NOW, scoredAt: NOW + 5, source: sender, destination: "13900139000", label: "spam", campaignId: "camp-1", score: 0.5 })));
   return rows;
@@ -63,6 +64,7 @@ function fixtureRows(): TableRow[] {
 
 interface Engine {
   readonly name: string;
+  readonly options: Omit<ClickHouseOptions, "database">;
   readonly ch: ClickHouse;
   readonly store: ClickHouse;
   readonly migrate: () => Promise<unknown>;
@@ -80,12 +82,14 @@ describe.skipIf(!clickhouseUrl)("the SQL on ClickHouse 18.16 and on current Clic
   const engines: Engine[] = [
     {
       name: "18.16",
+      options: { url, logger },
       ch: createClickHouse({ url, database, logger }),
       store: createClickHouse({ url, database: restrictedDatabase(database), logger }),
       migrate: () => migrateDatabase({ url, logger }, database, MIGRATIONS),
     },
     {
       name: "current",
+      options: { url, logger, connection },
       ch: createClickHouse({ url, database, logger, connection }),
       store: createClickHouse({ url, database: restrictedDatabase(database), logger, connection }),
       migrate: () => migrateDatabase({ url, logger, connection }, database, MIGRATIONS),
@@ -201,6 +205,52 @@ describe.skipIf(!clickhouseUrl)("the SQL on ClickHouse 18.16 and on current Clic
     });
     expect(a.volume[0]?.length).toBeGreaterThan(0);
     expect(a.perDay.length).toBeGreaterThan(0);
+    expect(b).toEqual(a);
+  });
+
+  // A database from before 0003 and 0004: the report-campaign backfill (INSERT … SELECT) and the
+  // contact rows copied to the restricted store (INSERT INTO store.t SELECT * FROM db.t), then the
+  // cleanup's statements (infra/local/src/cleanup.ts: list the databases, drop them).
+  it("upgrading a database made before 0003 gives the same backfill and the same restricted store on both", async () => {
+    const upgraded = `${database}_up`;
+    const early = join(dir, "early-migrations");
+    mkdirSync(early, { recursive: true });
+    for (const f of ["0001_verdicts.sql", "0002_records_and_analytics.sql"]) copyFileSync(join(MIGRATIONS, f), join(early, f));
+    const rows = fixtureRows();
+    const answers = await both(async (e) => {
+      await ensureDatabase(e.options, upgraded);
+      const ch = createClickHouse({ ...e.options, database: upgraded });
+      await runMigrations(ch, early, logger);
+      const byTable = new Map<string, Record<string, unknown>[]>();
+      for (const r of rows) byTable.set(r.table, [...(byTable.get(r.table) ?? []), r.row]);
+      for (const [table, list] of byTable) await ch.insert(table, rowsForInsert(list, NOW));
+      const result = await migrateDatabase(e.options, upgraded, MIGRATIONS);
+      const store = createClickHouse({ ...e.options, database: restrictedDatabase(upgraded) });
+      const answer = {
+        result,
+        campaignReports: await ch.query(sql`SELECT campaign_key, toString(hour) AS hour, uniqExactMerge(reports) AS n FROM campaign_reports_agg GROUP BY campaign_key, hour ORDER BY campaign_key, hour`, Row),
+        platformTables: await ch.query(sql`SELECT name FROM system.tables WHERE database = ${v.string(upgraded)} AND name LIKE 'restricted%'`, Row),
+        contacts: await store.query(sql`SELECT * FROM restricted_report_contacts FINAL ORDER BY report_id`, Row),
+        recipients: await store.query(sql`SELECT * FROM restricted_reply_recipients FINAL ORDER BY reply_id`, Row),
+      };
+      await ch.close();
+      await store.close();
+      const admin = createClickHouse({ ...e.options, database: "system" });
+      const listed = async () => (await admin.query(sql`SELECT name FROM system.databases`, z.object({ name: z.string() }))).map((r) => r.name);
+      const before = (await listed()).filter((n) => n.startsWith(upgraded));
+      for (const name of before) await admin.command(sql`DROP DATABASE IF EXISTS ${ident(name)}`);
+      const after = (await listed()).filter((n) => n.startsWith(upgraded));
+      await admin.close();
+      return { ...answer, before: before.sort(), after };
+    });
+    const [a, b] = answers;
+    expect(a.result.applied).toEqual(["0001_contacts.sql", "0003_campaign_reports.sql", "0004_restricted_store_moved.sql"]);
+    expect(a.campaignReports).toEqual([expect.objectContaining({ campaign_key: "camp-1", n: "1" })]);
+    expect(a.platformTables).toEqual([]);
+    expect(a.contacts).toHaveLength(4);
+    expect(a.recipients).toHaveLength(1);
+    expect(a.before).toEqual([upgraded, restrictedDatabase(upgraded)]);
+    expect(a.after).toEqual([]);
     expect(b).toEqual(a);
   });
 });
