@@ -155,11 +155,11 @@ export function createClickHouse(options: ClickHouseOptions): ClickHouse {
   };
 }
 
-/** Creates the database if missing, using a client bound to `default`. */
-export async function ensureDatabase(options: Omit<ClickHouseOptions, "database">, database: string): Promise<void> {
+/** Creates the database if missing (on every node of `cluster` when given), using a client bound to `default`. */
+export async function ensureDatabase(options: Omit<ClickHouseOptions, "database">, database: string, cluster?: string): Promise<void> {
   const admin = createClickHouse({ ...options, database: "default" });
   try {
-    await admin.command(sql`CREATE DATABASE IF NOT EXISTS ${ident(database)}`);
+    await admin.command(cluster ? sql`CREATE DATABASE IF NOT EXISTS ${ident(database)} ON CLUSTER ${ident(cluster)}` : sql`CREATE DATABASE IF NOT EXISTS ${ident(database)}`);
   } finally {
     await admin.close();
   }
