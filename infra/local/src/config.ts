@@ -20,6 +20,8 @@ const LocalEnv = z.object({
   CLICKHOUSE_HTTP_PORT: port.default(18123),
   CLICKHOUSE_TCP_PORT: port.default(19000),
   CLICKHOUSE_DATABASE: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).default("spam"),
+  /** `migrate` applies the cluster variant of the schema (docs/PRODUCTION.md#a-clickhouse-cluster) on this cluster. */
+  CLICKHOUSE_CLUSTER: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).optional(),
   /** Unset: the local stack writes its own users.xml from infra/clickhouse/users.xml.tmpl. */
   CLICKHOUSE_USERS_CONFIG: z.string().optional(),
   /** `default` administers (migrations, cleanup, tests); the services get their own users below. */

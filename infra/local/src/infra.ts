@@ -31,8 +31,9 @@ export async function stopInfra(config: LocalConfig): Promise<void> {
 
 /** Creates the database and its restricted contact store, and applies pending migrations to both. */
 export async function migrate(config: LocalConfig, logger: Logger, database = config.CLICKHOUSE_DATABASE): Promise<MigrationResult> {
-  const result = await migrateDatabase({ url: config.adminClickhouseUrl, logger }, database, config.migrationsDir);
-  logger.info({ database, applied: result.applied, alreadyApplied: result.skipped }, "migrations done");
+  const cluster = config.CLICKHOUSE_CLUSTER ? { cluster: config.CLICKHOUSE_CLUSTER } : undefined;
+  const result = await migrateDatabase({ url: config.adminClickhouseUrl, logger }, database, config.migrationsDir, cluster);
+  logger.info({ database, cluster: config.CLICKHOUSE_CLUSTER ?? null, applied: result.applied, alreadyApplied: result.skipped }, "migrations done");
   return result;
 }
 

@@ -24,6 +24,22 @@ export interface ClickHouseOptions {
   readonly password?: string;
   readonly logger: Logger;
   readonly requestTimeoutMs?: number;
+  /**
+   * A connection other than HTTP (the SQL suite runs current ClickHouse in-process through chdb's).
+   * The caller owns it: `close()` leaves it open. Statements go through it one at a time, each
+   * after a `USE` of `database`, as such a connection ignores the client's database.
+   */
+  readonly connection?: ClientConnection;
+}
+
+type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>["connection"]>;
+
+// Clients sharing one in-process connection (platform and restricted store) take turns on it.
+const connectionTurns = new WeakMap<ClientConnection, Promise<unknown>>();
+function onConnection<T>(connection: ClientConnection, run: () => Promise<T>): Promise<T> {
+  const result = (connectionTurns.get(connection) ?? Promise.resolve()).then(run, run);
+  connectionTurns.set(connection, result.catch(() => undefined));
+  return result;
 }
 
 /**
@@ -81,15 +97,28 @@ export function createClickHouse(options: ClickHouseOptions): ClickHouse {
     request_timeout: options.requestTimeoutMs ?? 30_000,
     compression: { request: false, response: false },
     application: "spam-platform",
+    ...(options.connection ? { connection: options.connection } : {}),
   });
+  const connection = options.connection;
+  const useDatabase = sql`USE ${ident(options.database)}`.text;
+  // Over HTTP the database travels with each request; over a shared connection it is set before each statement.
+  const inDatabase = <T>(run: () => Promise<T>): Promise<T> =>
+    connection
+      ? onConnection(connection, async () => {
+          await client.command({ query: useDatabase });
+          return run();
+        })
+      : run();
 
   return {
     database: options.database,
     async query<T>(query: SqlQuery, schema: ZodType<T, ZodTypeDef, unknown>): Promise<T[]> {
       let rows: unknown[];
       try {
-        const result = await client.query({ query: query.text, format: "JSONEachRow", clickhouse_settings: READ_SETTINGS });
-        rows = await result.json<unknown>();
+        rows = await inDatabase(async () => {
+          const result = await client.query({ query: query.text, format: "JSONEachRow", clickhouse_settings: READ_SETTINGS });
+          return result.json<unknown>();
+        });
       } catch (cause) {
         logger.warn({ err: cause }, "query failed");
         throw new ClickHouseError("query_failed", `ClickHouse query failed: ${(cause as Error).message}`, { cause });
@@ -104,7 +133,7 @@ export function createClickHouse(options: ClickHouseOptions): ClickHouse {
     },
     async command(query: SqlQuery): Promise<void> {
       try {
-        await client.command({ query: query.text });
+        await inDatabase(() => client.command({ query: query.text }));
       } catch (cause) {
         throw new ClickHouseError("query_failed", `ClickHouse command failed: ${(cause as Error).message}`, { cause });
       }
@@ -113,7 +142,7 @@ export function createClickHouse(options: ClickHouseOptions): ClickHouse {
       if (rows.length === 0) return;
       ident(table); // refuse anything but a plain table name
       try {
-        await client.insert({ table, values: rows as Record<string, unknown>[], format: "JSONEachRow" });
+        await inDatabase(() => client.insert({ table, values: rows as Record<string, unknown>[], format: "JSONEachRow" }));
       } catch (cause) {
         throw new ClickHouseError("insert_failed", `ClickHouse insert into ${table} failed: ${(cause as Error).message}`, { cause });
       }
@@ -122,15 +151,15 @@ export function createClickHouse(options: ClickHouseOptions): ClickHouse {
       const result = await client.ping();
       return result.success;
     },
-    close: () => client.close(),
+    close: () => (connection ? Promise.resolve() : client.close()),
   };
 }
 
-/** Creates the database if missing, using a client bound to `default`. */
-export async function ensureDatabase(options: Omit<ClickHouseOptions, "database">, database: string): Promise<void> {
+/** Creates the database if missing (on every node of `cluster` when given), using a client bound to `default`. */
+export async function ensureDatabase(options: Omit<ClickHouseOptions, "database">, database: string, cluster?: string): Promise<void> {
   const admin = createClickHouse({ ...options, database: "default" });
   try {
-    await admin.command(sql`CREATE DATABASE IF NOT EXISTS ${ident(database)}`);
+    await admin.command(cluster ? sql`CREATE DATABASE IF NOT EXISTS ${ident(database)} ON CLUSTER ${ident(cluster)}` : sql`CREATE DATABASE IF NOT EXISTS ${ident(database)}`);
   } finally {
     await admin.close();
   }

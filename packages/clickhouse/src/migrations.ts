@@ -4,6 +4,7 @@ import { dirname, join } from "node:path";
 import type { Logger } from "pino";
 import { z } from "zod";
 import { createClickHouse, ensureDatabase, restrictedDatabase, type ClickHouse, type ClickHouseOptions } from "./client.js";
+import { clusterMigrations, type ClusterOptions } from "./cluster.js";
 import { ident, join as joinSql, raw, sql, v } from "./sql.js";
 
 export class MigrationError extends Error {
@@ -31,7 +32,8 @@ export function splitStatements(text: string): string[] {
     .filter((s) => s.length > 0);
 }
 
-export async function readMigrations(dir: string): Promise<MigrationFile[]> {
+/** `cluster`: the statements of the cluster variant (./cluster.ts); checksums stay those of the files. */
+export async function readMigrations(dir: string, cluster?: ClusterOptions): Promise<MigrationFile[]> {
   const names = (await readdir(dir)).filter((n) => n.endsWith(".sql")).sort();
   const files: MigrationFile[] = [];
   for (const name of names) {
@@ -47,7 +49,12 @@ export async function readMigrations(dir: string): Promise<MigrationFile[]> {
   }
   const versions = files.map((f) => f.version);
   if (new Set(versions).size !== versions.length) throw new MigrationError(`duplicate migration versions in ${dir}`);
-  return files;
+  if (!cluster) return files;
+  try {
+    return clusterMigrations(files, cluster);
+  } catch (cause) {
+    throw new MigrationError((cause as Error).message);
+  }
 }
 
 const AppliedRow = z.object({ version: z.coerce.number(), name: z.string(), checksum: z.string() });
@@ -62,11 +69,11 @@ export interface MigrationResult {
  * Refuses to run when a file that was already applied has changed: schema
  * history is append-only, a change goes into a new file.
  */
-export async function runMigrations(ch: ClickHouse, dir: string, logger: Logger): Promise<MigrationResult> {
+export async function runMigrations(ch: ClickHouse, dir: string, logger: Logger, cluster?: ClusterOptions): Promise<MigrationResult> {
   await ch.command(
     sql`CREATE TABLE IF NOT EXISTS schema_migrations (version UInt32, name String, checksum String, applied_at DateTime) ENGINE = MergeTree ORDER BY version`,
   );
-  const files = await readMigrations(dir);
+  const files = await readMigrations(dir, cluster);
   const applied = new Map((await ch.query(sql`SELECT version, name, checksum FROM schema_migrations`, AppliedRow)).map((r) => [r.version, r]));
   for (const file of files) {
     const done = applied.get(file.version);
@@ -103,16 +110,17 @@ export const RESTRICTED_TABLES = ["restricted_report_contacts", "restricted_repl
  * the pending migrations of both: `migrationsDir` for the platform, its sibling `restricted/` for the
  * store. Contact rows still in the platform's database (before migration 0004) are copied to the
  * store first; 0004 then drops them there. Idempotent (the tables dedupe by id). `options`: an
- * administrator's connection.
+ * administrator's connection. `cluster`: the cluster variant (./cluster.ts), run from one node, whose
+ * `schema_migrations` records what was applied: migrate from that node each time.
  */
-export async function migrateDatabase(options: Omit<ClickHouseOptions, "database">, database: string, migrationsDir: string): Promise<MigrationResult> {
+export async function migrateDatabase(options: Omit<ClickHouseOptions, "database">, database: string, migrationsDir: string, cluster?: ClusterOptions): Promise<MigrationResult> {
   const restricted = restrictedDatabase(database);
-  await ensureDatabase(options, database);
-  await ensureDatabase(options, restricted);
+  await ensureDatabase(options, database, cluster?.cluster);
+  await ensureDatabase(options, restricted, cluster?.cluster);
   const ch = createClickHouse({ ...options, database });
   const store = createClickHouse({ ...options, database: restricted });
   try {
-    const r = await runMigrations(store, join(dirname(migrationsDir.replace(/\/+$/, "")), "restricted"), options.logger);
+    const r = await runMigrations(store, join(dirname(migrationsDir.replace(/\/+$/, "")), "restricted"), options.logger, cluster);
     const present = await ch.query(
       sql`SELECT name FROM system.tables WHERE database = ${v.string(database)} AND name IN (${joinSql(RESTRICTED_TABLES.map((t) => v.string(t)), ", ")})`,
       z.object({ name: z.string() }),
@@ -121,7 +129,7 @@ export async function migrateDatabase(options: Omit<ClickHouseOptions, "database
       await ch.command(sql`INSERT INTO ${ident(restricted)}.${ident(name)} SELECT * FROM ${ident(database)}.${ident(name)}`);
       options.logger.info({ table: name, from: database, to: restricted }, "contact rows copied to the restricted store");
     }
-    const p = await runMigrations(ch, migrationsDir, options.logger);
+    const p = await runMigrations(ch, migrationsDir, options.logger, cluster);
     return { applied: [...r.applied, ...p.applied], skipped: r.skipped + p.skipped };
   } finally {
     await ch.close();

@@ -53,7 +53,8 @@ function scopeFilter(scope: CampaignScope, minSenders: number): SqlFragment {
  * states of `campaign_stats_agg`, reports from `campaign_reports_agg`; a redelivered verdict counts once.
  * `full` = false leaves out messages and recipients (0), whose states are as large as the campaign.
  * Aliases differ from column names on purpose (ClickHouse substitutes aliases inside expressions).
- * Runs on 18.16 and current ClickHouse: values through the encoder, ANY LEFT JOIN … USING.
+ * Runs on 18.16 and current ClickHouse: values through the encoder, ANY LEFT JOIN … USING, and
+ * the joined subqueries named (current ClickHouse refuses them unnamed: joined_subquery_requires_alias).
  */
 export function campaignCountsQuery(now: number, w: CampaignWindow, scope: CampaignScope, full: boolean): SqlQuery {
   const cutoff = Math.max(0, now - w.windowMs);
@@ -74,14 +75,14 @@ export function campaignCountsQuery(now: number, w: CampaignWindow, scope: Campa
         FROM campaign_stats_agg
         WHERE ${hours} AND ${filter}
         GROUP BY campaign_key
-    )
+    ) AS stats
     ANY LEFT JOIN
     (
         SELECT campaign_key, uniqExactMerge(reports) AS n_reports
         FROM campaign_reports_agg
         WHERE ${hours}
         GROUP BY campaign_key
-    ) USING campaign_key
+    ) AS reports USING campaign_key
     WHERE last_seen_s >= ${v.uint32(Math.floor(cutoff / 1000))} AND (n_senders >= ${v.uint32(w.minSenders)} OR n_reports >= 1)
     ORDER BY n_senders DESC, n_reports DESC, campaign_key
     LIMIT ${v.uint32(w.maxCampaigns)}`;

@@ -28,6 +28,7 @@ import {
   replyRows,
   reportRows,
   reviewLabelRows,
+  rowsForInsert,
   trafficRows,
   verdictRows,
   type TableRow,
@@ -106,7 +107,8 @@ export function createSink(env: SinkEnv, logger: Logger, deps: SinkDeps = {}): S
     logger,
     requestTimeoutMs: 10_000,
   });
-  const insert: InsertFn = deps.insert ?? ((table, rows) => (isRestrictedTable(table) ? restricted : ch).insert(table, rows));
+  const store: InsertFn = deps.insert ?? ((table, rows) => (isRestrictedTable(table) ? restricted : ch).insert(table, rows));
+  const insert: InsertFn = (table, rows) => store(table, rowsForInsert(rows, Date.now()));
   const producer = new BatchingProducer({ kafka, logger, lingerMs: 5 });
   const wanted = env.SINK_TOPICS ? new Set(env.SINK_TOPICS.split(",").map((s) => s.trim())) : null;
   const routes = SINK_ROUTES.filter((r) => !wanted || wanted.has(r.key));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { BlockListEntry, Report } from "@spam/contracts";
-import { blockListRows, maskNumber, replyRows, reportRows } from "./rows.js";
+import { blockListRows, maskNumber, replyRows, reportRows, rowsForInsert } from "./rows.js";
 
 describe("row mapping", () => {
   const entry: BlockListEntry = {
@@ -25,5 +25,9 @@ describe("row mapping", () => {
   it("masks by the one policy of @spam/privacy (3 + 2 digits of a mobile)", () => {
     expect(maskNumber("13812345678")).toBe("138******78");
     expect(maskNumber("10086")).toBe("1****");
+  });
+  it("every row of an insert carries inserted_at, the insert's time: 18.16 would store 0000-00-00 for an omitted column", () => {
+    const rows = rowsForInsert([{ id: "a" }, { id: "b", inserted_at: 5 }], 1_790_000_000_999);
+    expect(rows).toEqual([{ id: "a", inserted_at: 1_790_000_000 }, { id: "b", inserted_at: 1_790_000_000 }]);
   });
 });

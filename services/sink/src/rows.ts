@@ -325,3 +325,13 @@ export function decisionRows(e: DecisionEvent): TableRow[] {
       ];
   }
 }
+
+/**
+ * The rows of one insert with `inserted_at` set, the ReplacingMergeTree version of every table the
+ * sink writes: 18.16 fills a column omitted from a JSONEachRow insert with 0000-00-00 instead of its
+ * DEFAULT now(); current ClickHouse applies the DEFAULT. Set here, both store the insert's time.
+ */
+export function rowsForInsert(rows: readonly Record<string, unknown>[], nowMs: number): Record<string, unknown>[] {
+  const insertedAt = sec(nowMs);
+  return rows.map((row) => ({ ...row, inserted_at: insertedAt }));
+}
