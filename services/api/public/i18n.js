@@ -96,8 +96,8 @@ export const STRINGS = {
   },
 };
 
-// Guarded so the string tables can be checked outside a browser (test/browser/i18n.test.ts).
-let lang = globalThis.localStorage?.getItem("lang") === "en" ? "en" : "zh";
+// Guarded so the string tables can be checked outside a browser (test/browser/strings.test.ts).
+let lang = typeof document !== "undefined" && localStorage.getItem("lang") === "en" ? "en" : "zh";
 export function getLang() { return lang; }
 export function setLang(next) { lang = next; localStorage.setItem("lang", next); document.documentElement.lang = next === "zh" ? "zh-CN" : "en"; }
 export function has(key) { return Object.hasOwn(STRINGS[lang], key) || Object.hasOwn(STRINGS.zh, key); }
