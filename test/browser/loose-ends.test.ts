@@ -1,3 +1,5 @@
+import { mkdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CaseStore, deciderCase, flaggedVerdict, ingestDecisionEvents, ingestVerdicts, reportAssessed } from "@spam/api-service";
@@ -11,6 +13,7 @@ import { loginAs, startHarness, type Harness } from "./harness.js";
  */
 
 const HOUR = 3_600_000;
+const SHOT_DIR = fileURLToPath(new URL("../../test-results/screenshots/", import.meta.url));
 /** Every category a case can carry: the taxonomy, its groups, and the scorer's commercial class. */
 const CATEGORIES = [...SPAM_CATEGORIES, ...CATEGORY_GROUPS, "commercial"];
 const REPORT_SENDER = "13512340000";
@@ -270,6 +273,8 @@ describe("the console without loose ends (issue 19)", () => {
     await loginAs(page, h.base, "analyst1");
     await settle(page, "/analytics", "[data-testid=chart-rules][data-rendered=true] canvas");
     await page.waitForTimeout(800); // the chart's entry animation
+    mkdirSync(SHOT_DIR, { recursive: true });
+    await page.locator("[data-testid=chart-rules]").screenshot({ path: `${SHOT_DIR}analytics-rules.png` });
     const result = await page.evaluate(() => {
       type Rect = { x: number; y: number; width: number; height: number; clone(): Rect; applyTransform(m: number[]): void };
       type Text = { style?: { text?: string }; ignore?: boolean; invisible?: boolean; getBoundingRect(): Rect; getComputedTransform(): number[] | null };
@@ -299,6 +304,9 @@ describe("the console without loose ends (issue 19)", () => {
       expect(label.right, `${rule}: right edge`).toBeLessThanOrEqual(result.canvas.width);
       expect(label.bottom, `${rule}: bottom edge`).toBeLessThanOrEqual(result.canvas.height);
     }
+    // Nothing else drawn in the chart (axis names, legend, ticks) runs off it either.
+    const outside = result.labels.filter((l) => l.x < 0 || l.y < 0 || l.right > result.canvas.width || l.bottom > result.canvas.height).map((l) => l.text);
+    expect(outside).toEqual([]);
     await page.close();
   });
 });

@@ -440,10 +440,12 @@ async function renderAnalytics() {
     const box = document.getElementById("ch-rules");
     box.style.height = `${Math.max(300, 90 + rs.length * 28)}px`;
     chart(box, {
-      ...base, grid: { left: 10, right: 40, top: 60, bottom: 20, containLabel: true },
+      ...base, grid: { left: 10, right: 30, top: 70, bottom: 40, containLabel: true },
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
       yAxis: { type: "category", inverse: true, data: rs.map((r) => r.rule), axisLabel: { fontSize: 11, width: 360, overflow: "truncate" } },
-      xAxis: [{ type: "value", name: t("a.hits"), minInterval: 1 }, { type: "value", name: t("a.precision"), max: 1, position: "top" }],
+      // Axis names centred along their axes: at the ends they would run off the canvas (containLabel leaves them out).
+      xAxis: [{ type: "value", name: t("a.hits"), nameLocation: "middle", nameGap: 26, minInterval: 1 },
+        { type: "value", name: t("a.precision"), nameLocation: "middle", nameGap: 26, max: 1, position: "top" }],
       series: [{ name: t("a.hits"), type: "bar", data: rs.map((r) => r.hits) }, { name: t("a.reviewed"), type: "bar", data: rs.map((r) => r.reviewed) },
         { name: t("a.precision"), type: "line", xAxisIndex: 1, data: rs.map((r) => r.precision) }],
     });
