@@ -13,6 +13,14 @@ let taxonomy = { spam: [], groups: [] };
 const fmtTime = (iso) => (iso ? new Date(iso).toLocaleString(getLang() === "zh" ? "zh-CN" : "en-GB", { hour12: false }) : "");
 /** A category's label, or the stored value itself (as text) when it is not in the taxonomy. */
 const cat = (c) => (c ? (has(`cat.${c}`) ? t(`cat.${c}`) : String(c)) : "—");
+/** A value of a closed set (status, verification, action …) through its string; a value we do not know yet stays as sent. */
+const named = (prefix, v) => (v === null || v === undefined || v === "" ? "" : has(`${prefix}.${v}`) ? t(`${prefix}.${v}`) : String(v));
+/** Who set a block: `reviewer:<name>` or `policy:<rule>` from the decider. */
+function blockActor(by) {
+  const [kind, ...rest] = String(by).split(":");
+  const who = rest.join(":");
+  return kind === "reviewer" ? t("block.byReviewer", { u: who }) : kind === "policy" ? t("block.byPolicy", { r: who }) : String(by);
+}
 const GROUP_ORDER = ["FR_", "IL_", "AD_"];
 const rank = (c) => { const i = GROUP_ORDER.findIndex((p) => c.startsWith(p)); return i < 0 ? GROUP_ORDER.length : i; };
 /** Fraud first: the keys 1–9 pick the first nine. */
@@ -48,7 +56,17 @@ function toast(msg) {
   clearTimeout(toast.timer);
   toast.timer = setTimeout(() => (box.hidden = true), 3500);
 }
-const fail = (e) => toast(`${t("err.generic")}: ${e.message}`);
+/**
+ * What a failure says to the user: the console's string for the API's error code (a closed set); the server's
+ * English message only when the code is one this console does not know.
+ */
+function errorText(e, overrides = {}) {
+  const code = e?.body?.error?.code;
+  if (typeof code === "string" && Object.hasOwn(overrides, code)) return overrides[code];
+  if (typeof code === "string" && has(`err.${code}`)) return t(`err.${code}`);
+  return e?.message || t("err.generic");
+}
+const fail = (e) => toast(`${t("err.generic")}: ${errorText(e)}`);
 
 function go(path, replace = false) {
   if (location.pathname + location.search !== path) history[replace ? "replaceState" : "pushState"]({}, "", path);
@@ -71,9 +89,10 @@ document.getElementById("logout").addEventListener("click", async () => { await 
 function chrome() {
   const top = document.getElementById("top");
   top.hidden = !me;
-  if (!me) return;
-  document.getElementById("whoami").textContent = `${me.displayName} (${me.role})`;
-  top.querySelectorAll("[data-role]").forEach((node) => (node.hidden = node.dataset.role !== me.role));
+  // Role-bound links stay hidden unless the signed-in user has the role (signed out: hidden too).
+  top.querySelectorAll("[data-role]").forEach((node) => (node.hidden = !me || node.dataset.role !== me.role));
+  if (!me) { document.getElementById("whoami").textContent = ""; return; }
+  document.getElementById("whoami").textContent = `${me.displayName} (${named("role", me.role)})`;
   top.querySelectorAll("a[data-nav]").forEach((a) => a.classList.toggle("active", location.pathname.startsWith(a.getAttribute("href"))));
 }
 
@@ -96,7 +115,7 @@ async function route() {
     if (p === "/") return go(me.role === "analyst" ? "/analytics" : "/queue", true);
     return await renderQueue();
   } catch (e) {
-    if (e.status !== 401) show(view, el("div", { class: "card error" }, e.message));
+    if (e.status !== 401) show(view, el("div", { class: "card error", dataset: { testid: "page-error" } }, errorText(e)));
   }
 }
 
@@ -191,6 +210,9 @@ async function renderQueue() {
 }
 
 // ---- case -----------------------------------------------------------------
+const CLAIM_NEXT_KEY = "claimNextAfterDecision";
+/** Off unless the reviewer ticked it; remembered in this browser. */
+const claimNextAfter = () => localStorage.getItem(CLAIM_NEXT_KEY) === "1";
 async function renderCase(id) {
   const c = await api("GET", `/api/cases/${encodeURIComponent(id)}`);
   const canDecide = me.role !== "analyst";
@@ -210,7 +232,7 @@ async function renderCase(id) {
   );
   const why = el("div", { class: "card" }, el("h3", {}, t("c.why")),
     table({}, null, c.contributions.map((x) => el("tr", {},
-      el("td", {}, x.source === "rule" ? "规则/rule" : "模型/model"),
+      el("td", {}, named("src", x.source)),
       el("td", {}, el("code", {}, x.id)),
       el("td", {}, el("span", { class: x.score < 0 ? "bar neg" : "bar", style: { width: `${Math.round((Math.abs(x.score) / maxAbs) * 120)}px` } }), ` ${x.score.toFixed(2)}`),
       el("td", {}, cat(x.category)),
@@ -221,8 +243,8 @@ async function renderCase(id) {
       el("td", {}, fmtTime(r.receivedAt)),
       el("td", { dataset: { testid: "masked-reporter" } }, r.reporter),
       el("td", {}, r.content ?? ""),
-      el("td", {}, tag(r.verification)),
-      el("td", {}, r.outcome ?? ""),
+      el("td", {}, tag(named("verif", r.verification), r.verification === "verified" ? "spam" : r.verification === "fabricated" ? "overdue" : "")),
+      el("td", {}, named("outcome", r.outcome)),
     ))));
   const campaign = c.campaign ? el("div", { class: "card" },
     el("h3", {}, t("c.campaign"), " ", el("code", {}, c.campaign.id), ` · ${t("c.members", { n: c.campaign.members, o: c.campaign.open })}`),
@@ -230,7 +252,7 @@ async function renderCase(id) {
 
   const decideCard = el("div", { class: "card", id: "decide-card" },
     el("h3", {}, c.decision ? t("c.decided", { l: t(`label.${c.decision.label}`) }) : c.claimedByMe ? t("c.mine") : c.claimedBy ? t("c.claimedBy", { u: c.claimedBy }) : ""),
-    c.decision ? [el("p", {}, `${cat(c.decision.category)} · ${c.decision.by ?? ""} · ${fmtTime(c.decision.at)}`), el("p", { class: "muted" }, c.decision.comment ?? "")] : null,
+    c.decision ? [el("p", {}, `${cat(c.decision.category)} · ${c.decision.by ?? t("c.byPolicy")} · ${fmtTime(c.decision.at)}`), el("p", { class: "muted" }, c.decision.comment ?? "")] : null,
   );
   if (canDecide && open) {
     const pre = defaultCategory(c.category);
@@ -244,6 +266,8 @@ async function renderCase(id) {
         el("ul", {}, domains.map((d) => el("li", {}, el("code", {}, d))))) : null,
       el("textarea", { id: "comment", placeholder: t("c.comment"), dataset: { testid: "comment" } }),
       c.campaignId ? el("p", {}, el("label", {}, el("input", { type: "checkbox", id: "whole", checked: c.kind === "campaign" }), " ", t("c.wholeCampaign"))) : null,
+      el("p", {}, el("label", {}, el("input", { type: "checkbox", id: "claim-next-after", dataset: { testid: "claim-next-after" }, checked: claimNextAfter(),
+        onchange: (e) => localStorage.setItem(CLAIM_NEXT_KEY, e.target.checked ? "1" : "0") }), " ", t("c.claimNextAfter"))),
       el("div", { class: "actions" },
         el("button", { class: "danger", type: "button", dataset: { decide: "spam", testid: "decide-spam" }, disabled: !c.claimedByMe }, t("c.spam"), " ", kbd("S")),
         el("button", { class: "ok", type: "button", dataset: { decide: "ham", testid: "decide-ham" }, disabled: !c.claimedByMe }, t("c.ham"), " ", kbd("H")),
@@ -258,7 +282,7 @@ async function renderCase(id) {
     table({}, null, c.senderHistory.map((h) => el("tr", {},
       el("td", {}, el("a", { href: `/case/${encodeURIComponent(h.id)}`, dataset: { link: "" } }, t(`kind.${h.kind}`))),
       el("td", {}, fmtTime(h.openedAt)),
-      el("td", {}, h.decision ? tag(has(`label.${h.decision}`) ? t(`label.${h.decision}`) : h.decision, ["spam", "ham"].includes(h.decision) ? h.decision : "") : h.status),
+      el("td", {}, h.decision ? tag(named("label", h.decision), ["spam", "ham"].includes(h.decision) ? h.decision : "") : named("status", h.status)),
       el("td", {}, cat(h.category)),
     ))));
   show(view,
@@ -269,7 +293,7 @@ async function renderCase(id) {
     if (!tr || !document.getElementById("traffic-card")) return;
     traffic.hidden = false;
     document.getElementById("traffic-summary").textContent = t("c.trafficSummary", { m: tr.messages, r: tr.recipients }) +
-      (tr.block ? ` · ${t("c.block")}: ${tr.block.state} (${tr.block.createdBy})` : "");
+      (tr.block ? ` · ${t("c.block")}: ${t("block.by", { s: named("block", tr.block.state), by: blockActor(tr.block.createdBy) })}` : "");
     if (tr.days.length) {
       chart(document.getElementById("ch-sender"), {
         tooltip: { trigger: "axis" }, grid: { left: 36, right: 8, top: 10, bottom: 24 },
@@ -288,7 +312,8 @@ async function renderCase(id) {
     try {
       await api("POST", `/api/cases/${encodeURIComponent(id)}/decide`, body);
       toast(t("t.decided"));
-      const next = await api("POST", "/api/queue/claim-next", {}).catch(() => ({ case: null }));
+      // Claiming takes a case from the shared queue, so it happens only when the reviewer chose it.
+      const next = claimNextAfter() ? await api("POST", "/api/queue/claim-next", {}).catch(() => ({ case: null })) : { case: null };
       go(next.case ? `/case/${encodeURIComponent(next.case.id)}` : "/queue");
     } catch (e) {
       fail(e);
@@ -380,7 +405,7 @@ async function renderAnalytics() {
   const series = (key) => {
     const names = [...new Set(vol.points.map((p) => p[key]))];
     return names.map((n) => ({
-      name: key === "category" ? cat(n) : n, type: "bar", stack: key, emphasis: { focus: "series" },
+      name: key === "category" ? cat(n) : named("action", n), type: "bar", stack: key, emphasis: { focus: "series" },
       data: times.map((tm) => vol.points.filter((p) => p.t === tm && p[key] === n).reduce((s, p) => s + p.count, 0)),
     }));
   };
@@ -410,11 +435,19 @@ async function renderAnalytics() {
 
   const rs = rules.items.slice(0, 20);
   if (rs.length) {
-    chart(document.getElementById("ch-rules"), {
-      ...base, xAxis: { type: "category", data: rs.map((r) => r.rule), axisLabel: { rotate: 30, fontSize: 10 } },
-      yAxis: [{ type: "value", name: t("a.hits") }, { type: "value", name: t("a.precision"), max: 1 }],
+    // Rule names are long ids: one row each on a vertical axis, the grid sized to hold them (containLabel), and the
+    // chart as tall as its rows. A name longer than the label width ends in "…" and reads in full in the tooltip.
+    const box = document.getElementById("ch-rules");
+    box.style.height = `${Math.max(300, 90 + rs.length * 28)}px`;
+    chart(box, {
+      ...base, grid: { left: 10, right: 30, top: 70, bottom: 40, containLabel: true },
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+      yAxis: { type: "category", inverse: true, data: rs.map((r) => r.rule), axisLabel: { fontSize: 11, width: 360, overflow: "truncate" } },
+      // Axis names centred along their axes: at the ends they would run off the canvas (containLabel leaves them out).
+      xAxis: [{ type: "value", name: t("a.hits"), nameLocation: "middle", nameGap: 26, minInterval: 1 },
+        { type: "value", name: t("a.precision"), nameLocation: "middle", nameGap: 26, max: 1, position: "top" }],
       series: [{ name: t("a.hits"), type: "bar", data: rs.map((r) => r.hits) }, { name: t("a.reviewed"), type: "bar", data: rs.map((r) => r.reviewed) },
-        { name: t("a.precision"), type: "line", yAxisIndex: 1, data: rs.map((r) => r.precision) }],
+        { name: t("a.precision"), type: "line", xAxisIndex: 1, data: rs.map((r) => r.precision) }],
     });
   } else noData(document.getElementById("ch-rules"));
 }
@@ -425,7 +458,7 @@ async function renderAudit() {
   const data = await api("GET", "/api/admin/audit?limit=200");
   show(view, el("div", { class: "card" }, el("h3", {}, t("audit.title")),
     table({ dataset: { testid: "audit-table" } }, [t("audit.at"), t("audit.user"), t("audit.action"), t("audit.target"), t("audit.reason")],
-      data.items.map((a) => el("tr", {}, el("td", {}, fmtTime(a.at)), el("td", {}, a.username), el("td", {}, tag(a.action)), el("td", {}, el("code", {}, a.target)), el("td", {}, a.reason))))));
+      data.items.map((a) => el("tr", {}, el("td", {}, fmtTime(a.at)), el("td", {}, a.username), el("td", {}, tag(named("act", a.action)), " ", el("code", { class: "muted" }, a.action)), el("td", {}, el("code", {}, a.target)), el("td", {}, a.reason))))));
 }
 
 // ---- sessions ---------------------------------------------------------------
@@ -453,7 +486,7 @@ async function renderSessions() {
       await api("POST", "/api/auth/password", { currentPassword: f.get("currentPassword"), newPassword: f.get("newPassword") });
       toast(t("p.saved"));
       renderSessions().catch(fail);
-    } catch (err) { pwError.textContent = err.message; }
+    } catch (err) { pwError.textContent = errorText(err, { forbidden: t("err.wrongPassword") }); }
   });
   cards.push(pwForm);
   if (me.role === "admin") {
@@ -468,7 +501,7 @@ async function renderSessions() {
     const act = (fn) => async () => { try { await fn(); } catch (e) { fail(e); } };
     cards.push(el("div", { class: "card" }, el("h3", {}, t("u.title")),
       table({ dataset: { testid: "users-table" } }, [t("u.user"), t("u.name"), t("u.role"), t("u.state"), ""], users.items.map((u) => el("tr", {},
-        el("td", {}, el("code", {}, u.username)), el("td", {}, u.displayName), el("td", {}, u.role),
+        el("td", {}, el("code", {}, u.username)), el("td", {}, u.displayName), el("td", {}, named("role", u.role)),
         el("td", {}, u.disabled ? tag(t("u.disabled"), "overdue") : t("u.active")),
         el("td", { class: "actions" },
           el("button", { type: "button", onclick: act(() => showSessionsOf(u)) }, t("u.sessions")),

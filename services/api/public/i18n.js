@@ -31,6 +31,21 @@ export const STRINGS = {
     "p.title": "修改密码", "p.current": "当前密码", "p.new": "新密码（至少10位）", "p.save": "保存", "p.saved": "密码已修改，其他会话已结束",
     "u.title": "用户", "u.user": "用户名", "u.name": "姓名", "u.role": "角色", "u.state": "状态", "u.active": "正常", "u.disabled": "已停用",
     "u.disable": "停用", "u.enable": "启用", "u.endAll": "结束全部会话", "u.sessions": "查看会话", "u.ended": "已结束 {n} 个会话",
+    "cat.commercial": "商业推广", "cat.service": "服务通知",
+    "verif.verified": "已核实", "verif.unverified": "未核实", "verif.suspicious": "存疑", "verif.fabricated": "虚假举报", "verif.not_checkable": "无法核实",
+    "status.open": "待审", "status.escalated": "已升级", "status.decided": "已判定",
+    "outcome.spam": "已答复：确认垃圾短信", "outcome.ham": "已答复：未确认", "outcome.escalate": "已升级",
+    "action.allow": "放行", "action.flag": "标记", "action.block": "拦截",
+    "block.active": "拦截中", "block.expired": "已过期", "block.lifted": "已解除", "block.byReviewer": "审核员 {u}", "block.byPolicy": "自动策略 {r}", "block.by": "{s}（{by}）",
+    "c.byPolicy": "自动策略", "src.rule": "规则", "src.model": "模型", "c.claimNextAfter": "判定后自动领取下一件",
+    "err.bad_request": "请求无效，请检查输入", "err.unauthenticated": "请先登录", "err.forbidden": "你的角色无权执行此操作", "err.not_found": "未找到",
+    "err.conflict": "与现有数据冲突", "err.claim_required": "请先领取该案件", "err.already_claimed": "该案件已被其他审核员领取", "err.already_decided": "该案件已判定",
+    "err.rate_limited": "操作过于频繁，请稍后再试", "err.unavailable": "服务暂不可用，请稍后再试", "err.internal": "服务器内部错误",
+    "err.wrongPassword": "当前密码错误",
+    "role.reviewer": "审核员", "role.analyst": "分析师", "role.admin": "管理员",
+    "act.login": "登录", "act.login_failed": "登录失败", "act.logout": "退出", "act.reveal_number": "查看号码", "act.reveal_text": "查看内容", "act.reveal_refused": "查看被拒",
+    "act.decide": "判定", "act.export_csv": "导出 CSV", "act.create_user": "创建用户", "act.login_locked": "登录锁定", "act.set_password": "修改密码",
+    "act.disable_user": "停用用户", "act.enable_user": "启用用户", "act.revoke_session": "结束会话", "act.revoke_sessions": "结束全部会话",
   },
   en: {
     brand: "Spam SMS review", "nav.queue": "Queue", "nav.analytics": "Analytics", "nav.audit": "Audit log", "nav.api": "API docs",
@@ -63,10 +78,26 @@ export const STRINGS = {
     "p.title": "Change password", "p.current": "Current password", "p.new": "New password (10 characters or more)", "p.save": "Save", "p.saved": "Password changed; your other sessions ended",
     "u.title": "Users", "u.user": "Username", "u.name": "Name", "u.role": "Role", "u.state": "State", "u.active": "Active", "u.disabled": "Disabled",
     "u.disable": "Disable", "u.enable": "Enable", "u.endAll": "End all sessions", "u.sessions": "Sessions", "u.ended": "{n} sessions ended",
+    "cat.commercial": "Commercial promotion", "cat.service": "Service notice",
+    "verif.verified": "Verified", "verif.unverified": "Unverified", "verif.suspicious": "Suspicious", "verif.fabricated": "Fabricated", "verif.not_checkable": "Not checkable",
+    "status.open": "Open", "status.escalated": "Escalated", "status.decided": "Decided",
+    "outcome.spam": "Answered: spam confirmed", "outcome.ham": "Answered: not confirmed", "outcome.escalate": "Escalated",
+    "action.allow": "Allowed", "action.flag": "Flagged", "action.block": "Blocked",
+    "block.active": "Active", "block.expired": "Expired", "block.lifted": "Lifted", "block.byReviewer": "reviewer {u}", "block.byPolicy": "policy {r}", "block.by": "{s} ({by})",
+    "c.byPolicy": "Automatic policy", "src.rule": "Rule", "src.model": "Model", "c.claimNextAfter": "Claim the next case after deciding",
+    "err.bad_request": "Invalid request; check the input", "err.unauthenticated": "Sign in first", "err.forbidden": "Your role may not do this", "err.not_found": "Not found",
+    "err.conflict": "Conflicts with existing data", "err.claim_required": "Claim the case first", "err.already_claimed": "Another reviewer has claimed this case", "err.already_decided": "This case is already decided",
+    "err.rate_limited": "Too many requests; try again later", "err.unavailable": "Service unavailable; try again later", "err.internal": "Internal server error",
+    "err.wrongPassword": "The current password is wrong",
+    "role.reviewer": "Reviewer", "role.analyst": "Analyst", "role.admin": "Admin",
+    "act.login": "Sign-in", "act.login_failed": "Failed sign-in", "act.logout": "Sign-out", "act.reveal_number": "Number revealed", "act.reveal_text": "Text revealed", "act.reveal_refused": "Reveal refused",
+    "act.decide": "Decision", "act.export_csv": "CSV export", "act.create_user": "User created", "act.login_locked": "Sign-in locked", "act.set_password": "Password changed",
+    "act.disable_user": "User disabled", "act.enable_user": "User enabled", "act.revoke_session": "Session ended", "act.revoke_sessions": "All sessions ended",
   },
 };
 
-let lang = localStorage.getItem("lang") === "en" ? "en" : "zh";
+// Guarded so the string tables can be checked outside a browser (test/browser/strings.test.ts).
+let lang = typeof document !== "undefined" && localStorage.getItem("lang") === "en" ? "en" : "zh";
 export function getLang() { return lang; }
 export function setLang(next) { lang = next; localStorage.setItem("lang", next); document.documentElement.lang = next === "zh" ? "zh-CN" : "en"; }
 export function has(key) { return Object.hasOwn(STRINGS[lang], key) || Object.hasOwn(STRINGS.zh, key); }

@@ -4,6 +4,9 @@ export { parseEnv, ApiEnv, EnvError } from "./env.js";
 export { buildApp, PUBLIC_DIR, ECHARTS_DIR } from "./http/app.js";
 export type { AppDeps } from "./http/app.js";
 export { UserStore, ROLES } from "./auth/users.js";
+/** The closed set of error codes clients may see (the console has a string for each). */
+export { STATUS_BY_CODE } from "./errors.js";
+export type { ApiErrorCode } from "./errors.js";
 export type { Role, User } from "./auth/users.js";
 export { CaseStore, enqueueOutbox } from "./review/cases.js";
 export type { CaseUpsert, ReportUpsert, DecideInput, DecideResult } from "./review/cases.js";
