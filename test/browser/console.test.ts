@@ -1,11 +1,10 @@
 import { mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import pino from "pino";
-import pg from "pg";
+import type pg from "pg";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createApiService, createTestDatabase, parseEnv, seedClickHouse, UserStore, createPool, type ApiService, type ClickHouse } from "@spam/api-service";
-import { launchChromium } from "./chromium.js";
+import type { ClickHouse } from "@spam/api-service";
+import { loginAs as login, PW, startHarness, type Harness } from "./harness.js";
 import { seedCases } from "./seed.js";
 
 /**
@@ -14,13 +13,9 @@ import { seedCases } from "./seed.js";
  * the README); otherwise they go to the ignored test-results/.
  */
 const SHOT_DIR = fileURLToPath(new URL(process.env.SCREENSHOTS === "1" ? "../../docs/screenshots/" : "../../test-results/screenshots/", import.meta.url));
-const PW = "browser-test-password";
-const logger = pino({ level: process.env.LOG_LEVEL ?? "warn" });
-
-let db: Awaited<ReturnType<typeof createTestDatabase>>;
-let service: ApiService;
+let h: Harness;
 let base: string;
-let browser: Awaited<ReturnType<typeof launchChromium>>;
+let browser: Harness["browser"];
 let ch: ClickHouse | null = null;
 let seeded: Awaited<ReturnType<typeof seedCases>>;
 let pool: pg.Pool;
@@ -30,22 +25,16 @@ async function shot(page: Page, name: string) {
   await page.screenshot({ path: `${SHOT_DIR}${name}.png`, fullPage: true });
 }
 
-async function loginAs(page: Page, username: string) {
-  await page.context().clearCookies();
-  await page.goto(`${base}/login`);
-  await page.fill("#username", username);
-  await page.fill("#password", PW);
-  await page.click("#login-submit");
-  await page.waitForSelector("[data-testid=whoami]:not(:empty)");
-}
+const loginAs = (page: Page, username: string) => login(page, base, username);
 
 beforeAll(async () => {
-  browser = await launchChromium(); // installs chromium first if missing
-  db = await createTestDatabase("browser");
-  const runId = (process.env.TEST_RUN_ID ?? `${process.pid}`).toLowerCase().replace(/[^a-z0-9_]/g, "_");
-  const chDatabase = `api_browser_${runId}`;
-  if (process.env.CLICKHOUSE_URL) {
-    ch = await seedClickHouse(process.env.CLICKHOUSE_URL, chDatabase, logger);
+  h = await startHarness("browser", [
+    { username: "reviewer1", displayName: "审核员小王", role: "reviewer" },
+    { username: "analyst1", displayName: "分析师小李", role: "analyst" },
+    { username: "admin1", displayName: "管理员", role: "admin" },
+  ]);
+  ({ base, pool, ch, browser } = h);
+  if (ch) {
     // Traffic of the most reported sender, for the case page's sender chart.
     const fmt = (ms: number) => new Date(ms).toISOString().slice(0, 19).replace("T", " ");
     await ch.insert(
@@ -58,31 +47,11 @@ beforeAll(async () => {
       })),
     );
   }
-  const env = parseEnv({
-    DATABASE_URL: db.url,
-    API_PORT: "0",
-    LOG_LEVEL: process.env.LOG_LEVEL ?? "warn",
-    CLICKHOUSE_URL: ch ? process.env.CLICKHOUSE_URL : "",
-    CLICKHOUSE_DATABASE: chDatabase,
-    // Decisions wait in the PostgreSQL outbox here; the Kafka path has its own test.
-    KAFKA_BROKERS: "",
-  });
-  service = createApiService(env, logger);
-  base = (await service.start()).url;
-  pool = createPool(db.url, 4);
-  const users = new UserStore(pool, 3_600_000);
-  await users.createUser({ username: "reviewer1", displayName: "审核员小王", role: "reviewer", password: PW });
-  await users.createUser({ username: "analyst1", displayName: "分析师小李", role: "analyst", password: PW });
-  await users.createUser({ username: "admin1", displayName: "管理员", role: "admin", password: PW });
-  seeded = await seedCases(db.url);
+  seeded = await seedCases(h.dbUrl);
 }, 600_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await service?.stop();
-  await pool?.end();
-  await ch?.close();
-  await db?.drop();
+  await h?.close();
 });
 
 describe("review console in Chromium", () => {

@@ -16,13 +16,24 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(name: string, users: readonly { username: string; displayName: string; role: "reviewer" | "analyst" | "admin" }[]): Promise<Harness> {
+export interface HarnessOptions {
+  /** Without ClickHouse the analytics pages have no data (default: with it, when the suite has one). */
+  readonly clickhouse?: boolean;
+  /** More API settings (e.g. LOGIN_RATE_LIMIT_PER_MINUTE for a test that signs in often). */
+  readonly env?: Record<string, string>;
+}
+
+export async function startHarness(
+  name: string,
+  users: readonly { username: string; displayName: string; role: "reviewer" | "analyst" | "admin" }[],
+  options: HarnessOptions = {},
+): Promise<Harness> {
   const logger = pino({ level: process.env.LOG_LEVEL ?? "warn" });
   const browser = await launchChromium();
   const db = await createTestDatabase(name);
   const runId = (process.env.TEST_RUN_ID ?? `${process.pid}`).toLowerCase().replace(/[^a-z0-9_]/g, "_");
   const chDatabase = `api_${name}_${runId}`;
-  const ch = process.env.CLICKHOUSE_URL ? await seedClickHouse(process.env.CLICKHOUSE_URL, chDatabase, logger) : null;
+  const ch = options.clickhouse !== false && process.env.CLICKHOUSE_URL ? await seedClickHouse(process.env.CLICKHOUSE_URL, chDatabase, logger) : null;
   const env = parseEnv({
     DATABASE_URL: db.url,
     API_PORT: "0",
@@ -30,6 +41,7 @@ export async function startHarness(name: string, users: readonly { username: str
     CLICKHOUSE_URL: ch ? process.env.CLICKHOUSE_URL : "",
     CLICKHOUSE_DATABASE: chDatabase,
     KAFKA_BROKERS: "",
+    ...options.env,
   });
   const service: ApiService = createApiService(env, logger);
   const base = (await service.start()).url;

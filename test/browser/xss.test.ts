@@ -1,9 +1,8 @@
-import pino from "pino";
-import pg from "pg";
+import type pg from "pg";
 import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CaseStore, createApiService, createPool, createTestDatabase, flaggedVerdict, ingestReports, ingestVerdicts, parseEnv, parsedReport, UserStore, type ApiService } from "@spam/api-service";
-import { launchChromium } from "./chromium.js";
+import { CaseStore, flaggedVerdict, ingestReports, ingestVerdicts, parsedReport } from "@spam/api-service";
+import { loginAs as login, PW, startHarness, type Harness } from "./harness.js";
 
 /**
  * Finding 2 of issue #17 in a real browser: a script payload stored in every field an outsider or a
@@ -11,30 +10,19 @@ import { launchChromium } from "./chromium.js";
  * comment, reveal reason, display name) must never run in the console of an admin or a reviewer.
  * Each payload calls the exposed binding __xss(field) if it ever executes.
  */
-const PW = "xss-test-password";
-const logger = pino({ level: process.env.LOG_LEVEL ?? "silent" });
 const fired: string[] = [];
 const payload = (field: string) => `<img src=x onerror="__xss('${field}')"><script>__xss('${field}:script')</script>`;
 const shortPayload = (field: string) => `<img src=x onerror=__xss('${field}')>`;
 
-let db: Awaited<ReturnType<typeof createTestDatabase>>;
-let service: ApiService;
+let h: Harness;
 let base: string;
 let pool: pg.Pool;
-let browser: Awaited<ReturnType<typeof launchChromium>>;
 let context: BrowserContext;
 const caseIds: string[] = [];
 const ids = { single: "", numbered: "", probe: "" };
 const cspErrors: string[] = [];
 
-async function loginAs(page: Page, username: string) {
-  await page.context().clearCookies();
-  await page.goto(`${base}/login`);
-  await page.fill("#username", username);
-  await page.fill("#password", PW);
-  await page.click("#login-submit");
-  await page.waitForSelector("[data-testid=whoami]:not(:empty)");
-}
+const loginAs = (page: Page, username: string) => login(page, base, username);
 
 async function api(token: string, method: string, path: string, body?: unknown) {
   return fetch(`${base}${path}`, {
@@ -50,17 +38,17 @@ async function token(username: string) {
 }
 
 beforeAll(async () => {
-  browser = await launchChromium();
-  context = browser.context;
+  h = await startHarness(
+    "browser_xss",
+    [
+      { username: "xss-admin", displayName: "管理员", role: "admin" },
+      { username: "xss-rev", displayName: shortPayload("displayName"), role: "reviewer" },
+    ],
+    { clickhouse: false, env: { LOGIN_RATE_LIMIT_PER_MINUTE: "1000", LOG_LEVEL: process.env.LOG_LEVEL ?? "silent" } },
+  );
+  ({ base, pool } = h);
+  context = h.browser.context;
   await context.exposeBinding("__xss", (_source, field: string) => void fired.push(field));
-  db = await createTestDatabase("browser_xss");
-  const env = parseEnv({ DATABASE_URL: db.url, API_PORT: "0", LOG_LEVEL: process.env.LOG_LEVEL ?? "silent", KAFKA_BROKERS: "", CLICKHOUSE_URL: "", LOGIN_RATE_LIMIT_PER_MINUTE: "1000" });
-  service = createApiService(env, logger);
-  base = (await service.start()).url;
-  pool = createPool(db.url, 4);
-  const users = new UserStore(pool, 3_600_000);
-  await users.createUser({ username: "xss-admin", displayName: "管理员", role: "admin", password: PW });
-  await users.createUser({ username: "xss-rev", displayName: shortPayload("displayName"), role: "reviewer", password: PW });
 
   const cases = new CaseStore(pool, { slaHours: 48, claimTtlMinutes: 15, effects: { blockTtlMs: 86_400_000, shortCode: "10086999" } });
   const texts = new Map<string, string>();
@@ -82,10 +70,7 @@ beforeAll(async () => {
 }, 600_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await service?.stop();
-  await pool?.end();
-  await db?.drop();
+  await h?.close();
 });
 
 describe("stored script payloads never run in the console", () => {
