@@ -45,7 +45,7 @@ for (const t of texts) scorer.score({ id: `w${seq++}`, text: t, source: senders[
 
 const samples = new Float64Array(4_000_000);
 const stage = { normalize: 0, rules: 0, model: 0, campaign: 0 };
-const labels = { ham: 0, suspect: 0, spam: 0 };
+const labels = { ham: 0, suspect: 0, spam: 0, commercial: 0 };
 let n = 0;
 const cpu0 = process.cpuUsage();
 const start = process.hrtime.bigint();

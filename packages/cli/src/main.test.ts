@@ -62,6 +62,25 @@ describe("spam CLI", () => {
     expect(verdicts[0]!.messageId).toBe("stdin-1");
   });
 
+  it("eval with the scorer prints per-class figures with the commercial class apart from spam (issue 18)", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "spam-cli-"));
+    const data = join(dir, "d.tsv");
+    const train = lines.filter((l) => /^(ham|spam)\t/.test(l));
+    await writeFile(data, [...train, "ham\t【悦享超市】会员日全场商品八折，满200减30，详情见门店公告。回T退订"].join("\n") + "\n");
+    const model = join(dir, "m.json");
+    expect(await main(["train", "--data", data, "--out", model, "--bits", "14"], io())).toBe(0);
+
+    const j = io();
+    expect(await main(["eval", "--model", model, "--data", data, "--scorer", "--source", "1069012345", "--json"], j)).toBe(0);
+    const classes = (JSON.parse(j.out()) as { classes: { label: string; kind: string; n: number; commercial: number; spam: number }[] }).classes;
+    const promos = classes.find((c) => c.label === "ham" && c.kind === "commercial")!;
+    expect(promos).toMatchObject({ n: 1, commercial: 1, spam: 0 });
+
+    const t = io();
+    expect(await main(["eval", "--model", model, "--data", data, "--scorer", "--source", "1069012345"], t)).toBe(0);
+    expect(t.out()).toMatch(/per class[^\n]*\n[^\n]*spam\s+suspect\s+commercial/);
+  });
+
   it("rejects bad usage with exit code 2", async () => {
     const a = io();
     expect(await main(["train", "--out", "x"], a)).toBe(2);

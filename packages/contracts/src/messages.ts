@@ -54,7 +54,8 @@ export const ReportV1 = z.object({
 });
 export type Report = z.infer<typeof ReportV1>;
 
-export const VERDICT_LABELS = ["ham", "suspect", "spam"] as const;
+/** "commercial": a brand promotion (registered signature, unsubscribe line); its action is the operator's policy, and it is never spam evidence. */
+export const VERDICT_LABELS = ["ham", "suspect", "spam", "commercial"] as const;
 export type VerdictLabel = (typeof VERDICT_LABELS)[number];
 export const VERDICT_ACTIONS = ["allow", "flag", "block"] as const;
 export type VerdictAction = (typeof VERDICT_ACTIONS)[number];

@@ -139,13 +139,13 @@ describe("createScorer", () => {
       const v = createScorer({ ruleSet: null, model }).score(msg("p1", promo, a2p));
       expect(v.category).toBe("commercial");
       expect(v.action).toBe("flag");
-      expect(v.label).toBe("suspect");
+      expect(v.label).toBe("commercial");
       expect(v.contributions.find((c) => c.id === "builtin.commercial")?.category).toBe("commercial");
       expect(VerdictV1.safeParse(v).success).toBe(true);
     });
     it("takes the operator's commercial action from configuration", () => {
-      expect(createScorer({ ruleSet: null, model, thresholds: { commercialAction: "allow" } }).score(msg("p2", promo, a2p))).toMatchObject({ label: "ham", action: "allow", category: "commercial" });
-      expect(createScorer({ ruleSet: null, model, thresholds: { commercialAction: "block" } }).score(msg("p3", promo, a2p))).toMatchObject({ label: "spam", action: "block", category: "commercial" });
+      expect(createScorer({ ruleSet: null, model, thresholds: { commercialAction: "allow" } }).score(msg("p2", promo, a2p))).toMatchObject({ label: "commercial", action: "allow", category: "commercial" });
+      expect(createScorer({ ruleSet: null, model, thresholds: { commercialAction: "block" } }).score(msg("p3", promo, a2p))).toMatchObject({ label: "commercial", action: "block", category: "commercial" });
     });
     it("is not the commercial class when a fraud or illegal rule fires, without a signature, or from a mobile number", () => {
       expect(createScorer({ ruleSet: null, model }).score(msg("p6", promo, "13912345678")).category).not.toBe("commercial");

@@ -32,7 +32,7 @@ export const Thresholds = z
     spam: z.number().min(0).max(1),
     /** p ≥ modelBlock → "spam" (block) on the text alone: the model must be extremely confident. */
     modelBlock: z.number().min(0).max(1),
-    /** What the operator does with brand promotions (signature + unsubscribe line, no spam signal): category "commercial". */
+    /** The operator's policy for brand promotions (signature + unsubscribe line, no spam signal): label and category "commercial", this action. */
     commercialAction: z.enum(["allow", "flag", "block"]),
     /** Logit units per unit of rule score (rule scores are roughly −1…1). */
     ruleWeight: z.number().nonnegative(),
@@ -354,7 +354,8 @@ export function createScorer(opts: ScorerOptions): Scorer {
     // operator's commercial action, whatever the text model says (its training data calls them spam).
     const commercial = !harmfulRule && corroboration.length === 0 && messageKind(sig) === "commercial";
     if (commercial) {
-      label = thresholds.commercialAction === "block" ? "spam" : thresholds.commercialAction === "flag" ? "suspect" : "ham";
+      // Its own class: never spam evidence downstream (the decider counts only "spam"), whatever the policy does with it.
+      label = "commercial";
       contributions.push({
         source: "rule",
         id: "builtin.commercial",
@@ -371,7 +372,9 @@ export function createScorer(opts: ScorerOptions): Scorer {
         detail: `p=${round(p)} ≥ spam ${thresholds.spam} but below modelBlock ${thresholds.modelBlock} with no second signal: flag, not block`,
       });
     }
-    const action: VerdictAction = label === "spam" ? "block" : label === "suspect" ? "flag" : "allow";
+    const action: VerdictAction = commercial
+      ? thresholds.commercialAction
+      : label === "spam" ? "block" : label === "suspect" ? "flag" : "allow";
     let category: string | null = commercial ? "commercial" : null;
     if (label !== "ham" && !commercial) {
       // Rules name the category when they fired; the category models run only otherwise.

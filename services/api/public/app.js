@@ -173,7 +173,7 @@ async function renderQueue() {
     el("label", {}, t("q.status"), " ", el("select", { name: "status" },
       el("option", { value: "open" }, t("q.open")), el("option", { value: "escalated", selected: params.get("status") === "escalated" }, t("q.escalated")))),
     el("label", {}, t("q.source"), " ", select("source", ["classifier", "report", "campaign"], (v) => t(`src.${v}`))),
-    el("label", {}, t("q.category"), " ", select("category", [...taxonomy.groups, ...decisionCategories()], cat)),
+    el("label", {}, t("q.category"), " ", select("category", [...taxonomy.groups, "commercial", ...decisionCategories()], cat)),
     el("label", {}, t("q.minAge"), " ", el("input", { name: "minAgeHours", type: "number", min: "0", class: "narrow", value: params.get("minAgeHours") ?? "" })),
     el("button", { type: "submit" }, t("q.apply")),
     el("span", { class: "spacer" }),
@@ -225,7 +225,7 @@ async function renderCase(id) {
     el("h3", {}, t(`kind.${c.kind}`), " · ", el("span", { dataset: { testid: "case-sender" } }, c.sender), " ",
       // A reveal needs an active claim of the case (the server refuses it otherwise).
       canDecide && c.claimedByMe ? el("button", { type: "button", id: "reveal-sender", dataset: { testid: "reveal-sender" } }, t("c.reveal")) : null, " ",
-      c.modelLabel ? tag(has(`label.${c.modelLabel}`) ? t(`label.${c.modelLabel}`) : c.modelLabel, ["spam", "ham", "suspect"].includes(c.modelLabel) ? c.modelLabel : "") : null, " ",
+      c.modelLabel ? tag(has(`label.${c.modelLabel}`) ? t(`label.${c.modelLabel}`) : c.modelLabel, ["spam", "ham", "suspect", "commercial"].includes(c.modelLabel) ? c.modelLabel : "") : null, " ",
       el("span", { class: "muted" }, `${t("col.score")} ${c.score.toFixed(2)} · ${cat(c.category)} · ${c.recipients} / ${c.reports}`)),
     el("div", { class: "msg", dataset: { testid: "case-text" } }, c.text === null ? el("span", { class: "withheld" }, t("c.withheld")) : c.text),
     c.claimedByMe && (c.canRevealText || (canDecide && c.text !== null)) ? el("p", {}, el("button", { type: "button", id: "reveal-text" }, t("c.revealText"))) : null,
@@ -298,7 +298,7 @@ async function renderCase(id) {
       chart(document.getElementById("ch-sender"), {
         tooltip: { trigger: "axis" }, grid: { left: 36, right: 8, top: 10, bottom: 24 },
         xAxis: { type: "category", data: tr.days.map((d) => d.day.slice(5)) }, yAxis: { type: "value", minInterval: 1 },
-        series: ["spam", "suspect", "ham"].map((l) => ({ name: t(`label.${l}`), type: "bar", stack: "s", data: tr.days.map((d) => d[l]) })),
+        series: ["spam", "commercial", "suspect", "ham"].map((l) => ({ name: t(`label.${l}`), type: "bar", stack: "s", data: tr.days.map((d) => d[l] ?? 0) })),
       });
     } else document.getElementById("ch-sender").hidden = true;
   }).catch(() => {});
@@ -402,11 +402,14 @@ async function renderAnalytics() {
   );
 
   const times = [...new Set(vol.points.map((p) => p.t))].sort();
+  // Commercial messages are their own class: by category they are the "commercial" series, and by action
+  // they stay apart from spam's actions (the operator's policy, not a spam verdict, chose theirs).
+  const seriesKey = (key, p) => (key === "action" && p.label === "commercial" ? "commercial" : p[key]);
   const series = (key) => {
-    const names = [...new Set(vol.points.map((p) => p[key]))];
+    const names = [...new Set(vol.points.map((p) => seriesKey(key, p)))];
     return names.map((n) => ({
-      name: key === "category" ? cat(n) : named("action", n), type: "bar", stack: key, emphasis: { focus: "series" },
-      data: times.map((tm) => vol.points.filter((p) => p.t === tm && p[key] === n).reduce((s, p) => s + p.count, 0)),
+      name: key === "category" ? cat(n) : n === "commercial" ? t("label.commercial") : named("action", n), type: "bar", stack: key, emphasis: { focus: "series" },
+      data: times.map((tm) => vol.points.filter((p) => p.t === tm && seriesKey(key, p) === n).reduce((s, p) => s + p.count, 0)),
     }));
   };
   const axis = { type: "category", data: times.map((x) => x.slice(0, bucket === "month" ? 7 : bucket === "day" ? 10 : 16)) };

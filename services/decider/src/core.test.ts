@@ -157,6 +157,18 @@ describe("decider policy", () => {
     expect(out.blocks[0]?.createdBy).toBe("policy:velocity_high_score");
   });
 
+  it("a commercial verdict never corroborates a block: not as classifier agreement, not as a velocity hit, whatever its score (issue 18)", () => {
+    const promo = (id: string) => ({ verdictId: id, label: "commercial" as const, score: 0.99, campaignId: "c1", ruleIds: ["velocity.fanout"] });
+    const core = new DeciderCore(policy, render);
+    core.restoreReputation("h-1", { upheld: 1, rejected: 0 });
+    const outs = ["1", "2", "3"].map((r, i) => core.onReport(report(r, { verdict: promo(`vd-c${i}`) }), T0 + i * 1000));
+    expect(all(outs, "blocks")).toHaveLength(0);
+    expect(lastCase(outs).evidence).toMatchObject({ distinctVerifiedReporters: 3, classifierAgreement: 0 });
+    const burst: SenderVerdict = { verdictId: "vd-cb", source: `+86${SENDER}`, label: "commercial", score: 0.99, ruleIds: ["velocity.fanout"], receivedAt: T0 };
+    expect(core.onVerdict(burst, T0 + 4000).blocks).toHaveLength(0);
+    expect(core.onReport(report("4", { verdict: promo("vd-c4") }), T0 + 5000).blocks).toHaveLength(0);
+  });
+
   describe("the sender is judged on its current evidence, not only the reported message's verdict (issue 19)", () => {
     const early = { verdictId: "vd-first", label: "spam" as const, score: 0.8, campaignId: null, ruleIds: ["fraud.prize"] };
     const burst = (overrides: Partial<SenderVerdict> = {}): SenderVerdict => ({

@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import { z } from "zod";
 import { join, sql, v, type ClickHouse, type SqlFragment } from "@spam/clickhouse";
-import { CaseEvidenceV1, type CaseEvent } from "@spam/contracts";
+import { CaseEvidenceV1, VERDICT_LABELS, type CaseEvent } from "@spam/contracts";
 import type { AssessedReport, DeciderCore } from "./core.js";
 import type { Policy } from "./policy.js";
 
@@ -28,7 +28,7 @@ const CaseRow = z.object({
 const VelocityRow = z.object({
   id: z.string(),
   source: z.string(),
-  label: z.enum(["ham", "suspect", "spam"]),
+  label: z.enum(VERDICT_LABELS),
   score: z.coerce.number(),
   rule_ids: z.array(z.string()),
   ts: z.coerce.number(),
@@ -44,7 +44,7 @@ const AssessmentRow = z.object({
   case_id: z.string().nullable(),
   allow_listed: z.coerce.number(),
   campaign_id: z.string().nullable(),
-  verdict_label: z.enum(["ham", "suspect", "spam"]).nullable(),
+  verdict_label: z.enum(VERDICT_LABELS).nullable(),
   reporter_msisdn: z.string(),
   short_code: z.string(),
   has_outcome: z.coerce.number(),

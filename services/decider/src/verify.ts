@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { join, sql, v, type ClickHouse, type SqlFragment } from "@spam/clickhouse";
-import type { Report } from "@spam/contracts";
+import { VERDICT_LABELS, type Report } from "@spam/contracts";
 import type { AssessedReport, MatchedVerdict } from "./core.js";
 import type { Policy } from "./policy.js";
 import { numberVariants, textSimilarity } from "./similarity.js";
@@ -21,7 +21,7 @@ export interface TrafficLookup {
 const TrafficRow = z.object({ id: z.string(), text: z.string(), ts: z.coerce.number() });
 const VerdictRow = z.object({
   id: z.string(),
-  label: z.enum(["ham", "suspect", "spam"]),
+  label: z.enum(VERDICT_LABELS),
   score: z.coerce.number(),
   campaign_id: z.string().nullable(),
   rule_ids: z.array(z.string()),

@@ -16,6 +16,8 @@ export const scorerEnvShape = {
   SUSPECT_THRESHOLD: z.coerce.number().min(0).max(1).default(DEFAULT_THRESHOLDS.suspect),
   /** Score at or above which a message is "spam". */
   SPAM_THRESHOLD: z.coerce.number().min(0).max(1).default(DEFAULT_THRESHOLDS.spam),
+  /** The operator's policy for commercial messages (brand promotions with a signature and an unsubscribe line). */
+  COMMERCIAL_ACTION: z.enum(["allow", "flag", "block"]).default(DEFAULT_THRESHOLDS.commercialAction),
   /** Watch RULES_DIR and reload on change (a reload message on Kafka works either way). */
   RULES_WATCH: envSchemas.bool.default("1"),
   LOG_LEVEL: envSchemas.logLevel.default("info"),

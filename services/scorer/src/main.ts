@@ -34,7 +34,7 @@ export async function createScorerService(env: ScorerEnv, logger: Logger): Promi
   const scorer = createScorer({
     ruleSet: engine,
     model,
-    thresholds: { suspect: env.SUSPECT_THRESHOLD, spam: env.SPAM_THRESHOLD },
+    thresholds: { suspect: env.SUSPECT_THRESHOLD, spam: env.SPAM_THRESHOLD, commercialAction: env.COMMERCIAL_ACTION },
     logger,
     clusterCampaigns,
   });

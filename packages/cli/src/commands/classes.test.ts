@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { classFigures, classTable, type Outcome } from "./classes.js";
 
-const o = (spam: boolean, raw: string, action: Outcome["action"], file = "a.tsv", category: string | null = null): Outcome => ({ spam, raw, file, action, category, model: action !== "allow" });
+const labelOf = (action: Outcome["action"]): Outcome["label"] => (action === null ? null : action === "block" ? "spam" : action === "flag" ? "suspect" : "ham");
+const o = (spam: boolean, raw: string, action: Outcome["action"], file = "a.tsv", category: string | null = null): Outcome =>
+  ({ spam, raw, file, label: category === "commercial" ? "commercial" : labelOf(action), action, category, model: action !== "allow" });
 
 describe("classFigures", () => {
   it("splits ham by rough kind and reports blocked, flagged and commercial shares", () => {
@@ -19,6 +21,19 @@ describe("classFigures", () => {
     expect(get("ham", "other")).toMatchObject({ n: 1, flagged: 1 });
     expect(get("spam", "all")).toMatchObject({ n: 1, blocked: 1 });
     expect(classTable(rows)).toContain("transactional");
+  });
+
+  it("counts the commercial class by the scorer's label, apart from spam and suspect, whatever the policy's action (issue 18)", () => {
+    const promo = "【悦享超市】会员日全场八折，回T退订";
+    const rows = classFigures([
+      { spam: false, raw: promo, file: "a.tsv", label: "commercial", action: "allow", category: "commercial", model: true },
+      { spam: false, raw: promo, file: "a.tsv", label: "commercial", action: "block", category: "commercial", model: true },
+      { spam: false, raw: "妈，我到家了", file: "a.tsv", label: "suspect", action: "flag", category: null, model: true },
+      { spam: false, raw: "代开发票", file: "a.tsv", label: "spam", action: "block", category: "advertising", model: true },
+    ]);
+    expect(rows.find((r) => r.label === "ham" && r.kind === "all")).toMatchObject({ n: 4, spam: 0.25, suspect: 0.25, commercial: 0.5, blocked: 0.5 });
+    const table = classTable(rows).split("\n");
+    expect(table[0]).toMatch(/spam\s+suspect\s+commercial\s+blocked/);
   });
 
   it("adds per-file rows when there are several files, and leaves scorer shares empty without a scorer", () => {

@@ -1,5 +1,6 @@
 import { basename } from "node:path";
 import { normalize } from "@spam/normalize";
+import type { VerdictLabel } from "@spam/contracts";
 import { MESSAGE_KINDS, messageKind, notificationSignals, type MessageKind } from "@spam/scoring";
 
 /** What one labelled message got: the scorer's action and category (when the scorer ran) and the model's call. */
@@ -7,19 +8,25 @@ export interface Outcome {
   readonly spam: boolean;
   readonly raw: string;
   readonly file: string;
-  /** Scorer action, null when only the model was evaluated. */
+  /** Scorer label and action, null when only the model was evaluated. */
+  readonly label: VerdictLabel | null;
   readonly action: "allow" | "flag" | "block" | null;
   readonly category: string | null;
   /** The model alone called it spam (p ≥ threshold). */
   readonly model: boolean;
 }
 
-/** Shares of one class of messages: blocked, flagged, called anything but allow, put in the commercial class. */
+/**
+ * Shares of one class of messages: judged spam, suspect or commercial (the scorer's label; commercial is its
+ * own class whatever the operator's policy does with it), blocked, flagged, called anything but allow.
+ */
 export interface ClassFigures {
   readonly file: string;
   readonly label: "ham" | "spam";
   readonly kind: MessageKind | "all";
   readonly n: number;
+  readonly spam: number | null;
+  readonly suspect: number | null;
   readonly blocked: number | null;
   readonly flagged: number | null;
   readonly called: number | null;
@@ -37,10 +44,12 @@ function figures(file: string, label: "ham" | "spam", kind: MessageKind | "all",
     label,
     kind,
     n: rows.length,
+    spam: scored ? share(count((o) => o.label === "spam"), rows.length) : null,
+    suspect: scored ? share(count((o) => o.label === "suspect"), rows.length) : null,
     blocked: scored ? share(count((o) => o.action === "block"), rows.length) : null,
     flagged: scored ? share(count((o) => o.action === "flag"), rows.length) : null,
     called: scored ? share(count((o) => o.action !== "allow"), rows.length) : null,
-    commercial: scored ? share(count((o) => o.category === "commercial"), rows.length) : null,
+    commercial: scored ? share(count((o) => o.label === "commercial"), rows.length) : null,
     modelAlone: share(count((o) => o.model), rows.length),
   };
 }
@@ -73,8 +82,8 @@ const pct = (x: number | null): string => (x === null ? "–" : `${(x * 100).toF
 
 /** A fixed-width table of the figures, for people. */
 export function classTable(rows: readonly ClassFigures[]): string {
-  const head = ["file", "label", "kind", "n", "blocked", "flagged", "called", "commercial", "model alone"];
-  const body = rows.map((r) => [r.file, r.label, r.kind, String(r.n), pct(r.blocked), pct(r.flagged), pct(r.called), pct(r.commercial), pct(r.modelAlone)]);
+  const head = ["file", "label", "kind", "n", "spam", "suspect", "commercial", "blocked", "flagged", "called", "model alone"];
+  const body = rows.map((r) => [r.file, r.label, r.kind, String(r.n), pct(r.spam), pct(r.suspect), pct(r.commercial), pct(r.blocked), pct(r.flagged), pct(r.called), pct(r.modelAlone)]);
   const width = head.map((h, c) => Math.max(h.length, ...body.map((b) => b[c]!.length)));
   const line = (cells: readonly string[]): string => cells.map((x, c) => (c < 3 ? x.padEnd(width[c]!) : x.padStart(width[c]!))).join("  ");
   return [line(head), ...body.map(line)].join("\n");

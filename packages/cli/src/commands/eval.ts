@@ -52,7 +52,8 @@ export const evalCommand: Command = {
           return scorer.score({ id: `eval-${i}`, text: raw[i]!, source: values.source ?? "", destination: "", receivedAt: 0, ...(embedding ? { embedding } : {}) });
         })
       : null;
-    if (verdicts) out["scorer"] = binaryMetrics(binary.map((e) => e.spam), verdicts.map((v) => v.label !== "ham"));
+    // Commercial is its own class, not a spam call: the per-class figures below count it apart.
+    if (verdicts) out["scorer"] = binaryMetrics(binary.map((e) => e.spam), verdicts.map((v) => v.label === "spam" || v.label === "suspect"));
     if (binary.length > 0) {
       const pred = binary.map((e, i) => clf.predict(e.text, e.raw, embeddings[i]).spamProbability >= threshold);
       Object.assign(out, binaryMetrics(binary.map((e) => e.spam), pred));
@@ -60,6 +61,7 @@ export const evalCommand: Command = {
         spam: e.spam,
         raw: raw[i]!,
         file: fileOf[binaryIdx[i]!]!,
+        label: verdicts ? verdicts[i]!.label : null,
         action: verdicts ? verdicts[i]!.action : null,
         category: verdicts ? verdicts[i]!.category : null,
         model: pred[i]!,
@@ -77,7 +79,7 @@ export const evalCommand: Command = {
     else {
       const { classes, ...rest } = out;
       io.stdout.write(`${JSON.stringify(rest, null, 2)}\n`);
-      if (Array.isArray(classes)) io.stdout.write(`\nper class (blocked = action block, flagged = action flag, called = either; kinds: messageKind in @spam/scoring)\n${classTable(classes)}\n`);
+      if (Array.isArray(classes)) io.stdout.write(`\nper class (spam, suspect, commercial = the scorer's label; blocked = action block, flagged = action flag, called = either; kinds: messageKind in @spam/scoring)\n${classTable(classes)}\n`);
     }
     return 0;
   },

@@ -64,6 +64,7 @@ export function scorerCvFigures(
     spam: o.spam,
     raw: target[i]!.raw ?? target[i]!.text,
     file,
+    label: o.verdict.label,
     action: o.verdict.action,
     category: o.verdict.category,
     model: o.p >= 0.5,

@@ -55,6 +55,31 @@ describe.skipIf(!url)("analytics on ClickHouse", () => {
     expect(hits[0]?.hits).toBeGreaterThan(100);
   });
 
+  it("spam volume shows commercial messages as their own label, apart from spam, whatever their action", async () => {
+    const traffic = new ClickHouseTrafficAnalytics(ch);
+    const at = fmt(Date.now());
+    const row = (id: string, label: string, category: string | null, action: string) => ({
+      id, message_id: `m-${id}`, kind: "traffic", received_at: at, scored_at: at, source: "1069012345", destination: "2", score: 0.9, label, category, action,
+      contributions: "[]", rule_ids: [], campaign_id: null, ruleset_version: "s", model_version: "s", receive_to_verdict_ms: 1,
+    });
+    const before = await traffic.spamVolume(range, "day");
+    const spamBefore = before.filter((p) => p.label === "spam").reduce((s, p) => s + p.count, 0);
+    await ch.insert("verdicts", [
+      row("com-1", "commercial", "commercial", "flag"), row("com-2", "commercial", "commercial", "flag"), row("com-3", "commercial", "commercial", "allow"),
+      row("sus-1", "suspect", null, "flag"),
+    ]);
+    const after = await traffic.spamVolume(range, "day");
+    const commercial = after.filter((p) => p.label === "commercial");
+    expect(commercial.reduce((s, p) => s + p.count, 0)).toBe(3);
+    expect(new Set(commercial.map((p) => p.category))).toEqual(new Set(["commercial"]));
+    expect(commercial.filter((p) => p.action === "allow").reduce((s, p) => s + p.count, 0)).toBe(1);
+    // Neither counted as spam, and suspect messages stay out of the spam volume.
+    expect(after.filter((p) => p.label === "spam").reduce((s, p) => s + p.count, 0)).toBe(spamBefore);
+    const t = await new ClickHouseSenderHistory(ch).senderTraffic("1069012345");
+    expect(t.days.reduce((s, d) => s + d.commercial, 0)).toBe(3);
+    expect(t.days.reduce((s, d) => s + d.spam, 0)).toBe(0);
+  });
+
   it("reports per day with the share verified; top senders, domains, campaigns; outcome percentiles", async () => {
     const reports = new ClickHouseReportAnalytics(ch);
     const days = await reports.reportsPerDay(range);

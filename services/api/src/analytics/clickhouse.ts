@@ -22,12 +22,13 @@ export class ClickHouseTrafficAnalytics implements TrafficAnalytics {
     const fn = raw(BUCKET_FN[bucket]);
     return this.ch.query(
       sql`SELECT toString(${fn}(toTimeZone(hour, 'Asia/Shanghai'))) AS t,
-                 if(category_key = '', 'unknown', category_key) AS category, action, uniqExactMerge(verdicts) AS count
+                 label, if(category_key = '', 'unknown', category_key) AS category, action, uniqExactMerge(verdicts) AS count
             FROM verdict_counts_hourly_agg
            WHERE hour >= toStartOfHour(${v.dateTime(range.from)}) AND hour < ${v.dateTime(range.to)}
-             AND label = 'spam' AND kind = 'traffic'
-           GROUP BY t, category, action ORDER BY t, category, action`,
-      z.object({ t: z.string(), category: z.string(), action: z.string(), count: z.coerce.number() }),
+             AND label IN ('spam', 'commercial') AND kind = 'traffic'
+           GROUP BY t, label, category, action ORDER BY t, label, category, action`,
+      // Commercial messages come as their own label (and category): the chart shows them apart from spam.
+      z.object({ t: z.string(), label: z.enum(["spam", "commercial"]), category: z.string(), action: z.string(), count: z.coerce.number() }),
     );
   }
 

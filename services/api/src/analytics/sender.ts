@@ -3,7 +3,7 @@ import { z } from "zod";
 import { maskText } from "@spam/privacy";
 
 export const SenderTraffic = z.object({
-  days: z.array(z.object({ day: z.string(), spam: z.number(), suspect: z.number(), ham: z.number() })),
+  days: z.array(z.object({ day: z.string(), spam: z.number(), suspect: z.number(), ham: z.number(), commercial: z.number() })),
   messages: z.number(),
   recipients: z.number(),
   firstSeen: z.string().nullable(),
@@ -43,10 +43,10 @@ export class ClickHouseSenderHistory implements SenderHistorySource {
         z.object({ state: z.string(), reason: z.string(), created_by: z.string(), expires_at: z.string() }),
       ),
     ]);
-    const days = new Map<string, { day: string; spam: number; suspect: number; ham: number }>();
+    const days = new Map<string, { day: string; spam: number; suspect: number; ham: number; commercial: number }>();
     for (const r of rows) {
-      const d = days.get(r.day) ?? { day: r.day, spam: 0, suspect: 0, ham: 0 };
-      if (r.label === "spam" || r.label === "suspect" || r.label === "ham") d[r.label] += r.n;
+      const d = days.get(r.day) ?? { day: r.day, spam: 0, suspect: 0, ham: 0, commercial: 0 };
+      if (r.label === "spam" || r.label === "suspect" || r.label === "ham" || r.label === "commercial") d[r.label] += r.n;
       days.set(r.day, d);
     }
     const t = totals[0];

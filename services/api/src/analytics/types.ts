@@ -9,7 +9,8 @@ export const Range = z.object({
 });
 export type Range = z.infer<typeof Range>;
 
-export const VolumePoint = z.object({ t: z.string(), category: z.string(), action: z.string(), count: z.number() });
+/** Spam and commercial verdicts (their own class, whatever the operator's policy does with them), by label. */
+export const VolumePoint = z.object({ t: z.string(), label: z.enum(["spam", "commercial"]), category: z.string(), action: z.string(), count: z.number() });
 export const ReportsPoint = z.object({ day: z.string(), reports: z.number(), verified: z.number(), shareVerified: z.number() });
 export const TopItem = z.object({ key: z.string(), reports: z.number(), reporters: z.number() });
 export const OutcomeStats = z.object({

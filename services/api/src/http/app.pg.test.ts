@@ -76,6 +76,20 @@ describe("HTTP API", () => {
     }
   });
 
+  it("the queue filter offers commercial messages the policy flags; an allowed one opens no case (issue 18)", async () => {
+    const promo = { label: "commercial" as const, category: "commercial", score: 0.97, contributions: [{ source: "rule" as const, id: "builtin.commercial", score: 0, category: "commercial", detail: null }] };
+    await ingestVerdicts(cases, [
+      flaggedVerdict({ messageId: "com-1", source: "1069012345", action: "flag", ...promo }),
+      flaggedVerdict({ messageId: "com-2", source: "1069012345", action: "allow", ...promo }),
+    ]);
+    const res = await app.inject({ url: "/api/queue?category=commercial&limit=200", headers: as("rev1") });
+    expect(res.statusCode).toBe(200);
+    const ids = res.json().items.map((c: { id: string }) => c.id);
+    expect(ids).toContain("msg:com-1");
+    expect(ids).not.toContain("msg:com-2");
+    expect((await app.inject({ url: "/api/cases/msg:com-1", headers: as("rev1") })).json()).toMatchObject({ category: "commercial", modelLabel: "commercial" });
+  });
+
   it("sets an httpOnly session cookie that authenticates like the bearer token", async () => {
     const res = await login("rev1");
     const cookie = res.cookies.find((c) => c.name === "spam_session");

@@ -3,7 +3,7 @@ import type { CaseStore, CaseUpsert, ReportUpsert } from "./cases.js";
 
 /**
  * Which verdicts need a person: the classifier flagged them (it was not sure
- * enough to block or allow). Blocked spam in a campaign still counts towards the
+ * enough to block or allow), or a commercial message the operator's policy flags. Blocked spam in a campaign still counts towards the
  * campaign case so a reviewer can confirm the campaign and its fingerprint.
  */
 export function caseFromVerdict(v: Verdict): { message: CaseUpsert | null; campaign: (CaseUpsert & { campaignId: string }) | null } {
@@ -22,8 +22,9 @@ export function caseFromVerdict(v: Verdict): { message: CaseUpsert | null; campa
   if (v.kind !== "traffic") return { message: null, campaign: null };
   const message: CaseUpsert | null =
     v.action === "flag" || v.label === "suspect" ? { ...base, id: `msg:${v.messageId}`.slice(0, 128), kind: "message", source: "classifier" } : null;
+  // A commercial campaign is reviewed only when the operator's policy flags or blocks commercial messages.
   const campaign =
-    v.campaignId && v.label !== "ham"
+    v.campaignId && v.label !== "ham" && !(v.label === "commercial" && v.action === "allow")
       ? { ...base, id: `cmp:${v.campaignId}`, kind: "campaign" as const, source: "campaign" as const, campaignId: v.campaignId }
       : null;
   return { message, campaign };

@@ -19,8 +19,9 @@ export interface ReviewRoutesOptions {
 const CaseId = z.object({ id: z.string().min(1).max(128) });
 const Filters = z.object({
   status: z.enum(["open", "escalated"]).optional(),
-  // The flagged category of a case: a taxonomy group from the scorer, or a fine label from a decision.
-  category: z.enum([...CATEGORY_GROUPS, ...SPAM_CATEGORIES]).optional(),
+  // The flagged category of a case: a taxonomy group from the scorer, its commercial class (the cases the
+  // operator's policy flags), or a fine label from a decision.
+  category: z.enum([...CATEGORY_GROUPS, "commercial", ...SPAM_CATEGORIES]).optional(),
   source: z.enum(CASE_SOURCES).optional(),
   campaignId: z.string().max(64).optional(),
   minAgeHours: z.coerce.number().min(0).optional(),
