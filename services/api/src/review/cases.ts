@@ -109,7 +109,6 @@ export type RevealField = (typeof REVEAL_FIELDS)[number];
 export interface Revealed {
   readonly sender?: string;
   readonly text?: string;
-  readonly reporters?: string[];
 }
 /** Reveals one user may make per hour unless configured (REVEAL_RATE_LIMIT_PER_HOUR). */
 export const DEFAULT_REVEALS_PER_HOUR = 20;

@@ -187,7 +187,7 @@ export const reviewRoutes: FastifyPluginAsyncZod<ReviewRoutesOptions> = async (a
           reason: z.string().trim().min(5, "give a reason of at least 5 characters").max(500),
         }),
         response: {
-          200: z.object({ sender: z.string().optional(), text: z.string().optional(), reporters: z.array(z.string()).optional() }),
+          200: z.object({ sender: z.string().optional(), text: z.string().optional() }),
           ...Errors,
         },
       },
