@@ -6,7 +6,9 @@ import { DeadLetterV1, topicNames, type DeadLetter } from "@spam/contracts";
 import { createKafkaClient } from "./client.js";
 import { CompactedTopicFollower } from "./compacted.js";
 import { partitionForKey } from "./partitioner.js";
-import { SchemaConsumer, type ConsumedMessage } from "./consumer.js";
+import { KAFKAJS_PARTITIONS, PARTITION_COUNTS } from "./partition-table.fixture.js";
+import { SchemaConsumer } from "./consumer.js";
+import type { ConsumedMessage } from "./records.js";
 import { BatchingProducer } from "./producer.js";
 import { ensureTopics } from "./topics.js";
 
@@ -68,6 +70,29 @@ describe.skipIf(!brokers)("Kafka module against the real broker", () => {
     await consumer.disconnect();
     expect(new Set(seen.values()).size).toBe(2); // both partitions used: the check means something
     for (const key of keys) expect(partitionForKey(key, 2), key).toBe(seen.get(key));
+  });
+
+  it("the producer puts every key of the table in the partition the previous client's default partitioner put it, on topics of 3, 6, 12 and 16 partitions", async () => {
+    const admin = kafka.admin();
+    const counts = PARTITION_COUNTS.filter((n) => n > 1);
+    const topicOf = (n: number) => `${prefix}partitions-${n}`;
+    await admin.createTopics({ topics: counts.map((n) => ({ topic: topicOf(n), numPartitions: n })) });
+    const landed = new Map<string, number>(); // "<partitions>/<key>" → partition read back
+    const watcher = kafka.consumer({ groupId: `${prefix}partition-table`, maxWaitTimeInMs: 50 });
+    try {
+      await watcher.subscribe({ topics: counts.map(topicOf), fromBeginning: true });
+      await watcher.run({ eachMessage: async ({ topic, partition, message }) => void landed.set(`${topic.slice(topic.lastIndexOf("-") + 1)}/${message.key!.toString("utf8")}`, partition) });
+      await producer.sendMany(counts.flatMap((n) => KAFKAJS_PARTITIONS.map(([key]) => ({ topic: topicOf(n), key, value: { v: 1, n } }))));
+      await waitUntil(() => landed.size === counts.length * KAFKAJS_PARTITIONS.length, 30_000);
+    } finally {
+      await watcher.disconnect();
+      await admin.deleteTopics({ topics: counts.map(topicOf) }).catch(() => undefined);
+      await admin.disconnect();
+    }
+    for (const [key, ...expected] of KAFKAJS_PARTITIONS) {
+      const actual = PARTITION_COUNTS.map((n) => (n === 1 ? 0 : landed.get(`${n}/${key}`)));
+      expect(actual, JSON.stringify(key)).toEqual(expected);
+    }
   });
 
   it("acknowledges each send only once the batch is on the broker, and a consumer sees them all", async () => {

@@ -1,6 +1,6 @@
 /**
- * Kafka's murmur2, as the Java client's `Utils.murmur2` defines it (kafkajs' default partitioner used the
- * same): 32-bit integer arithmetic with `Math.imul`, no allocation. The client library ships a BigInt port
+ * Kafka's murmur2, as the Java client's `Utils.murmur2` defines it (the previous client's default partitioner
+ * used the same): 32-bit integer arithmetic with `Math.imul`, no allocation. The client library ships a BigInt port
  * that allocates per four bytes; keys are hashed for every message produced, so this one is used instead.
  */
 export function murmur2(data: Buffer): number {

@@ -30,7 +30,7 @@ async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: numbe
   }
 }
 
-/** Kafka's murmur2 (the Java client's, which kafkajs' default partitioner also uses). */
+/** Kafka's murmur2 (the Java client's, which the producer's partitioner also uses). */
 function murmur2(key: string): number {
   const data = Buffer.from(key, "utf8");
   const m = 0x5bd1e995;

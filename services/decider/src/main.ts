@@ -106,7 +106,7 @@ export function createDecider(env: DeciderEnv, logger: Logger, deps: DeciderDeps
     schema: ReportV1,
     deadLetter: { producer, topic: topics.deadLetter, service: "decider" },
     onBatchCommitted,
-    // ~250 reports a batch (kafkajs' default 1 MiB is thousands): a backlog batch is decided in seconds, so its
+    // ~250 reports a batch (the default 1 MiB is thousands): a backlog batch is decided in seconds, so its
     // replies are not held back for minutes, and a stopping decider finishes its batch within its grace period.
     fetchMaxBytesPerPartition: 128 * 1024,
     handleBatch: async (messages, context) => {
@@ -125,7 +125,7 @@ export function createDecider(env: DeciderEnv, logger: Logger, deps: DeciderDeps
             limit(async () => {
               const a = await assessReport(r, lookup, policy);
               // A slow ClickHouse can stretch a batch past the group session: keep the membership
-              // (kafkajs sends at most one heartbeat per interval).
+              // (kept for clients that heartbeat only when asked).
               await context.heartbeat();
               return a;
             }),

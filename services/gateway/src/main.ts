@@ -183,7 +183,7 @@ export function createGateway(env: GatewayEnv, logger: Logger): Gateway {
 
 /**
  * Right after topics are created the broker may not have a leader yet
- * (NOT_LEADER_FOR_PARTITION while reading offsets): retry what kafkajs marks retriable.
+ * (NOT_LEADER_FOR_PARTITION while reading offsets): retry what the Kafka client marks retriable.
  */
 async function startWithRetry(start: () => Promise<void>, logger: Logger, attempts = 10): Promise<void> {
   for (let i = 1; ; i++) {

@@ -227,8 +227,7 @@ export class ScoringWorker {
       }),
     ] as SchemaConsumer<unknown>[];
     if (velocity) {
-      const raw = this.consumers[0]!.raw;
-      raw.on(raw.events.GROUP_JOIN, (event) => velocity.onAssignment(event.payload.memberAssignment[topics.trafficRaw] ?? []));
+      this.consumers[0]!.observe({ onAssignment: (assignment) => velocity.onAssignment(assignment[topics.trafficRaw] ?? []) });
     }
   }
 

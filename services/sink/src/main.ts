@@ -235,7 +235,7 @@ export function createSink(env: SinkEnv, logger: Logger, deps: SinkDeps = {}): S
     async start() {
       await http?.listen();
       await producer.connect();
-      // Consumers start one by one: kafkajs joins are cheap; failing fast on the first is clearer.
+      // Consumers start one by one: joins are cheap; failing fast on the first is clearer.
       for (const c of consumers) await c.start();
       consuming = true;
       logger.info({ topics: routes.map((r) => topics[r.key]) }, "sink consuming");
