@@ -5,6 +5,7 @@ import { z } from "zod";
 import { DeadLetterV1, topicNames, type DeadLetter } from "@spam/contracts";
 import { createKafkaClient } from "./client.js";
 import { CompactedTopicFollower } from "./compacted.js";
+import { PartitionReader, type PartitionRecord } from "./partition-reader.js";
 import { partitionForKey } from "./partitioner.js";
 import { KAFKAJS_PARTITIONS, PARTITION_COUNTS } from "./partition-table.fixture.js";
 import { SchemaConsumer } from "./consumer.js";
@@ -402,6 +403,45 @@ describe.skipIf(!brokers)("Kafka module against the real broker", () => {
     await waitUntil(() => seen.length >= 3, 40_000);
     await second.stop();
     expect([...new Set(seen)].sort()).toEqual([1, 2, 3]);
+  });
+
+  it("observe: a member hears its partitions when it joins and each commit with its size; the remover stops the hooks", async () => {
+    await producer.sendMany(Array.from({ length: 30 }, (_, n) => ({ topic: topics.enforcement, key: `k${n}`, value: { v: 1, n } })));
+    const assignments: Array<Readonly<Record<string, readonly number[]>>> = [];
+    let committed = 0;
+    const consumer = new SchemaConsumer<Item>({ ...backgroundCommits(`${prefix}g-observe`, topics.enforcement), handleBatch: async () => undefined });
+    const remove = consumer.observe({ onAssignment: (a) => void assignments.push(a), onBatchCommitted: ({ count }) => void (committed += count) });
+    const silenced = consumer.observe({ onBatchCommitted: () => expect.fail("a removed hook was called") });
+    silenced();
+    await consumer.start();
+    await waitUntil(() => committed >= 30, 30_000);
+    await consumer.stop();
+    remove();
+    expect(assignments[0]).toEqual({ [topics.enforcement]: [0, 1] });
+    expect(committed).toBe(30);
+  });
+
+  it("PartitionReader reads one partition from a time (and an offset) up to an end offset, without joining a group", async () => {
+    const topic = topics.reviewLabels;
+    const before = Date.now() - 1;
+    await producer.sendMany(Array.from({ length: 40 }, (_, n) => ({ topic, partition: 1, key: null, value: { v: 1, n } })));
+    const reader = new PartitionReader({ kafka, logger, topic, groupId: `${prefix}reader` });
+    await reader.start();
+    try {
+      expect(await reader.partitionCount()).toBe(2);
+      let base = -1n; // the partition may hold other tests' records before ours
+      const read = async (range: { fromTimestamp: number; fromOffset?: string; endOffset: string }) => {
+        const records: PartitionRecord[] = [];
+        await reader.readPartition(1, range, (r) => records.push(...r));
+        if (base < 0n && records[0]) base = BigInt(records[0].offset);
+        return records.map((r) => (JSON.parse(r.value!.toString()) as Item).n);
+      };
+      expect(await read({ fromTimestamp: before, endOffset: "100000" })).toEqual(Array.from({ length: 40 }, (_, n) => n));
+      expect(await read({ fromTimestamp: before, fromOffset: String(base + 10n), endOffset: String(base + 15n) })).toEqual([10, 11, 12, 13, 14]);
+      expect(await read({ fromTimestamp: Date.now() + 60_000, endOffset: "100000" })).toEqual([]); // nothing that recent
+    } finally {
+      await reader.stop();
+    }
   });
 
   it("compacted followers given the same group id each read every partition: every key, tombstones applied", async () => {

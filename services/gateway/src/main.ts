@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import { Counter } from "prom-client";
 import { BlockListEntryV1, topicNames } from "@spam/contracts";
-import { BatchingProducer, CompactedTopicFollower, createKafkaClient, ensureTopics } from "@spam/kafka";
+import { BatchingProducer, CompactedTopicFollower, consumerGroup, createKafkaClient, ensureTopics } from "@spam/kafka";
 import { PendingReports, type PendingReportData } from "@spam/report-parser";
 import { loadReplyTemplates } from "@spam/replies";
 import { createServiceMetrics, ObservabilityServer } from "@spam/observability";
@@ -111,7 +111,7 @@ export function createGateway(env: GatewayEnv, logger: Logger): Gateway {
     logger,
     topic: topics.blocklist,
     schema: BlockListEntryV1,
-    groupId: `gateway-${env.GATEWAY_ID}-blocklist`,
+    groupId: consumerGroup(env.TOPIC_PREFIX, "gateway", `blocklist.${env.GATEWAY_ID}`), // plus a random suffix: the follower commits nothing
     onRecord: (key, value) => blockList.apply(key, value),
   });
   const esme = env.ESME_HOST

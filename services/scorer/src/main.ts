@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import { loadModel } from "@spam/classifier";
 import { createSentenceEmbedder, embeddingModelId, type SentenceEmbedder } from "@spam/embedding";
 import { CampaignCountsV1, topicNames, type CampaignCounts } from "@spam/contracts";
-import { BatchingProducer, CompactedTopicFollower, createKafkaClient, PartitionReader } from "@spam/kafka";
+import { BatchingProducer, CompactedTopicFollower, consumerGroup, createKafkaClient, PartitionReader } from "@spam/kafka";
 import { createServiceMetrics, ObservabilityServer } from "@spam/observability";
 import { createRuleWatcher, type RuleSet } from "@spam/rules";
 import { createScorer } from "@spam/scoring";
@@ -57,14 +57,14 @@ export async function createScorerService(env: ScorerEnv, logger: Logger): Promi
         producer,
         logger,
         topic: topics.velocitySnapshots,
-        reader: new PartitionReader({ kafka, logger, topic: topics.velocitySnapshots, groupId: `${env.CONSUMER_GROUP}-snapshots` }),
+        reader: new PartitionReader({ kafka, logger, topic: topics.velocitySnapshots, groupId: consumerGroup(env.TOPIC_PREFIX, env.CONSUMER_GROUP, "snapshots") }),
       })
     : null;
   const velocity = env.VELOCITY_REPLAY
     ? new VelocityReplay({
         logger,
         engine,
-        reader: new PartitionReader({ kafka, logger, topic: topics.trafficRaw, groupId: env.CONSUMER_GROUP }),
+        reader: new PartitionReader({ kafka, logger, topic: topics.trafficRaw, groupId: consumerGroup(env.TOPIC_PREFIX, env.CONSUMER_GROUP, "replay") }),
         ...(snapshots ? { snapshots } : {}),
       })
     : null;
@@ -74,7 +74,7 @@ export async function createScorerService(env: ScorerEnv, logger: Logger): Promi
         logger,
         topic: topics.campaignCounts,
         schema: CampaignCountsV1,
-        groupId: `${env.CONSUMER_GROUP}-campaign-counts`, // every worker reads every campaign
+        groupId: consumerGroup(env.TOPIC_PREFIX, env.CONSUMER_GROUP, "campaign-counts"), // every worker reads every campaign
         onRecord: (id, counts) => (counts ? clusterCampaigns.set(id, counts) : clusterCampaigns.delete(id)),
       })
     : null;
