@@ -120,6 +120,8 @@ export class SchemaConsumer<T> {
   private paused = false;
   private pumping: Promise<void> | null = null;
   private restarting: Promise<void> | null = null;
+  /** Restarts since a batch was last handled: each waits longer (a handler failing on an outage). */
+  private failures = 0;
   private readonly logger: Logger;
   private readonly observers = new Set<ConsumerObserver>();
   private readonly commits: CommitTracker;
@@ -349,6 +351,7 @@ export class SchemaConsumer<T> {
       return;
     }
     if (epoch !== this.epoch) return; // restarted meanwhile: the new stream starts at the last commit
+    this.failures = 0;
     this.commits.markHandled(topic, partition, entry.next, entry.leaderEpoch, entry.count);
     if (!this.options.commitInBackground || !this.running) {
       try {
@@ -366,6 +369,7 @@ export class SchemaConsumer<T> {
       const [topic, partition] = [key.slice(0, key.lastIndexOf(":")), Number(key.slice(key.lastIndexOf(":") + 1))];
       p = new PartitionPipeline(this.logger, {
         onSettled: (b) => {
+          this.failures = 0;
           this.commits.markHandled(topic, partition, b.next, b.leaderEpoch, b.count);
           this.commits.schedule(key);
         },
@@ -388,12 +392,16 @@ export class SchemaConsumer<T> {
     this.restarting ??= this.rebuild().finally(() => (this.restarting = null));
   }
 
-  /** Commits what was handled, leaves, and joins again: the stream starts at each partition's last commit. */
+  /**
+   * Commits what was handled, leaves, waits (longer after each failure in a row: an outage of what the
+   * handler writes to), and joins again: the stream starts at each partition's last commit.
+   */
   private async rebuild(): Promise<void> {
     this.epoch++; // nothing read from the old stream is handled any more
     await this.drain();
     this.commits.reset();
     await this.close();
+    await this.sleep(Math.min(5_000, 100 * 2 ** Math.min(this.failures++, 6)));
     for (let attempt = 1; this.running; attempt++) {
       try {
         await this.open();
@@ -402,9 +410,15 @@ export class SchemaConsumer<T> {
       } catch (err) {
         this.logger.error({ err, attempt }, "consumer could not rejoin yet");
         await this.close();
-        await new Promise((r) => setTimeout(r, Math.min(30_000, 500 * 2 ** attempt)));
+        await this.sleep(Math.min(30_000, 500 * 2 ** attempt));
       }
     }
+  }
+
+  /** Waits, or less when the member stops meanwhile. */
+  private async sleep(ms: number): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (this.running && Date.now() < deadline) await new Promise((r) => setTimeout(r, Math.min(100, deadline - Date.now())));
   }
 
   /** Lets the batches in hand finish and commits what they (and all before them) handled. */

@@ -405,6 +405,29 @@ describe.skipIf(!brokers)("Kafka module against the real broker", () => {
     expect([...new Set(seen)].sort()).toEqual([1, 2, 3]);
   });
 
+  it("a handler failing on every batch (an outage behind it) is retried with growing pauses, not in a tight loop, and nothing is committed", async () => {
+    await producer.sendMany([0, 1, 2].map((n) => ({ topic: topics.decisions, key: `k${n}`, value: { v: 1, n } })));
+    let calls = 0;
+    let committed = 0;
+    const consumer = new SchemaConsumer<Item>({
+      ...backgroundCommits(`${prefix}g-outage`, topics.decisions),
+      onBatchCommitted: ({ count }) => void (committed += count),
+      handleBatch: async () => {
+        calls++;
+        throw new Error("ClickHouse is down");
+      },
+    });
+    await consumer.start();
+    await waitUntil(() => calls >= 1, 20_000);
+    const first = calls;
+    await new Promise((r) => setTimeout(r, 1_500));
+    await consumer.stop();
+    // Pauses of 0.1, 0.2, 0.4, 0.8 s… between attempts: a handful in 1.5 s (a tight loop made dozens).
+    expect(calls - first).toBeGreaterThanOrEqual(1);
+    expect(calls - first).toBeLessThanOrEqual(8);
+    expect(committed).toBe(0);
+  });
+
   it("observe: a member hears its partitions when it joins and each commit with its size; the remover stops the hooks", async () => {
     await producer.sendMany(Array.from({ length: 30 }, (_, n) => ({ topic: topics.enforcement, key: `k${n}`, value: { v: 1, n } })));
     const assignments: Array<Readonly<Record<string, readonly number[]>>> = [];
