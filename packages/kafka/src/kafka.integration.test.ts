@@ -405,7 +405,7 @@ describe.skipIf(!brokers)("Kafka module against the real broker", () => {
     expect([...new Set(seen)].sort()).toEqual([1, 2, 3]);
   });
 
-  it("a handler failing on every batch (an outage behind it) is retried with growing pauses, not in a tight loop, and nothing is committed", async () => {
+  it("a handler failing on every batch (an outage behind it) is retried with growing pauses, not in a tight loop, nothing is committed, and hooks stay attached across the rejoins", async () => {
     await producer.sendMany([0, 1, 2].map((n) => ({ topic: topics.decisions, key: `k${n}`, value: { v: 1, n } })));
     let calls = 0;
     let committed = 0;
@@ -417,6 +417,8 @@ describe.skipIf(!brokers)("Kafka module against the real broker", () => {
         throw new Error("ClickHouse is down");
       },
     });
+    let joins = 0;
+    consumer.observe({ onAssignment: () => void joins++ });
     await consumer.start();
     await waitUntil(() => calls >= 1, 20_000);
     const first = calls;
@@ -426,6 +428,7 @@ describe.skipIf(!brokers)("Kafka module against the real broker", () => {
     expect(calls - first).toBeGreaterThanOrEqual(1);
     expect(calls - first).toBeLessThanOrEqual(8);
     expect(committed).toBe(0);
+    expect(joins).toBeGreaterThanOrEqual(2); // the first join and at least one after a failure
   });
 
   it("observe: a member hears its partitions when it joins and each commit with its size; the remover stops the hooks", async () => {
