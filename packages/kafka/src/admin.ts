@@ -1,5 +1,6 @@
 import { Admin, findErrorBy, ListOffsetTimestamps } from "@platformatic/kafka";
 import type { Kafka } from "./client.js";
+import { KafkaModuleError } from "./errors.js";
 
 export interface TopicToCreate {
   readonly topic: string;
@@ -97,7 +98,8 @@ export class KafkaAdmin {
   private async partitionCount(topic: string): Promise<number> {
     const metadata = await this.admin.metadata({ topics: [topic] });
     const t = metadata.topics.get(topic);
-    if (!t) throw new Error(`unknown topic ${topic}`);
+    // Right after its creation the broker may not list it yet: worth retrying.
+    if (!t) throw new KafkaModuleError("topics_not_ready", `unknown topic ${topic}`, { retriable: true });
     return t.partitionsCount;
   }
 
