@@ -49,6 +49,11 @@ export interface SchemaConsumerOptions<T> {
   readonly kafka: Kafka;
   readonly logger: Logger;
   readonly groupId: string;
+  /**
+   * The group's id before it was renamed: while the group has committed nothing for a topic, it starts
+   * where the former group left off, so a rename neither replays nor skips anything.
+   */
+  readonly formerGroupId?: string;
   readonly topics: readonly string[];
   readonly schema: ZodType<T, ZodTypeDef, unknown>;
   readonly deadLetter: DeadLetterTarget;
@@ -157,8 +162,31 @@ export class SchemaConsumer<T> {
 
   async start(): Promise<void> {
     this.running = true;
+    if (this.options.formerGroupId !== undefined && this.options.formerGroupId !== this.options.groupId) await this.adoptFormerOffsets(this.options.formerGroupId);
     if (this.options.fromBeginning === false) await this.pinStartOffsets();
     await this.open();
+  }
+
+  /** Copies the former group's commits to a group that has none yet for the topic (done once: then it has). */
+  private async adoptFormerOffsets(former: string): Promise<void> {
+    const { groupId, topics, kafka } = this.options;
+    const admin = kafka.admin();
+    try {
+      for (const topic of topics) {
+        const [own] = await admin.fetchOffsets({ groupId, topics: [topic] });
+        if ((own?.partitions ?? []).some((p) => Number(p.offset) >= 0)) continue;
+        const [theirs] = await admin.fetchOffsets({ groupId: former, topics: [topic] });
+        const partitions = (theirs?.partitions ?? []).filter((p) => Number(p.offset) >= 0);
+        if (partitions.length === 0) continue;
+        await admin.setOffsets({ groupId, topic, partitions });
+        this.logger.info({ topic, former, partitions: partitions.length }, "group renamed: starting where the former group left off");
+      }
+    } catch (err) {
+      // E.g. a member of the new group is already running: it adopted them.
+      this.logger.warn({ err, former }, "could not adopt the former group's offsets");
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
   }
 
   /**
