@@ -13,7 +13,7 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { RawMessage } from "@spam/contracts";
-import { BatchingProducer, createKafkaClient } from "@spam/kafka";
+import { BatchingProducer, consumerGroup, createKafkaClient } from "@spam/kafka";
 import { REPO_ROOT, SCORER_NODE_OPTIONS } from "@spam/infra-local";
 import { loadCorpus } from "./corpus.js";
 import { PrivateStack, ServiceChild, sleep } from "./lib/stack.js";
@@ -105,7 +105,9 @@ async function drain(root: string, side: string): Promise<DrainFigures> {
   const admin = kafka.admin();
   await admin.connect();
   const consumed = async (): Promise<number> => {
-    const [offsets] = await admin.fetchOffsets({ groupId: env.CONSUMER_GROUP!, topics: [stack.topics.trafficRaw] });
+    // The traffic group: its id as the checkout being run spells it (the old one had no topic prefix).
+    const groupId = side === "old" ? env.CONSUMER_GROUP! : consumerGroup(stack.prefix, env.CONSUMER_GROUP!);
+    const [offsets] = await admin.fetchOffsets({ groupId, topics: [stack.topics.trafficRaw] });
     return (offsets?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
   };
   const loadBefore = machineLoad();

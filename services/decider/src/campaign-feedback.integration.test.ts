@@ -158,7 +158,7 @@ describe.skipIf(!brokers || !clickhouseUrl)("campaign feedback loop: cluster-wid
 
   it("two workers that each see part of a 30-sender campaign get the senders boost once the loop has counted it in ClickHouse", async () => {
     for (let w = 0; w < 2; w++) {
-      const service = await createScorerService(loadScorerEnv({ ...common, CONSUMER_GROUP: `${prefix}scorer`, RULES_WATCH: "0" }), logger);
+      const service = await createScorerService(loadScorerEnv({ ...common, CONSUMER_GROUP: "scorer", RULES_WATCH: "0" }), logger);
       await service.start();
       cleanup.push(() => service.stop());
     }

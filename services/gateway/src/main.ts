@@ -132,7 +132,8 @@ export function createGateway(env: GatewayEnv, logger: Logger): Gateway {
         kafka,
         logger,
         topic: topics.repliesOutbound,
-        groupId: `${env.TOPIC_PREFIX}gateway-replies`,
+        groupId: consumerGroup(env.TOPIC_PREFIX, "gateway", "replies"),
+        formerGroupId: `${env.TOPIC_PREFIX}gateway-replies`,
         deadLetter: { producer, topic: topics.deadLetter, service: "gateway" },
         // Reply links only; in client mode the upstream SMSC link too.
         receivers: (to) => {
