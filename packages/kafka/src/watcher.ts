@@ -7,6 +7,8 @@ export interface KafkaWatcherConfig {
   readonly groupId: string;
   readonly maxWaitTimeInMs?: number;
   readonly minBytes?: number;
+  /** Accepted for callers written for other clients: this module's clients never create topics. */
+  readonly allowAutoTopicCreation?: boolean;
 }
 
 /** A record as the watcher hands it over (offsets and timestamps as decimal strings). */
@@ -22,9 +24,15 @@ export interface WatchedBatch {
   readonly topic: string;
   readonly partition: number;
   readonly messages: readonly WatchedMessage[];
+  /** The offset of the batch's last record. */
+  lastOffset(): string;
 }
 
 export interface WatcherRunOptions {
+  /** Commit what was handed over every second (default); false: commit nothing. */
+  readonly autoCommit?: boolean;
+  /** Accepted for callers written for other clients: batches are always resolved whole. */
+  readonly eachBatchAutoResolve?: boolean;
   readonly eachMessage?: (payload: { topic: string; partition: number; message: WatchedMessage }) => Promise<void>;
   readonly eachBatch?: (payload: { batch: WatchedBatch }) => Promise<void>;
 }
@@ -38,9 +46,10 @@ export function toWatched(m: RawMessage): WatchedMessage {
 }
 
 /**
- * A plain group consumer for tests and tools: subscribe, then hand every record (or every
- * partition's share of a fetch) to a callback; offsets are committed every second. Services use
- * SchemaConsumer, which validates, dead-letters and commits only after handling.
+ * A plain group consumer: subscribe, then hand every record (or every partition's share of a fetch) to
+ * a callback; offsets are committed every second unless `autoCommit: false`. For tests, tools and
+ * followers that parse records themselves and need no at-least-once; SchemaConsumer validates,
+ * dead-letters and commits only after handling.
  */
 export class KafkaWatcher {
   readonly events = { GROUP_JOIN: "group_join" } as const;
@@ -83,10 +92,10 @@ export class KafkaWatcher {
       topics: [...this.topics],
       mode: MessagesStreamModes.COMMITTED,
       fallbackMode: this.fromBeginning ? MessagesStreamFallbackModes.EARLIEST : MessagesStreamFallbackModes.LATEST,
-      autocommit: 1_000,
+      autocommit: options.autoCommit === false ? false : 1_000,
     });
     this.stream = stream;
-    let pending = new Map<string, { topic: string; partition: number; messages: WatchedMessage[] }>();
+    let pending = new Map<string, { topic: string; partition: number; messages: WatchedMessage[]; lastOffset(): string }>();
     let scheduled = false;
     const flush = async (): Promise<void> => {
       const batches = [...pending.values()];
@@ -106,7 +115,11 @@ export class KafkaWatcher {
     stream.on("data", (m: RawMessage) => {
       const key = `${m.topic}:${m.partition}`;
       let batch = pending.get(key);
-      if (!batch) pending.set(key, (batch = { topic: m.topic, partition: m.partition, messages: [] }));
+      if (!batch) {
+        const messages: WatchedMessage[] = [];
+        batch = { topic: m.topic, partition: m.partition, messages, lastOffset: () => messages[messages.length - 1]?.offset ?? "-1" };
+        pending.set(key, batch);
+      }
       batch.messages.push(toWatched(m));
       if (!scheduled) {
         scheduled = true;
