@@ -1,0 +1,7 @@
+export { runBacktest, backtestTrafficQuery, reviewedMessagesQuery } from "./backtest.js";
+export type { BacktestOptions, BacktestResult, BacktestSample, RuleFigures } from "./backtest.js";
+export { exportDataset, toTsv, trainingText, datasetLabelsQuery, datasetTrafficTextQuery, datasetReportTextQuery, datasetCampaignQuery } from "./dataset.js";
+export type { DatasetExport, DatasetOptions, DatasetRow } from "./dataset.js";
+export { ModelRegistry, ModelCardV1, RegistryStateV1, RegistryError } from "./registry.js";
+export type { ModelCard, RegisteredModel, RegistryChange, RegistryState } from "./registry.js";
+export { modelControlFor, publishModelControl } from "./control.js";
