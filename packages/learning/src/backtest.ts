@@ -72,24 +72,26 @@ const TrafficRow = z.object({
   campaign: z.string(),
 });
 
-const LabelRow = z.object({ id: z.string(), label: z.string() });
+// Aliases differ from the columns: 18.16 would read an alias in WHERE as the aggregate.
+const LabelRow = z.object({ message: z.string(), reviewed: z.string() });
 
 /**
  * Traffic of the window, each message once (FINAL), with the live verdict's label and campaign.
- * ANY LEFT JOIN: 18.16 needs the strictness spelled out; an unmatched message gets '' for both.
+ * ANY LEFT JOIN: 18.16 needs the strictness spelled out, current ClickHouse the aliases; an unmatched
+ * message gets '' for both.
  */
 export function backtestTrafficQuery(from: number, to: number): SqlQuery {
   return sql`SELECT id, source, destination, toUInt32(received_at) AS at, text, label, campaign
 FROM (SELECT id, source, destination, received_at, text FROM traffic_raw FINAL
-      WHERE received_at >= ${v.dateTime(from)} AND received_at < ${v.dateTime(to)})
+      WHERE received_at >= ${v.dateTime(from)} AND received_at < ${v.dateTime(to)}) AS stored
 ANY LEFT JOIN (SELECT message_id AS id, any(label) AS label, any(ifNull(campaign_id, '')) AS campaign FROM verdicts
       WHERE received_at >= ${v.dateTime(from)} AND received_at < ${v.dateTime(to)} AND kind = 'traffic'
-      GROUP BY message_id) USING id`;
+      GROUP BY message_id) AS live USING id`;
 }
 
 /** Reviewers' latest spam / not-spam label per message (escalations are no label). */
 export function reviewedMessagesQuery(): SqlQuery {
-  return sql`SELECT assumeNotNull(message_id) AS id, argMax(label, decided_at) AS label FROM review_labels
+  return sql`SELECT assumeNotNull(message_id) AS message, argMax(label, decided_at) AS reviewed FROM review_labels
 WHERE message_id IS NOT NULL AND label IN ('spam', 'ham')
 GROUP BY assumeNotNull(message_id)`;
 }
@@ -107,7 +109,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   const want = options.samples ?? 10;
   const rules = options.rules;
   const reviewed = new Map<string, string>();
-  for await (const r of options.ch.stream(reviewedMessagesQuery(), LabelRow)) reviewed.set(r.id, r.label);
+  for await (const r of options.ch.stream(reviewedMessagesQuery(), LabelRow)) reviewed.set(r.message, r.reviewed);
 
   const byRule = new Map<string, { hits: number; reviewedSpam: number; reviewedHam: number }>();
   for (const r of rules.rules) byRule.set(r.id, { hits: 0, reviewedSpam: 0, reviewedHam: 0 });

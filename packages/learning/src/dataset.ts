@@ -34,15 +34,16 @@ export interface DatasetOptions {
   readonly now?: number;
 }
 
-const LabelRow = z.object({ id: z.string(), label: z.enum(["spam", "ham"]), category: z.string(), decided_at: z.coerce.number() });
+// Aliases differ from the columns: 18.16 would read an alias in WHERE as the aggregate.
+const LabelRow = z.object({ message: z.string(), reviewed: z.enum(["spam", "ham"]), reviewed_category: z.string(), decided: z.coerce.number() });
 const TextRow = z.object({ id: z.string(), text: z.string() });
 const CampaignRow = z.object({ id: z.string(), campaign: z.string() });
 
 const LABELLED = sql`SELECT assumeNotNull(message_id) FROM review_labels WHERE message_id IS NOT NULL`;
 
 /** A reviewer's latest spam / not-spam decision per message (an escalation is no label). */
-export const datasetLabelsQuery: SqlQuery = sql`SELECT assumeNotNull(message_id) AS id, argMax(label, decided_at) AS label,
-  argMax(ifNull(category, ''), decided_at) AS category, toUInt32(max(decided_at)) AS decided_at
+export const datasetLabelsQuery: SqlQuery = sql`SELECT assumeNotNull(message_id) AS message, argMax(label, decided_at) AS reviewed,
+  argMax(ifNull(category, ''), decided_at) AS reviewed_category, toUInt32(max(decided_at)) AS decided
 FROM review_labels WHERE message_id IS NOT NULL AND label IN ('spam', 'ham')
 GROUP BY assumeNotNull(message_id)`;
 
@@ -73,13 +74,13 @@ export async function exportDataset(options: DatasetOptions): Promise<DatasetExp
   const campaigns = new Map<string, string>();
   for (const r of await ch.query(datasetCampaignQuery, CampaignRow)) if (r.campaign !== "") campaigns.set(r.id, r.campaign);
 
-  labels.sort((a, b) => a.decided_at - b.decided_at || (a.id < b.id ? -1 : 1));
+  labels.sort((a, b) => a.decided - b.decided || (a.message < b.message ? -1 : 1));
   const seen = new Set<string>();
   const rows: DatasetRow[] = [];
   let missingText = 0;
   let duplicates = 0;
   for (const l of labels) {
-    const stored = texts.get(l.id);
+    const stored = texts.get(l.message);
     if (stored === undefined) {
       missingText++;
       continue;
@@ -89,7 +90,7 @@ export async function exportDataset(options: DatasetOptions): Promise<DatasetExp
       missingText++;
       continue;
     }
-    const campaign = campaigns.get(l.id);
+    const campaign = campaigns.get(l.message);
     // A label per group: the same campaign reviewed twice (or judged both ways) trains once, as first decided.
     const group = campaign ? `campaign:${campaign}` : `text:${createHash("sha256").update(text).digest("hex").slice(0, 16)}`;
     if (seen.has(group)) {
@@ -97,8 +98,8 @@ export async function exportDataset(options: DatasetOptions): Promise<DatasetExp
       continue;
     }
     seen.add(group);
-    const decidedAt = l.decided_at * 1000;
-    rows.push({ label: l.label, category: l.label === "spam" && l.category !== "" ? l.category : null, text, group, decidedAt, split: decidedAt >= holdoutFrom ? "holdout" : "train" });
+    const decidedAt = l.decided * 1000;
+    rows.push({ label: l.reviewed, category: l.reviewed === "spam" && l.reviewed_category !== "" ? l.reviewed_category : null, text, group, decidedAt, split: decidedAt >= holdoutFrom ? "holdout" : "train" });
   }
   return { rows, labelled: labels.length, missingText, duplicates, holdoutFrom };
 }
