@@ -19,5 +19,5 @@ export function openStore(values: { clickhouse?: string | undefined; database?: 
   const database = values.database ?? process.env["CLICKHOUSE_DATABASE"] ?? "spam";
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(database)) throw new UsageError("--database must be a plain identifier");
   // A backtest streams for up to a minute.
-  return createClickHouse({ url, database, logger, requestTimeoutMs: 600_000 });
+  return createClickHouse({ url, database, logger, requestTimeoutMs: 120_000 });
 }
