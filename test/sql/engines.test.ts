@@ -10,7 +10,7 @@ import { createClickHouse, ensureDatabase, migrateDatabase, raw, readMigrations,
 import type { BlockListEntry, RawMessage } from "@spam/contracts";
 import { ClickHouseReportAnalytics, ClickHouseSenderHistory, ClickHouseTrafficAnalytics, deciderCase, flaggedVerdict, parsedReport, reportAssessed } from "@spam/api-service";
 import { clickHouseTrafficLookup, DeciderCore, defaultPolicyPath, loadPolicy, queryCampaignCounts, rebuildFromClickHouse } from "@spam/decider-service";
-import { exportDataset, runBacktest } from "@spam/learning";
+import { exportDataset, runBacktest, shadowReport } from "@spam/learning";
 import { loadRuleSet } from "@spam/rules";
 import { blockListRows, deadLetterRows, decisionRows, enforcementRows, replyRows, reportRows, reviewLabelRows, rowsForInsert, trafficRows, verdictRows, type TableRow } from "@spam/sink-service";
 
@@ -60,6 +60,7 @@ function fixtureRows(): TableRow[] {
     rows.push(...enforcementRows({ v: 1, id: `en-${n}`, messageId: `m-${n}`, at: NOW - n * 60_000, gatewayId: "gw1", kind, value: kind === "domain" ? "spam.example" : sender, policy: "reject", source: sender, destination: recipient }));
   }
   rows.push(...deadLetterRows({ v: 1, sourceTopic: "verdicts", partition: 0, offset: "7", key: null, valueBase64: "e30=", error: "bad", service: "sink", failedAt: NOW }));
+  rows.push(...verdictRows({ ...flaggedVerdict({ id: "v-shadow", messageId: "m-shadow", receivedAt: NOW - 2 * 60_000, scoredAt: NOW - 2 * 60_000, label: "ham", action: "allow", score: 0.1 }), shadow: { modelVersion: "0123456789abcdef", score: 0.9, label: "spam", action: "block" } }));
   // With what a shadow model would have decided (0007's columns).
   rows.push(...verdictRows({ ...flaggedVerdict({ id: "v-report-1", messageId: "rm-1", kind: "report", receivedAt: NOW - HOUR, scoredAt: NOW - HOUR, campaignId: "camp-1" }), shadow: { modelVersion: "0123456789abcdef", score: 0.25, label: "ham", action: "allow" } }));
   // A redelivered record: the same rows twice in one insert (current ClickHouse collapses them at insert).
@@ -195,13 +196,15 @@ describe.skipIf(!clickhouseUrl)("the SQL on ClickHouse 18.16 and on current Clic
     expect(rb).toEqual(ra);
   });
 
-  it("the learning loop's statements (rule backtest, dataset export) give the same answers", async () => {
+  it("the learning loop's statements (rule backtest, dataset export, shadow report) give the same answers", async () => {
     const rules = await loadRuleSet(RULES);
     const [a, b] = await both(async (e) => {
       const { seconds: _seconds, ...backtest } = await runBacktest({ ch: e.ch, rules, days: 2, now: NOW + HOUR, logger });
-      return { backtest, dataset: await exportDataset({ ch: e.ch, now: NOW + HOUR }) };
+      return { backtest, dataset: await exportDataset({ ch: e.ch, now: NOW + HOUR }), shadow: await shadowReport(e.ch, { from: new Date(NOW - 24 * HOUR), to: new Date(NOW + HOUR) }) };
     });
     expect(a.backtest.scanned).toBe(6);
+    expect(a.shadow.models).toHaveLength(1);
+    expect(a.shadow.disagreements.map((d) => d.messageId)).toEqual(["m-shadow"]);
     expect(a.dataset.labelled).toBe(1);
     expect(b).toEqual(a);
   });

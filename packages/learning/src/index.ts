@@ -5,3 +5,5 @@ export type { DatasetExport, DatasetOptions, DatasetRow } from "./dataset.js";
 export { ModelRegistry, ModelCardV1, RegistryStateV1, RegistryError } from "./registry.js";
 export type { ModelCard, RegisteredModel, RegistryChange, RegistryState } from "./registry.js";
 export { modelControlFor, publishModelControl } from "./control.js";
+export { shadowReport, shadowSummaryQuery, shadowReviewedQuery, shadowDisagreementsQuery } from "./shadow.js";
+export type { ShadowDisagreement, ShadowModelFigures, ShadowReport } from "./shadow.js";

@@ -8,6 +8,7 @@ import { createClickHouse, ident, migrateDatabase, restrictedDatabase, sql, type
 import { loadRuleSet } from "@spam/rules";
 import { runBacktest } from "./backtest.js";
 import { exportDataset, toTsv } from "./dataset.js";
+import { shadowReport } from "./shadow.js";
 
 // Against ClickHouse 18.16 started by the global setup.
 const clickhouseUrl = process.env.CLICKHOUSE_URL;
@@ -138,5 +139,40 @@ describe.skipIf(!clickhouseUrl)("learning loop over ClickHouse 18.16", () => {
     expect(tsv).not.toContain("h-secret-reporter");
     expect(tsv).toContain("138******78");
     expect(tsv.trim().split("\n").every((l) => /^(spam|ham)\t[^\t]+$/.test(l))).toBe(true);
+  });
+
+  // Last: its rows would change what the tests above count.
+  it("shadow report: the candidate's volume, would-be precision on reviewed messages, and the disagreements", async () => {
+    const at = (k: number) => sec(NOW - k * 60_000);
+    const row = (id: string, k: number, label: string, shadow: { label: string; score: number } | null) => ({
+      id: `v-${id}`, message_id: id, kind: "traffic", received_at: at(k), scored_at: at(k), inserted_at: sec(NOW), source: "13800000077", destination: "13900000000",
+      score: label === "ham" ? 0.1 : 0.9, label, category: null, action: label === "ham" ? "allow" : "block", contributions: "[]", rule_ids: [], campaign_id: null,
+      ruleset_version: "r", model_version: "live1", receive_to_verdict_ms: 1,
+      ...(shadow ? { shadow_model_version: "cand0123456789ab", shadow_score: shadow.score, shadow_label: shadow.label, shadow_action: "flag" } : {}),
+    });
+    await ch.insert("verdicts", [
+      row("sh-1", 1, "ham", { label: "spam", score: 0.95 }),
+      row("sh-2", 2, "ham", { label: "suspect", score: 0.8 }),
+      row("sh-3", 3, "spam", { label: "spam", score: 0.99 }),
+      row("sh-4", 4, "spam", { label: "ham", score: 0.2 }),
+      row("sh-5", 5, "ham", { label: "ham", score: 0.1 }),
+      row("sh-6", 6, "ham", null),
+    ]);
+    await ch.insert("review_labels", [
+      ["sh-1", "spam"], ["sh-2", "ham"], ["sh-3", "spam"], ["sh-6", "spam"],
+    ].map(([id, label]) => ({ id: `rl-${id}`, case_id: `case-${id}`, message_id: id, label, category: null, reviewer: "reviewer:ann", decided_at: sec(NOW), comment: "", inserted_at: sec(NOW) })));
+    const report = await shadowReport(ch, { from: new Date(NOW - DAY), to: new Date(NOW + 1000) });
+    expect(report.models).toEqual([
+      {
+        shadowModelVersion: "cand0123456789ab", scored: 5, liveCalled: 2, shadowCalled: 3, shadowOnly: 2, liveOnly: 1,
+        reviewed: { spam: 2, ham: 1, shadowCalledSpam: 2, shadowCalledHam: 1, liveCalledSpam: 1, liveCalledHam: 0 },
+        shadowPrecision: 2 / 3, livePrecision: 1,
+      },
+    ]);
+    expect(report.disagreements.map((d) => [d.messageId, d.liveLabel, d.shadowLabel, d.reviewed])).toEqual([
+      ["sh-1", "ham", "spam", "spam"],
+      ["sh-2", "ham", "suspect", "ham"],
+      ["sh-4", "spam", "ham", null],
+    ]);
   });
 });
