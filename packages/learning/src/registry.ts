@@ -44,8 +44,16 @@ export const RegistryStateV1 = z.object({
 });
 export type RegistryState = z.infer<typeof RegistryStateV1>;
 
+export type RegistryErrorCode = "invalid_id" | "not_found" | "nothing_to_roll_back" | "bad_file";
+
 export class RegistryError extends Error {
   override readonly name = "RegistryError";
+  constructor(
+    readonly code: RegistryErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 const EMPTY: RegistryState = { v: 1, live: null, shadow: null, liveHistory: [], changes: [] };
@@ -61,7 +69,7 @@ export class ModelRegistry {
   constructor(readonly dir: string) {}
 
   modelPath(id: string): string {
-    if (!MODEL_ID.test(id)) throw new RegistryError(`not a model id: ${JSON.stringify(id.slice(0, 70))}`);
+    if (!MODEL_ID.test(id)) throw new RegistryError("invalid_id", `not a model id: ${JSON.stringify(id.slice(0, 70))}`);
     return join(this.dir, "models", `${id}.model.json`);
   }
 
@@ -74,14 +82,14 @@ export class ModelRegistry {
       throw err;
     }
     const parsed = RegistryStateV1.safeParse(JSON.parse(text));
-    if (!parsed.success) throw new RegistryError(`${join(this.dir, "state.json")} is not a registry state: ${parsed.error.message}`);
+    if (!parsed.success) throw new RegistryError("bad_file", `${join(this.dir, "state.json")} is not a registry state: ${parsed.error.message}`);
     return parsed.data;
   }
 
   /** Loads a registered version, checking the file still hashes to its id. */
   async load(id: string): Promise<SpamClassifier> {
     const clf = loadModelFromString(await readFile(this.modelPath(id), "utf8"));
-    if (clf.modelVersion !== id) throw new RegistryError(`model file ${id} holds version ${clf.modelVersion}`);
+    if (clf.modelVersion !== id) throw new RegistryError("bad_file", `model file ${id} holds version ${clf.modelVersion}`);
     return clf;
   }
 
@@ -117,7 +125,7 @@ export class ModelRegistry {
     try {
       return ModelCardV1.parse(JSON.parse(await readFile(path, "utf8")));
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") throw new RegistryError(`no model ${id} in ${this.dir}`);
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") throw new RegistryError("not_found", `no model ${id} in ${this.dir}`);
       throw err;
     }
   }
@@ -155,7 +163,7 @@ export class ModelRegistry {
   async rollback(by: string, now = new Date()): Promise<RegistryState> {
     const state = await this.state();
     const previous = state.liveHistory.length >= 2 ? state.liveHistory[state.liveHistory.length - 2]! : null;
-    if (previous === null) throw new RegistryError("nothing to roll back to: no version was live before the current one");
+    if (previous === null) throw new RegistryError("nothing_to_roll_back", "nothing to roll back to: no version was live before the current one");
     return this.write({
       ...state,
       live: previous,
