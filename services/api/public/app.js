@@ -111,6 +111,7 @@ async function route() {
     if (p.startsWith("/case/")) return await renderCase(decodeURIComponent(p.slice(6)));
     if (p === "/analytics") return await renderAnalytics();
     if (p === "/audit") return await renderAudit();
+    if (p === "/models") return await renderModels();
     if (p === "/sessions") return await renderSessions();
     if (p === "/") return go(me.role === "analyst" ? "/analytics" : "/queue", true);
     return await renderQueue();
@@ -462,6 +463,51 @@ async function renderAudit() {
   show(view, el("div", { class: "card" }, el("h3", {}, t("audit.title")),
     table({ dataset: { testid: "audit-table" } }, [t("audit.at"), t("audit.user"), t("audit.action"), t("audit.target"), t("audit.reason")],
       data.items.map((a) => el("tr", {}, el("td", {}, fmtTime(a.at)), el("td", {}, a.username), el("td", {}, tag(named("act", a.action)), " ", el("code", { class: "muted" }, a.action)), el("td", {}, el("code", {}, a.target)), el("td", {}, a.reason))))));
+}
+
+// ---- models: registry (admins change it) and the shadow beside the live model -----------------
+const pct = (x) => (x === null || x === undefined ? "—" : `${(x * 100).toFixed(1)} %`);
+const fig = (m, k) => (m && typeof m[k] === "number" ? (Number.isInteger(m[k]) ? String(m[k]) : m[k].toFixed(3)) : "—");
+async function renderModels() {
+  const cards = [];
+  if (me.role === "admin" || me.role === "analyst") {
+    const reg = await api("GET", "/api/models").catch((e) => (e.status === 503 ? null : Promise.reject(e)));
+    if (!reg) cards.push(el("div", { class: "card muted", dataset: { testid: "models-none" } }, t("m.none")));
+    else {
+      const reason = el("input", { id: "model-reason", placeholder: t("m.reason"), maxlength: "500" });
+      const change = (path, body) => async () => {
+        if (reason.value.trim().length < 3) { toast(t("m.reason")); reason.focus(); return; }
+        try { const s = await api("POST", path, { ...body, reason: reason.value.trim() }); toast(s.announced ? t("m.told") : t("m.notTold")); renderModels().catch(fail); } catch (e) { fail(e); }
+      };
+      const admin = me.role === "admin";
+      cards.push(el("div", { class: "card" }, el("h3", {}, t("m.title")),
+        admin ? el("p", { class: "actions" }, reason, " ", el("button", { type: "button", dataset: { testid: "model-rollback" }, disabled: !reg.state.previous, onclick: change("/api/models/rollback", {}) }, t("m.rollback")),
+          " ", el("button", { type: "button", disabled: !reg.state.shadow, onclick: change("/api/models/shadow", { id: null }) }, t("m.unshadow"))) : null,
+        table({ dataset: { testid: "models-table" } }, [t("m.version"), t("m.state"), t("m.registered"), t("m.parent"), t("m.eval"), ""],
+          reg.models.map((m) => el("tr", { dataset: { model: m.id } },
+            el("td", {}, el("code", {}, m.id)),
+            el("td", {}, m.live ? tag(t("m.live")) : m.shadow ? tag(t("m.shadow"), "overdue") : ""),
+            el("td", {}, fmtTime(m.registeredAt)), el("td", {}, el("code", { class: "muted" }, m.parent ?? "—")),
+            el("td", { class: "muted" }, Object.entries(m.metrics).map(([file, r]) => el("div", {}, `${file}: ${t("m.recall")} ${fig(r.candidate, "recall")} / ${fig(r.live, "recall")}, ${t("m.fpr")} ${fig(r.candidate, "ham_fpr")} / ${fig(r.live, "ham_fpr")}`))),
+            el("td", { class: "actions" }, admin && !m.live ? [el("button", { type: "button", dataset: { testid: "model-promote" }, onclick: change("/api/models/promote", { id: m.id }) }, t("m.promote")),
+              m.shadow ? null : el("button", { type: "button", onclick: change("/api/models/shadow", { id: m.id }) }, t("m.shadowIt"))] : null)))),
+        el("h3", {}, t("m.history")),
+        table({}, [t("audit.at"), t("audit.user"), t("audit.action"), t("m.from"), t("m.to")], reg.changes.map((c) => el("tr", {}, el("td", {}, fmtTime(c.at)), el("td", {}, c.by), el("td", {}, c.action), el("td", {}, el("code", {}, c.from ?? "—")), el("td", {}, el("code", {}, c.to ?? "—")))))));
+    }
+  }
+  const rep = await api("GET", "/api/models/shadow-report").catch((e) => (e.status === 503 ? null : Promise.reject(e)));
+  if (rep) {
+    cards.push(el("div", { class: "card" }, el("h3", {}, t("m.shadowTitle")),
+      table({ dataset: { testid: "shadow-table" } }, [t("m.version"), t("m.scored"), t("m.liveCalled"), t("m.shadowCalled"), t("m.shadowOnly"), t("m.liveOnly"), t("m.precisionLive"), t("m.precisionShadow")],
+        rep.models.map((m) => el("tr", {}, el("td", {}, el("code", {}, m.shadowModelVersion)), el("td", {}, m.scored), el("td", {}, m.liveCalled), el("td", {}, m.shadowCalled),
+          el("td", {}, m.shadowOnly), el("td", {}, m.liveOnly), el("td", {}, pct(m.livePrecision)), el("td", {}, pct(m.shadowPrecision))))),
+      el("h3", {}, t("m.disagreements")),
+      table({ dataset: { testid: "shadow-disagreements" } }, [t("c.receivedAt"), t("col.sender"), t("m.liveSays"), t("m.shadowSays"), t("a.reviewed")],
+        rep.disagreements.map((d) => el("tr", {}, el("td", {}, fmtTime(new Date(d.receivedAt).toISOString())), el("td", {}, el("code", {}, d.source)),
+          el("td", {}, `${named("label", d.liveLabel)} ${d.liveScore.toFixed(2)}`), el("td", {}, `${named("label", d.shadowLabel)} ${d.shadowScore.toFixed(2)}`),
+          el("td", {}, d.reviewed ? named("label", d.reviewed) : "—"))))));
+  }
+  show(view, ...cards);
 }
 
 // ---- sessions ---------------------------------------------------------------
