@@ -1,7 +1,8 @@
 import { sql, v, type ClickHouse, type SqlQuery } from "@spam/clickhouse";
 import { normalize } from "@spam/normalize";
 import { maskNumber, maskText } from "@spam/privacy";
-import type { RuleSet } from "@spam/rules";
+import { createHash } from "node:crypto";
+import { RuleLoadError, RuleSet, VelocityState, parseRuleFile } from "@spam/rules";
 import type { Logger } from "pino";
 import { z } from "zod";
 
@@ -60,6 +61,32 @@ export interface BacktestResult {
   /** Velocity rules need each sender's traffic in time order and are not backtested. */
   readonly skippedVelocityRules: readonly string[];
   readonly seconds: number;
+}
+
+/** A candidate rule file that does not compile: the loader's message names the rule and field. */
+export class CandidateRulesError extends Error {
+  override readonly name = "CandidateRulesError";
+}
+
+/**
+ * A candidate rule set from one file's text (a rule author's draft from the console), checked by the
+ * loader exactly as the live rules are (schema, regex safety); velocity windows of its own.
+ */
+export function candidateRules(content: string, file = "candidate.yaml"): RuleSet {
+  let defs;
+  try {
+    defs = parseRuleFile(file, content);
+  } catch (err) {
+    if (err instanceof RuleLoadError) throw new CandidateRulesError(err.message);
+    throw err;
+  }
+  if (defs.length === 0) throw new CandidateRulesError(`${file}: no rules`);
+  const ids = new Set<string>();
+  for (const d of defs) {
+    if (ids.has(d.id)) throw new CandidateRulesError(`${file} rule ${d.id}: id used twice`);
+    ids.add(d.id);
+  }
+  return new RuleSet(defs, createHash("sha256").update(file).update("\0").update(content).digest("hex").slice(0, 16), new VelocityState());
 }
 
 const TrafficRow = z.object({

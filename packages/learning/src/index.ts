@@ -1,4 +1,4 @@
-export { runBacktest, backtestTrafficQuery, reviewedMessagesQuery } from "./backtest.js";
+export { runBacktest, backtestTrafficQuery, reviewedMessagesQuery, candidateRules, CandidateRulesError } from "./backtest.js";
 export type { BacktestOptions, BacktestResult, BacktestSample, RuleFigures } from "./backtest.js";
 export { exportDataset, toTsv, trainingText, datasetLabelsQuery, datasetTrafficTextQuery, datasetReportTextQuery, datasetCampaignQuery } from "./dataset.js";
 export type { DatasetExport, DatasetOptions, DatasetRow } from "./dataset.js";

@@ -495,6 +495,7 @@ async function renderModels() {
         table({}, [t("audit.at"), t("audit.user"), t("audit.action"), t("m.from"), t("m.to")], reg.changes.map((c) => el("tr", {}, el("td", {}, fmtTime(c.at)), el("td", {}, c.by), el("td", {}, c.action), el("td", {}, el("code", {}, c.from ?? "—")), el("td", {}, el("code", {}, c.to ?? "—")))))));
     }
   }
+  if (me.role === "admin" || me.role === "analyst") cards.push(backtestCard());
   const rep = await api("GET", "/api/models/shadow-report").catch((e) => (e.status === 503 ? null : Promise.reject(e)));
   if (rep) {
     cards.push(el("div", { class: "card" }, el("h3", {}, t("m.shadowTitle")),
@@ -508,6 +509,28 @@ async function renderModels() {
           el("td", {}, d.reviewed ? named("label", d.reviewed) : "—"))))));
   }
   show(view, ...cards);
+}
+
+/** Rule authors: what a candidate rule file would have hit in the stored traffic, before it goes live. */
+function backtestCard() {
+  const rules = el("textarea", { id: "bt-rules", rows: "8", placeholder: "rules:\n  - id: …", spellcheck: "false" });
+  const days = el("input", { id: "bt-days", type: "number", min: "1", max: "30", value: "7" });
+  const out = el("div", { dataset: { testid: "backtest-result" } });
+  const run = async () => {
+    show(out, el("p", { class: "muted" }, t("bt.running")));
+    try {
+      const r = await api("POST", "/api/rules/backtest", { rules: rules.value, days: Number(days.value) });
+      show(out,
+        el("p", {}, t("bt.summary", { n: r.scanned, h: r.hits, s: r.distinctSenders, c: r.campaigns, sec: r.seconds.toFixed(1) })),
+        el("p", {}, t("bt.reviewed", { s: r.reviewedSpam, h: r.reviewedHam, p: pct(r.precisionEstimate), a: r.hitsLiveAllowed })),
+        r.skippedVelocityRules.length ? el("p", { class: "muted" }, t("bt.velocity"), " ", r.skippedVelocityRules.join(", ")) : null,
+        table({}, [t("a.rule"), t("a.hits"), t("bt.reviewedSpam"), t("bt.reviewedHam")], r.byRule.map((f) => el("tr", {}, el("td", {}, el("code", {}, f.ruleId)), el("td", {}, f.hits), el("td", {}, f.reviewedSpam), el("td", {}, f.reviewedHam)))),
+        el("h3", {}, t("bt.samples")),
+        table({}, [t("c.receivedAt"), t("col.sender"), t("a.rule"), t("col.preview")], r.samples.map((x) => el("tr", {}, el("td", {}, fmtTime(new Date(x.receivedAt).toISOString())), el("td", {}, el("code", {}, x.sender)),
+          el("td", {}, x.rules.join(", ")), el("td", {}, x.text ?? el("span", { class: "muted" }, t("c.withheld")))))));
+    } catch (e) { show(out, el("p", { class: "error" }, errorText(e))); }
+  };
+  return el("div", { class: "card" }, el("h3", {}, t("bt.title")), rules, el("p", { class: "actions" }, el("label", {}, t("bt.days"), " ", days), " ", el("button", { type: "button", dataset: { testid: "backtest-run" }, onclick: run }, t("bt.run"))), out);
 }
 
 // ---- sessions ---------------------------------------------------------------

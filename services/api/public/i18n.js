@@ -54,6 +54,9 @@ export const STRINGS = {
     "m.shadowTitle": "影子模型与线上模型对比", "m.scored": "评分条数", "m.liveCalled": "线上标记", "m.shadowCalled": "影子标记", "m.shadowOnly": "仅影子标记",
     "m.liveOnly": "仅线上标记", "m.precisionLive": "线上准确率（人工复核）", "m.precisionShadow": "影子准确率（人工复核）", "m.disagreements": "最近的分歧",
     "m.liveSays": "线上判定", "m.shadowSays": "影子判定",
+    "bt.title": "规则回测：候选规则在历史流量上的命中", "bt.days": "最近天数", "bt.run": "回测", "bt.running": "正在回测……",
+    "bt.summary": "扫描 {n} 条短信，命中 {h} 条，发送方 {s} 个，群发活动 {c} 个（{sec} 秒）", "bt.reviewed": "人工复核：垃圾 {s} 条、正常 {h} 条，估计准确率 {p}；线上放行的命中 {a} 条",
+    "bt.velocity": "频率规则未回测：", "bt.reviewedSpam": "复核为垃圾", "bt.reviewedHam": "复核为正常", "bt.samples": "命中样本（号码已遮蔽）",
   },
   en: {
     brand: "Spam SMS review", "nav.queue": "Queue", "nav.analytics": "Analytics", "nav.audit": "Audit log", "nav.api": "API docs",
@@ -109,6 +112,9 @@ export const STRINGS = {
     "m.shadowTitle": "Shadow model beside the live one", "m.scored": "Scored", "m.liveCalled": "Live called", "m.shadowCalled": "Shadow called", "m.shadowOnly": "Shadow only",
     "m.liveOnly": "Live only", "m.precisionLive": "Live precision (reviewed)", "m.precisionShadow": "Shadow precision (reviewed)", "m.disagreements": "Latest disagreements",
     "m.liveSays": "Live", "m.shadowSays": "Shadow",
+    "bt.title": "Rule backtest: what a candidate rule file would have hit", "bt.days": "Last days", "bt.run": "Backtest", "bt.running": "Backtesting…",
+    "bt.summary": "{n} messages scanned, {h} hits, {s} senders, {c} campaigns ({sec} s)", "bt.reviewed": "Reviewed: {s} spam, {h} not spam, precision estimate {p}; {a} hits the live scorer let through",
+    "bt.velocity": "Velocity rules not backtested:", "bt.reviewedSpam": "Reviewed spam", "bt.reviewedHam": "Reviewed not spam", "bt.samples": "Sample hits (numbers masked)",
   },
 };
 

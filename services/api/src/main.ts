@@ -2,7 +2,7 @@ import { pathToFileURL } from "node:url";
 import type { Logger } from "pino";
 import { topicNames } from "@spam/contracts";
 import { createClickHouse, type ClickHouse } from "@spam/clickhouse";
-import { ModelRegistry, shadowReport } from "@spam/learning";
+import { ModelRegistry, runBacktest, shadowReport } from "@spam/learning";
 import { BatchingProducer, createKafkaClient, ensureTopics } from "@spam/kafka";
 import { createServiceMetrics } from "@spam/observability";
 import { createServiceLogger } from "@spam/service-runtime";
@@ -88,6 +88,7 @@ export function createApiService(env: ApiEnv, logger: Logger, overrides: { publi
         models: {
           registry: env.MODEL_REGISTRY_DIR ? new ModelRegistry(env.MODEL_REGISTRY_DIR) : null,
           shadow: ch ? { report: (range, limit) => shadowReport(ch, range, limit) } : null,
+          ...(ch ? { backtest: (rules, days, samples) => runBacktest({ ch, rules, days, samples, logger }) } : {}),
           ...(producer ? { announce: (command) => producer.sendMany([{ topic: topics.rulesControl, key: "models", value: command }]) } : {}),
         },
       });

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FastifyInstance } from "fastify";
 import { DEFAULT_PIPELINE_OPTIONS, serializeModel, trainModel } from "@spam/classifier";
 import type { ModelControl } from "@spam/contracts";
-import { ModelRegistry, type ShadowReport } from "@spam/learning";
+import { ModelRegistry, type BacktestResult, type ShadowReport } from "@spam/learning";
 import { emptyTrafficAnalytics } from "../../analytics/clickhouse.js";
 import { PgReviewAnalytics } from "../../analytics/pg.js";
 import { listAudit } from "../../audit.js";
@@ -37,6 +37,15 @@ let registry: ModelRegistry;
 let app: FastifyInstance;
 let bare: FastifyInstance;
 const announced: ModelControl[] = [];
+const backtests: { rules: string[]; days: number }[] = [];
+let hold: Promise<void> | null = null;
+const RESULT: BacktestResult = {
+  rulesetVersion: "x", from: 0, to: 1, scanned: 100, hits: 2, distinctSenders: 1, campaigns: 0, reviewedSpam: 1, reviewedHam: 0, precisionEstimate: 1, hitsLiveAllowed: 1,
+  byRule: [{ ruleId: "cand.zebra", hits: 2, reviewedSpam: 1, reviewedHam: 0 }],
+  samples: [{ messageId: "m-1", receivedAt: 0, sender: "13812345678", text: "斑马灯笼 138******78", rules: ["cand.zebra"], liveLabel: "spam", reviewed: "spam" }],
+  skippedVelocityRules: [], seconds: 0.1,
+};
+const RULE = "rules:\n  - id: cand.zebra\n    kind: keyword\n    keywords: [斑马灯笼]\n    score: 0.6\n    category: AD_Retail\n    action: flag\n    owner: t\n    version: 1\n    description: d\n";
 const tokens: Record<string, string> = {};
 let a = "";
 let b = "";
@@ -67,7 +76,19 @@ beforeAll(async () => {
     review: new PgReviewAnalytics(pool),
     config: { slaHours: 48, cookieSecure: false, loginPerMinute: 50 },
   };
-  app = await buildApp({ ...deps, models: { registry, shadow: { report: async () => REPORT }, announce: async (c) => void announced.push(c) } });
+  app = await buildApp({
+    ...deps,
+    models: {
+      registry,
+      shadow: { report: async () => REPORT },
+      announce: async (c) => void announced.push(c),
+      backtest: async (rules, days) => {
+        backtests.push({ rules: rules.rules.map((r) => r.id), days });
+        if (hold) await hold;
+        return RESULT;
+      },
+    },
+  });
   bare = await buildApp(deps);
   let n = 0;
   for (const u of ["admin", "ana", "rev"]) tokens[u] = await signIn(app, u, ++n);
@@ -123,6 +144,43 @@ describe("model routes: happy paths", () => {
       expect(res.statusCode, who).toBe(200);
       expect(res.json().models[0]).toMatchObject({ shadowModelVersion: "cand0123456789ab", shadowPrecision: 0.5, shadowCalled: 3 });
     }
+  });
+});
+
+describe("rule backtest route", () => {
+  const post = (who: string | null, payload: unknown) => app.inject({ method: "POST", url: "/api/rules/backtest", headers: who ? as(who) : {}, payload: payload as Record<string, unknown> });
+
+  it("happy: an analyst backtests a candidate rule file; the compiled rules run over the days asked for", async () => {
+    const res = await post("ana", { rules: RULE, days: 7 });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ hits: 2, precisionEstimate: 1, byRule: [{ ruleId: "cand.zebra", hits: 2 }] });
+    expect(backtests.at(-1)).toEqual({ rules: ["cand.zebra"], days: 7 });
+  });
+
+  it("error: a file that does not compile, an unsafe regex, too many days, or a second backtest at once", async () => {
+    const bad = await post("ana", { rules: "rules:\n  - id: x\n    kind: keyword\n", days: 7 });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.message).toContain("candidate.yaml rule x");
+    const unsafe = await post("ana", { rules: RULE.replace("kind: keyword\n    keywords: [斑马灯笼]", "kind: regex\n    patterns: ['(a+)+$']"), days: 7 });
+    expect(unsafe.statusCode).toBe(400);
+    expect((await post("ana", { rules: RULE, days: 31 })).statusCode).toBe(400);
+    let release = () => {};
+    hold = new Promise<void>((r) => (release = r));
+    const first = post("admin", { rules: RULE, days: 1 });
+    await new Promise((r) => setTimeout(r, 50));
+    const second = await post("ana", { rules: RULE, days: 1 });
+    expect(second.statusCode).toBe(409);
+    release();
+    hold = null;
+    expect((await first).statusCode).toBe(200);
+  });
+
+  it("security: reviewers and anonymous callers cannot run one; senders leave masked", async () => {
+    expect((await post("rev", { rules: RULE, days: 7 })).statusCode).toBe(403);
+    expect((await post(null, { rules: RULE, days: 7 })).statusCode).toBe(401);
+    const res = await post("admin", { rules: RULE, days: 7 });
+    expect(res.body).not.toContain("13812345678");
+    expect(res.json().samples[0].sender).toBe("138******78");
   });
 });
 

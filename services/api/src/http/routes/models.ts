@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { ModelControl } from "@spam/contracts";
-import { RegistryError, modelControlFor, type ModelRegistry, type RegistryState, type ShadowReport } from "@spam/learning";
+import { CandidateRulesError, RegistryError, candidateRules, modelControlFor, type BacktestResult, type ModelRegistry, type RegistryState, type ShadowReport } from "@spam/learning";
 import { maskNumber } from "@spam/privacy";
 import { audit } from "../../audit.js";
 import { ApiError, type ApiErrorCode } from "../../errors.js";
@@ -15,7 +15,12 @@ export interface ModelsRoutesOptions {
   readonly shadow: { report(range: { from: Date; to: Date }, limit: number): Promise<ShadowReport> } | null;
   /** Tells the scorers (control topic); absent: they pick the change up at their next start. */
   readonly announce?: (command: ModelControl) => Promise<void>;
+  /** Runs a candidate rule set over the stored traffic (@spam/learning runBacktest); absent: 503. */
+  readonly backtest?: (rules: ReturnType<typeof candidateRules>, days: number, samples: number) => Promise<BacktestResult>;
 }
+
+/** A backtest reads up to a month of traffic: the console may ask for at most this many days (the CLI for more). */
+export const CONSOLE_BACKTEST_MAX_DAYS = 30;
 
 const ModelId = z.string().regex(/^[a-f0-9]{8,64}$/, "a model id is 8–64 lowercase hex digits");
 const Reason = z.string().trim().min(3).max(500);
@@ -125,6 +130,50 @@ export const modelsRoutes: FastifyPluginAsyncZod<ModelsRoutesOptions> = async (a
   change("/api/models/promote", "Make a registered version live on every scorer", z.object({ id: ModelId, reason: Reason }), (reg, b, by) => reg.promote(b.id!, by), "model_promote");
   change("/api/models/rollback", "Put back the version that was live before the current one", z.object({ reason: Reason }), (reg, _b, by) => reg.rollback(by), "model_rollback");
   change("/api/models/shadow", "Run a registered version in shadow beside the live one (null: stop)", z.object({ id: ModelId.nullable(), reason: Reason }), (reg, b, by) => reg.setShadow(b.id ?? null, by), "model_shadow");
+
+  // One backtest at a time per API process: each streams up to a month of stored traffic.
+  let backtesting = false;
+  app.post(
+    "/api/rules/backtest",
+    {
+      config: { roles: ["admin", "analyst"], rateLimit: { max: 10, timeWindow: "1 hour" } },
+      schema: {
+        tags: ["rules"],
+        summary: "Run a candidate rule file over the stored traffic of the last N days: hits, senders, campaigns, precision on reviewed messages, masked samples",
+        body: z.object({ rules: z.string().min(1).max(64 * 1024), days: z.number().int().min(1).max(CONSOLE_BACKTEST_MAX_DAYS), samples: z.number().int().min(0).max(50).default(10) }),
+        response: {
+          200: z.object({
+            rulesetVersion: z.string(), from: z.number(), to: z.number(), scanned: z.number(), hits: z.number(), distinctSenders: z.number(), campaigns: z.number(),
+            reviewedSpam: z.number(), reviewedHam: z.number(), precisionEstimate: z.number().nullable(), hitsLiveAllowed: z.number(),
+            byRule: z.array(z.object({ ruleId: z.string(), hits: z.number(), reviewedSpam: z.number(), reviewedHam: z.number() })),
+            samples: z.array(z.object({ messageId: z.string(), receivedAt: z.number(), sender: z.string(), text: z.string().nullable(), rules: z.array(z.string()), liveLabel: z.string(), reviewed: z.enum(["spam", "ham"]).nullable() })),
+            skippedVelocityRules: z.array(z.string()),
+            seconds: z.number(),
+          }),
+          ...Errors,
+        },
+      },
+    },
+    async (request) => {
+      if (!opts.backtest) throw new ApiError("unavailable", "no verdict store is configured (CLICKHOUSE_URL)");
+      let rules;
+      try {
+        rules = candidateRules(request.body.rules);
+      } catch (err) {
+        if (err instanceof CandidateRulesError) throw new ApiError("bad_request", err.message, [{ path: "body.rules", message: err.message }]);
+        throw err;
+      }
+      if (backtesting) throw new ApiError("conflict", "a backtest is already running; try again when it is done");
+      backtesting = true;
+      try {
+        // Samples come masked, legitimate texts withheld (runBacktest); senders once more through the policy module.
+        const result = await opts.backtest(rules, request.body.days, request.body.samples);
+        return { ...result, byRule: [...result.byRule], skippedVelocityRules: [...result.skippedVelocityRules], samples: result.samples.map((x) => ({ ...x, rules: [...x.rules], sender: maskNumber(x.sender) })) };
+      } finally {
+        backtesting = false;
+      }
+    },
+  );
 
   app.get(
     "/api/models/shadow-report",
