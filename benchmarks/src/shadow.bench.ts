@@ -31,7 +31,7 @@ const senders = Array.from({ length: 5000 }, (_, i) => `1${38 + (i % 10)}${Strin
 function setUp(withShadow: boolean): ModelSwitch {
   const engine = new ModalRuleEngine(rules);
   const scorer = createScorer({ ruleSet: engine, model: live });
-  const sw = new ModelSwitch({ live: scorer, engine, shadowOptions: {}, source: { load: async () => shadowModel, state: async () => ({ live: null, shadow: null }) }, embeddingModel: live.latinStack?.embeddingModel ?? null, liveVersion: live.modelVersion, logger });
+  const sw = new ModelSwitch({ live: scorer, engine, shadowOptions: {}, source: { load: async () => shadowModel, state: async () => ({ live: null, shadow: null }) }, embeddingModel: live.latinStack?.embeddingModel ?? null, liveModel: live, logger });
   if (withShadow) void sw.apply({ live: live.modelVersion, shadow: shadowModel.modelVersion });
   return sw;
 }

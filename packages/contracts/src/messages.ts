@@ -90,12 +90,14 @@ export const VerdictV1 = z.object({
   /** Microseconds spent per scoring stage, for the latency budget. */
   timingsUs: z.record(z.string(), z.number().nonnegative()),
   /**
-   * What a candidate model running in shadow would have decided (absent: no shadow). Never acted on.
-   * Added to v1 as optional: a consumer that ignores it reads the verdict as before.
+   * What a candidate model or rule set running in shadow would have decided (absent: no shadow). Never
+   * acted on. Added to v1 as optional: a consumer that ignores it reads the verdict as before.
    */
   shadow: z
     .object({
       modelVersion: z.string().max(64),
+      /** The shadow's rule set when it is a candidate of its own (absent: the live rules). */
+      rulesetVersion: z.string().max(64).optional(),
       score: z.number().min(0).max(1),
       label: z.enum(VERDICT_LABELS),
       action: z.enum(VERDICT_ACTIONS),

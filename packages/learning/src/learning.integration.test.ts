@@ -164,7 +164,7 @@ describe.skipIf(!clickhouseUrl)("learning loop over ClickHouse 18.16", () => {
     const report = await shadowReport(ch, { from: new Date(NOW - DAY), to: new Date(NOW + 1000) });
     expect(report.models).toEqual([
       {
-        shadowModelVersion: "cand0123456789ab", scored: 5, liveCalled: 2, shadowCalled: 3, shadowOnly: 2, liveOnly: 1,
+        shadowModelVersion: "cand0123456789ab", shadowRulesetVersion: "", scored: 5, liveCalled: 2, shadowCalled: 3, shadowOnly: 2, liveOnly: 1,
         reviewed: { spam: 2, ham: 1, shadowCalledSpam: 2, shadowCalledHam: 1, liveCalledSpam: 1, liveCalledHam: 0 },
         shadowPrecision: 2 / 3, livePrecision: 1,
       },

@@ -1,9 +1,11 @@
 import { sql, v, type ClickHouse, type SqlFragment, type SqlQuery } from "@spam/clickhouse";
 import { z } from "zod";
 
-/** What a shadow model would have done beside the live one, from the verdicts' shadow columns (0007). */
+/** What a shadow (candidate model, rule set or both) would have done beside the live one, from the verdicts' shadow columns (0007). */
 export interface ShadowModelFigures {
   readonly shadowModelVersion: string;
+  /** The shadow's candidate rule set ("": it used the live rules). */
+  readonly shadowRulesetVersion: string;
   /** Traffic messages the shadow scored in the window. */
   readonly scored: number;
   /** Flagged or blocked (label spam or suspect): the volume each would act on. */
@@ -27,6 +29,7 @@ export interface ShadowDisagreement {
   readonly liveLabel: string;
   readonly liveScore: number;
   readonly shadowModelVersion: string;
+  readonly shadowRulesetVersion: string;
   readonly shadowLabel: string;
   readonly shadowScore: number;
   readonly reviewed: "spam" | "ham" | null;
@@ -42,7 +45,7 @@ const CALLED = ["spam", "suspect"];
 const called = (column: SqlFragment) => sql`${column} IN (${v.string(CALLED[0]!)}, ${v.string(CALLED[1]!)})`;
 
 function shadowVerdicts(from: Date, to: Date, extra: SqlFragment = sql``): SqlFragment {
-  return sql`SELECT message_id AS mid, received_at, source, label, score, shadow_label, ifNull(shadow_score, 0) AS shadow_p, shadow_model_version
+  return sql`SELECT message_id AS mid, received_at, source, label, score, shadow_label, ifNull(shadow_score, 0) AS shadow_p, shadow_model_version, shadow_ruleset_version
       FROM verdicts FINAL
      WHERE received_at >= ${v.dateTime(from)} AND received_at < ${v.dateTime(to)} AND kind = 'traffic' AND shadow_model_version != '' ${extra}`;
 }
@@ -55,32 +58,32 @@ const LIVE = sql`label`;
 const SHADOW = sql`shadow_label`;
 
 export function shadowSummaryQuery(from: Date, to: Date): SqlQuery {
-  return sql`SELECT shadow_model_version AS shadow_model, count() AS scored,
+  return sql`SELECT shadow_model_version AS shadow_model, shadow_ruleset_version AS shadow_rules, count() AS scored,
        countIf(${called(LIVE)}) AS live_called, countIf(${called(SHADOW)}) AS shadow_called,
        countIf(${called(SHADOW)} AND NOT ${called(LIVE)}) AS shadow_only, countIf(${called(LIVE)} AND NOT ${called(SHADOW)}) AS live_only
   FROM (${shadowVerdicts(from, to)}) AS sv
- GROUP BY shadow_model_version ORDER BY shadow_model_version`;
+ GROUP BY shadow_model_version, shadow_ruleset_version ORDER BY shadow_model_version, shadow_ruleset_version`;
 }
 
 export function shadowReviewedQuery(from: Date, to: Date): SqlQuery {
-  return sql`SELECT shadow_model_version AS shadow_model, reviewed, count() AS n,
+  return sql`SELECT shadow_model_version AS shadow_model, shadow_ruleset_version AS shadow_rules, reviewed, count() AS n,
        countIf(${called(SHADOW)}) AS shadow_called, countIf(${called(LIVE)}) AS live_called
   FROM (${shadowVerdicts(from, to)}) AS sv
   ANY INNER JOIN (${REVIEWED}) AS rv USING mid
- GROUP BY shadow_model_version, reviewed`;
+ GROUP BY shadow_model_version, shadow_ruleset_version, reviewed`;
 }
 
 export function shadowDisagreementsQuery(from: Date, to: Date, limit: number): SqlQuery {
-  return sql`SELECT mid, toUInt32(received_at) AS at, source, label, score, shadow_model_version AS shadow_model, shadow_label, shadow_p, reviewed
+  return sql`SELECT mid, toUInt32(received_at) AS at, source, label, score, shadow_model_version AS shadow_model, shadow_ruleset_version AS shadow_rules, shadow_label, shadow_p, reviewed
   FROM (${shadowVerdicts(from, to, sql`AND (${called(LIVE)}) != (${called(SHADOW)})`)}) AS sv
   ANY LEFT JOIN (${REVIEWED}) AS rv USING mid
  ORDER BY received_at DESC, mid LIMIT ${v.uint32(limit)}`;
 }
 
 const n = z.coerce.number();
-const SummaryRow = z.object({ shadow_model: z.string(), scored: n, live_called: n, shadow_called: n, shadow_only: n, live_only: n });
-const ReviewedRow = z.object({ shadow_model: z.string(), reviewed: z.string(), n, shadow_called: n, live_called: n });
-const DisagreementRow = z.object({ mid: z.string(), at: n, source: z.string(), label: z.string(), score: n, shadow_model: z.string(), shadow_label: z.string(), shadow_p: n, reviewed: z.string() });
+const SummaryRow = z.object({ shadow_model: z.string(), shadow_rules: z.string(), scored: n, live_called: n, shadow_called: n, shadow_only: n, live_only: n });
+const ReviewedRow = z.object({ shadow_model: z.string(), shadow_rules: z.string(), reviewed: z.string(), n, shadow_called: n, live_called: n });
+const DisagreementRow = z.object({ mid: z.string(), at: n, source: z.string(), label: z.string(), score: n, shadow_model: z.string(), shadow_rules: z.string(), shadow_label: z.string(), shadow_p: n, reviewed: z.string() });
 
 export async function shadowReport(ch: ClickHouse, range: { from: Date; to: Date }, limit = 50): Promise<ShadowReport> {
   const [summary, reviewed, rows] = await Promise.all([
@@ -90,11 +93,12 @@ export async function shadowReport(ch: ClickHouse, range: { from: Date; to: Date
   ]);
   const precision = (spam: number, ham: number) => (spam + ham > 0 ? spam / (spam + ham) : null);
   const models = summary.map((s): ShadowModelFigures => {
-    const of = (label: string) => reviewed.find((r) => r.shadow_model === s.shadow_model && r.reviewed === label) ?? { n: 0, shadow_called: 0, live_called: 0 };
+    const of = (label: string) => reviewed.find((r) => r.shadow_model === s.shadow_model && r.shadow_rules === s.shadow_rules && r.reviewed === label) ?? { n: 0, shadow_called: 0, live_called: 0 };
     const spam = of("spam");
     const ham = of("ham");
     return {
       shadowModelVersion: s.shadow_model,
+      shadowRulesetVersion: s.shadow_rules,
       scored: s.scored,
       liveCalled: s.live_called,
       shadowCalled: s.shadow_called,
@@ -112,6 +116,7 @@ export async function shadowReport(ch: ClickHouse, range: { from: Date; to: Date
     liveLabel: r.label,
     liveScore: r.score,
     shadowModelVersion: r.shadow_model,
+    shadowRulesetVersion: r.shadow_rules,
     shadowLabel: r.shadow_label,
     shadowScore: r.shadow_p,
     reviewed: r.reviewed === "spam" || r.reviewed === "ham" ? r.reviewed : null,

@@ -500,7 +500,7 @@ async function renderModels() {
   if (rep) {
     cards.push(el("div", { class: "card" }, el("h3", {}, t("m.shadowTitle")),
       table({ dataset: { testid: "shadow-table" } }, [t("m.version"), t("m.scored"), t("m.liveCalled"), t("m.shadowCalled"), t("m.shadowOnly"), t("m.liveOnly"), t("m.precisionLive"), t("m.precisionShadow")],
-        rep.models.map((m) => el("tr", {}, el("td", {}, el("code", {}, m.shadowModelVersion)), el("td", {}, m.scored), el("td", {}, m.liveCalled), el("td", {}, m.shadowCalled),
+        rep.models.map((m) => el("tr", {}, el("td", {}, el("code", {}, m.shadowModelVersion), m.shadowRulesetVersion ? [" + ", el("code", {}, `${t("m.rules")} ${m.shadowRulesetVersion}`)] : null), el("td", {}, m.scored), el("td", {}, m.liveCalled), el("td", {}, m.shadowCalled),
           el("td", {}, m.shadowOnly), el("td", {}, m.liveOnly), el("td", {}, pct(m.livePrecision)), el("td", {}, pct(m.shadowPrecision))))),
       el("h3", {}, t("m.disagreements")),
       table({ dataset: { testid: "shadow-disagreements" } }, [t("c.receivedAt"), t("col.sender"), t("m.liveSays"), t("m.shadowSays"), t("a.reviewed")],

@@ -45,9 +45,14 @@ export async function createScorerService(env: ScorerEnv, logger: Logger): Promi
     shadowOptions: { thresholds, logger: logger.child({ shadow: true }), clusterCampaigns },
     source: registry,
     embeddingModel: model.latinStack?.embeddingModel ?? null,
-    liveVersion: model.modelVersion,
+    liveModel: model,
     logger,
   });
+  // A candidate rule set scored in shadow beside the live rules (its own velocity windows), reloaded with them.
+  const shadowRules = env.SHADOW_RULES_DIR
+    ? await createRuleWatcher(env.SHADOW_RULES_DIR, { logger: logger.child({ shadow: true }), watch: env.RULES_WATCH, onReload: (next) => models.setShadowRules(next) })
+    : null;
+  if (shadowRules) models.setShadowRules(shadowRules.current);
   const applyModels = (why: string) => (command?: { live: string; shadow: string | null }) =>
     (command ? models.apply(command) : models.refresh()).catch((err: unknown) => logger.error({ err, why }, "model change refused: the worker keeps its models"));
   onRulesReloaded = (next) => {
@@ -63,6 +68,7 @@ export async function createScorerService(env: ScorerEnv, logger: Logger): Promi
   http?.addReadinessCheck("kafka_consumer", () => consuming);
   const reloadRules = async () => {
     await rules.reload();
+    await shadowRules?.reload();
   };
   const snapshots = env.VELOCITY_SNAPSHOTS
     ? new KafkaSnapshotStore({
@@ -137,6 +143,7 @@ export async function createScorerService(env: ScorerEnv, logger: Logger): Promi
       await campaignCounts?.stop();
       await producer.disconnect();
       rules.close();
+      shadowRules?.close();
       await http?.close();
     },
   };

@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { DEFAULT_PIPELINE_OPTIONS, loadModelFromString, parseLabelledTsv, serializeModel, trainModel, type SpamClassifier } from "@spam/classifier";
 import { normalize } from "@spam/normalize";
 import type { EvaluateInput, RuleSet } from "@spam/rules";
+import { candidateRules } from "@spam/learning";
 import { createScorer } from "@spam/scoring";
 import { ModelSwitch, type ModelSource } from "./models.js";
 import { ModalRuleEngine } from "./velocity-replay.js";
@@ -56,7 +57,7 @@ describe("ModelSwitch: the live model and a shadow", () => {
   const make = (src: ModelSource) => {
     const { engine, modes } = recordingRules();
     const live = createScorer({ ruleSet: engine, model: base });
-    const sw = new ModelSwitch({ live, engine, shadowOptions: {}, source: src, embeddingModel: null, liveVersion: base.modelVersion, logger });
+    const sw = new ModelSwitch({ live, engine, shadowOptions: {}, source: src, embeddingModel: null, liveModel: base, logger });
     return { sw, modes };
   };
 
@@ -98,5 +99,21 @@ describe("ModelSwitch: the live model and a shadow", () => {
     const { sw } = make(source({ live: base.modelVersion, shadow: cand.modelVersion }));
     await sw.refresh();
     expect(sw.shadowModelVersion).toBe(cand.modelVersion);
+  });
+
+  it("a candidate rule set in shadow: its rules fire only in the shadow, on the live model, and follow a live swap", async () => {
+    const { sw, modes } = make(source());
+    const rules = candidateRules("rules:\n  - id: cand.zebra\n    kind: keyword\n    keywords: [斑马灯笼]\n    score: 0.9\n    category: AD_Other\n    action: block\n    owner: t\n    version: 1\n    description: d\n");
+    sw.setShadowRules(rules);
+    modes.length = 0;
+    const v = sw.score(input("m-5"));
+    expect(v.contributions.map((c) => c.id)).not.toContain("cand.zebra");
+    expect(v.shadow).toMatchObject({ modelVersion: base.modelVersion, rulesetVersion: rules.version });
+    expect(v.shadow!.score).toBeGreaterThan(v.score);
+    expect(modes).toEqual(["record"]); // the live windows count the message once; the candidate keeps its own
+    await sw.apply({ live: cand.modelVersion, shadow: null });
+    expect(sw.score(input("m-6")).shadow).toMatchObject({ modelVersion: cand.modelVersion, rulesetVersion: rules.version });
+    sw.setShadowRules(null);
+    expect(sw.score(input("m-7")).shadow).toBeUndefined();
   });
 });

@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import type { SpamClassifier } from "@spam/classifier";
 import type { ModelControl, Verdict } from "@spam/contracts";
-import type { EvaluateInput } from "@spam/rules";
+import type { EvaluateInput, RuleSet } from "@spam/rules";
 import { createScorer, type RuleEngine, type Scorer, type ScorerOptions } from "@spam/scoring";
 import type { ModalRuleEngine } from "./velocity-replay.js";
 import type { MessageScorer } from "./worker.js";
@@ -29,6 +29,26 @@ export class ObservingRuleEngine implements RuleEngine {
   }
 }
 
+/**
+ * A candidate rule set in shadow: windows of its own (its velocity rules count every message once, in
+ * its own state), following the live engine's mode (a report skips velocity rules in both).
+ */
+export class CandidateRuleEngine implements RuleEngine {
+  constructor(
+    private readonly rules: RuleSet,
+    private readonly live: ModalRuleEngine,
+  ) {}
+  get version(): string {
+    return this.rules.version;
+  }
+  evaluate(input: EvaluateInput): ReturnType<RuleSet["evaluate"]> {
+    return this.rules.evaluate(this.live.mode === "record" ? input : { ...input, velocity: this.live.mode });
+  }
+  isAllowListedSender(sender: string): boolean {
+    return this.rules.isAllowListedSender(sender);
+  }
+}
+
 export interface ModelSwitchOptions {
   /** The live scorer; its model is swapped in place (campaign state and rules carry over). */
   readonly live: Scorer;
@@ -38,34 +58,42 @@ export interface ModelSwitchOptions {
   readonly source: ModelSource | null;
   /** The sentence-embedding model the worker's embedder serves (null: none). */
   readonly embeddingModel: string | null;
-  /** The version the live scorer starts with. */
-  readonly liveVersion: string;
+  /** The model the live scorer starts with. */
+  readonly liveModel: SpamClassifier;
   readonly logger: Logger;
 }
 
 /**
  * Live model and optional shadow: scores every message with the live scorer and, when a candidate
- * runs in shadow, records what the candidate would have decided on the verdict, without acting on it.
- * Swaps happen between batches (the worker asks for `scorer` per batch).
+ * model or rule set runs in shadow, records what the candidate would have decided on the verdict,
+ * without acting on it. Swaps happen between batches (the worker asks for `scorer` per batch).
  */
 export class ModelSwitch implements MessageScorer {
   private shadow: Scorer | null = null;
-  private shadowVersion: string | null = null;
+  private shadowModel: SpamClassifier | null = null;
+  private shadowRules: RuleSet | null = null;
   /** Serialises swaps: commands may arrive while a model file is still loading. */
   private applying: Promise<void> = Promise.resolve();
-
-  private currentLive: string;
+  private liveModel: SpamClassifier;
 
   constructor(private readonly options: ModelSwitchOptions) {
-    this.currentLive = options.liveVersion;
+    this.liveModel = options.liveModel;
   }
 
   get liveVersion(): string {
-    return this.currentLive;
+    return this.liveModel.modelVersion;
   }
 
+  /** The candidate model in shadow (null: none; a rule-set shadow uses the live model). */
   get shadowModelVersion(): string | null {
-    return this.shadowVersion;
+    return this.shadowModel?.modelVersion ?? null;
+  }
+
+  /** A candidate rule set to run in shadow (SHADOW_RULES_DIR and its reloads); null stops it. */
+  setShadowRules(rules: RuleSet | null): void {
+    this.shadowRules = rules;
+    this.rebuildShadow();
+    this.options.logger.info({ rulesetVersion: rules?.version ?? null }, rules ? "shadow rule set loaded" : "shadow rule set stopped");
   }
 
   score(input: Parameters<MessageScorer["score"]>[0]): Verdict {
@@ -73,7 +101,8 @@ export class ModelSwitch implements MessageScorer {
     const shadow = this.shadow;
     if (shadow === null) return verdict;
     const s = shadow.score(input);
-    return { ...verdict, shadow: { modelVersion: s.modelVersion, score: s.score, label: s.label, action: s.action } };
+    const rules = this.shadowRules ? { rulesetVersion: s.rulesetVersion } : {};
+    return { ...verdict, shadow: { modelVersion: s.modelVersion, ...rules, score: s.score, label: s.label, action: s.action } };
   }
 
   wantsEmbedding(text: string): boolean {
@@ -103,22 +132,28 @@ export class ModelSwitch implements MessageScorer {
       return;
     }
     // Load both before changing anything: a bad file leaves the worker as it was.
-    const nextLive = live !== null && live !== this.currentLive ? await this.checked(await source.load(live)) : null;
-    const nextShadow = shadow !== null && shadow !== this.shadowVersion ? await this.checked(await source.load(shadow)) : null;
+    const nextLive = live !== null && live !== this.liveModel.modelVersion ? this.checked(await source.load(live)) : null;
+    const nextShadow = shadow !== null && shadow !== this.shadowModelVersion ? this.checked(await source.load(shadow)) : null;
     if (nextLive) {
       this.options.live.setModel(nextLive);
-      logger.info({ from: this.currentLive, to: nextLive.modelVersion }, "live model swapped");
-      this.currentLive = nextLive.modelVersion;
+      logger.info({ from: this.liveModel.modelVersion, to: nextLive.modelVersion }, "live model swapped");
+      this.liveModel = nextLive;
     }
-    if (shadow === null && this.shadow !== null) {
-      logger.info({ modelVersion: this.shadowVersion }, "shadow model stopped");
+    const shadowChanged = nextShadow !== null || (shadow === null && this.shadowModel !== null);
+    if (shadow === null && this.shadowModel !== null) logger.info({ modelVersion: this.shadowModel.modelVersion }, "shadow model stopped");
+    if (nextShadow) logger.info({ modelVersion: nextShadow.modelVersion }, "shadow model started");
+    if (shadowChanged) this.shadowModel = shadow === null ? null : nextShadow;
+    // A rule-set shadow runs on the live model: it follows a swap.
+    if (shadowChanged || (nextLive && this.shadowModel === null && this.shadowRules !== null)) this.rebuildShadow();
+  }
+
+  private rebuildShadow(): void {
+    if (this.shadowModel === null && this.shadowRules === null) {
       this.shadow = null;
-      this.shadowVersion = null;
-    } else if (nextShadow) {
-      this.shadow = createScorer({ ...this.options.shadowOptions, ruleSet: new ObservingRuleEngine(this.options.engine), model: nextShadow });
-      this.shadowVersion = nextShadow.modelVersion;
-      logger.info({ modelVersion: nextShadow.modelVersion }, "shadow model started");
+      return;
     }
+    const engine = this.shadowRules ? new CandidateRuleEngine(this.shadowRules, this.options.engine) : new ObservingRuleEngine(this.options.engine);
+    this.shadow = createScorer({ ...this.options.shadowOptions, ruleSet: engine, model: this.shadowModel ?? this.liveModel });
   }
 
   /** A model whose second look needs another embedding model than the worker serves is refused. */

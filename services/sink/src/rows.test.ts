@@ -37,7 +37,8 @@ describe("row mapping", () => {
     };
     expect(Object.keys(verdictRow(verdict)).filter((k) => k.startsWith("shadow"))).toEqual([]);
     expect(verdictRow({ ...verdict, shadow: { modelVersion: "abcdef0123456789", score: 0.2, label: "ham", action: "allow" } })).toMatchObject({
-      shadow_model_version: "abcdef0123456789", shadow_score: 0.2, shadow_label: "ham", shadow_action: "allow",
+      shadow_model_version: "abcdef0123456789", shadow_score: 0.2, shadow_label: "ham", shadow_action: "allow", shadow_ruleset_version: "",
     });
+    expect(verdictRow({ ...verdict, shadow: { modelVersion: "m", rulesetVersion: "cand-rules", score: 0.2, label: "ham", action: "allow" } })).toMatchObject({ shadow_ruleset_version: "cand-rules" });
   });
 });

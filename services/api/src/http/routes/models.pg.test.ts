@@ -26,8 +26,8 @@ function model(extra: string): string {
 }
 
 const REPORT: ShadowReport = {
-  models: [{ shadowModelVersion: "cand0123456789ab", scored: 10, liveCalled: 2, shadowCalled: 3, shadowOnly: 1, liveOnly: 0, reviewed: { spam: 1, ham: 1, shadowCalledSpam: 1, shadowCalledHam: 1, liveCalledSpam: 1, liveCalledHam: 0 }, shadowPrecision: 0.5, livePrecision: 1 }],
-  disagreements: [{ messageId: "m-1", receivedAt: 1_790_000_000_000, source: "13812345678", liveLabel: "ham", liveScore: 0.1, shadowModelVersion: "cand0123456789ab", shadowLabel: "spam", shadowScore: 0.9, reviewed: "ham" }],
+  models: [{ shadowModelVersion: "cand0123456789ab", shadowRulesetVersion: "", scored: 10, liveCalled: 2, shadowCalled: 3, shadowOnly: 1, liveOnly: 0, reviewed: { spam: 1, ham: 1, shadowCalledSpam: 1, shadowCalledHam: 1, liveCalledSpam: 1, liveCalledHam: 0 }, shadowPrecision: 0.5, livePrecision: 1 }],
+  disagreements: [{ messageId: "m-1", receivedAt: 1_790_000_000_000, source: "13812345678", liveLabel: "ham", liveScore: 0.1, shadowModelVersion: "cand0123456789ab", shadowRulesetVersion: "", shadowLabel: "spam", shadowScore: 0.9, reviewed: "ham" }],
 };
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;

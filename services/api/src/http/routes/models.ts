@@ -43,6 +43,8 @@ const State = z.object({ live: z.string().nullable(), shadow: z.string().nullabl
 
 const Figures = z.object({
   shadowModelVersion: z.string(),
+  /** "" when the shadow used the live rules. */
+  shadowRulesetVersion: z.string(),
   scored: z.number(),
   liveCalled: z.number(),
   shadowCalled: z.number(),
@@ -59,6 +61,7 @@ const Disagreement = z.object({
   liveLabel: z.string(),
   liveScore: z.number(),
   shadowModelVersion: z.string(),
+  shadowRulesetVersion: z.string(),
   shadowLabel: z.string(),
   shadowScore: z.number(),
   reviewed: z.enum(["spam", "ham"]).nullable(),
