@@ -21,7 +21,9 @@ let h: Harness;
 let work: string;
 let registry: string;
 const ids: string[] = [];
-const spam = async (...args: string[]) => (await run(process.execPath, [CLI, ...args], { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 })).stdout;
+// Without broker settings: the setup's promotion must not reach the shared, unprefixed control topic.
+const { KAFKA_BROKERS: _brokers, TOPIC_PREFIX: _prefix, ...cliEnv } = process.env;
+const spam = async (...args: string[]) => (await run(process.execPath, [CLI, ...args], { cwd: ROOT, env: cliEnv, maxBuffer: 64 * 1024 * 1024 })).stdout;
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), "models-browser-"));

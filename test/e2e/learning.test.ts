@@ -29,8 +29,10 @@ const NOW = Date.now();
 const logger = pino({ level: "silent" });
 const VerdictRow = z.object({ message_id: z.string(), model_version: z.string(), shadow_model_version: z.string(), shadow_label: z.string(), label: z.string() });
 
-async function spam(args: string[], env: Record<string, string> = {}): Promise<string> {
-  const { stdout } = await run(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 });
+/** The CLI as a process, its broker settings only from flags: nothing reaches the shared, unprefixed topics. */
+async function spam(args: string[]): Promise<string> {
+  const { KAFKA_BROKERS: _brokers, TOPIC_PREFIX: _prefix, ...env } = process.env;
+  const { stdout } = await run(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, env, maxBuffer: 64 * 1024 * 1024 });
   return stdout;
 }
 
