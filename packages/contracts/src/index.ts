@@ -17,7 +17,6 @@ export {
   ReviewLabelV1,
   EnforcementEventV1,
   RulesControlV1,
-  ModelControlV1,
   ControlCommandV1,
   CampaignCountsV1,
   VelocitySnapshotManifestV1,

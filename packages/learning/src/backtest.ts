@@ -8,7 +8,7 @@ import { z } from "zod";
 
 const DAY = 86_400_000;
 
-export interface BacktestOptions {
+interface BacktestOptions {
   readonly ch: ClickHouse;
   readonly rules: RuleSet;
   /** Traffic received in the last `days` days before `now`. */
@@ -21,14 +21,14 @@ export interface BacktestOptions {
   readonly onProgress?: (scanned: number) => void;
 }
 
-export interface RuleFigures {
+interface RuleFigures {
   readonly ruleId: string;
   readonly hits: number;
   readonly reviewedSpam: number;
   readonly reviewedHam: number;
 }
 
-export interface BacktestSample {
+interface BacktestSample {
   readonly messageId: string;
   readonly receivedAt: number;
   readonly sender: string;
@@ -107,7 +107,7 @@ const LabelRow = z.object({ message: z.string(), reviewed: z.string() });
  * ANY LEFT JOIN: 18.16 needs the strictness spelled out, current ClickHouse the aliases; an unmatched
  * message gets '' for both.
  */
-export function backtestTrafficQuery(from: number, to: number): SqlQuery {
+function backtestTrafficQuery(from: number, to: number): SqlQuery {
   return sql`SELECT id, source, destination, toUInt32(received_at) AS at, text, label, campaign
 FROM (SELECT id, source, destination, received_at, text FROM traffic_raw FINAL
       WHERE received_at >= ${v.dateTime(from)} AND received_at < ${v.dateTime(to)}) AS stored
@@ -117,7 +117,7 @@ ANY LEFT JOIN (SELECT message_id AS id, any(label) AS label, any(ifNull(campaign
 }
 
 /** Reviewers' latest spam / not-spam label per message (escalations are no label). */
-export function reviewedMessagesQuery(): SqlQuery {
+function reviewedMessagesQuery(): SqlQuery {
   return sql`SELECT assumeNotNull(message_id) AS message, argMax(label, decided_at) AS reviewed FROM review_labels
 WHERE message_id IS NOT NULL AND label IN ('spam', 'ham')
 GROUP BY assumeNotNull(message_id)`;

@@ -6,7 +6,7 @@ import { z } from "zod";
 
 const WEEK = 7 * 86_400_000;
 
-export interface DatasetRow {
+interface DatasetRow {
   readonly label: "spam" | "ham";
   readonly category: string | null;
   /** Normalised as the scorer normalises, numbers masked, on one line. */
@@ -17,7 +17,7 @@ export interface DatasetRow {
   readonly split: "train" | "holdout";
 }
 
-export interface DatasetExport {
+interface DatasetExport {
   readonly rows: readonly DatasetRow[];
   /** Reviewed messages found, before deduplication; those whose text is no longer stored. */
   readonly labelled: number;
@@ -27,7 +27,7 @@ export interface DatasetExport {
   readonly holdoutFrom: number;
 }
 
-export interface DatasetOptions {
+interface DatasetOptions {
   readonly ch: ClickHouse;
   /** The latest weeks (before `now`) are held out for evaluation; default 1. */
   readonly holdoutWeeks?: number;
@@ -42,18 +42,18 @@ const CampaignRow = z.object({ id: z.string(), campaign: z.string() });
 const LABELLED = sql`SELECT assumeNotNull(message_id) FROM review_labels WHERE message_id IS NOT NULL`;
 
 /** A reviewer's latest spam / not-spam decision per message (an escalation is no label). */
-export const datasetLabelsQuery: SqlQuery = sql`SELECT assumeNotNull(message_id) AS message, argMax(label, decided_at) AS reviewed,
+const datasetLabelsQuery: SqlQuery = sql`SELECT assumeNotNull(message_id) AS message, argMax(label, decided_at) AS reviewed,
   argMax(ifNull(category, ''), decided_at) AS reviewed_category, toUInt32(max(decided_at)) AS decided
 FROM review_labels WHERE message_id IS NOT NULL AND label IN ('spam', 'ham')
 GROUP BY assumeNotNull(message_id)`;
 
 /** Texts of the reviewed messages: delivered traffic, else the content a report quoted (never who reported it). */
-export const datasetTrafficTextQuery: SqlQuery = sql`SELECT id, any(text) AS text FROM traffic_raw WHERE id IN (${LABELLED}) GROUP BY id`;
-export const datasetReportTextQuery: SqlQuery = sql`SELECT message_id AS id, any(ifNull(content, raw_text)) AS text FROM reports WHERE message_id IN (${LABELLED}) GROUP BY message_id`;
-export const datasetCampaignQuery: SqlQuery = sql`SELECT message_id AS id, any(ifNull(campaign_id, '')) AS campaign FROM verdicts WHERE message_id IN (${LABELLED}) GROUP BY message_id`;
+const datasetTrafficTextQuery: SqlQuery = sql`SELECT id, any(text) AS text FROM traffic_raw WHERE id IN (${LABELLED}) GROUP BY id`;
+const datasetReportTextQuery: SqlQuery = sql`SELECT message_id AS id, any(ifNull(content, raw_text)) AS text FROM reports WHERE message_id IN (${LABELLED}) GROUP BY message_id`;
+const datasetCampaignQuery: SqlQuery = sql`SELECT message_id AS id, any(ifNull(campaign_id, '')) AS campaign FROM verdicts WHERE message_id IN (${LABELLED}) GROUP BY message_id`;
 
 /** One line of training text: normalised like the scorer's input, every number masked, no tabs or newlines. */
-export function trainingText(text: string): string {
+function trainingText(text: string): string {
   return maskText(normalize(text).text).replace(/\s+/g, " ").trim();
 }
 

@@ -11,7 +11,7 @@ import { z } from "zod";
 
 const MODEL_ID = /^[a-f0-9]{8,64}$/;
 
-export const ModelCardV1 = z.object({
+const ModelCardV1 = z.object({
   v: z.literal(1),
   id: z.string(),
   createdAt: z.string(),
@@ -32,9 +32,9 @@ const ChangeV1 = z.object({
   from: z.string().nullable(),
   to: z.string().nullable(),
 });
-export type RegistryChange = z.infer<typeof ChangeV1>;
+type RegistryChange = z.infer<typeof ChangeV1>;
 
-export const RegistryStateV1 = z.object({
+const RegistryStateV1 = z.object({
   v: z.literal(1),
   live: z.string().regex(MODEL_ID).nullable(),
   shadow: z.string().regex(MODEL_ID).nullable(),
@@ -44,7 +44,7 @@ export const RegistryStateV1 = z.object({
 });
 export type RegistryState = z.infer<typeof RegistryStateV1>;
 
-export type RegistryErrorCode = "invalid_id" | "not_found" | "nothing_to_roll_back" | "bad_file";
+type RegistryErrorCode = "invalid_id" | "not_found" | "nothing_to_roll_back" | "bad_file";
 
 export class RegistryError extends Error {
   override readonly name = "RegistryError";
@@ -58,7 +58,7 @@ export class RegistryError extends Error {
 
 const EMPTY: RegistryState = { v: 1, live: null, shadow: null, liveHistory: [], changes: [] };
 
-export interface RegisteredModel {
+interface RegisteredModel {
   readonly id: string;
   readonly card: ModelCard;
   readonly live: boolean;

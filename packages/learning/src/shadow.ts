@@ -2,7 +2,7 @@ import { sql, v, type ClickHouse, type SqlFragment, type SqlQuery } from "@spam/
 import { z } from "zod";
 
 /** What a shadow (candidate model, rule set or both) would have done beside the live one, from the verdicts' shadow columns (0007). */
-export interface ShadowModelFigures {
+interface ShadowModelFigures {
   readonly shadowModelVersion: string;
   /** The shadow's candidate rule set ("": it used the live rules). */
   readonly shadowRulesetVersion: string;
@@ -21,7 +21,7 @@ export interface ShadowModelFigures {
   readonly livePrecision: number | null;
 }
 
-export interface ShadowDisagreement {
+interface ShadowDisagreement {
   readonly messageId: string;
   readonly receivedAt: number;
   /** As stored: the caller masks it for whoever reads it. */
@@ -57,7 +57,7 @@ const REVIEWED = sql`SELECT assumeNotNull(message_id) AS mid, argMax(label, deci
 const LIVE = sql`label`;
 const SHADOW = sql`shadow_label`;
 
-export function shadowSummaryQuery(from: Date, to: Date): SqlQuery {
+function shadowSummaryQuery(from: Date, to: Date): SqlQuery {
   return sql`SELECT shadow_model_version AS shadow_model, shadow_ruleset_version AS shadow_rules, count() AS scored,
        countIf(${called(LIVE)}) AS live_called, countIf(${called(SHADOW)}) AS shadow_called,
        countIf(${called(SHADOW)} AND NOT ${called(LIVE)}) AS shadow_only, countIf(${called(LIVE)} AND NOT ${called(SHADOW)}) AS live_only
@@ -65,7 +65,7 @@ export function shadowSummaryQuery(from: Date, to: Date): SqlQuery {
  GROUP BY shadow_model_version, shadow_ruleset_version ORDER BY shadow_model_version, shadow_ruleset_version`;
 }
 
-export function shadowReviewedQuery(from: Date, to: Date): SqlQuery {
+function shadowReviewedQuery(from: Date, to: Date): SqlQuery {
   return sql`SELECT shadow_model_version AS shadow_model, shadow_ruleset_version AS shadow_rules, reviewed, count() AS n,
        countIf(${called(SHADOW)}) AS shadow_called, countIf(${called(LIVE)}) AS live_called
   FROM (${shadowVerdicts(from, to)}) AS sv
@@ -73,7 +73,7 @@ export function shadowReviewedQuery(from: Date, to: Date): SqlQuery {
  GROUP BY shadow_model_version, shadow_ruleset_version, reviewed`;
 }
 
-export function shadowDisagreementsQuery(from: Date, to: Date, limit: number): SqlQuery {
+function shadowDisagreementsQuery(from: Date, to: Date, limit: number): SqlQuery {
   return sql`SELECT mid, toUInt32(received_at) AS at, source, label, score, shadow_model_version AS shadow_model, shadow_ruleset_version AS shadow_rules, shadow_label, shadow_p, reviewed
   FROM (${shadowVerdicts(from, to, sql`AND (${called(LIVE)}) != (${called(SHADOW)})`)}) AS sv
   ANY LEFT JOIN (${REVIEWED}) AS rv USING mid

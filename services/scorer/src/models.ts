@@ -16,7 +16,7 @@ export interface ModelSource {
  * The rule engine a shadow scorer sees: the live rule set (reloads included) reading the velocity
  * windows the live scorer has just counted the message in, never counting it a second time.
  */
-export class ObservingRuleEngine implements RuleEngine {
+class ObservingRuleEngine implements RuleEngine {
   constructor(private readonly engine: ModalRuleEngine) {}
   get version(): string {
     return this.engine.version;
@@ -33,7 +33,7 @@ export class ObservingRuleEngine implements RuleEngine {
  * A candidate rule set in shadow: windows of its own (its velocity rules count every message once, in
  * its own state), following the live engine's mode (a report skips velocity rules in both).
  */
-export class CandidateRuleEngine implements RuleEngine {
+class CandidateRuleEngine implements RuleEngine {
   constructor(
     private readonly rules: RuleSet,
     private readonly live: ModalRuleEngine,
@@ -49,7 +49,7 @@ export class CandidateRuleEngine implements RuleEngine {
   }
 }
 
-export interface ModelSwitchOptions {
+interface ModelSwitchOptions {
   /** The live scorer; its model is swapped in place (campaign state and rules carry over). */
   readonly live: Scorer;
   readonly engine: ModalRuleEngine;

@@ -20,7 +20,7 @@ export interface ModelsRoutesOptions {
 }
 
 /** A backtest reads up to a month of traffic: the console may ask for at most this many days (the CLI for more). */
-export const CONSOLE_BACKTEST_MAX_DAYS = 30;
+const CONSOLE_BACKTEST_MAX_DAYS = 30;
 
 const ModelId = z.string().regex(/^[a-f0-9]{8,64}$/, "a model id is 8–64 lowercase hex digits");
 const Reason = z.string().trim().min(3).max(500);
