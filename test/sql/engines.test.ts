@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -264,5 +264,14 @@ describe.skipIf(!clickhouseUrl)("the SQL on ClickHouse 18.16 and on current Clic
       await current.ch.query(raw(`EXPLAIN AST ${statement}`), z.unknown()).catch((e: Error) => refused.push(`${e.message}\n${statement}`));
     }
     expect(refused).toEqual([]);
+  });
+
+  // Users who run the compose file get the engine these statements were proven on, not an older one.
+  it("the compose file runs the ClickHouse release the current engine here is", async () => {
+    const compose = readFileSync(fileURLToPath(new URL("../../infra/compose/docker-compose.yml", import.meta.url)), "utf8");
+    const image = /image:\s*clickhouse\/clickhouse-server:(\d+\.\d+)/.exec(compose)?.[1];
+    const [{ version }] = (await current.ch.query(raw("SELECT version() AS version"), z.object({ version: z.string() }))) as [{ version: string }];
+    expect(image).toBeDefined();
+    expect(version.split(".").slice(0, 2).join(".")).toBe(image);
   });
 });
