@@ -1,6 +1,6 @@
 import { loadavg } from "node:os";
-import { resolve } from "node:path";
 import pino from "pino";
+import { repoPath } from "@spam/repo-paths";
 import { z } from "zod";
 import { createClickHouse, ensureDatabase, ident, migrateDatabase, restrictedDatabase, sql } from "@spam/clickhouse";
 import { runBacktest } from "@spam/learning";
@@ -21,9 +21,9 @@ const days = Number(arg("--days") ?? 30);
 const keep = argv.includes("--keep");
 const url = process.env.CLICKHOUSE_URL ?? "http://127.0.0.1:18123";
 const database = arg("--database") ?? `bench_backtest_${Date.now().toString(36)}`;
-const rulesDir = arg("--rules") ?? resolve(import.meta.dirname, "../../rules");
+const rulesDir = arg("--rules") ?? repoPath("rules");
 const logger = pino({ level: "warn" }, pino.destination(2));
-const MIGRATIONS = resolve(import.meta.dirname, "../../infra/clickhouse/migrations");
+const MIGRATIONS = repoPath("infra/clickhouse/migrations");
 const DAY = 86_400_000;
 const now = Date.now();
 

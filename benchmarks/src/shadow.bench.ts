@@ -1,6 +1,6 @@
-import { resolve } from "node:path";
 import { loadavg } from "node:os";
 import pino from "pino";
+import { repoPath } from "@spam/repo-paths";
 import { loadModel } from "@spam/classifier";
 import { loadRuleSet } from "@spam/rules";
 import { ModalRuleEngine, ModelSwitch } from "@spam/scorer-service";
@@ -16,8 +16,7 @@ const arg = (name: string): string | undefined => {
   const i = argv.indexOf(name);
   return i >= 0 ? argv[i + 1] : undefined;
 };
-const root = resolve(import.meta.dirname, "../..");
-const modelPath = arg("--model") ?? resolve(root, "packages/classifier/models/default.model.json");
+const modelPath = arg("--model") ?? repoPath("packages/classifier/models/default.model.json");
 const shadowPath = arg("--shadow") ?? modelPath;
 const rounds = Number(arg("--rounds") ?? 6);
 const perRound = Number(arg("--per-round") ?? 20_000);
@@ -25,7 +24,7 @@ const logger = pino({ level: "silent" });
 const { texts, source } = loadCorpus(argv);
 const live = await loadModel(modelPath);
 const shadowModel = await loadModel(shadowPath);
-const rules = await loadRuleSet(arg("--rules") ?? resolve(root, "rules"));
+const rules = await loadRuleSet(arg("--rules") ?? repoPath("rules"));
 const senders = Array.from({ length: 5000 }, (_, i) => `1${38 + (i % 10)}${String(10_000_000 + i * 7919).slice(-8)}`);
 
 function setUp(withShadow: boolean): ModelSwitch {

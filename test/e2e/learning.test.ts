@@ -1,15 +1,15 @@
 import { execFile } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { sql, v } from "@spam/clickhouse";
 import type { RawMessage, ReviewLabel, Verdict } from "@spam/contracts";
-import { REPO_ROOT } from "@spam/infra-local";
 import { BatchingProducer, createKafkaClient } from "@spam/kafka";
+import { REPO_ROOT, repoPath } from "@spam/repo-paths";
 import { reviewLabelRows, rowsForInsert, trafficRows, verdictRows } from "@spam/sink-service";
 import { createTestStack, eventually, startServiceProcess, type ServiceProcess, type TestStack } from "../support/index.js";
 
@@ -22,8 +22,8 @@ import { createTestStack, eventually, startServiceProcess, type ServiceProcess, 
  * spam for four weeks; the last week is held out. A candidate trained on the export must catch it.
  */
 const run = promisify(execFile);
-const CLI = resolve(REPO_ROOT, "packages/cli/dist/main.js");
-const FIXTURES = resolve(REPO_ROOT, "packages/classifier/fixtures");
+const CLI = repoPath("packages/cli/dist/main.js");
+const FIXTURES = repoPath("packages/classifier/fixtures");
 const DAY = 86_400_000;
 const NOW = Date.now();
 const logger = pino({ level: "silent" });

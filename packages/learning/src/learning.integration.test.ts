@@ -1,10 +1,10 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createClickHouse, ident, migrateDatabase, restrictedDatabase, sql, type ClickHouse } from "@spam/clickhouse";
+import { repoPath } from "@spam/repo-paths";
 import { loadRuleSet } from "@spam/rules";
 import { runBacktest } from "./backtest.js";
 import { exportDataset, toTsv } from "./dataset.js";
@@ -13,7 +13,7 @@ import { shadowReport } from "./shadow.js";
 // Against ClickHouse 18.16 started by the global setup.
 const clickhouseUrl = process.env.CLICKHOUSE_URL;
 const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
-const MIGRATIONS = fileURLToPath(new URL("../../../infra/clickhouse/migrations", import.meta.url));
+const MIGRATIONS = repoPath("infra/clickhouse/migrations");
 const database = `t_${process.env.TEST_RUN_ID ?? "local"}_learning_${Date.now().toString(36)}`.replace(/[^a-z0-9_]/gi, "_");
 const DAY = 86_400_000;
 const NOW = Math.floor(Date.now() / 1000) * 1000;

@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import pino from "pino";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_PIPELINE_OPTIONS, loadModelFromString, parseLabelledTsv, serializeModel, trainModel, type SpamClassifier } from "@spam/classifier";
 import { normalize } from "@spam/normalize";
+import { repoPath } from "@spam/repo-paths";
 import type { EvaluateInput, RuleSet } from "@spam/rules";
 import { candidateRules } from "@spam/learning";
 import { createScorer } from "@spam/scoring";
@@ -11,7 +11,7 @@ import { ModelSwitch, type ModelSource } from "./models.js";
 import { ModalRuleEngine } from "./velocity-replay.js";
 
 const logger = pino({ level: "silent" });
-const FIXTURE = fileURLToPath(new URL("../../../packages/classifier/fixtures/train.tsv", import.meta.url));
+const FIXTURE = repoPath("packages/classifier/fixtures/train.tsv");
 const NOVEL = "斑马灯笼俱乐部第3期活动周六举行，回复Y报名";
 
 /** Two small models: the fixtures, and the fixtures plus a campaign only the second knows as spam. */
