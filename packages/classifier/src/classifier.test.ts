@@ -1,10 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { categoryGroup, parseLabelledTsv, prepareSegmentedText } from "./data.js";
+import { categoryGroup } from "@spam/contracts";
+import { parseLabelledTsv, prepareSegmentedText } from "./data.js";
 import { DEFAULT_FEATURE_OPTIONS, FeatureExtractor, idfTable, LATIN_TAG, weighTerms } from "./features.js";
 import { binaryMetrics } from "./metrics.js";
 import { graftLatinSide, loadModelFromString, ModelLoadError, serializeModel, SpamClassifier } from "./model.js";
 import { crossValidate, DEFAULT_PIPELINE_OPTIONS, trainModel, type Example } from "./pipeline.js";
 import { buildDataset, fitPlatt, plattProbability } from "./train.js";
+import { hasCjk, isLatinScript } from "./script.js";
 
 const ham = [
   "【工商银行】您尾号1234的储蓄卡支出人民币56.00元，余额789.10元。",
@@ -403,5 +405,18 @@ describe("Platt scaling", () => {
     const p = fitPlatt(dec, lab);
     expect(plattProbability(p, 2)).toBeGreaterThan(0.8);
     expect(plattProbability(p, -2)).toBeLessThan(0.2);
+  });
+});
+
+describe("script test", () => {
+  it("counts Latin-script text as the extractor does, and the raw-text test agrees once NFKC folds full-width forms", () => {
+    expect(isLatinScript("call me at 5")).toBe(true);
+    expect(isLatinScript("   ")).toBe(false);
+    expect(isLatinScript("ok 你好")).toBe(false);
+    expect(isLatinScript("ok 😀")).toBe(false); // astral code points count as CJK, as in the extractor
+    expect(hasCjk("ok 你好")).toBe(true);
+    expect(hasCjk("ｆｒｅｅ\u3000prize")).toBe(false); // NFKC: "free prize"
+    expect(hasCjk("ok 😀")).toBe(true);
+    expect(hasCjk("call now")).toBe(false);
   });
 });

@@ -1,4 +1,4 @@
-import { categoryGroup } from "./data.js";
+import { categoryGroup } from "@spam/contracts";
 import { DEFAULT_FEATURE_OPTIONS, FeatureExtractor, idfTable, LATIN_TAG, weighTerms, type FeatureOptions, type SparseVector } from "./features.js";
 import { binaryMetrics, categoryMetrics, type BinaryMetrics, type CategoryMetrics } from "./metrics.js";
 import type { CategoryModel, TrainedModel } from "./model.js";
