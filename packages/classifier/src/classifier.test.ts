@@ -384,6 +384,19 @@ describe("model", () => {
     // Same weights, same version.
     expect(loadModelFromString(serializeModel(m)).modelVersion).toBe(clf.modelVersion);
   });
+  it("weighs a rare category's own rows up with categoryBalance, so a large category does not drown it", () => {
+    const shops = ["全场特价", "店庆促销", "新品上市", "会员折扣", "限时秒杀", "满减优惠", "进店有礼", "清仓处理"];
+    // The same text under both labels, more often under the large one: unbalanced, the large one wins it.
+    const cat: Example[] = [
+      ...Array.from({ length: 48 }, (_, i) => ({ text: `${shops[i % 8]}，${shops[(i * 3 + 1) % 8]}，快递包邮第${i}期`, spam: true, category: "AD_Retail" })),
+      ...Array.from({ length: 5 }, () => ({ text: "快递包裹异常，点击理赔", spam: true, category: "AD_Retail" })),
+      ...Array.from({ length: 3 }, () => ({ text: "快递包裹异常，点击理赔", spam: true, category: "FR_Phishing(Other)" })),
+    ];
+    const fine = (balance: number): string | null =>
+      loadModelFromString(serializeModel(trainModel([...examples, ...cat], { ...small, categoryBalance: balance }))).predict("快递包裹异常").fineCategory;
+    expect(fine(0)).toBe("AD_Retail");
+    expect(fine(0.5)).toBe("FR_Phishing(Other)");
+  });
   it("rejects a tampered or invalid file", () => {
     const file = JSON.parse(serializeModel(trainModel(examples, small))) as { binary: { bias: number } };
     file.binary.bias += 1;
