@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { lengthGroups } from "./embedder.js";
-import { createSentenceEmbedder, defaultEmbeddingModelDir, EmbeddingModelError, type SentenceEmbedder } from "./index.js";
+import { createSentenceEmbedder, defaultEmbeddingModelDir, EmbeddingModelError, type SentenceEmbedder } from "./embedder.js";
 
 // Real model, built by infra/bin/bootstrap.sh (npm test runs it first).
 let embedder: SentenceEmbedder;
