@@ -19,6 +19,8 @@ export interface SmscStubOptions {
   readonly receiptDelayMs?: number;
   /** Keep at most this many received submits (oldest dropped) so a long benchmark stays bounded. */
   readonly maxRecorded?: number;
+  /** Called for every accepted submit_sm (benchmarks time arrivals without keeping them). */
+  readonly onSubmit?: (s: ReceivedSubmit) => void;
   readonly logger: Logger;
 }
 
@@ -197,8 +199,11 @@ export class SmscStub {
       concat,
     };
     this.accepted++;
-    this.recorded.push(submit);
-    if (this.recorded.length > (this.o.maxRecorded ?? 100_000)) this.recorded.shift();
+    this.o.onSubmit?.(submit);
+    if ((this.o.maxRecorded ?? 100_000) > 0) {
+      this.recorded.push(submit);
+      if (this.recorded.length > (this.o.maxRecorded ?? 100_000)) this.recorded.shift();
+    }
     session.send(pdu.response({ message_id: messageId }));
     for (const w of [...this.waiters]) w();
     if (receives && (registeredDelivery & 0x03) !== 0) {
