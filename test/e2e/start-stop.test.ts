@@ -52,6 +52,7 @@ async function startStack(tag: string): Promise<{ npm: ChildProcess; output: () 
     CLICKHOUSE_DATABASE: `start_${tag}_${runId}`.replace(/[^A-Za-z0-9_]/g, "_"),
     API_PORT: String(await freePort()),
     SMPP_PORT: String(await freePort()),
+    SMSC_STUB_PORT: String(await freePort()),
     SINK_METRICS_PORT: String(await freePort()),
     DECIDER_METRICS_PORT: String(await freePort()),
     SCORER_METRICS_PORT: String(await freePort()),
