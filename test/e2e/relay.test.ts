@@ -38,6 +38,7 @@ describe("relay mode: SMPP client → gateway (relay) → SMSC stub", () => {
   let services: ServiceProcess[] = [];
   let smppPort: number;
   let client: EsmeClient;
+  let other: EsmeClient;
 
   beforeAll(async () => {
     stack = await createTestStack("e2e_relay");
@@ -61,7 +62,8 @@ describe("relay mode: SMPP client → gateway (relay) → SMSC stub", () => {
       ...stack.serviceEnv,
       GATEWAY_ID: "gw-relay",
       SMPP_PORT: String(smppPort),
-      SMPP_ACCOUNTS: "relay-in:in-pw:traffic:*",
+      // "other" is bound as a receiver too: receipts must never reach an account that did not send the message.
+      SMPP_ACCOUNTS: "relay-in:in-pw:traffic:*,other:ot-pw:traffic+reply:*",
       REPLIES_ENABLED: "false",
       RELAY_ENABLED: "true",
       RELAY_ROUTES: JSON.stringify(routes),
@@ -74,10 +76,12 @@ describe("relay mode: SMPP client → gateway (relay) → SMSC stub", () => {
     await Promise.all(services.map((s) => s.waitForLog((e) => e.msg === "started", 90_000)));
     await gateway.waitForLog((e) => e.msg === "bound to downstream SMSC", 10_000);
     client = await EsmeClient.connect({ host: "127.0.0.1", port: smppPort, systemId: "relay-in", password: "in-pw" });
+    other = await EsmeClient.connect({ host: "127.0.0.1", port: smppPort, systemId: "other", password: "ot-pw", bindAs: "receiver" });
   }, 120_000);
 
   afterAll(async () => {
     await client?.close();
+    await other?.close();
     const codes = await Promise.all(services.map((s) => s.stop()));
     await stub?.close();
     await stack?.dispose();
@@ -95,6 +99,8 @@ describe("relay mode: SMPP client → gateway (relay) → SMSC stub", () => {
     expect(receipt.text).toContain(`id:${id} `);
     expect(receipt.text).toContain("stat:DELIVRD");
     expect(receipt.text).not.toContain(arrived.messageId);
+    // Security: the receipt went to the sender's account only.
+    expect(other.inbox).toEqual([]);
   }, 30_000);
 
   it("stops spam (block verdict): the client gets ESME_RX_R_APPN and the SMSC never sees it", async () => {
@@ -130,6 +136,12 @@ describe("relay mode: SMPP client → gateway (relay) → SMSC stub", () => {
     expect(new Set(parts.map((p) => p.concat?.reference))).toEqual(new Set([42]));
     expect(parts.every((p) => (p.esmClass & 0x40) !== 0)).toBe(true);
     expect(parts.map((p) => p.text).join("")).toBe(LONG);
+  }, 30_000);
+
+  it("stops a multipart spam message as a whole: no part reaches the SMSC", async () => {
+    const err = await client.submit(`${SPAM}。${SPAM}。${SPAM}。${SPAM}`, { source: "17000008888", destination: "13900000006", concat: "udh8", reference: 7 }).catch((e: unknown) => e);
+    expect((err as SmppClientError).commandStatus).toBe(RX_R_APPN);
+    expect(stub.received.filter((m) => m.source === "17000008888")).toEqual([]);
   }, 30_000);
 
   it("writes every outcome to ClickHouse (delivery_records)", async () => {
