@@ -91,7 +91,7 @@ describe("npm start stops everything it started, whatever signal reaches npm", (
       try {
         await until("the platform to come up", () => output().includes("The spam platform is running"), 240_000);
         const pids = servicePids(runDir);
-        expect(pids.length, output().slice(-2000)).toBe(5);
+        expect(pids.length, output().slice(-2000)).toBe(6);
         expect(pids.every(isAlive)).toBe(true);
         npm.kill(signal);
         await until("npm to exit", () => npm.exitCode !== null || npm.signalCode !== null, 60_000);
