@@ -131,6 +131,7 @@ async function main(): Promise<void> {
   await stack.start();
   const results: Array<Record<string, string | number>> = [];
   const cpuRows: Array<Array<string | number>> = [];
+  const windows: Array<{ rate: number; from: number; to: number }> = [];
   let session: LoadSession | null = null;
   try {
     await sleep(2_000); // the gateway binds downstream after it starts
@@ -150,12 +151,13 @@ async function main(): Promise<void> {
         const before = new Map<string, ProcSample | null>(pids.map(([n, pid]) => [n, pid === null ? null : sampleProc(pid)]));
         const t0 = Date.now();
         const end = t0 + seconds * 1_000;
-        // Paced in 5 ms ticks: `rate` messages a second, whatever the answers take (open loop, bounded by the window).
-        let due = 0;
+        // Open loop: by any moment, `rate` × elapsed messages are due, whatever the answers take and
+        // however late this loop's timer fires (bounded by the window).
+        let planned = 0;
         while (Date.now() < end) {
-          due += (rate * 5) / 1_000;
-          while (due >= 1) {
-            due--;
+          const target = Math.floor(((Date.now() - t0) * rate) / 1_000);
+          while (planned < target) {
+            planned++;
             if (!session || session.free <= 0) {
               p.answered["client window full (not sent)"] = (p.answered["client window full (not sent)"] ?? 0) + 1;
               continue;
@@ -177,6 +179,7 @@ async function main(): Promise<void> {
         await sleep(args.deadline + 500);
         const secondsRun = (Date.now() - t0) / 1_000;
         if (!measured) continue;
+        windows.push({ rate, from: t0, to: end });
         for (const [n] of pids) {
           const a = before.get(n);
           const pid = pids.find(([x]) => x === n)![1];
@@ -200,30 +203,41 @@ async function main(): Promise<void> {
 
   process.stdout.write(`\nadded latency, client submit_sm → forwarded submit_sm at the stub (ms); machine ${JSON.stringify(machineLoad())}\n`);
   process.stdout.write(table(["rate", "submitted", "arrived", "p50", "p90", "p99", "max", "answers"], results.map((r) => [`${r.rate}/s`, r.submitted!, r.arrived!, r.p50!, r.p90!, r.p99!, r.max!, String(r.answers)])) + "\n");
-  const byReason = new Map<string, number>();
-  const forwarded = new Map<string, DeliveryRecord>();
-  const decision = new LatencyHistogram();
-  for (const r of records) {
-    byReason.set(`${r.outcome}/${r.reason}`, (byReason.get(`${r.outcome}/${r.reason}`) ?? 0) + 1);
-    if (r.outcome === "forwarded") forwarded.set(r.messageId, r);
-    if (r.outcome !== "late_verdict" && r.reason !== "deadline_open" && r.reason !== "deadline_closed") decision.recordMs(r.decisionMs);
+  const outcomeRows: Array<Array<string | number>> = [];
+  for (const w of windows) {
+    const mine = records.filter((r) => r.receivedAt >= w.from && r.receivedAt < w.to);
+    const byReason = new Map<string, number>();
+    const forwarded = new Map<string, DeliveryRecord>();
+    const decision = new LatencyHistogram();
+    for (const r of mine) {
+      byReason.set(`${r.outcome}/${r.reason}`, (byReason.get(`${r.outcome}/${r.reason}`) ?? 0) + 1);
+      if (r.outcome === "forwarded") forwarded.set(r.messageId, r);
+      if (r.outcome !== "late_verdict" && r.reason !== "deadline_open" && r.reason !== "deadline_closed") decision.recordMs(r.decisionMs);
+    }
+    const decided = [...byReason].filter(([k]) => !k.startsWith("late_verdict")).reduce((a, [, n]) => a + n, 0);
+    const failOpen = byReason.get("forwarded/deadline_open") ?? 0;
+    let blockVerdicts = 0;
+    let blockedArrived = 0;
+    let blockedArrivedFailOpen = 0;
+    for (const r of mine) {
+      if (r.outcome === "late_verdict" ? r.verdictAction !== "block" : !(r.outcome === "stopped" && r.reason === "block")) continue;
+      blockVerdicts++;
+    }
+    for (const id of blocks) {
+      const f = forwarded.get(id);
+      if (!f) continue;
+      blockedArrived++;
+      if (f.reason === "deadline_open") blockedArrivedFailOpen++;
+    }
+    const d = decision.summaryMs();
+    outcomeRows.push([
+      `${w.rate}/s`, decided, `${((100 * failOpen) / Math.max(1, decided)).toFixed(2)} %`, d.p50, d.p99, blockVerdicts, blockedArrived, blockedArrivedFailOpen, blockedArrived - blockedArrivedFailOpen,
+      [...byReason].sort().map(([k, n]) => `${k}=${n}`).join(" "),
+    ]);
   }
-  const decided = [...byReason].filter(([k]) => !k.startsWith("late_verdict")).reduce((a, [, n]) => a + n, 0);
-  const failOpen = byReason.get("forwarded/deadline_open") ?? 0;
-  let blockedArrived = 0;
-  let blockedArrivedFailOpen = 0;
-  for (const id of blocks) {
-    const f = forwarded.get(id);
-    if (!f) continue;
-    blockedArrived++;
-    if (f.reason === "deadline_open") blockedArrivedFailOpen++;
-  }
-  process.stdout.write(`\noutcomes over the whole run (warm-up included), from ${records.length} delivery records:\n`);
-  process.stdout.write(table(["outcome/reason", "messages"], [...byReason].sort().map(([k, n]) => [k, n])) + "\n");
-  const d = decision.summaryMs();
-  process.stdout.write(`\nreceipt → verdict in hand at the gateway (decided on a verdict): p50 ${d.p50} ms, p90 ${d.p90} ms, p99 ${d.p99} ms, max ${d.max} ms (n=${d.count})\n`);
-  process.stdout.write(`fail-open share: ${failOpen} of ${decided} (${((100 * failOpen) / Math.max(1, decided)).toFixed(2)} %)\n`);
-  process.stdout.write(`scorer block verdicts: ${blocks.size}; of those that reached the stub: ${blockedArrived} (${blockedArrivedFailOpen} through a counted fail-open, ${blockedArrived - blockedArrivedFailOpen} otherwise)\n`);
+  process.stdout.write(`\noutcomes of the messages received in each measured window, from the gateway's delivery records:\n`);
+  process.stdout.write(table(["rate", "decided", "fail-open", "verdict p50 ms", "verdict p99 ms", "block verdicts", "blocked arrived", "of which fail-open", "otherwise", "outcome/reason"], outcomeRows) + "\n");
+  process.stdout.write(`(verdict p50/p99: receipt → verdict in hand at the gateway, for messages decided on their verdict; ${blocks.size} block verdicts in the whole run)\n`);
   process.stdout.write(`\nCPU per relayed message (µs of CPU per message that reached the stub):\n`);
   process.stdout.write(table(["rate", "process", "cores", "µs/msg"], cpuRows) + "\n");
 }

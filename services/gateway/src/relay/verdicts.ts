@@ -15,6 +15,19 @@ const VerdictForRelay = z.object({
 });
 export type RelayVerdict = z.infer<typeof VerdictForRelay>;
 
+const MESSAGE_ID_KEY = Buffer.from('"messageId":"');
+const BLOCK_ACTION = Buffer.from('"action":"block"');
+
+/** The verdict's message id, read without parsing the record (null when it is not there as written). */
+export function messageIdOf(value: Buffer): string | null {
+  const at = value.indexOf(MESSAGE_ID_KEY);
+  if (at < 0) return null;
+  const start = at + MESSAGE_ID_KEY.length;
+  const end = value.indexOf(0x22, start);
+  if (end < 0 || end - start > 128) return null;
+  return value.toString("utf8", start, end);
+}
+
 export interface VerdictSource {
   /** Calls `onVerdict` once when the message's verdict arrives (until `cancel`). */
   expect(messageId: string, onVerdict: (v: RelayVerdict) => void): void;
@@ -110,6 +123,12 @@ export class VerdictWaiter implements VerdictSource {
   /** One verdict record; public for tests. */
   onRecord(value: Buffer | null): void {
     if (value === null) return;
+    // Most verdicts are for messages this instance does not hold (another gateway's, or decided at
+    // the deadline): skip them without parsing. JSON escapes every quote inside a string value, so
+    // these byte patterns can only be the top-level key and value.
+    const id = messageIdOf(value);
+    const waiter = id === null ? undefined : this.waiting.get(id);
+    if (!waiter && value.indexOf(BLOCK_ACTION) < 0) return;
     let json: unknown;
     try {
       json = JSON.parse(value.toString("utf8"));
@@ -117,9 +136,6 @@ export class VerdictWaiter implements VerdictSource {
       this.invalid++;
       return;
     }
-    const o = json as { messageId?: unknown; action?: unknown };
-    const waiter = typeof o.messageId === "string" ? this.waiting.get(o.messageId) : undefined;
-    if (!waiter && o.action !== "block") return;
     const parsed = VerdictForRelay.safeParse(json);
     if (!parsed.success) {
       this.invalid++;
@@ -128,9 +144,10 @@ export class VerdictWaiter implements VerdictSource {
     }
     const v = parsed.data;
     if (v.action === "block" && v.kind === "traffic") this.raiseAlarm(v.source);
-    if (waiter) {
+    const cb = this.waiting.get(v.messageId);
+    if (cb) {
       this.waiting.delete(v.messageId);
-      waiter(v);
+      cb(v);
     }
   }
 
