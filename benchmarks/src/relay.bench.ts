@@ -15,7 +15,7 @@ import { LatencyHistogram, machineLoad, sampleProc, table, type ProcSample } fro
  * receipt → verdict time as the gateway saw it, and CPU per relayed message of every process.
  *
  *   node benchmarks/dist/relay.bench.js [--rates 1000,2000] [--seconds 30] [--warmup 5]
- *     [--deadline 50] [--mix traffic=0.85,spam=0.15] [--window 2000] [--scorer-nice 0]
+ *     [--deadline 50] [--mix traffic=0.85,spam=0.15] [--window 2000] [--scorer-nice 0] [--fallback none|local]
  */
 interface Args {
   rates: number[];
@@ -25,10 +25,11 @@ interface Args {
   mix: string;
   window: number;
   scorerNice: number;
+  fallback: "none" | "local";
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const a: Args = { rates: [1000, 2000], seconds: 30, warmup: 5, deadline: 50, mix: "traffic=0.85,spam=0.15", window: 2000, scorerNice: 0 };
+  const a: Args = { rates: [1000, 2000], seconds: 30, warmup: 5, deadline: 50, mix: "traffic=0.85,spam=0.15", window: 2000, scorerNice: 0, fallback: "none" };
   for (let i = 0; i < argv.length; i++) {
     const v = argv[i + 1];
     const num = (name: string) => {
@@ -57,6 +58,11 @@ function parseArgs(argv: readonly string[]): Args {
         break;
       case "--scorer-nice":
         a.scorerNice = num("scorer-nice");
+        break;
+      case "--fallback":
+        if (v !== "none" && v !== "local") throw new Error("--fallback: none or local");
+        a.fallback = v;
+        i++;
         break;
       case "--mix":
         a.mix = v ?? "";
@@ -125,9 +131,10 @@ async function main(): Promise<void> {
       RELAY_ROUTES: JSON.stringify(routes),
       RELAY_DEADLINE_MS: String(args.deadline),
       RELAY_MAX_HELD: "20000",
+      RELAY_FALLBACK: args.fallback,
     },
   });
-  process.stdout.write(`relay benchmark: deadline ${args.deadline} ms, rates ${args.rates.join(", ")} msg/s, ${args.seconds} s each (+${args.warmup} s warm-up), mix ${args.mix}\n`);
+  process.stdout.write(`relay benchmark: fallback ${args.fallback}, deadline ${args.deadline} ms, rates ${args.rates.join(", ")} msg/s, ${args.seconds} s each (+${args.warmup} s warm-up), mix ${args.mix}\n`);
   await stack.start();
   const results: Array<Record<string, string | number>> = [];
   const cpuRows: Array<Array<string | number>> = [];

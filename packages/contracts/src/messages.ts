@@ -168,7 +168,8 @@ export const DELIVERY_OUTCOMES = ["forwarded", "stopped", "deferred", "no_route"
 export type DeliveryOutcome = (typeof DELIVERY_OUTCOMES)[number];
 /**
  * Why: the verdict's action (allow, flag, block), a block-list or campaign block, the deadline
- * (fail open, or closed for a sender under an alarm), the downstream (throttled, unavailable).
+ * (fail open, closed for a sender under an alarm, or the gateway's own scoring blocked it:
+ * local_block), the downstream (throttled, unavailable).
  */
 export const DELIVERY_REASONS = [
   "allow",
@@ -178,6 +179,7 @@ export const DELIVERY_REASONS = [
   "campaign_block",
   "deadline_open",
   "deadline_closed",
+  "local_block",
   "throttled",
   "unavailable",
   "no_route",

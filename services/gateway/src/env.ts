@@ -5,6 +5,8 @@ import { MAX_PASSWORD, MAX_SYSTEM_ID, parseInlineAccounts, validateAccountSpec, 
 import { parseRoutes } from "./relay/routes.js";
 
 const defaultAllowList = fileURLToPath(new URL("../../../rules/allowlist/report-senders.json", import.meta.url));
+const defaultModel = fileURLToPath(new URL("../../../packages/classifier/models/default.model.json", import.meta.url));
+const defaultRules = fileURLToPath(new URL("../../../rules", import.meta.url));
 const defaultReplies = fileURLToPath(new URL("../../../rules/replies/zh-CN.json", import.meta.url));
 const ms = (def: number) => z.coerce.number().int().positive().default(def);
 
@@ -100,6 +102,11 @@ export const gatewayEnvShape = {
   /** At the deadline: open, or closed_under_alarm (stop a sender with a block verdict within RELAY_ALARM_MS). */
   RELAY_FAIL_POLICY: z.enum(["open", "closed_under_alarm"]).default("open"),
   RELAY_ALARM_MS: ms(10 * 60_000),
+  /** At the deadline: none (fail open), or local: the gateway scores the text itself and stops what that blocks. */
+  RELAY_FALLBACK: z.enum(["none", "local"]).default("none"),
+  /** The local fallback's model and rules (the scorer's defaults). */
+  RELAY_MODEL_PATH: z.string().default(defaultModel),
+  RELAY_RULES_DIR: z.string().default(defaultRules),
   /** Messages held for a decision at once; over it ESME_RTHROTTLED. */
   RELAY_MAX_HELD: z.coerce.number().int().positive().default(10_000),
   /** Downstream id → upstream id mappings kept for receipts (oldest dropped). */

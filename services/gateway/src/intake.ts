@@ -138,6 +138,7 @@ export class MessageIntake {
                     source: m.source,
                     destination: m.destination,
                     receivedAt: first.receivedAt,
+                    text: m.text,
                     wire: m.metas.map((x) => x.relay!.wire),
                     upstreamIds: m.metas.map((x) => x.ackedId ?? id),
                     receipts: first.relay!.receipts,

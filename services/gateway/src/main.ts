@@ -13,6 +13,7 @@ import { loadGatewayEnv, type GatewayEnv } from "./env.js";
 import { EsmeClient } from "./esme-client.js";
 import { MessageIntake } from "./intake.js";
 import { ReplyDispatcher } from "./replies.js";
+import { createLocalDecider, type LocalDecider } from "./relay/local-decider.js";
 import { Relay } from "./relay/relay.js";
 import { loadRoutes } from "./relay/routes.js";
 import { VerdictWaiter } from "./relay/verdicts.js";
@@ -28,7 +29,7 @@ export interface Gateway extends ServiceHandle {
 }
 
 /** Composition root: builds the gateway's parts by hand; `start`/`stop` own their lifecycle. */
-export function createGateway(env: GatewayEnv, logger: Logger): Gateway {
+export function createGateway(env: GatewayEnv, logger: Logger, local: LocalDecider | null = null): Gateway {
   const topics = topicNames(env.TOPIC_PREFIX);
   const kafka = createKafkaClient({ brokers: env.KAFKA_BROKERS, clientId: `gateway-${env.GATEWAY_ID}`, logger });
   const producer = new BatchingProducer({ kafka, logger, lingerMs: env.KAFKA_LINGER_MS });
@@ -105,6 +106,7 @@ export function createGateway(env: GatewayEnv, logger: Logger): Gateway {
         deadlineMs: env.RELAY_DEADLINE_MS,
         stopPolicy: env.RELAY_STOP_POLICY,
         failPolicy: env.RELAY_FAIL_POLICY,
+        local,
         maxHeld: env.RELAY_MAX_HELD,
         maxReceipts: env.RELAY_MAX_RECEIPTS,
         publish: (messages) => producer.sendMany(messages),
@@ -210,7 +212,7 @@ export function createGateway(env: GatewayEnv, logger: Logger): Gateway {
       logger.info(
         {
           port: smpp.address.port,
-          relay: relay ? { deadlineMs: env.RELAY_DEADLINE_MS, stopPolicy: env.RELAY_STOP_POLICY, failPolicy: env.RELAY_FAIL_POLICY } : false,
+          relay: relay ? { deadlineMs: env.RELAY_DEADLINE_MS, stopPolicy: env.RELAY_STOP_POLICY, failPolicy: env.RELAY_FAIL_POLICY, fallback: local ? "local" : "none" } : false,
           accounts: [...accounts.values()].map((a) => ({ systemId: a.systemId, capabilities: [...a.capabilities], sourceRanges: a.sourceRanges.toString(), maxSessions: a.maxSessions })),
         },
         "SMPP listening",
@@ -254,5 +256,10 @@ const isMain = import.meta.url === `file://${process.argv[1]}`;
 if (isMain) {
   const env = loadEnvOrExit("gateway", () => loadGatewayEnv());
   const logger = createServiceLogger("gateway", env.LOG_LEVEL);
-  runService("gateway", logger, () => createGateway(env, logger));
+  runService("gateway", logger, async () => {
+    // The local fallback loads the model and rules before anything listens (seconds, and ~200 MiB).
+    const local =
+      env.RELAY_ENABLED && env.RELAY_FALLBACK === "local" ? await createLocalDecider({ modelPath: env.RELAY_MODEL_PATH, rulesDir: env.RELAY_RULES_DIR, logger }) : null;
+    return createGateway(env, logger, local);
+  });
 }

@@ -6,6 +6,7 @@ import { SmscStub } from "@spam/smsc-stub";
 import { BlockList } from "../blocklist.js";
 import { waitFor } from "../test-helpers.js";
 import { Relay, type FailPolicy, type ReceiptTarget } from "./relay.js";
+import type { LocalDecider, LocalVerdict } from "./local-decider.js";
 import { parseRoutes } from "./routes.js";
 import type { RelayVerdict, VerdictSource } from "./verdicts.js";
 
@@ -40,7 +41,7 @@ let receipts: Array<{ target: ReceiptTarget; upstreamId: string }>;
 let blockList: BlockList;
 let seq = 0;
 
-async function startRelay(opts: { failPolicy?: FailPolicy; deadlineMs?: number; window?: number } = {}): Promise<void> {
+async function startRelay(opts: { failPolicy?: FailPolicy; deadlineMs?: number; window?: number; local?: LocalDecider } = {}): Promise<void> {
   relay = new Relay({
     gatewayId: "gw-t",
     topics,
@@ -55,6 +56,7 @@ async function startRelay(opts: { failPolicy?: FailPolicy; deadlineMs?: number; 
     deadlineMs: opts.deadlineMs ?? 50,
     stopPolicy: "block",
     failPolicy: opts.failPolicy ?? "open",
+    local: opts.local ?? null,
     maxHeld: 100,
     maxReceipts: 1_000,
     publish: async (m) => void published.push(...m),
@@ -76,6 +78,7 @@ function message(text: string, destination = "13900000001", registered = 0) {
     source: "13800000001",
     destination,
     receivedAt: Date.now(),
+    text,
     wire: [{ source_addr: "13800000001", destination_addr: destination, data_coding: 0, short_message: Buffer.from(text, "latin1"), registered_delivery: registered }],
     upstreamIds: [id],
     receipts: { account: "a2p", sessionId: 7 },
@@ -179,6 +182,40 @@ describe("relay: stopping", () => {
     await expect(relay.decide(m, relay.expect(m.id))).resolves.toEqual({ kind: "rejected" });
     expect(stub.received).toHaveLength(0);
     expect(records()[0]).toMatchObject({ outcome: "stopped", reason: "deadline_closed" });
+  });
+});
+
+describe("relay: the gateway's own scoring at the deadline (RELAY_FALLBACK=local)", () => {
+  const local = (v: LocalVerdict): LocalDecider => ({ decide: () => v });
+
+  it("stops what the local scoring blocks when the scorer is late, and records the scorer's verdict beside it", async () => {
+    await startRelay({ deadlineMs: 20, local: local({ action: "block", campaignId: null }) });
+    const m = message("no verdict in time, text blocks");
+    await expect(relay.decide(m, relay.expect(m.id))).resolves.toEqual({ kind: "rejected" });
+    expect(stub.received).toHaveLength(0);
+    verdicts.give(m.id, "allow");
+    expect(records().map((r) => [r.outcome, r.reason, r.verdictAction])).toEqual([
+      ["stopped", "local_block", "block"],
+      ["late_verdict", "allow", "allow"],
+    ]);
+  });
+
+  it("stops a blocked campaign the local scoring recognises", async () => {
+    await startRelay({ deadlineMs: 20, local: local({ action: "allow", campaignId: "c00000001000000aa" }) });
+    blockList.apply("fingerprint:c00000001000000aa", {
+      v: 1, kind: "fingerprint", value: "c00000001000000aa", state: "active", reason: "campaign", evidence: { reportIds: [], verdictIds: [] },
+      createdBy: "t", createdAt: Date.now(), expiresAt: null, version: 1,
+    });
+    const m = message("campaign, scorer late");
+    await expect(relay.decide(m, relay.expect(m.id))).resolves.toEqual({ kind: "rejected" });
+    expect(records()[0]).toMatchObject({ outcome: "stopped", reason: "campaign_block" });
+  });
+
+  it("still fails open when the local scoring allows", async () => {
+    await startRelay({ deadlineMs: 20, local: local({ action: "flag", campaignId: null }) });
+    const m = message("scorer late, text fine");
+    await expect(relay.decide(m, relay.expect(m.id))).resolves.toMatchObject({ kind: "accepted" });
+    expect(records()[0]).toMatchObject({ outcome: "forwarded", reason: "deadline_open" });
   });
 });
 

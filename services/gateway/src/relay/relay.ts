@@ -14,6 +14,7 @@ import type { OutgoingMessage } from "@spam/kafka";
 import type { BlockList } from "../blocklist.js";
 import { DownstreamLink, RouteLinks, type DownstreamReceipt, type SubmitOutcome, type WirePdu } from "./downstream.js";
 import { findRoute, type Route } from "./routes.js";
+import type { LocalDecider } from "./local-decider.js";
 import type { RelayVerdict, VerdictSource } from "./verdicts.js";
 
 /** Who gets a message's delivery receipts: the account it came from, preferably the session that sent it. */
@@ -29,6 +30,8 @@ export interface RelayMessage {
   readonly source: string;
   readonly destination: string;
   readonly receivedAt: number;
+  /** The decoded text (the local fallback scores it). */
+  readonly text: string;
   /** The upstream PDUs in sequence order, as they are to be forwarded. */
   readonly wire: readonly WirePdu[];
   /** The id the upstream was (or will be) given for each part, same order. */
@@ -56,6 +59,8 @@ export interface RelayOptions {
   readonly deadlineMs: number;
   readonly stopPolicy: StopPolicy;
   readonly failPolicy: FailPolicy;
+  /** At the deadline, the gateway's own scoring (RELAY_FALLBACK=local) may still stop a message. */
+  readonly local?: LocalDecider | null;
   /** Messages held at once; over it new ones are answered ESME_RTHROTTLED before anything is published. */
   readonly maxHeld: number;
   /** Receipt mappings kept (downstream id → upstream id); the oldest go first. */
@@ -147,8 +152,8 @@ export class Relay {
   }
 
   /** A block-list stop at the gateway (the router already published the enforcement event). */
-  recordBlockList(m: Omit<RelayMessage, "wire" | "upstreamIds" | "receipts"> & { parts: number }): void {
-    this.record({ ...m, wire: [], upstreamIds: [], receipts: { account: m.account, sessionId: 0 } }, null, "stopped", "blocklist", null, [], m.parts);
+  recordBlockList(m: Omit<RelayMessage, "wire" | "upstreamIds" | "receipts" | "text"> & { parts: number }): void {
+    this.record({ ...m, text: "", wire: [], upstreamIds: [], receipts: { account: m.account, sessionId: 0 } }, null, "stopped", "blocklist", null, [], m.parts);
   }
 
   async decide(m: RelayMessage, wait: { verdict: Promise<RelayVerdict | null>; take: (v: RelayVerdict | null) => void }): Promise<RelayAnswer> {
@@ -168,6 +173,17 @@ export class Relay {
         if (this.o.failPolicy === "closed_under_alarm" && this.o.verdicts.underAlarm(m.source)) {
           this.record(m, route.name, "stopped", "deadline_closed", null, []);
           return { kind: "rejected" };
+        }
+        const local = this.o.local?.decide({ id: m.id, text: m.text, source: m.source, destination: m.destination, receivedAt: m.receivedAt });
+        if (local) {
+          const campaignBlocked = local.campaignId !== null && this.o.blockList.hasActive(blockListKey("fingerprint", local.campaignId));
+          if (campaignBlocked || (local.action === "block" && this.o.stopPolicy === "block")) {
+            // The scorer's verdict, when it comes, is recorded beside it: where the two disagree shows.
+            this.watchLate(m, route.name);
+            if (campaignBlocked) this.enforceCampaign(m, local.campaignId!);
+            this.record(m, route.name, "stopped", campaignBlocked ? "campaign_block" : "local_block", local.action, []);
+            return { kind: "rejected" };
+          }
         }
         this.watchLate(m, route.name);
         return await this.forward(m, route, "deadline_open", null);
