@@ -3,7 +3,8 @@ import pino from "pino";
 import { DeliveryRecordV1, VerdictV1, type DeliveryRecord } from "@spam/contracts";
 import { createKafkaClient, decodeRecord } from "@spam/kafka";
 import { preciseNow, SmscStub } from "@spam/smsc-stub";
-import { BENCH_ACCOUNT, PrivateStack, serviceBuilt, sleep } from "./lib/stack.js";
+import { freePort } from "@spam/infra-local";
+import { BENCH_ACCOUNT, PrivateStack, ServiceChild, serviceBuilt, sleep } from "./lib/stack.js";
 import { LoadSession, MessagePlanner, parseMix } from "./lib/smpp.js";
 import { LatencyHistogram, machineLoad, sampleProc, table, type ProcSample } from "./lib/stats.js";
 
@@ -15,7 +16,7 @@ import { LatencyHistogram, machineLoad, sampleProc, table, type ProcSample } fro
  * receipt → verdict time as the gateway saw it, and CPU per relayed message of every process.
  *
  *   node benchmarks/dist/relay.bench.js [--rates 1000,2000] [--seconds 30] [--warmup 5]
- *     [--deadline 50] [--mix traffic=0.85,spam=0.15] [--window 2000] [--scorer-nice 0] [--fallback none|local]
+ *     [--deadline 50] [--mix traffic=0.85,spam=0.15] [--window 2000] [--scorer-nice 0] [--fallback none|local|none,local]
  */
 interface Args {
   rates: number[];
@@ -25,11 +26,12 @@ interface Args {
   mix: string;
   window: number;
   scorerNice: number;
-  fallback: "none" | "local";
+  /** One gateway per value, measured in turn at each rate (an interleaved A/B in one run). */
+  fallbacks: Array<"none" | "local">;
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const a: Args = { rates: [1000, 2000], seconds: 30, warmup: 5, deadline: 50, mix: "traffic=0.85,spam=0.15", window: 2000, scorerNice: 0, fallback: "none" };
+  const a: Args = { rates: [1000, 2000], seconds: 30, warmup: 5, deadline: 50, mix: "traffic=0.85,spam=0.15", window: 2000, scorerNice: 0, fallbacks: ["none"] };
   for (let i = 0; i < argv.length; i++) {
     const v = argv[i + 1];
     const num = (name: string) => {
@@ -59,11 +61,13 @@ function parseArgs(argv: readonly string[]): Args {
       case "--scorer-nice":
         a.scorerNice = num("scorer-nice");
         break;
-      case "--fallback":
-        if (v !== "none" && v !== "local") throw new Error("--fallback: none or local");
-        a.fallback = v;
+      case "--fallback": {
+        const list = (v ?? "").split(",");
+        if (list.length === 0 || list.some((f) => f !== "none" && f !== "local")) throw new Error("--fallback: none, local or both (none,local)");
+        a.fallbacks = list as Array<"none" | "local">;
         i++;
         break;
+      }
       case "--mix":
         a.mix = v ?? "";
         i++;
@@ -131,24 +135,37 @@ async function main(): Promise<void> {
       RELAY_ROUTES: JSON.stringify(routes),
       RELAY_DEADLINE_MS: String(args.deadline),
       RELAY_MAX_HELD: "20000",
-      RELAY_FALLBACK: args.fallback,
+      RELAY_FALLBACK: args.fallbacks[0]!,
     },
   });
-  process.stdout.write(`relay benchmark: fallback ${args.fallback}, deadline ${args.deadline} ms, rates ${args.rates.join(", ")} msg/s, ${args.seconds} s each (+${args.warmup} s warm-up), mix ${args.mix}\n`);
+  process.stdout.write(`relay benchmark: fallback ${args.fallbacks.join(" against ")}, deadline ${args.deadline} ms, rates ${args.rates.join(", ")} msg/s, ${args.seconds} s each (+${args.warmup} s warm-up), mix ${args.mix}\n`);
   await stack.start();
   const results: Array<Record<string, string | number>> = [];
   const cpuRows: Array<Array<string | number>> = [];
-  const windows: Array<{ rate: number; from: number; to: number }> = [];
-  let session: LoadSession | null = null;
+  const windows: Array<{ label: string; from: number; to: number }> = [];
+  const sessions: LoadSession[] = [];
   try {
-    await sleep(2_000); // the gateway binds downstream after it starts
-    session = await LoadSession.bind({ host: "127.0.0.1", port: stack.smppPorts[0]!, systemId: BENCH_ACCOUNT.systemId, password: BENCH_ACCOUNT.password }, args.window);
+    // The other fallbacks' gateways: same env, own port, id and fallback, the same scorer behind them.
+    const first = stack.byName("gateway")[0]!;
+    const gateways: Array<{ fallback: string; child: ServiceChild; port: number }> = [{ fallback: args.fallbacks[0]!, child: first, port: stack.smppPorts[0]! }];
+    for (const [i, fallback] of args.fallbacks.slice(1).entries()) {
+      const port = await freePort();
+      const child = new ServiceChild("gateway", `gateway-${fallback}-${i + 2}`, { ...first.env, GATEWAY_ID: `gw-bench-${fallback}-${i + 2}`, SMPP_PORT: String(port), METRICS_PORT: String(await freePort()), RELAY_FALLBACK: fallback }, stack.logDir);
+      child.start();
+      await child.waitStarted();
+      stack.services.push(child);
+      gateways.push({ fallback, child, port });
+    }
+    await sleep(2_000); // a gateway binds downstream after it starts
+    for (const g of gateways) sessions.push(await LoadSession.bind({ host: "127.0.0.1", port: g.port, systemId: BENCH_ACCOUNT.systemId, password: BENCH_ACCOUNT.password }, args.window));
     const planner = new MessagePlanner(parseMix(args.mix), "10086999", 7);
     let counter = 0;
-    const gateway = stack.byName("gateway")[0]!;
     const scorer = stack.byName("scorer")[0]!;
     const broker = brokerPid();
-    for (const rate of args.rates) {
+    for (const rate of args.rates) for (const [gi, g] of gateways.entries()) {
+      const gateway = g.child;
+      const session: LoadSession = sessions[gi]!;
+      const label = `${rate}/s ${g.fallback}`;
       for (const measured of [false, true]) {
         const seconds = measured ? args.seconds : args.warmup;
         if (seconds === 0) continue;
@@ -165,7 +182,7 @@ async function main(): Promise<void> {
           const target = Math.floor(((Date.now() - t0) * rate) / 1_000);
           while (planned < target) {
             planned++;
-            if (!session || session.free <= 0) {
+            if (session.free <= 0) {
               p.answered["client window full (not sent)"] = (p.answered["client window full (not sent)"] ?? 0) + 1;
               continue;
             }
@@ -186,22 +203,22 @@ async function main(): Promise<void> {
         await sleep(args.deadline + 500);
         const secondsRun = (Date.now() - t0) / 1_000;
         if (!measured) continue;
-        windows.push({ rate, from: t0, to: end });
+        windows.push({ label, from: t0, to: end });
         for (const [n] of pids) {
           const a = before.get(n);
           const pid = pids.find(([x]) => x === n)![1];
           const b = pid === null ? null : sampleProc(pid);
           if (!a || !b) continue;
           const cpuSec = (b.cpuTicks - a.cpuTicks) / 100;
-          cpuRows.push([`${rate}/s`, n, Number((cpuSec / secondsRun).toFixed(2)), p.arrivals > 0 ? Number(((cpuSec * 1e6) / p.arrivals).toFixed(0)) : 0]);
+          cpuRows.push([label, n, Number((cpuSec / secondsRun).toFixed(2)), p.arrivals > 0 ? Number(((cpuSec * 1e6) / p.arrivals).toFixed(0)) : 0]);
         }
         const s = p.latency.summaryMs();
-        results.push({ rate, submitted: p.submitted, arrived: p.arrivals, p50: s.p50, p90: s.p90, p99: s.p99, max: s.max, answers: JSON.stringify(p.answered) });
+        results.push({ label, submitted: p.submitted, arrived: p.arrivals, p50: s.p50, p90: s.p90, p99: s.p99, max: s.max, answers: JSON.stringify(p.answered) });
       }
     }
     phase = null;
   } finally {
-    await session?.close();
+    for (const session of sessions) await session.close();
   }
   // Outcomes as the gateway recorded them, and the scorer's block verdicts, from Kafka.
   const { records, blocks } = await readOutcomes(stack.brokers, stack.topics.delivery, stack.topics.verdicts);
@@ -209,7 +226,7 @@ async function main(): Promise<void> {
   await stub.close();
 
   process.stdout.write(`\nadded latency, client submit_sm → forwarded submit_sm at the stub (ms); machine ${JSON.stringify(machineLoad())}\n`);
-  process.stdout.write(table(["rate", "submitted", "arrived", "p50", "p90", "p99", "max", "answers"], results.map((r) => [`${r.rate}/s`, r.submitted!, r.arrived!, r.p50!, r.p90!, r.p99!, r.max!, String(r.answers)])) + "\n");
+  process.stdout.write(table(["rate", "submitted", "arrived", "p50", "p90", "p99", "max", "answers"], results.map((r) => [String(r.label), r.submitted!, r.arrived!, r.p50!, r.p90!, r.p99!, r.max!, String(r.answers)])) + "\n");
   const outcomeRows: Array<Array<string | number>> = [];
   for (const w of windows) {
     const mine = records.filter((r) => r.receivedAt >= w.from && r.receivedAt < w.to);
@@ -238,7 +255,7 @@ async function main(): Promise<void> {
     }
     const d = decision.summaryMs();
     outcomeRows.push([
-      `${w.rate}/s`, decided, `${((100 * failOpen) / Math.max(1, decided)).toFixed(2)} %`, d.p50, d.p99, blockVerdicts, blockedArrived, blockedArrivedFailOpen, blockedArrived - blockedArrivedFailOpen,
+      w.label, decided, `${((100 * failOpen) / Math.max(1, decided)).toFixed(2)} %`, d.p50, d.p99, blockVerdicts, blockedArrived, blockedArrivedFailOpen, blockedArrived - blockedArrivedFailOpen,
       [...byReason].sort().map(([k, n]) => `${k}=${n}`).join(" "),
     ]);
   }
