@@ -57,7 +57,7 @@ describe("relay mode: SMPP client → gateway (relay) → SMSC stub", () => {
     await producer.disconnect();
 
     smppPort = await freePort();
-    const routes = [{ name: "main", smscs: [{ name: "stub", host: "127.0.0.1", port: stub.port, systemId: "relay", password: "relay-pw", window: 20 }] }];
+    const routes = [{ name: "main", destinations: ["13*"], smscs: [{ name: "stub", host: "127.0.0.1", port: stub.port, systemId: "relay", password: "relay-pw", window: 20 }] }];
     const gateway = startServiceProcess("gateway", {
       ...stack.serviceEnv,
       GATEWAY_ID: "gw-relay",
@@ -144,15 +144,29 @@ describe("relay mode: SMPP client → gateway (relay) → SMSC stub", () => {
     expect(stub.received.filter((m) => m.source === "17000008888")).toEqual([]);
   }, 30_000);
 
+  it("refuses a destination no route serves with ESME_RINVDSTADR, publishing nothing", async () => {
+    const err = await client.submit("你好", { source: "13800000077", destination: "99900000001" }).catch((e: unknown) => e);
+    expect((err as SmppClientError).commandStatus).toBe(0x0b);
+    expect(stub.received.filter((m) => m.source === "13800000077")).toEqual([]);
+  }, 30_000);
+
   it("writes every outcome to ClickHouse (delivery_records)", async () => {
     const rows = await eventually(async () => {
-      const found = await stack.ch.query(sql`SELECT message_id, outcome, reason, source FROM delivery_records FINAL WHERE source IN (${v.string("13800000001")}, ${v.string("17000009999")}, ${v.string(BLOCKED_SENDER)}, ${v.string("13800000055")})`, DeliveryRow);
-      return found.length >= 5 ? found : undefined;
+      const found = await stack.ch.query(sql`SELECT message_id, outcome, reason, source FROM delivery_records FINAL WHERE source IN (${v.string("13800000001")}, ${v.string("17000009999")}, ${v.string(BLOCKED_SENDER)}, ${v.string("13800000055")}, ${v.string("13800000077")})`, DeliveryRow);
+      return found.length >= 6 ? found : undefined;
     }, 30_000, 250);
     const bySource = (s: string) => rows.filter((r) => r.source === s).map((r) => `${r.outcome}/${r.reason}`).sort();
     expect(bySource("13800000001")).toEqual(["forwarded/allow"]);
     expect(bySource("17000009999")).toEqual(["stopped/block"]);
     expect(bySource(BLOCKED_SENDER)).toEqual(["stopped/blocklist", "stopped/blocklist"]);
     expect(bySource("13800000055")).toEqual(["stopped/campaign_block"]);
+    expect(bySource("13800000077")).toEqual(["no_route/no_route"]);
+    // The unrouted message was never published: the raw traffic has the others, not it.
+    const Raw = z.object({ source: z.string() });
+    const raw = await eventually(async () => {
+      const found = await stack.ch.query(sql`SELECT source FROM traffic_raw FINAL WHERE source IN (${v.string("13800000001")}, ${v.string("13800000077")})`, Raw);
+      return found.length > 0 ? found : undefined;
+    }, 20_000, 250);
+    expect(raw.map((r) => r.source)).toEqual(["13800000001"]);
   }, 40_000);
 });

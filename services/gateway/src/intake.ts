@@ -68,10 +68,12 @@ export class MessageIntake {
   }
 
   accept(part: MessagePart, account: string, respond: Responder, relay: RelayOrigin | null = null): void {
-    // Bounded: the relay holds at most so many messages; beyond, the sender retries later.
-    if (relay && this.o.relay?.full && !this.o.router.isReport(part.destination)) {
-      respond({ kind: "temporary", throttled: true });
-      return;
+    if (relay && this.o.relay && !this.o.router.isReport(part.destination)) {
+      // Bounded: the relay holds at most so many messages; beyond, the sender retries later.
+      if (this.o.relay.full) return respond({ kind: "temporary", throttled: true });
+      // Nothing is published for a message no route would take.
+      const refused = this.o.relay.refuseUnrouted({ account, source: part.source, destination: part.destination, receivedAt: this.now() });
+      if (refused) return respond(refused);
     }
     const meta: PartMeta = { account, receivedAt: this.now(), part, respond, acked: false, ackedId: null, relay };
     const result = this.reassembler.push(part, meta, account);

@@ -227,6 +227,13 @@ describe("relay: errors and back-pressure", () => {
     expect(records()[0]).toMatchObject({ outcome: "no_route", reason: "no_route" });
   });
 
+  it("refuses an unrouted message before anything is published (refuseUnrouted), and lets a routed one through", async () => {
+    await startRelay();
+    expect(relay.refuseUnrouted({ account: "a2p", source: "13800000001", destination: "99900000001", receivedAt: Date.now() })).toEqual({ kind: "rejected", status: 0x0b });
+    expect(relay.refuseUnrouted({ account: "a2p", source: "13800000001", destination: "13900000001", receivedAt: Date.now() })).toBeNull();
+    expect(records()).toMatchObject([{ outcome: "no_route", reason: "no_route", destination: "99900000001" }]);
+  });
+
   it("turns a throttling SMSC into a throttled (temporary) answer upstream", async () => {
     await startRelay({ deadlineMs: 5_000 });
     stub.mode = "throttle";

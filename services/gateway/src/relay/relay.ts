@@ -118,6 +118,16 @@ export class Relay {
     return this.held;
   }
 
+  /**
+   * Refuses at once, before anything is published, a message no route takes: counted and recorded
+   * (no_route), answered ESME_RINVDSTADR. Null when a route takes it.
+   */
+  refuseUnrouted(m: { account: string; source: string; destination: string; receivedAt: number }): RelayAnswer | null {
+    if (findRoute(this.o.routes, m.account, m.destination)) return null;
+    this.record({ ...m, id: randomUUID(), text: "", wire: [], upstreamIds: [], receipts: { account: m.account, sessionId: 0 } }, null, "no_route", "no_route", null, []);
+    return { kind: "rejected", status: NO_ROUTE_STATUS };
+  }
+
   /** Bound downstream links (readiness). */
   get boundLinks(): number {
     return this.allLinks.filter((l) => l.isBound).length;
