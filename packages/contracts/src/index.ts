@@ -32,6 +32,9 @@ export {
   ReportOutcomeV1,
   AuditEventV1,
   DecisionEventV1,
+  DeliveryRecordV1,
+  DELIVERY_OUTCOMES,
+  DELIVERY_REASONS,
 } from "./messages.js";
 export type {
   RawMessage,
@@ -64,6 +67,9 @@ export type {
   ReportOutcome,
   AuditEvent,
   DecisionEvent,
+  DeliveryRecord,
+  DeliveryOutcome,
+  DeliveryReason,
 } from "./messages.js";
 export { SPAM_CATEGORIES, CATEGORY_GROUPS, categoryGroup } from "./categories.js";
 export type { SpamCategory, CategoryGroup } from "./categories.js";

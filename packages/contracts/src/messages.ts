@@ -177,6 +177,54 @@ export const EnforcementEventV1 = z.object({
 });
 export type EnforcementEvent = z.infer<typeof EnforcementEventV1>;
 
+/** What the relay did with one message (gateway relay mode, services/gateway/README.md). */
+export const DELIVERY_OUTCOMES = ["forwarded", "stopped", "deferred", "no_route", "late_verdict"] as const;
+export type DeliveryOutcome = (typeof DELIVERY_OUTCOMES)[number];
+/**
+ * Why: the verdict's action (allow, flag, block), a block-list or campaign block, the deadline
+ * (fail open, closed for a sender under an alarm, or the gateway's own scoring blocked it:
+ * local_block), the downstream (throttled, unavailable).
+ */
+export const DELIVERY_REASONS = [
+  "allow",
+  "flag",
+  "block",
+  "blocklist",
+  "campaign_block",
+  "deadline_open",
+  "deadline_closed",
+  "local_block",
+  "throttled",
+  "unavailable",
+  "no_route",
+] as const;
+export type DeliveryReason = (typeof DELIVERY_REASONS)[number];
+
+export const DeliveryRecordV1 = z.object({
+  v: z.literal(1),
+  /** Derived from the message id and the outcome: a redelivered record carries the same id. */
+  id,
+  messageId: id,
+  receivedAt: epochMs,
+  at: epochMs,
+  gatewayId: z.string().max(64),
+  account: z.string().max(64),
+  route: z.string().max(64).nullable(),
+  smsc: z.string().max(64).nullable(),
+  source: address,
+  destination: address,
+  parts: z.number().int().min(1).max(255),
+  outcome: z.enum(DELIVERY_OUTCOMES),
+  reason: z.enum(DELIVERY_REASONS),
+  /** The scorer's action when a verdict was in hand (for late_verdict: the verdict that came after the deadline). */
+  verdictAction: z.enum(VERDICT_ACTIONS).nullable(),
+  /** Receipt → decision, milliseconds. */
+  decisionMs: z.number().int().nonnegative(),
+  /** Ids the downstream SMSC gave the parts (forwarded only). */
+  downstreamIds: z.array(z.string().max(65)).max(255),
+});
+export type DeliveryRecord = z.infer<typeof DeliveryRecordV1>;
+
 export const RulesControlV1 = z.object({
   v: z.literal(1),
   command: z.literal("reload"),

@@ -366,7 +366,7 @@ const noData = (node) => show(node, el("p", { class: "muted", dataset: { testid:
 async function renderAnalytics() {
   const params = new URLSearchParams(location.search);
   const bucket = ["hour", "day", "month"].includes(params.get("bucket")) ? params.get("bucket") : "day";
-  const [vol, rep, topS, topD, topC, outcome, rules, thr] = await Promise.all([
+  const [vol, rep, topS, topD, topC, outcome, rules, thr, delivery] = await Promise.all([
     api("GET", `/api/analytics/spam-volume?bucket=${bucket}${bucket === "month" ? `&from=${new Date(Date.now() - 365 * 864e5).toISOString()}` : ""}`),
     api("GET", "/api/analytics/reports"),
     api("GET", "/api/analytics/top-reported?kind=sender"),
@@ -375,6 +375,7 @@ async function renderAnalytics() {
     api("GET", "/api/analytics/report-outcome"),
     api("GET", "/api/analytics/rules"),
     api("GET", "/api/analytics/throughput"),
+    api("GET", "/api/delivery/summary"),
   ]);
   const top = (items) => table({}, ["", t("a.reportsN"), t("a.reporters")],
     items.map((i) => el("tr", {}, el("td", {}, i.key), el("td", {}, i.reports), el("td", {}, i.reporters))), t("a.noData"));
@@ -391,6 +392,11 @@ async function renderAnalytics() {
       kpi(t("a.overdue"), outcome.openOverdue),
       el("span", { class: "spacer" }),
       me.role !== "reviewer" ? el("a", { class: "kpi", href: "/api/export/fraud-cases.csv", download: "", dataset: { testid: "export" } }, t("a.export")) : null),
+    el("div", { class: "card" }, el("h3", {}, t("a.relay")), el("div", { class: "kpis" },
+      kpi(t("a.delivered"), delivery.delivered, "kpi-delivered"),
+      kpi(t("a.stopped"), delivery.stopped, "kpi-stopped"),
+      kpi(t("a.deferred"), delivery.deferred, "kpi-deferred"),
+      kpi(t("a.failOpen"), delivery.failOpen, "kpi-fail-open"))),
     el("div", { class: "card" }, el("h3", {}, t("a.volume"), " ", bucketSelect), el("div", { class: "grid" }, chartBox("volume"), chartBox("action"))),
     el("div", { class: "grid2" },
       el("div", { class: "card" }, el("h3", {}, t("a.reports")), chartBox("reports")),

@@ -14,6 +14,7 @@ import { migratePg, ensurePgDatabase } from "./db/migrate.js";
 import { createPool, pg } from "./db/pool.js";
 import { parseEnv, type ApiEnv } from "./env.js";
 import { buildApp } from "./http/app.js";
+import { ClickHouseDeliveryCounts } from "./http/routes/delivery.js";
 import { createCaseIntake } from "./intake.js";
 import { OutboxRelay, kafkaPublisher, type Publisher } from "./outbox.js";
 import { CaseStore } from "./review/cases.js";
@@ -80,7 +81,7 @@ export function createApiService(env: ApiEnv, logger: Logger, overrides: { publi
         cases,
         traffic: ch ? new ClickHouseTrafficAnalytics(ch) : emptyTrafficAnalytics,
         review: ch ? combinedReviewAnalytics(new ClickHouseReportAnalytics(ch), new PgReviewAnalytics(pool)) : new PgReviewAnalytics(pool),
-        ...(ch ? { senders: new ClickHouseSenderHistory(ch) } : {}),
+        ...(ch ? { senders: new ClickHouseSenderHistory(ch), delivery: new ClickHouseDeliveryCounts(ch) } : {}),
         config: { slaHours: env.REVIEW_SLA_HOURS, cookieSecure: env.COOKIE_SECURE, loginPerMinute: env.LOGIN_RATE_LIMIT_PER_MINUTE, trustProxy: env.TRUST_PROXY },
         ready: async () => ({ ...(ch ? { clickhouse: await ch.ping().catch(() => false) } : {}) }),
         onDecided: () => relay?.kick(),

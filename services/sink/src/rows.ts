@@ -2,6 +2,7 @@ import type {
   BlockListEntry,
   DeadLetter,
   DecisionEvent,
+  DeliveryRecord,
   EnforcementEvent,
   OutboundReply,
   RawMessage,
@@ -184,6 +185,33 @@ export function reviewLabelRows(l: ReviewLabel): TableRow[] {
         reviewer: l.reviewer,
         decided_at: sec(l.decidedAt),
         comment: l.comment,
+      },
+    },
+  ];
+}
+
+/** Relay mode: one row per delivery record (migration 0006). */
+export function deliveryRows(d: DeliveryRecord): TableRow[] {
+  return [
+    {
+      table: "delivery_records",
+      row: {
+        id: d.id,
+        message_id: d.messageId,
+        received_at: sec(d.receivedAt),
+        at: sec(d.at),
+        gateway_id: d.gatewayId,
+        account: d.account,
+        route: d.route,
+        smsc: d.smsc,
+        source: d.source,
+        destination: d.destination,
+        parts: d.parts,
+        outcome: d.outcome,
+        reason: d.reason,
+        verdict_action: d.verdictAction,
+        decision_ms: Math.min(4_294_967_295, d.decisionMs),
+        downstream_ids: d.downstreamIds,
       },
     },
   ];

@@ -23,6 +23,7 @@ import { adminRoutes } from "./routes/admin.js";
 import { analyticsRoutes } from "./routes/analytics.js";
 import { authRoutes } from "./routes/auth.js";
 import { modelsRoutes, type ModelsRoutesOptions } from "./routes/models.js";
+import { deliveryRoutes, emptyDeliveryCounts, type DeliveryCounts } from "./routes/delivery.js";
 import { reviewRoutes } from "./routes/review.js";
 
 declare module "fastify" {
@@ -39,6 +40,8 @@ export interface AppDeps {
   readonly traffic: TrafficAnalytics;
   readonly review: ReviewAnalytics;
   readonly senders?: SenderHistorySource;
+  /** Relay mode's delivered/stopped counts (routes/delivery.ts); none when absent. */
+  readonly delivery?: DeliveryCounts;
   readonly config: {
     readonly slaHours: number;
     readonly cookieSecure: boolean;
@@ -208,6 +211,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(adminRoutes, { users: deps.users });
   await app.register(analyticsRoutes, { traffic: deps.traffic, review: deps.review, slaHours: deps.config.slaHours });
   await app.register(modelsRoutes, deps.models ?? { registry: null, shadow: null });
+  await app.register(deliveryRoutes, { counts: deps.delivery ?? emptyDeliveryCounts });
 
   await app.register(fastifyStatic, { root: PUBLIC_DIR, prefix: "/assets/", index: false });
   await app.register(fastifyStatic, { root: ECHARTS_DIR, prefix: "/vendor/echarts/", decorateReply: false, index: false });
