@@ -195,7 +195,8 @@ export async function applyDeciderCase(pool: pg.Pool, e: CaseEvent): Promise<voi
   const decided = e.state === "decided" && e.decision !== "escalated";
   const status = decided ? "decided" : e.decision === "escalated" ? "escalated" : "open";
   const decision = e.decision === "blocked" ? "spam" : e.decision === "not_spam" ? "ham" : e.decision === "escalated" ? "escalate" : null;
-  const byPolicy = decided && (e.decidedBy ?? "").startsWith("policy:");
+  // A decision with a rule is the decider's own (a policy block, or a block from elsewhere settling the case); a reviewer's has none.
+  const byPolicy = decided && e.rule !== "";
   await withTx(pool, async (tx) => {
     const id = await resolveDeciderCase(tx, e.caseId, e.subjectKind, e.subject, e.openedAt, { text: "", modelLabel: null });
     const { rowCount } = await tx.query(
