@@ -7,6 +7,13 @@ export const CASE_SOURCES = ["classifier", "report", "campaign"] as const;
 export const CASE_STATUSES = ["open", "escalated", "decided"] as const;
 export const SUBJECT_KINDS = ["sender", "campaign"] as const;
 export type SubjectKind = (typeof SUBJECT_KINDS)[number];
+/**
+ * Why a case closed without a review of its own, as review_cases.closed_reason holds it: `policy.<rule>` for
+ * the decider's decisions that close a case (its auto-block rules, or a block from elsewhere), `campaign_decided`
+ * for a sender case settled by its campaign's decision, `senders_blocked` for a campaign all of whose senders are
+ * blocked. The console has a string for each in both languages.
+ */
+export const CLOSED_REASONS = ["policy.verified_reporters", "policy.velocity_high_score", "policy.sender_blocked", "campaign_decided", "senders_blocked"] as const;
 
 const ts = z.union([z.date(), z.string()]).transform((d) => new Date(d).toISOString());
 
