@@ -36,11 +36,31 @@ function checkCOctet(field: keyof typeof SMPP34_LIMITS, value: string): void {
   if (value.length > max) throw new SmppLimitError(`${field} has ${value.length} characters; SMPP 3.4 allows at most ${max}`);
 }
 
-const decodeText = (pdu: SmppPdu, value: unknown): string => {
-  if (typeof value === "string") return value;
-  if (Buffer.isBuffer(value)) return (Number(pdu["data_coding"]) & 0x0f) === 8 ? value.swap16().toString("utf16le") : value.toString("latin1");
-  return "";
-};
+const ucs2 = (text: string): Buffer => Buffer.from(text, "utf16le").swap16();
+const decodeText = (dataCoding: number, value: Buffer): string =>
+  (dataCoding & 0x0f) === 8 ? Buffer.from(value).swap16().toString("utf16le") : value.toString("latin1");
+
+/** Splits a short_message into its UDH information elements and text, whichever shape the package hands over. */
+function unpack(pdu: SmppPdu, field: "short_message" | "message_payload"): { ies: Buffer[]; text: string } | null {
+  const value = pdu[field] as { udh?: Buffer[]; message?: unknown } | Buffer | string | undefined;
+  const dc = Number(pdu["data_coding"] ?? 0);
+  if (value === undefined || value === null) return null;
+  if (typeof value === "string") return { ies: [], text: value };
+  if (Buffer.isBuffer(value)) {
+    if (value.length === 0) return null;
+    // The `smpp` package's message filters are process-wide and may be switched off: read the octets as they are.
+    if (Number(pdu["esm_class"] ?? 0) & 0x40) {
+      const end = 1 + value[0]!;
+      const ies: Buffer[] = [];
+      for (let i = 1; i + 1 < end; i += 2 + value[i + 1]!) ies.push(value.subarray(i, i + 2 + value[i + 1]!));
+      return { ies, text: decodeText(dc, value.subarray(end)) };
+    }
+    return { ies: [], text: decodeText(dc, value) };
+  }
+  const m = value.message;
+  const text = typeof m === "string" ? m : Buffer.isBuffer(m) ? decodeText(dc, m) : "";
+  return text || value.udh?.length ? { ies: value.udh ?? [], text } : null;
+}
 
 export class StandardEsme {
   readonly inbox: Delivered[] = [];
@@ -76,12 +96,12 @@ export class StandardEsme {
 
   /** submit_sm; UCS-2 unless the text is ASCII; a text longer than one SMS goes in message_payload. */
   async submit(text: string, o: { source: string; destination: string }): Promise<string> {
-    const ucs2 = !/^[\x20-\x7e]*$/.test(text);
-    const octets = ucs2 ? text.length * 2 : text.length;
-    const body = octets > 140 ? { message_payload: { message: text } } : { short_message: { message: text } };
+    const wide = !/^[\x20-\x7e]*$/.test(text);
+    const octets = wide ? ucs2(text) : Buffer.from(text, "latin1");
+    const body = octets.length > 140 ? { message_payload: octets } : { short_message: octets };
     const resp = await new Promise<SmppPdu>((resolve) =>
       (this.session["submit_sm"] as (o: object, cb: (r: SmppPdu) => void) => void)(
-        { source_addr: o.source, source_addr_ton: 1, source_addr_npi: 1, destination_addr: o.destination, data_coding: ucs2 ? 8 : 1, ...body },
+        { source_addr: o.source, source_addr_ton: 1, source_addr_npi: 1, destination_addr: o.destination, data_coding: wide ? 8 : 1, ...body },
         resolve,
       ),
     );
@@ -111,14 +131,11 @@ export class StandardEsme {
   private receive(pdu: SmppPdu): void {
     const source = String(pdu["source_addr"] ?? "");
     const destination = String(pdu["destination_addr"] ?? "");
-    const sm = pdu["short_message"] as { udh?: Buffer[]; message?: unknown } | string | Buffer | undefined;
-    const payload = pdu["message_payload"] as { message?: unknown } | Buffer | undefined;
-    const raw = payload !== undefined && !(Buffer.isBuffer(sm) && sm.length > 0) && !(typeof sm === "object" && sm !== null && "message" in sm && sm.message) ? payload : sm;
-    const text = decodeText(pdu, typeof raw === "object" && raw !== null && !Buffer.isBuffer(raw) ? raw.message : raw);
+    const part = unpack(pdu, "short_message") ?? unpack(pdu, "message_payload") ?? { ies: [], text: "" };
+    const text = part.text;
     // Concatenation: UDH IE 0x00 (8-bit reference) or 0x08 (16-bit), or the SAR TLVs.
     let concat: { ref: number; total: number; seq: number } | null = null;
-    const udh = typeof sm === "object" && sm !== null && !Buffer.isBuffer(sm) ? (sm.udh ?? []) : [];
-    for (const ie of udh) {
+    for (const ie of part.ies) {
       if (ie[0] === 0x00 && ie.length >= 5) concat = { ref: ie[2]!, total: ie[3]!, seq: ie[4]! };
       if (ie[0] === 0x08 && ie.length >= 6) concat = { ref: (ie[2]! << 8) | ie[3]!, total: ie[4]!, seq: ie[5]! };
     }
