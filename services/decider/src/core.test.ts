@@ -329,6 +329,17 @@ describe("decider policy", () => {
     expect(again).toEqual({ decisions: [], replies: [], blocks: [] });
   });
 
+  it("a label of the review case the decider's case joined settles the decider's case by its id", () => {
+    const core = new DeciderCore(policy, render);
+    const caseId = cases(core.onReport(report("1"), T0))[0]!.caseId;
+    const out = core.onReviewLabel(
+      { v: 1, id: "l1", caseId: "msg:m-first", deciderCaseId: caseId, messageId: "m-first", label: "spam", category: "fraud", reviewer: "ana", decidedAt: T0 + 1000, comment: "" },
+      T0 + 1000,
+    );
+    expect(cases(out)[0]).toMatchObject({ caseId, state: "decided", decision: "blocked", decidedBy: "reviewer:ana" });
+    expect(out.replies.map((r) => r.kind)).toEqual(["outcome_blocked"]);
+  });
+
   it("the policy's reasons are codes the console translates, never sentences", () => {
     const core = new DeciderCore(policy, render);
     core.restoreReputation("h-1", { upheld: 1, rejected: 0 });

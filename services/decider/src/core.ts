@@ -249,7 +249,8 @@ export class DeciderCore {
 
   onReviewLabel(label: ReviewLabel, now: number): DeciderOutput {
     const out = empty();
-    const c = this.casesById.get(label.caseId);
+    // A review case the decider's case joined carries the decider's id beside its own.
+    const c = this.casesById.get(label.deciderCaseId ?? label.caseId);
     if (!c) return out; // not a case of this instance (or an API case without reports)
     const by = `reviewer:${label.reviewer}`;
     // A label repeats (redelivery, one label per flagged message of a case): the same decision twice changes nothing.

@@ -173,10 +173,10 @@ describe("case store on PostgreSQL", () => {
     for (const id of senderCases.flat()) {
       expect(await store.get(id)).toMatchObject({ status: "decided", decision: "spam", closed_reason: "campaign_decided", claimed_by: null });
     }
-    const { rows } = await pool.query<{ topic_key: string; payload: { caseId?: string; kind?: string; value?: string } }>("SELECT topic_key, payload FROM outbox WHERE id > $1", [before]);
+    const { rows } = await pool.query<{ topic_key: string; payload: { caseId?: string; deciderCaseId?: string; kind?: string; value?: string } }>("SELECT topic_key, payload FROM outbox WHERE id > $1", [before]);
     // The decider reads the label under its own case id and answers that case's reporters with what was verified about each.
-    const labelled = rows.filter((r) => r.topic_key === "reviewLabels").map((r) => r.payload.caseId);
-    expect(labelled).toContain(dCase.caseId);
+    const labels = rows.filter((r) => r.topic_key === "reviewLabels").map((r) => r.payload);
+    expect(labels).toContainEqual(expect.objectContaining({ caseId: senderCases[0]![0], deciderCaseId: dCase.caseId }));
     // Every sender is blocked: by the API, or by the decider for the case it owns.
     const blocked = rows.filter((r) => r.topic_key === "blocklist" && r.payload.kind === "sender").map((r) => r.payload.value).sort();
     expect(blocked).toEqual([senders[1], senders[2], blockedOnly.source].sort());

@@ -118,8 +118,9 @@ export class CaseStore {
     return { items: rows.map((r) => CaseRow.parse(r)), total };
   }
 
+  /** A case by its id, or by the id the decider announced for it (a decider case joins its subject's case). */
   async get(id: string): Promise<CaseRow> {
-    const { rows } = await this.pool.query(`${SELECT_CASE} WHERE c.id = $1`, [id]);
+    const { rows } = await this.pool.query(`${SELECT_CASE} WHERE c.id = $1 OR c.decider_case_id = $1 ORDER BY (c.id = $1) DESC LIMIT 1`, [id]);
     if (!rows[0]) throw new ApiError("not_found", `no case ${id}`);
     return CaseRow.parse(rows[0]);
   }

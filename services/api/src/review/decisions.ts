@@ -4,7 +4,7 @@ import { audit } from "../audit.js";
 import type { User } from "../auth/users.js";
 import { ApiError } from "../errors.js";
 import { decisionEffects, type DecidedCase, type DecisionLabel, type EffectsConfig, type OutboxMessage } from "./effects.js";
-import { CaseRow, externalCaseId, holdsClaim, ReportRow, SELECT_CASE, withTx, type Queryable, type Tx } from "./rows.js";
+import { CaseRow, holdsClaim, ReportRow, SELECT_CASE, withTx, type Queryable, type Tx } from "./rows.js";
 
 export interface DecideInput {
   readonly label: DecisionLabel;
@@ -98,7 +98,7 @@ export async function decide(pool: pg.Pool, effects: EffectsConfig, id: string, 
       { id: decisionId, label: input.label, category: input.category, comment: input.comment, reviewer: user.username, decidedAt },
       all.map((c): DecidedCase => ({
         id: c.id,
-        labelCaseId: externalCaseId(c),
+        deciderCaseId: c.decider_case_id ?? null,
         sender: c.sender,
         // The decider blocks the sender of its own case when it reads the label; a campaign's senders are listed apart.
         blockSender: c.subject_kind === "sender" && c.owner !== "decider",

@@ -20,8 +20,8 @@ export interface DecidedCase {
   readonly verdictId: string | null;
   readonly campaignId: string | null;
   readonly text: string;
-  /** The id the label carries: the decider's id for a case it shares, so it settles its side. Default: `id`. */
-  readonly labelCaseId?: string;
+  /** The decider's id of the case, when it has one: the label carries it so the decider settles its side. */
+  readonly deciderCaseId?: string | null;
   /** False where the decider blocks the sender itself when it reads the label. Default: true. */
   readonly blockSender?: boolean;
   /** Flagged messages inside the case: a label each (retraining), their domains and verdicts as evidence. */
@@ -90,7 +90,8 @@ export function decisionEffects(
       const label: ReviewLabel = {
         v: 1,
         id: (i === 0 ? `${decision.id}:${c.id}` : `${decision.id}:${c.id}:${i}`).slice(0, 128),
-        caseId: c.labelCaseId ?? c.id,
+        caseId: c.id,
+        ...(c.deciderCaseId ? { deciderCaseId: c.deciderCaseId } : {}),
         messageId,
         label: decision.label,
         category: decision.label === "spam" ? decision.category : null,

@@ -122,8 +122,3 @@ export async function openCaseOf(tx: Queryable, kind: SubjectKind, subject: stri
 export function holdsClaim(c: Pick<CaseRow, "claimed_by" | "claim_expires">, userId: number, now = Date.now()): boolean {
   return c.claimed_by === userId && c.claim_expires !== null && Date.parse(c.claim_expires) > now;
 }
-
-/** The id the decider knows a case by (the label we send it carries this id). */
-export function externalCaseId(c: Pick<CaseRow, "id" | "decider_case_id">): string {
-  return c.decider_case_id ?? c.id;
-}
