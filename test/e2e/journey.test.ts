@@ -2,19 +2,9 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { sql, v } from "@spam/clickhouse";
-import { DEMO_SMPP_ACCOUNTS, demoSmppAccountsEnv } from "@spam/infra-local";
+import { DEMO_SMPP_ACCOUNTS } from "@spam/infra-local";
 import { hashReporter } from "@spam/report-parser";
-import {
-  createApiUser,
-  createTestStack,
-  eventually,
-  freePort,
-  startServiceProcess,
-  testPgDatabase,
-  type ServiceProcess,
-  type TestPgDatabase,
-  type TestStack,
-} from "../support/index.js";
+import { createApiUser, eventually, startPipeline, type Pipeline, type TestStack } from "../support/index.js";
 import { SmppLimitError, StandardEsme } from "./journey-client.js";
 
 /**
@@ -45,10 +35,9 @@ type Summary = { id: string; subjectKind: "sender" | "campaign"; sender: string;
 type Detail = Summary & { closedReason: string | null; reportList: Array<{ reportId: string; verification: string }>; messageList: unknown[] };
 
 describe("the journey of issue 19: a campaign reported in every common form and decided once", () => {
+  let pipeline: Pipeline;
   let stack: TestStack;
-  let pgdb: TestPgDatabase;
   let db: pg.Pool;
-  let services: ServiceProcess[] = [];
   const clients: StandardEsme[] = [];
   let port: number;
   let apiUrl: string;
@@ -81,37 +70,29 @@ describe("the journey of issue 19: a campaign reported in every common form and 
     (await db.query<{ id: string; status: string; closed_reason: string | null }>("SELECT id, status, closed_reason FROM review_cases WHERE subject = $1 ORDER BY opened_at", [subject])).rows;
 
   beforeAll(async () => {
-    stack = await createTestStack("e2e_journey");
-    pgdb = testPgDatabase("e2e_journey");
-    await createApiUser(pgdb.url, REVIEWER.username, "reviewer", REVIEWER.password);
-    db = new pg.Pool({ connectionString: pgdb.url, max: 2 });
-    // Fresh reporters alone never auto-block: one of D's reporters had a report upheld by review before.
-    const at = Math.floor(Date.now() / 1000) - 86_400;
-    await stack.ch.insert("report_outcomes", [
-      { report_id: "journey-upheld", case_id: "c_seed", outcome: "blocked", decided_by: "reviewer:seed", reporter_hash: hashReporter(R.d1, REPORTER_HASH_KEY), report_received_at: at, decided_at: at, report_to_outcome_s: 0 },
-    ]);
-    port = await freePort();
-    const env = stack.serviceEnv;
-    services = [
-      startServiceProcess("gateway", { ...env, GATEWAY_ID: "gw-e2e-journey", SMPP_PORT: String(port), SMPP_ACCOUNTS: demoSmppAccountsEnv(), REPORTER_HASH_KEY, METRICS_PORT: "0" }),
+    pipeline = await startPipeline("e2e_journey", {
+      reporterHashKey: REPORTER_HASH_KEY,
       // A wide suspect band, so single messages are flagged for a person (sender cases with message evidence).
-      startServiceProcess("scorer", { ...env, CONSUMER_GROUP: `${stack.prefix}scorer`, SUSPECT_THRESHOLD: "0.5", SPAM_THRESHOLD: "0.95", METRICS_PORT: "0" }),
-      startServiceProcess("sink", { ...env, CONSUMER_GROUP: `${stack.prefix}sink`, SINK_FETCH_MAX_WAIT_MS: "100", METRICS_PORT: "0" }),
-      startServiceProcess("decider", { ...env, CONSUMER_GROUP: `${stack.prefix}decider`, CAMPAIGN_COUNTS_INTERVAL_MS: "0", METRICS_PORT: "0" }),
-      startServiceProcess("api", { ...env, API_PORT: "0", DATABASE_URL: pgdb.url, CONSUMER_GROUP: "api-case-intake", API_DEMO_PASSWORD: "" }),
-    ];
-    await Promise.all(services.slice(0, -1).map((s) => s.waitForLog((e) => e.msg === "started", 90_000)));
-    apiUrl = String((await services.at(-1)!.waitForLog((e) => e.msg === "api listening" && typeof e.url === "string", 90_000)).url);
+      scorerEnv: { SUSPECT_THRESHOLD: "0.5", SPAM_THRESHOLD: "0.95" },
+      before: async (s, p) => {
+        await createApiUser(p.url, REVIEWER.username, "reviewer", REVIEWER.password);
+        // Fresh reporters alone never auto-block: one of D's reporters had a report upheld by review before.
+        const at = Math.floor(Date.now() / 1000) - 86_400;
+        await s.ch.insert("report_outcomes", [
+          { report_id: "journey-upheld", case_id: "c_seed", outcome: "blocked", decided_by: "reviewer:seed", reporter_hash: hashReporter(R.d1, REPORTER_HASH_KEY), report_received_at: at, decided_at: at, report_to_outcome_s: 0 },
+        ]);
+      },
+    });
+    ({ stack, smppPort: port, apiUrl } = pipeline);
+    db = new pg.Pool({ connectionString: pipeline.pgdb.url, max: 2 });
   }, 180_000);
 
   afterAll(async () => {
     await Promise.allSettled(clients.map((c) => c.close()));
-    const codes = await Promise.all(services.map((s) => s.stop().catch(() => null)));
     await db?.end();
-    await stack?.dispose();
-    await pgdb?.drop().catch(() => undefined);
+    const codes = await pipeline?.stop();
     // Every service drains and exits 0 on SIGTERM.
-    expect(codes).toEqual(services.map(() => 0));
+    expect(codes).toEqual([0, 0, 0, 0, 0]);
   });
 
   it("a standard SMPP 3.4 client binds with every demo account and refuses credentials longer than the specification allows", async () => {

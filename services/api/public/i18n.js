@@ -47,7 +47,7 @@ export const STRINGS = {
     "act.decide": "判定", "act.export_csv": "导出 CSV", "act.create_user": "创建用户", "act.login_locked": "登录锁定", "act.set_password": "修改密码",
     "act.disable_user": "停用用户", "act.enable_user": "启用用户", "act.revoke_session": "结束会话", "act.revoke_sessions": "结束全部会话",
 
-    "c.messages": "被标记的短信", "c.closedReason": "已自动结案：{r}",
+    "c.messages": "被标记的短信", "c.closedReason": "结案原因：{r}",
     "reason.policy.verified_reporters": "多名已核实的举报人举报，已自动拦截", "reason.policy.velocity_high_score": "高频发送规则高分且有已核实的举报，已自动拦截",
     "reason.policy.sender_blocked": "发送方已被拦截", "reason.campaign_decided": "所属群发活动已判定为垃圾短信，发送方已拦截",
     "reason.senders_blocked": "该群发活动的全部发送方均已拦截",
@@ -98,7 +98,7 @@ export const STRINGS = {
     "act.login": "Sign-in", "act.login_failed": "Failed sign-in", "act.logout": "Sign-out", "act.reveal_number": "Number revealed", "act.reveal_text": "Text revealed", "act.reveal_refused": "Reveal refused",
     "act.decide": "Decision", "act.export_csv": "CSV export", "act.create_user": "User created", "act.login_locked": "Sign-in locked", "act.set_password": "Password changed",
     "act.disable_user": "User disabled", "act.enable_user": "User enabled", "act.revoke_session": "Session ended", "act.revoke_sessions": "All sessions ended",
-    "c.messages": "Flagged messages", "c.closedReason": "Closed automatically: {r}",
+    "c.messages": "Flagged messages", "c.closedReason": "Closed: {r}",
     "reason.policy.verified_reporters": "blocked automatically: several verified reporters", "reason.policy.velocity_high_score": "blocked automatically: a high-score velocity rule and a verified report",
     "reason.policy.sender_blocked": "the sender is already blocked", "reason.campaign_decided": "its campaign was decided spam and its senders blocked",
     "reason.senders_blocked": "every sender of this campaign is blocked",
