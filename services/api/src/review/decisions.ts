@@ -93,7 +93,6 @@ export async function decide(pool: pg.Pool, effects: EffectsConfig, id: string, 
     }
     const reports = (await tx.query("SELECT * FROM case_reports WHERE case_id = ANY($1) ORDER BY received_at", [ids])).rows.map((r) => ReportRow.parse(r));
     const messages = await messagesOf(tx, ids);
-    const caseSenders = new Set(all.filter((c) => c.subject_kind === "sender").map((c) => c.subject));
     const out = decisionEffects(
       { id: decisionId, label: input.label, category: input.category, comment: input.comment, reviewer: user.username, decidedAt },
       all.map((c): DecidedCase => ({
@@ -110,7 +109,8 @@ export async function decide(pool: pg.Pool, effects: EffectsConfig, id: string, 
       })),
       reports.map((r) => ({ reportId: r.report_id, reporterMsisdn: "", reportedNumber: r.reported_number, verification: r.verification })),
       effects,
-      campaignSenders.filter((s) => !caseSenders.has(s)),
+      // Also those whose case the decider owns: the block must not wait on the decider still holding that case.
+      campaignSenders,
     ).filter((m) => m.topicKey !== "repliesOutbound");
     await enqueueOutbox(tx, out);
     await audit(tx, user, "decide", id, input.comment, {
