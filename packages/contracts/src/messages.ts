@@ -89,6 +89,20 @@ export const VerdictV1 = z.object({
   modelVersion: z.string().max(64),
   /** Microseconds spent per scoring stage, for the latency budget. */
   timingsUs: z.record(z.string(), z.number().nonnegative()),
+  /**
+   * What a candidate model or rule set running in shadow would have decided (absent: no shadow). Never
+   * acted on. Added to v1 as optional: a consumer that ignores it reads the verdict as before.
+   */
+  shadow: z
+    .object({
+      modelVersion: z.string().max(64),
+      /** The shadow's rule set when it is a candidate of its own (absent: the live rules). */
+      rulesetVersion: z.string().max(64).optional(),
+      score: z.number().min(0).max(1),
+      label: z.enum(VERDICT_LABELS),
+      action: z.enum(VERDICT_ACTIONS),
+    })
+    .optional(),
 });
 export type Verdict = z.infer<typeof VerdictV1>;
 
@@ -175,6 +189,27 @@ export const RulesControlV1 = z.object({
   requestedBy: z.string().max(128),
 });
 export type RulesControl = z.infer<typeof RulesControlV1>;
+
+/** A registered model version: its content hash (the model file's modelVersion). */
+const modelId = z.string().regex(/^[a-f0-9]{8,64}$/);
+
+/**
+ * On the rules control topic beside the reload command: scorers load these versions from the model
+ * registry, `live` to decide and `shadow` (null: none) to score beside it without acting.
+ */
+export const ModelControlV1 = z.object({
+  v: z.literal(1),
+  command: z.literal("models"),
+  live: modelId,
+  shadow: modelId.nullable(),
+  requestedAt: epochMs,
+  requestedBy: z.string().max(128),
+});
+export type ModelControl = z.infer<typeof ModelControlV1>;
+
+/** Everything the control topic carries; a scorer that knows only RulesControlV1 dead-letters the rest. */
+export const ControlCommandV1 = z.discriminatedUnion("command", [RulesControlV1, ModelControlV1]);
+export type ControlCommand = z.infer<typeof ControlCommandV1>;
 
 /**
  * A scoring worker's velocity windows for one traffic partition, written when it stops (compacted

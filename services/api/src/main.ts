@@ -2,6 +2,7 @@ import { pathToFileURL } from "node:url";
 import type { Logger } from "pino";
 import { topicNames } from "@spam/contracts";
 import { createClickHouse, type ClickHouse } from "@spam/clickhouse";
+import { ModelRegistry, runBacktest, shadowReport } from "@spam/learning";
 import { BatchingProducer, createKafkaClient, ensureTopics } from "@spam/kafka";
 import { createServiceMetrics } from "@spam/observability";
 import { createServiceLogger } from "@spam/service-runtime";
@@ -84,6 +85,12 @@ export function createApiService(env: ApiEnv, logger: Logger, overrides: { publi
         ready: async () => ({ ...(ch ? { clickhouse: await ch.ping().catch(() => false) } : {}) }),
         onDecided: () => relay?.kick(),
         metrics,
+        models: {
+          registry: env.MODEL_REGISTRY_DIR ? new ModelRegistry(env.MODEL_REGISTRY_DIR) : null,
+          shadow: ch ? { report: (range, limit) => shadowReport(ch, range, limit) } : null,
+          ...(ch ? { backtest: (rules, days, samples) => runBacktest({ ch, rules, days, samples, logger }) } : {}),
+          ...(producer ? { announce: (command) => producer.sendMany([{ topic: topics.rulesControl, key: "models", value: command }]) } : {}),
+        },
       });
       sweeper = setInterval(() => void users.purgeExpiredSessions().catch(() => undefined), 3_600_000);
       sweeper.unref();

@@ -46,6 +46,16 @@ export function verdictRow(verdict: Verdict): Record<string, unknown> {
     ruleset_version: verdict.rulesetVersion,
     model_version: verdict.modelVersion,
     receive_to_verdict_ms: Math.max(0, Math.min(4_294_967_295, verdict.scoredAt - verdict.receivedAt)),
+    // Only with a shadow: the columns' defaults say "none", and a verdict without one still fits a table from before 0007.
+    ...(verdict.shadow
+      ? {
+          shadow_model_version: verdict.shadow.modelVersion,
+          shadow_score: verdict.shadow.score,
+          shadow_label: verdict.shadow.label,
+          shadow_action: verdict.shadow.action,
+          shadow_ruleset_version: verdict.shadow.rulesetVersion ?? "",
+        }
+      : {}),
   };
 }
 
