@@ -8,5 +8,5 @@ export type { BinaryMetrics } from "./metrics.js";
 export type { Solver } from "./train.js";
 export { DEFAULT_PIPELINE_OPTIONS, assignFolds, crossValidate, trainModel } from "./pipeline.js";
 export type { Example, PipelineOptions, ProgressFn } from "./pipeline.js";
-export { graftLatinSide, loadModel, loadModelFromString, serializeModel } from "./model.js";
+export { ModelFileV1, graftLatinSide, loadModel, loadModelFromString, serializeModel } from "./model.js";
 export type { SpamClassifier } from "./model.js";
