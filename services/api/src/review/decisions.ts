@@ -60,7 +60,8 @@ export async function decide(pool: pg.Pool, effects: EffectsConfig, id: string, 
       campaignSenders = await sendersOf(tx, campaigns, decided);
       const ids = decided.map((c) => c.id);
       settled.push(
-        ...(await lockCases(tx, "c.subject_kind = 'sender' AND c.subject = ANY($1) AND c.status <> 'decided' AND c.id <> ALL($2)", [campaignSenders, ids])),
+        // In id order, so two decisions over overlapping campaigns lock their senders' cases in the same order.
+        ...(await lockCases(tx, "c.subject_kind = 'sender' AND c.subject = ANY($1) AND c.status <> 'decided' AND c.id <> ALL($2) ORDER BY c.id", [campaignSenders, ids])),
       );
     }
 

@@ -80,7 +80,7 @@ export function decisionEffects(
   cases: readonly DecidedCase[],
   reports: readonly DecidedReport[],
   config: EffectsConfig,
-  /** Senders a spam decision blocks beyond the cases' own (a campaign's senders that have no case). */
+  /** Senders a spam decision blocks beyond the cases' own: a campaign's senders. */
   alsoBlockSenders: readonly string[] = [],
 ): OutboxMessage[] {
   const out: OutboxMessage[] = [];
