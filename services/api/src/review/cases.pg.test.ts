@@ -199,6 +199,20 @@ describe("case store on PostgreSQL", () => {
     expect((await store.get("cmp:camp-4")).status).toBe("open");
   });
 
+  it("a flagged message about a sender whose decider case is open joins that case, escalated ones too", async () => {
+    const [u1] = reviewers as [User];
+    const sender = own();
+    const dCase = deciderCase({ subject: sender });
+    await ingestDecisionEvents(store, [reportAssessed({ caseId: dCase.caseId, reportedNumber: sender, verification: "verified" }), dCase]);
+    await store.claim(dCase.caseId, u1);
+    await store.decide(dCase.caseId, u1, { label: "escalate", category: null, comment: "需要主管确认", wholeCampaign: false });
+    const v = flaggedVerdict({ source: sender });
+    await ingestVerdicts(store, [v]);
+    const { rows } = await pool.query("SELECT id, status FROM review_cases WHERE subject = $1", [sender]);
+    expect(rows).toEqual([{ id: dCase.caseId, status: "escalated" }]);
+    expect((await store.messages(dCase.caseId)).map((m) => m.message_id)).toEqual([v.messageId]);
+  });
+
   it("an automatic block closes the sender's case, its flagged messages with it, and campaign cases it makes moot, with a reason code (issue 19)", async () => {
     const sender = own();
     const v = flaggedVerdict({ source: sender, campaignId: "camp-5" });
