@@ -154,6 +154,11 @@ export const ReviewLabelV1 = z.object({
   v: z.literal(1),
   id,
   caseId: id,
+  /**
+   * The decider's id of this case when the decider has one (it opened the subject's case from reports, which
+   * then joined the review case): the decider settles its own case by it. Optional: added within v1.
+   */
+  deciderCaseId: id.optional(),
   messageId: id.nullable(),
   label: z.enum(["spam", "ham", "escalate"]),
   category: z.string().max(64).nullable(),

@@ -247,13 +247,21 @@ async function renderCase(id) {
       el("td", {}, tag(named("verif", r.verification), r.verification === "verified" ? "spam" : r.verification === "fabricated" ? "overdue" : "")),
       el("td", {}, named("outcome", r.outcome)),
     ))));
+  // One case per subject: the sender's flagged single messages are evidence inside its case.
+  const flagged = c.messageList?.length ? el("div", { class: "card" }, el("h3", {}, `${t("c.messages")} (${c.messageList.length})`),
+    table({}, [t("c.receivedAt"), t("col.score"), t("q.category"), t("col.preview")], c.messageList.map((m) => el("tr", {},
+      el("td", {}, fmtTime(m.flaggedAt)), el("td", {}, m.score.toFixed(2)), el("td", {}, cat(m.category)),
+      el("td", {}, m.text === null ? el("span", { class: "withheld" }, t("c.withheld")) : m.text))))) : null;
   const campaign = c.campaign ? el("div", { class: "card" },
     el("h3", {}, t("c.campaign"), " ", el("code", {}, c.campaign.id), ` · ${t("c.members", { n: c.campaign.members, o: c.campaign.open })}`),
     c.campaign.samples.map((s) => el("div", { class: "msg sample" }, s))) : null;
 
   const decideCard = el("div", { class: "card", id: "decide-card" },
     el("h3", {}, c.decision ? t("c.decided", { l: t(`label.${c.decision.label}`) }) : c.claimedByMe ? t("c.mine") : c.claimedBy ? t("c.claimedBy", { u: c.claimedBy }) : ""),
-    c.decision ? [el("p", {}, `${cat(c.decision.category)} · ${c.decision.by ?? t("c.byPolicy")} · ${fmtTime(c.decision.at)}`), el("p", { class: "muted" }, c.decision.comment ?? "")] : null,
+    c.decision ? [el("p", {}, `${cat(c.decision.category)} · ${c.decision.by ?? t("c.byPolicy")} · ${fmtTime(c.decision.at)}`),
+      // A policy's comment is its reason code, shown translated below.
+      el("p", { class: "muted" }, c.closedReason?.startsWith("policy.") ? "" : (c.decision.comment ?? ""))] : null,
+    c.closedReason ? el("p", { dataset: { testid: "closed-reason" } }, t("c.closedReason", { r: has(`reason.${c.closedReason}`) ? t(`reason.${c.closedReason}`) : c.closedReason })) : null,
   );
   if (canDecide && open) {
     const pre = defaultCategory(c.category);
@@ -288,7 +296,7 @@ async function renderCase(id) {
     ))));
   show(view,
     el("p", {}, el("a", { href: "/queue", dataset: { link: "" } }, `← ${t("c.back")}`)),
-    el("div", { class: "grid" }, el("div", {}, head, why, reports, campaign), el("div", {}, decideCard, traffic, history)));
+    el("div", { class: "grid" }, el("div", {}, head, why, reports, flagged, campaign), el("div", {}, decideCard, traffic, history)));
 
   api("GET", `/api/cases/${encodeURIComponent(id)}/sender-traffic`).then((tr) => {
     if (!tr || !document.getElementById("traffic-card")) return;

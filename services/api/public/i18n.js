@@ -58,6 +58,10 @@ export const STRINGS = {
     "bt.title": "规则回测：候选规则在历史流量上的命中", "bt.days": "最近天数", "bt.run": "回测", "bt.running": "正在回测……",
     "bt.summary": "扫描 {n} 条短信，命中 {h} 条，发送方 {s} 个，群发活动 {c} 个（{sec} 秒）", "bt.reviewed": "人工复核：垃圾 {s} 条、正常 {h} 条，估计准确率 {p}；线上放行的命中 {a} 条",
     "bt.velocity": "频率规则未回测：", "bt.reviewedSpam": "复核为垃圾", "bt.reviewedHam": "复核为正常", "bt.samples": "命中样本（号码已遮蔽）",
+    "c.messages": "被标记的短信", "c.closedReason": "结案原因：{r}",
+    "reason.policy.verified_reporters": "多名已核实的举报人举报，已自动拦截", "reason.policy.velocity_high_score": "高频发送规则高分且有已核实的举报，已自动拦截",
+    "reason.policy.sender_blocked": "发送方已被拦截", "reason.campaign_decided": "所属群发活动已判定为垃圾短信，发送方已拦截",
+    "reason.senders_blocked": "该群发活动的全部发送方均已拦截",
   },
   en: {
     brand: "Spam SMS review", "nav.queue": "Queue", "nav.analytics": "Analytics", "nav.audit": "Audit log", "nav.api": "API docs",
@@ -117,6 +121,10 @@ export const STRINGS = {
     "bt.title": "Rule backtest: what a candidate rule file would have hit", "bt.days": "Last days", "bt.run": "Backtest", "bt.running": "Backtesting…",
     "bt.summary": "{n} messages scanned, {h} hits, {s} senders, {c} campaigns ({sec} s)", "bt.reviewed": "Reviewed: {s} spam, {h} not spam, precision estimate {p}; {a} hits the live scorer let through",
     "bt.velocity": "Velocity rules not backtested:", "bt.reviewedSpam": "Reviewed spam", "bt.reviewedHam": "Reviewed not spam", "bt.samples": "Sample hits (numbers masked)",
+    "c.messages": "Flagged messages", "c.closedReason": "Closed: {r}",
+    "reason.policy.verified_reporters": "blocked automatically: several verified reporters", "reason.policy.velocity_high_score": "blocked automatically: a high-score velocity rule and a verified report",
+    "reason.policy.sender_blocked": "the sender is already blocked", "reason.campaign_decided": "its campaign was decided spam and its senders blocked",
+    "reason.senders_blocked": "every sender of this campaign is blocked",
   },
 };
 
