@@ -8,7 +8,8 @@ import { percentile } from "./corpus.js";
 import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 
-// Usage: node benchmarks/dist/scoring.bench.js [--model FILE] [--rules DIR] [--data FILE.tsv] [--seconds N] [--embeddings]
+// Usage: node benchmarks/dist/scoring.bench.js [--model FILE] [--rules DIR] [--data FILE.tsv] [--seconds N] [--embeddings] [--baseline FILE]
+// --baseline: old model against --model in one run, interleaved in blocks of the same messages (no embeddings).
 // --embeddings: as the scorer service does, asks which messages want the model's second look and embeds
 // those (one at a time, one thread) before scoring them; the time per message includes both.
 // Full scoring path per message (normalise + rules + model + campaign clustering) on one core,
@@ -37,6 +38,55 @@ const scorer = createScorer({ ruleSet, model });
 const embedder = argv.includes("--embeddings") && model.latinStack ? await createSentenceEmbedder() : null;
 let embedded = 0;
 const senders = Array.from({ length: 5000 }, (_, i) => `1${38 + (i % 10)}${String(10_000_000 + i * 7919).slice(-8)}`);
+
+const baselinePath = arg("--baseline");
+if (baselinePath) {
+  await compareWith(baselinePath);
+  process.exit(0);
+}
+
+/** Both models score the same blocks of messages in turn, so load on a shared machine hits both alike. */
+async function compareWith(path: string): Promise<void> {
+  const contenders = [await loadModel(path), model].map((m) => ({ m, scorer: createScorer({ ruleSet, model: m }), lat: [] as number[], modelUs: 0 }));
+  let clock = 1_700_000_000_000;
+  const input = (text: string, i: number) => ({ id: `c${i}`, text, source: senders[i % senders.length]!, destination: "13900000000", receivedAt: clock++ });
+  for (const c of contenders) texts.forEach((t, i) => c.scorer.score(input(t, i)));
+  const block = 1000;
+  const end = process.hrtime.bigint() + BigInt(Math.round(seconds * 1e9));
+  let pos = 0;
+  while (process.hrtime.bigint() < end) {
+    for (const c of contenders) {
+      for (let k = 0; k < block; k++) {
+        const i = (pos + k) % texts.length;
+        const t0 = process.hrtime.bigint();
+        const v = c.scorer.score(input(texts[i]!, i));
+        c.lat.push(Number(process.hrtime.bigint() - t0) / 1000);
+        c.modelUs += v.timingsUs["model"] ?? 0;
+      }
+    }
+    pos += block;
+  }
+  const figures = contenders.map((c) => {
+    const lat = Float64Array.from(c.lat).sort();
+    return {
+      modelVersion: c.m.modelVersion,
+      iterations: lat.length,
+      usMean: Number((lat.reduce((a, b) => a + b, 0) / lat.length).toFixed(2)),
+      usP50: Number(percentile(lat, 50).toFixed(2)),
+      usP99: Number(percentile(lat, 99).toFixed(2)),
+      modelStageUsMean: Number((c.modelUs / lat.length).toFixed(2)),
+    };
+  });
+  process.stdout.write(
+    JSON.stringify({
+      bench: "scoring, baseline against model, interleaved blocks of 1,000 messages",
+      data: dataPath.replace(/^.*\/shared\//, "shared/"),
+      loadAvg1m: Number(loadavg()[0]!.toFixed(2)),
+      baseline: figures[0],
+      model: figures[1],
+    }) + "\n",
+  );
+}
 
 // Warm-up pass (JIT) before timing.
 let at = 1_700_000_000_000;

@@ -61,7 +61,8 @@ describe("review console in Chromium", () => {
     await page.waitForSelector("[data-testid=queue-row]");
     expect(await page.locator("header nav a.active").textContent()).toBe("审核队列");
     const rows = await page.locator("[data-testid=queue-row]").count();
-    expect(rows).toBeGreaterThanOrEqual(6);
+    // One case per subject: four senders (two of them reported) and a campaign.
+    expect(rows).toBeGreaterThanOrEqual(5);
     await shot(page, "queue");
 
     await page.click("[data-testid=claim-next]");

@@ -53,19 +53,23 @@ async function seed(): Promise<void> {
       ],
     });
   });
-  // One sender's history in every state: open, escalated, decided spam, decided ham.
-  for (const k of ["open", "esc", "spam", "ham"]) {
+  // One sender's history in every state: decided spam, decided ham, and its current case escalated. One case per
+  // subject: each of its flagged messages opens a case only once the one before is decided.
+  const history = ["spam", "ham", "esc"].map((k) => {
     texts.set(`hist-${k}`, "历史短信：贷款秒到账，详询客服");
-    verdicts.push(flaggedVerdict({ messageId: `hist-${k}`, source: HISTORY_SENDER, score: 0.6, category: "FR_Financial", scoredAt: now - 3 * HOUR }));
-  }
+    return flaggedVerdict({ messageId: `hist-${k}`, source: HISTORY_SENDER, score: 0.6, category: "FR_Financial", scoredAt: now - 3 * HOUR });
+  });
   for (const i of [1, 2, 3]) {
     texts.set(`camp-${i}`, `【ETC】您的ETC卡已失效，请登录 http://etc-i18n${i}.top 重新认证`);
     verdicts.push(flaggedVerdict({ messageId: `camp-${i}`, source: `1708888100${i}`, score: 0.9, label: "spam", action: "block", category: "FR_Phishing(Other)", campaignId: "cmp-i18n", scoredAt: now - i * HOUR }));
   }
   await ingestVerdicts(store, verdicts, { textOf: (id) => texts.get(id) });
-  await h.pool.query("UPDATE review_cases SET status = 'escalated', decision = 'escalate', decision_comment = '需要主管确认' WHERE id = 'msg:hist-esc'");
+  await ingestVerdicts(store, [history[0]!], { textOf: (id) => texts.get(id) });
   await h.pool.query("UPDATE review_cases SET status = 'decided', decision = 'spam', decision_category = 'FR_Financial', decided_at = now() WHERE id = 'msg:hist-spam'");
+  await ingestVerdicts(store, [history[1]!], { textOf: (id) => texts.get(id) });
   await h.pool.query("UPDATE review_cases SET status = 'decided', decision = 'ham', decided_at = now() WHERE id = 'msg:hist-ham'");
+  await ingestVerdicts(store, [history[2]!], { textOf: (id) => texts.get(id) });
+  await h.pool.query("UPDATE review_cases SET status = 'escalated', decision = 'escalate', decision_comment = '需要主管确认' WHERE id = 'msg:hist-esc'");
 
   // A decider report case with a report of every verification status, two of them already answered.
   const event = deciderCase({ subject: REPORT_SENDER, reason: "已核实举报未达自动拦截标准", openedAt: now - 20 * HOUR });
@@ -180,7 +184,7 @@ describe("the console without loose ends (issue 19)", () => {
       await expectClean(page, lang, "queue");
       await settle(page, "/queue?status=escalated", "[data-testid=queue-row]");
       await expectClean(page, lang, "escalated queue");
-      for (const [name, id] of [["report case", ids.report], ["campaign case", ids.campaign], ["decided case", ids.decidedSpam], ["message case", "msg:cat-FR_Other"], ["commercial case", "msg:cat-commercial"], ["open history case", "msg:hist-open"]] as const) {
+      for (const [name, id] of [["report case", ids.report], ["campaign case", ids.campaign], ["decided case", ids.decidedSpam], ["message case", "msg:cat-FR_Other"], ["commercial case", "msg:cat-commercial"], ["history case", "msg:hist-esc"]] as const) {
         await settle(page, `/case/${encodeURIComponent(id)}`, "[data-testid=case-text]");
         if (name === "report case") expect(await page.locator("[data-testid=masked-reporter]").count()).toBe(REPORT_VERIFICATIONS.length);
         if (name === "report case" && h.ch) await page.waitForSelector("#traffic-card:not([hidden])");

@@ -19,7 +19,7 @@ const CLOSED_SETS: Record<string, readonly string[]> = {
   block: BLOCK_STATES,
   role: ROLES,
   err: Object.keys(STATUS_BY_CODE),
-  act: ["login", "login_failed", "logout", "reveal_number", "reveal_text", "reveal_refused", "decide", "export_csv", "create_user", "login_locked", "set_password", "disable_user", "enable_user", "revoke_session", "revoke_sessions"],
+  act: ["login", "login_failed", "logout", "reveal_number", "reveal_text", "reveal_refused", "decide", "export_csv", "create_user", "login_locked", "set_password", "disable_user", "enable_user", "revoke_session", "revoke_sessions", "model_promote", "model_rollback", "model_shadow"],
 };
 
 describe("console strings", () => {

@@ -52,6 +52,7 @@ async function startStack(tag: string): Promise<{ npm: ChildProcess; output: () 
     CLICKHOUSE_DATABASE: `start_${tag}_${runId}`.replace(/[^A-Za-z0-9_]/g, "_"),
     API_PORT: String(await freePort()),
     SMPP_PORT: String(await freePort()),
+    SMSC_STUB_PORT: String(await freePort()),
     SINK_METRICS_PORT: String(await freePort()),
     DECIDER_METRICS_PORT: String(await freePort()),
     SCORER_METRICS_PORT: String(await freePort()),
@@ -90,7 +91,7 @@ describe("npm start stops everything it started, whatever signal reaches npm", (
       try {
         await until("the platform to come up", () => output().includes("The spam platform is running"), 240_000);
         const pids = servicePids(runDir);
-        expect(pids.length, output().slice(-2000)).toBe(5);
+        expect(pids.length, output().slice(-2000)).toBe(6);
         expect(pids.every(isAlive)).toBe(true);
         npm.kill(signal);
         await until("npm to exit", () => npm.exitCode !== null || npm.signalCode !== null, 60_000);

@@ -1,23 +1,26 @@
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import pino from "pino";
 import { createChdbConnection } from "chdb/connection";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
+import { repoPath } from "@spam/repo-paths";
 import { createClickHouse, ensureDatabase, migrateDatabase, raw, readMigrations, restrictedDatabase, runMigrations, sql, ident, v, type ClickHouse, type ClickHouseOptions } from "@spam/clickhouse";
 import type { BlockListEntry, RawMessage } from "@spam/contracts";
 import { ClickHouseReportAnalytics, ClickHouseSenderHistory, ClickHouseTrafficAnalytics, deciderCase, flaggedVerdict, parsedReport, reportAssessed } from "@spam/api-service";
 import { clickHouseTrafficLookup, DeciderCore, defaultPolicyPath, loadPolicy, queryCampaignCounts, rebuildFromClickHouse } from "@spam/decider-service";
-import { blockListRows, deadLetterRows, decisionRows, enforcementRows, replyRows, reportRows, reviewLabelRows, rowsForInsert, trafficRows, verdictRows, type TableRow } from "@spam/sink-service";
+import { exportDataset, runBacktest, shadowReport } from "@spam/learning";
+import { loadRuleSet } from "@spam/rules";
+import { blockListRows, deadLetterRows, decisionRows, deliveryRows, enforcementRows, replyRows, reportRows, reviewLabelRows, rowsForInsert, trafficRows, verdictRows, type TableRow } from "@spam/sink-service";
 
 // Every migration and the services' statements, on ClickHouse 18.16 (the server the global setup
 // runs) and on current ClickHouse (chdb, in-process), with the same rows: both must answer alike.
 const clickhouseUrl = process.env.CLICKHOUSE_URL;
 const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
-const MIGRATIONS = fileURLToPath(new URL("../../infra/clickhouse/migrations", import.meta.url));
-const RESTRICTED = fileURLToPath(new URL("../../infra/clickhouse/restricted", import.meta.url));
+const MIGRATIONS = repoPath("infra/clickhouse/migrations");
+const RESTRICTED = repoPath("infra/clickhouse/restricted");
+const RULES = repoPath("rules");
 const database = `t_${process.env.TEST_RUN_ID ?? "local"}_sql_${Date.now().toString(36)}`.replace(/[^a-z0-9_]/gi, "_");
 
 const HOUR = 3_600_000;
@@ -56,8 +59,17 @@ function fixtureRows(): TableRow[] {
   for (const [n, kind] of (["sender", "domain", "fingerprint"] as const).entries()) {
     rows.push(...enforcementRows({ v: 1, id: `en-${n}`, messageId: `m-${n}`, at: NOW - n * 60_000, gatewayId: "gw1", kind, value: kind === "domain" ? "spam.example" : sender, policy: "reject", source: sender, destination: recipient }));
   }
+  for (const [n, outcome] of (["forwarded", "stopped"] as const).entries()) {
+    rows.push(...deliveryRows({
+      v: 1, id: `m-${n}:${outcome}`, messageId: `m-${n}`, receivedAt: NOW - n * 60_000, at: NOW - n * 60_000 + 20, gatewayId: "gw1", account: "acc", route: outcome === "forwarded" ? "main" : null,
+      smsc: outcome === "forwarded" ? "smsc-1" : null, source: sender, destination: recipient, parts: 1, outcome, reason: outcome === "forwarded" ? "allow" : "block",
+      verdictAction: outcome === "forwarded" ? "allow" : "block", decisionMs: 20, downstreamIds: outcome === "forwarded" ? ["d-1"] : [],
+    }));
+  }
   rows.push(...deadLetterRows({ v: 1, sourceTopic: "verdicts", partition: 0, offset: "7", key: null, valueBase64: "e30=", error: "bad", service: "sink", failedAt: NOW }));
-  rows.push(...verdictRows(flaggedVerdict({ id: "v-report-1", messageId: "rm-1", kind: "report", receivedAt: NOW - HOUR, scoredAt: NOW - HOUR, campaignId: "camp-1" })));
+  rows.push(...verdictRows({ ...flaggedVerdict({ id: "v-shadow", messageId: "m-shadow", receivedAt: NOW - 2 * 60_000, scoredAt: NOW - 2 * 60_000, label: "ham", action: "allow", score: 0.1 }), shadow: { modelVersion: "0123456789abcdef", rulesetVersion: "cand-rules", score: 0.9, label: "spam", action: "block" } }));
+  // With what a shadow model would have decided (0007's columns).
+  rows.push(...verdictRows({ ...flaggedVerdict({ id: "v-report-1", messageId: "rm-1", kind: "report", receivedAt: NOW - HOUR, scoredAt: NOW - HOUR, campaignId: "camp-1" }), shadow: { modelVersion: "0123456789abcdef", score: 0.25, label: "ham", action: "allow" } }));
   // A redelivered record: the same rows twice in one insert (current ClickHouse collapses them at insert).
   rows.push(...verdictRows(flaggedVerdict({ id: "v-0", messageId: "m-0", receivedAt: NOW, scoredAt: NOW + 5, source: sender, destination: "13900139000", label: "spam", campaignId: "camp-1", score: 0.5 })));
   return rows;
@@ -123,7 +135,8 @@ describe.skipIf(!clickhouseUrl)("the SQL on ClickHouse 18.16 and on current Clic
 
   it("every migration leaves the same tables and views on both, and a second run applies nothing", async () => {
     const again = await both((e) => e.migrate());
-    expect(again[0]).toEqual({ applied: [], skipped: 5 });
+    const files = (await readMigrations(MIGRATIONS)).length + (await readMigrations(RESTRICTED)).length;
+    expect(again[0]).toEqual({ applied: [], skipped: files });
     expect(again[1]).toEqual(again[0]);
     const tables = (db: string) => sql`SELECT name, engine FROM system.tables WHERE database = ${v.string(db)} ORDER BY name`;
     const [a, b] = await both((e) => e.ch.query(tables(database), TableName));
@@ -190,6 +203,19 @@ describe.skipIf(!clickhouseUrl)("the SQL on ClickHouse 18.16 and on current Clic
     expect(rb).toEqual(ra);
   });
 
+  it("the learning loop's statements (rule backtest, dataset export, shadow report) give the same answers", async () => {
+    const rules = await loadRuleSet(RULES);
+    const [a, b] = await both(async (e) => {
+      const { seconds: _seconds, ...backtest } = await runBacktest({ ch: e.ch, rules, days: 2, now: NOW + HOUR, logger });
+      return { backtest, dataset: await exportDataset({ ch: e.ch, now: NOW + HOUR }), shadow: await shadowReport(e.ch, { from: new Date(NOW - 24 * HOUR), to: new Date(NOW + HOUR) }) };
+    });
+    expect(a.backtest.scanned).toBe(6);
+    expect(a.shadow.models.map((m) => [m.shadowModelVersion, m.shadowRulesetVersion])).toEqual([["0123456789abcdef", "cand-rules"]]);
+    expect(a.shadow.disagreements.map((d) => d.messageId)).toEqual(["m-shadow"]);
+    expect(a.dataset.labelled).toBe(1);
+    expect(b).toEqual(a);
+  });
+
   it("the analytics and the sender history give the same answers", async () => {
     const range = { from: new Date(NOW - 2 * 24 * HOUR), to: new Date(NOW + HOUR) };
     const [a, b] = await both(async (e) => {
@@ -217,7 +243,8 @@ describe.skipIf(!clickhouseUrl)("the SQL on ClickHouse 18.16 and on current Clic
     const early = join(dir, "early-migrations");
     mkdirSync(early, { recursive: true });
     for (const f of ["0001_verdicts.sql", "0002_records_and_analytics.sql"]) copyFileSync(join(MIGRATIONS, f), join(early, f));
-    const rows = fixtureRows();
+    // Columns (0007) and tables (0006) of later migrations did not exist then.
+    const rows = fixtureRows().filter((r) => r.table !== "delivery_records").map((r) => ({ ...r, row: Object.fromEntries(Object.entries(r.row).filter(([k]) => !k.startsWith("shadow_"))) }));
     const answers = await both(async (e) => {
       await ensureDatabase(e.options, upgraded);
       const ch = createClickHouse({ ...e.options, database: upgraded });
@@ -245,7 +272,10 @@ describe.skipIf(!clickhouseUrl)("the SQL on ClickHouse 18.16 and on current Clic
       return { ...answer, before: before.sort(), after };
     });
     const [a, b] = answers;
-    expect(a.result.applied).toEqual(["0001_contacts.sql", "0003_campaign_reports.sql", "0004_restricted_store_moved.sql"]);
+    // The restricted store's first file, then every platform file after the two applied by hand.
+    const later = (await readMigrations(MIGRATIONS)).map((f) => f.name).filter((n) => n >= "0003");
+    expect(a.result.applied).toEqual(["0001_contacts.sql", ...later]);
+    expect(later.slice(0, 2)).toEqual(["0003_campaign_reports.sql", "0004_restricted_store_moved.sql"]);
     expect(a.campaignReports).toEqual([expect.objectContaining({ campaign_key: "camp-1", n: "1" })]);
     expect(a.platformTables).toEqual([]);
     expect(a.contacts).toHaveLength(4);
@@ -264,5 +294,14 @@ describe.skipIf(!clickhouseUrl)("the SQL on ClickHouse 18.16 and on current Clic
       await current.ch.query(raw(`EXPLAIN AST ${statement}`), z.unknown()).catch((e: Error) => refused.push(`${e.message}\n${statement}`));
     }
     expect(refused).toEqual([]);
+  });
+
+  // Users who run the compose file get the engine these statements were proven on, not an older one.
+  it("the compose file runs the ClickHouse release the current engine here is", async () => {
+    const compose = readFileSync(repoPath("infra/compose/docker-compose.yml"), "utf8");
+    const image = /image:\s*clickhouse\/clickhouse-server:(\d+\.\d+)/.exec(compose)?.[1];
+    const [{ version }] = (await current.ch.query(raw("SELECT version() AS version"), z.object({ version: z.string() }))) as [{ version: string }];
+    expect(image).toBeDefined();
+    expect(version.split(".").slice(0, 2).join(".")).toBe(image);
   });
 });

@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import { EsmeClient } from "@spam/smpp-client";
+import { EsmeClient, SmppClientError } from "@spam/smpp-client";
 import type { DemoSmppAccount } from "./services.js";
 
 /**
@@ -42,10 +42,15 @@ export const DEMO_REPORTS: ReadonlyArray<{ reporter: string; text: string }> = [
 export interface DemoFeedResult {
   readonly sent: number;
   readonly accepted: number;
+  /** Stopped by the relay (ESME_RX_R_APPN: a block verdict or a block-list entry). */
+  readonly stopped: number;
   readonly failed: number;
   /** Replies the reply link received while the feed ran. */
   readonly replies: number;
 }
+
+/** The relay's (and the block list's) answer to a stopped message. */
+const RX_R_APPN = 0x66;
 
 /** A mainland mobile number comes in over the subscriber MO link; anything else (access codes, service numbers) is A2P. */
 const isMobile = (source: string): boolean => /^1[3-9]\d{9}$/.test(source);
@@ -63,6 +68,7 @@ export async function runDemoFeed(options: {
   const mo = await EsmeClient.connect({ ...at, ...options.accounts.mo, bindAs: "transmitter" });
   const a2p = await EsmeClient.connect({ ...at, ...options.accounts.a2p, bindAs: "transmitter" });
   let accepted = 0;
+  let stopped = 0;
   let failed = 0;
   const messages = [
     ...DEMO_TRAFFIC,
@@ -74,6 +80,10 @@ export async function runDemoFeed(options: {
       await (isMobile(m.source) ? mo : a2p).submit(m.text, { source: m.source, destination: m.destination });
       accepted += 1;
     } catch (err) {
+      if (err instanceof SmppClientError && err.commandStatus === RX_R_APPN) {
+        stopped += 1;
+        continue;
+      }
       failed += 1;
       options.logger.warn({ err, source: m.source }, "demo message not accepted");
     }
@@ -83,5 +93,5 @@ export async function runDemoFeed(options: {
   if (replies.inbox.length > 0) options.logger.info({ replies: replies.inbox.map((m) => m.text) }, "replies delivered to the demo reply link");
   const delivered = replies.inbox.length;
   await Promise.all([mo.close(), a2p.close(), replies.close()]);
-  return { sent: messages.length, accepted, failed, replies: delivered };
+  return { sent: messages.length, accepted, stopped, failed, replies: delivered };
 }

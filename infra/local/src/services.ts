@@ -17,6 +17,8 @@ export interface ServiceSpec {
 
 export const LOCAL_PORTS = {
   smpp: Number(process.env.SMPP_PORT ?? 2775),
+  /** The local SMSC stub the gateway relays to (relay mode). */
+  smsc: Number(process.env.SMSC_STUB_PORT ?? 2776),
   api: Number(process.env.API_PORT ?? 8080),
   postgres: Number(process.env.PG_PORT ?? 15432),
 } as const;
@@ -58,6 +60,19 @@ export const demoSmppAccountsEnv = (): string =>
   Object.values(DEMO_SMPP_ACCOUNTS)
     .map((a) => `${a.systemId}:${a.password}:${a.capabilities}:${a.sourceRanges}`)
     .join(",");
+/**
+ * `npm start` runs the gateway in relay mode (services/gateway/README.md) in front of the local
+ * SMSC stub: traffic is held for its verdict and forwarded or stopped. RELAY=0 runs it as a
+ * terminating gateway (no stub).
+ */
+export const RELAY_MODE = process.env.RELAY !== "0";
+
+/** Local demo only: the stub accepts any bind; the gateway binds to it with these. */
+export const LOCAL_RELAY_ROUTES = (): string =>
+  JSON.stringify([
+    { name: "local", smscs: [{ name: "smsc-stub", host: "127.0.0.1", port: LOCAL_PORTS.smsc, systemId: "relay", password: "relay-pw", bindMode: "transceiver" }] },
+  ]);
+
 /** Local demo only: the console's demo users get this password (never set in production). */
 export const DEMO_CONSOLE_PASSWORD = process.env.API_DEMO_PASSWORD ?? "demo-console-2026";
 
@@ -99,6 +114,16 @@ export const SERVICES: readonly ServiceSpec[] = [
     url: () =>
       `http://127.0.0.1:${LOCAL_PORTS.api}/ (demo users reviewer, analyst, admin; password ${DEMO_CONSOLE_PASSWORD}); metrics ${LOCAL_PORTS.api === 0 ? "" : `http://127.0.0.1:${LOCAL_PORTS.api}/metrics`}`,
   },
+  ...(RELAY_MODE
+    ? [
+        {
+          name: "smsc-stub",
+          entry: "packages/smsc-stub/dist/main.js",
+          env: (_c: LocalConfig, common: Record<string, string>) => ({ LOG_LEVEL: common.LOG_LEVEL ?? "info", SMSC_STUB_PORT: String(LOCAL_PORTS.smsc) }),
+          url: () => `smpp://127.0.0.1:${LOCAL_PORTS.smsc} (local downstream SMSC: accepts what the relay forwards, returns receipts)`,
+        },
+      ]
+    : []),
   {
     name: "gateway",
     entry: "services/gateway/dist/main.js",
@@ -107,6 +132,7 @@ export const SERVICES: readonly ServiceSpec[] = [
       SMPP_PORT: String(LOCAL_PORTS.smpp),
       SMPP_ACCOUNTS: process.env.SMPP_ACCOUNTS ?? demoSmppAccountsEnv(),
       METRICS_PORT: String(METRICS_PORTS.gateway),
+      ...(RELAY_MODE ? { RELAY_ENABLED: "true", RELAY_ROUTES: process.env.RELAY_ROUTES ?? LOCAL_RELAY_ROUTES() } : {}),
     }),
     url: () =>
       process.env.SMPP_ACCOUNTS

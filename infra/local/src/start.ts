@@ -8,7 +8,7 @@ import { runDemoFeed } from "./demo-feed.js";
 import { createTopics, migrate, serviceClickHouse, startInfra } from "./infra.js";
 import { createScriptLogger } from "./logger.js";
 import { isAlive, readPid, sleep, waitFor, portOpen } from "./proc.js";
-import { availableServices, commonServiceEnv, TOPIC_PREFIX, DEMO_SMPP_ACCOUNTS, LOCAL_PORTS, SERVICES } from "./services.js";
+import { availableServices, commonServiceEnv, TOPIC_PREFIX, DEMO_SMPP_ACCOUNTS, LOCAL_PORTS, RELAY_MODE, SERVICES } from "./services.js";
 
 /**
  * `npm start`: infrastructure, migrations, topics, every service as a child
@@ -160,6 +160,13 @@ async function main(): Promise<void> {
     "Verdicts of the demo feed:",
     `  clickhouse-client --port ${config.CLICKHOUSE_TCP_PORT} --query "SELECT label, category, count() FROM ${db}.verdicts FINAL GROUP BY label, category ORDER BY count() DESC"`,
     `  curl -s '${config.clickhouseUrl}/?query=SELECT+label,count()+FROM+${db}.verdicts+FINAL+GROUP+BY+label'`,
+    ...(RELAY_MODE
+      ? [
+          "",
+          "Relay mode (gateway in front of the local SMSC stub): what was forwarded and what was stopped:",
+          `  clickhouse-client --port ${config.CLICKHOUSE_TCP_PORT} --query "SELECT outcome, reason, count() FROM ${db}.delivery_records FINAL GROUP BY outcome, reason ORDER BY count() DESC"`,
+        ]
+      : []),
     "",
     `Logs: ${logDir}/<service>.log    Stop: Ctrl-C`,
     "",

@@ -1,10 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { categoryGroup, parseLabelledTsv, prepareSegmentedText } from "./data.js";
+import { categoryGroup } from "@spam/contracts";
+import { parseLabelledTsv, prepareSegmentedText } from "./data.js";
 import { DEFAULT_FEATURE_OPTIONS, FeatureExtractor, idfTable, LATIN_TAG, weighTerms } from "./features.js";
 import { binaryMetrics } from "./metrics.js";
 import { graftLatinSide, loadModelFromString, ModelLoadError, serializeModel, SpamClassifier } from "./model.js";
 import { crossValidate, DEFAULT_PIPELINE_OPTIONS, trainModel, type Example } from "./pipeline.js";
 import { buildDataset, fitPlatt, plattProbability } from "./train.js";
+import { hasCjk, isLatinScript } from "./script.js";
 
 const ham = [
   "【工商银行】您尾号1234的储蓄卡支出人民币56.00元，余额789.10元。",
@@ -382,6 +384,19 @@ describe("model", () => {
     // Same weights, same version.
     expect(loadModelFromString(serializeModel(m)).modelVersion).toBe(clf.modelVersion);
   });
+  it("weighs a rare category's own rows up with categoryBalance, so a large category does not drown it", () => {
+    const shops = ["全场特价", "店庆促销", "新品上市", "会员折扣", "限时秒杀", "满减优惠", "进店有礼", "清仓处理"];
+    // The same text under both labels, more often under the large one: unbalanced, the large one wins it.
+    const cat: Example[] = [
+      ...Array.from({ length: 48 }, (_, i) => ({ text: `${shops[i % 8]}，${shops[(i * 3 + 1) % 8]}，快递包邮第${i}期`, spam: true, category: "AD_Retail" })),
+      ...Array.from({ length: 5 }, () => ({ text: "快递包裹异常，点击理赔", spam: true, category: "AD_Retail" })),
+      ...Array.from({ length: 3 }, () => ({ text: "快递包裹异常，点击理赔", spam: true, category: "FR_Phishing(Other)" })),
+    ];
+    const fine = (balance: number): string | null =>
+      loadModelFromString(serializeModel(trainModel([...examples, ...cat], { ...small, categoryBalance: balance }))).predict("快递包裹异常").fineCategory;
+    expect(fine(0)).toBe("AD_Retail");
+    expect(fine(0.5)).toBe("FR_Phishing(Other)");
+  });
   it("rejects a tampered or invalid file", () => {
     const file = JSON.parse(serializeModel(trainModel(examples, small))) as { binary: { bias: number } };
     file.binary.bias += 1;
@@ -403,5 +418,18 @@ describe("Platt scaling", () => {
     const p = fitPlatt(dec, lab);
     expect(plattProbability(p, 2)).toBeGreaterThan(0.8);
     expect(plattProbability(p, -2)).toBeLessThan(0.2);
+  });
+});
+
+describe("script test", () => {
+  it("counts Latin-script text as the extractor does, and the raw-text test agrees once NFKC folds full-width forms", () => {
+    expect(isLatinScript("call me at 5")).toBe(true);
+    expect(isLatinScript("   ")).toBe(false);
+    expect(isLatinScript("ok 你好")).toBe(false);
+    expect(isLatinScript("ok 😀")).toBe(false); // astral code points count as CJK, as in the extractor
+    expect(hasCjk("ok 你好")).toBe(true);
+    expect(hasCjk("ｆｒｅｅ\u3000prize")).toBe(false); // NFKC: "free prize"
+    expect(hasCjk("ok 😀")).toBe(true);
+    expect(hasCjk("call now")).toBe(false);
   });
 });

@@ -1,9 +1,6 @@
-/** Labelled TSV data (`label<TAB>text`) and the category taxonomy. */
+/** Labelled TSV data (`label<TAB>text`); category labels are those of the taxonomy in @spam/contracts. */
 
-// The taxonomy lives in the contracts package, shared with the rule engine and the API.
-import { CATEGORY_GROUPS, SPAM_CATEGORIES as FINE_CATEGORIES, categoryGroup, type CategoryGroup } from "@spam/contracts";
-export { CATEGORY_GROUPS, FINE_CATEGORIES, categoryGroup };
-export type { CategoryGroup };
+import { SPAM_CATEGORIES } from "@spam/contracts";
 
 export interface LabelledRow {
   /** 1-based line number in its file. */
@@ -49,7 +46,7 @@ export function parseLabelledTsv(content: string): ParsedTsv {
     const lower = label.toLowerCase();
     if (lower === "spam" || lower === "ham") {
       rows.push({ line, spam: lower === "spam", category: null, text });
-    } else if (LABEL_RE.test(label) && (FINE_CATEGORIES as readonly string[]).includes(label)) {
+    } else if (LABEL_RE.test(label) && (SPAM_CATEGORIES as readonly string[]).includes(label)) {
       rows.push({ line, spam: true, category: label, text: prepareSegmentedText(text) });
     } else {
       malformed.push({ line, reason: `unknown label ${JSON.stringify(label.slice(0, 40))}` });

@@ -6,6 +6,8 @@
  * message costs a few hundred integer mixes: microseconds, not milliseconds.
  */
 
+import { isCjkCode } from "./script.js";
+
 export interface FeatureOptions {
   /** log2 of the hashed feature space. */
   readonly bits: number;
@@ -104,21 +106,6 @@ function finish(h: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-/** CJK and full-width ranges: such characters are not part of a token for token n-grams. */
-function isCjk(c: number): boolean {
-  return c >= 0x2e80;
-}
-
-/**
- * Whether normalised text is Latin-script as the extractor counts it: not empty and without a CJK
- * character (for models with token n-grams or latinViews, the ones with Latin-script weights).
- */
-export function isLatinScript(normalizedText: string): boolean {
-  if (normalizedText.trim().length === 0) return false;
-  for (let i = 0; i < normalizedText.length; i++) if (isCjk(normalizedText.charCodeAt(i))) return false;
-  return true;
-}
-
 function isLatinOrDigit(c: number): boolean {
   return (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x27;
 }
@@ -187,7 +174,7 @@ export class FeatureExtractor {
         if (prevSpace) continue;
         prevSpace = true;
       } else prevSpace = false;
-      if (isCjk(c)) cjk++;
+      if (isCjkCode(c)) cjk++;
       raw[n] = r;
       codes[n++] = c;
     }
@@ -308,12 +295,12 @@ export class FeatureExtractor {
       let i = 0;
       while (i < n) {
         const c = codes[i]!;
-        if (c === SPACE || isCjk(c)) {
+        if (c === SPACE || isCjkCode(c)) {
           i++;
           continue;
         }
         let j = i;
-        while (j < n && codes[j] !== SPACE && !isCjk(codes[j]!)) j++;
+        while (j < n && codes[j] !== SPACE && !isCjkCode(codes[j]!)) j++;
         const src = o.tokenDigits ? this.rawCodes : codes;
         // Positions i-1 and j are the padding spaces.
         for (let s = i - 1; s <= j; s++) {

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { categoryGroup, type CategoryGroup } from "./data.js";
+import { categoryGroup, type CategoryGroup } from "@spam/contracts";
 import { FeatureExtractor, type FeatureOptions, type SparseVector } from "./features.js";
 import { inBand, stackedProbability, type LatinStack } from "./stack.js";
 import { plattProbability, type LinearModel, type Platt } from "./train.js";

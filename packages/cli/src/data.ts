@@ -78,10 +78,16 @@ export async function attachEmbeddings(examples: readonly Example[], embedder: S
   return out;
 }
 
+/** --embedding-model, else EMBEDDING_MODEL_DIR, else the directory bootstrap builds (@spam/embedding reads no environment). */
+function modelDirOption(dir: string | undefined): { modelDir?: string } {
+  const chosen = dir ?? process.env["EMBEDDING_MODEL_DIR"];
+  return chosen ? { modelDir: chosen } : {};
+}
+
 /** The embedder a model with a second look needs (null: the model has none), refusing another embedding model. */
 export async function embedderFor(expectedModel: string | null, dir: string | undefined): Promise<SentenceEmbedder | null> {
   if (expectedModel === null) return null;
-  return createSentenceEmbedder({ ...(dir ? { modelDir: dir } : {}), expectedModelId: expectedModel });
+  return createSentenceEmbedder({ ...modelDirOption(dir), expectedModelId: expectedModel });
 }
 
 /**
@@ -95,7 +101,7 @@ export async function embedForTraining(
   io: CommandIo,
 ): Promise<{ opts: PipelineOptions; sets: Example[][] }> {
   if (!opts.latinStack) return { opts, sets: sets.map((s) => [...s]) };
-  const embedder = await createSentenceEmbedder(dir ? { modelDir: dir } : {});
+  const embedder = await createSentenceEmbedder(modelDirOption(dir));
   try {
     const out: Example[][] = [];
     for (const s of sets) out.push(await attachEmbeddings(s, embedder, io));

@@ -3,13 +3,16 @@ import { realpathSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { UsageError, type Command, type CommandIo } from "./command.js";
 import { cvCommand } from "./commands/cv.js";
+import { datasetCommand } from "./commands/dataset.js";
 import { evalCommand } from "./commands/eval.js";
+import { modelsCommand } from "./commands/models.js";
 import { parseReportCliCommand } from "./commands/parse-report.js";
+import { rulesCommand } from "./commands/rules.js";
 import { scoreCommand } from "./commands/score.js";
 import { trainCommand } from "./commands/train.js";
 
 /** The command registry: add a command by writing commands/<name>.ts and listing it here. */
-export const COMMANDS: readonly Command[] = [trainCommand, evalCommand, scoreCommand, cvCommand, parseReportCliCommand];
+export const COMMANDS: readonly Command[] = [trainCommand, evalCommand, scoreCommand, cvCommand, parseReportCliCommand, datasetCommand, modelsCommand, rulesCommand];
 
 function help(io: CommandIo): void {
   io.stdout.write("usage: spam <command> [options]\n\n");

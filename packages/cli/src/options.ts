@@ -14,6 +14,8 @@ export const TRAIN_ARG_OPTIONS = {
   /** C of the one-vs-rest category SVMs. */
   "category-c": { type: "string" },
   "category-as-spam": { type: "boolean" },
+  /** One-vs-rest category models: a class's rows weigh (other rows / its rows)^B (0 = off). */
+  "category-balance": { type: "string" },
   "token-ngrams": { type: "string" },
   "latin-ngram-max": { type: "string" },
   "no-idf": { type: "boolean" },
@@ -28,6 +30,8 @@ export const TRAIN_ARG_OPTIONS = {
   "digit-run-max": { type: "string" },
   /** Train brand promotions (messageKind commercial) labelled ham as spam: the scorer's commercial class, not the model, lets them through. */
   "commercial-as-spam": { type: "boolean" },
+  /** Leave brand promotions labelled ham out of training: the scorer's commercial class, not the model, decides them. */
+  "commercial-out": { type: "boolean" },
   /** Sample weight of the rows of files whose path contains PATTERN: PATTERN=W, repeatable (fixtures/ keep --fixture-weight). */
   weight: { type: "string", multiple: true },
   /** Train without the sentence-embedding second look for Latin-script messages. */
@@ -61,6 +65,7 @@ export function pipelineOptions(v: {
   "category-bits"?: string | undefined;
   "category-c"?: string | undefined;
   "category-as-spam"?: boolean | undefined;
+  "category-balance"?: string | undefined;
   "token-ngrams"?: string | undefined;
   "latin-ngram-max"?: string | undefined;
   "no-idf"?: boolean | undefined;
@@ -92,8 +97,11 @@ export function pipelineOptions(v: {
   if (!Number.isInteger(latin) || latin < 0 || latin > 8) throw new UsageError("--latin-ngram-max must be an integer 0…8");
   const digitRunMax = v["digit-run-max"] === undefined ? (d.features.digitRunMax ?? 0) : Number(v["digit-run-max"]);
   if (!Number.isInteger(digitRunMax) || digitRunMax < 0 || digitRunMax > 64) throw new UsageError("--digit-run-max must be an integer 0…64");
+  const categoryBalance = v["category-balance"] === undefined ? (d.categoryBalance ?? 0) : Number(v["category-balance"]);
+  if (!Number.isFinite(categoryBalance) || categoryBalance < 0 || categoryBalance > 1) throw new UsageError("--category-balance must be a number 0…1");
   return {
     ...d,
+    categoryBalance,
     features: { ...d.features, ...(digitRunMax > 0 ? { digitRunMax } : {}), bits, latinCharNgramMax: latin, tokenNgramMin, tokenNgramMax, tokenDigits: v["mask-token-digits"] ? false : d.features.tokenDigits, idf: v["no-idf"] ? false : d.features.idf, latinViews: flag(v, "latin-views", d.features.latinViews) },
     categoryBits,
     categoryTrain: { ...d.categoryTrain, C: num(v["category-c"], "category-c", d.categoryTrain.C) },
@@ -129,4 +137,20 @@ export function fileWeight(specs: readonly string[] | undefined, fixture: number
 export function commercialAsSpam(e: Example): Example {
   if (e.spam || e.category !== null) return e;
   return messageKind(notificationSignals(normalize(e.raw ?? e.text))) === "commercial" ? { ...e, spam: true } : e;
+}
+
+/** `--commercial-out`: brand promotions labelled ham do not train (null); other rows are kept. */
+export function commercialOut(e: Example): Example | null {
+  return commercialAsSpam(e) === e ? e : null;
+}
+
+/** What `--commercial-as-spam` / `--commercial-out` do to a training row (undefined: neither given). */
+export function trainingRelabel(v: { "commercial-as-spam"?: boolean | undefined; "commercial-out"?: boolean | undefined }): ((e: Example) => Example | null) | undefined {
+  if (v["commercial-as-spam"] && v["commercial-out"]) throw new UsageError("--commercial-as-spam and --commercial-out exclude each other");
+  return v["commercial-as-spam"] ? commercialAsSpam : v["commercial-out"] ? commercialOut : undefined;
+}
+
+/** Rows after a training relabel (dropped rows left out). */
+export function relabelled(rows: readonly Example[], relabel: ((e: Example) => Example | null) | undefined): Example[] {
+  return relabel ? rows.flatMap((e) => relabel(e) ?? []) : [...rows];
 }

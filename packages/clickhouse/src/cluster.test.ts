@@ -1,10 +1,10 @@
-import { fileURLToPath } from "node:url";
+import { repoPath } from "@spam/repo-paths";
 import { describe, expect, it } from "vitest";
 import { clusterMigrations } from "./cluster.js";
 import { readMigrations } from "./migrations.js";
 
-const MIGRATIONS = fileURLToPath(new URL("../../../infra/clickhouse/migrations", import.meta.url));
-const RESTRICTED = fileURLToPath(new URL("../../../infra/clickhouse/restricted", import.meta.url));
+const MIGRATIONS = repoPath("infra/clickhouse/migrations");
+const RESTRICTED = repoPath("infra/clickhouse/restricted");
 const file = (statements: string[]) => [{ version: 1, name: "0001_x.sql", checksum: "c", statements }];
 
 describe("the cluster variant of the schema", () => {
@@ -31,7 +31,7 @@ describe("the cluster variant of the schema", () => {
   });
 
   it("a dropped table goes on every node with its local table; the restricted store has its cluster form too", async () => {
-    const statements = (await readMigrations(MIGRATIONS, { cluster: "spam" })).flatMap((f) => f.statements);
+    const statements = (await readMigrations(MIGRATIONS, { cluster: "spam" })).find((f) => f.name === "0004_restricted_store_moved.sql")!.statements;
     expect(statements.slice(-2)).toEqual([
       "DROP TABLE IF EXISTS restricted_reply_recipients ON CLUSTER `spam`",
       "DROP TABLE IF EXISTS restricted_reply_recipients_local ON CLUSTER `spam`",
@@ -42,6 +42,17 @@ describe("the cluster variant of the schema", () => {
       "CREATE TABLE IF NOT EXISTS restricted_report_contacts ON CLUSTER `spam` AS restricted_report_contacts_local",
       "CREATE TABLE IF NOT EXISTS restricted_reply_recipients_local ON CLUSTER `spam`",
       "CREATE TABLE IF NOT EXISTS restricted_reply_recipients ON CLUSTER `spam` AS restricted_reply_recipients_local",
+    ]);
+  });
+
+  it("new columns go on every node's local table and on the Distributed table", () => {
+    const files = [
+      { version: 1, name: "0001_t.sql", checksum: "", statements: ["CREATE TABLE IF NOT EXISTS verdicts\n(\n    id String\n)\nENGINE = ReplacingMergeTree(id)\nORDER BY id"] },
+      { version: 2, name: "0002_t.sql", checksum: "", statements: ["ALTER TABLE verdicts\n    ADD COLUMN a String DEFAULT '',\n    ADD COLUMN b Nullable(Float64)"] },
+    ];
+    expect(clusterMigrations(files, { cluster: "spam" })[1]!.statements).toEqual([
+      "ALTER TABLE verdicts_local ON CLUSTER `spam` ADD COLUMN a String DEFAULT '',\n    ADD COLUMN b Nullable(Float64)",
+      "ALTER TABLE verdicts ON CLUSTER `spam` ADD COLUMN a String DEFAULT '',\n    ADD COLUMN b Nullable(Float64)",
     ]);
   });
 

@@ -21,6 +21,7 @@ const CREATE_MV = /^CREATE MATERIALIZED VIEW IF NOT EXISTS (\w+) TO (\w+) AS\s+(
 const CREATE_VIEW = /^CREATE VIEW IF NOT EXISTS (\w+) AS\s+([\s\S]*)$/;
 const INSERT_SELECT = /^INSERT INTO \w+\s+SELECT\b/;
 const DROP_TABLE = /^DROP TABLE IF EXISTS (\w+)$/;
+const ALTER_ADD = /^ALTER TABLE (\w+)\s+(ADD COLUMN [\s\S]*)$/;
 const ORDER_BY = /\bORDER BY\s+(\([^)]*\)|\w+)/;
 
 export const LOCAL_SUFFIX = "_local";
@@ -71,6 +72,11 @@ function clusterStatement(statement: string, cluster: string, tables: Set<string
   if (drop) {
     tables.delete(drop[1] as string);
     return [`DROP TABLE IF EXISTS ${drop[1]} ON CLUSTER ${cluster}`, `DROP TABLE IF EXISTS ${drop[1]}${LOCAL_SUFFIX} ON CLUSTER ${cluster}`];
+  }
+  // New columns on every node's local table, then on the Distributed table that reads them.
+  const alter = ALTER_ADD.exec(statement);
+  if (alter && tables.has(alter[1] as string)) {
+    return [`ALTER TABLE ${alter[1]}${LOCAL_SUFFIX} ON CLUSTER ${cluster} ${alter[2]}`, `ALTER TABLE ${alter[1]} ON CLUSTER ${cluster} ${alter[2]}`];
   }
   throw new Error("no cluster form for this statement: add one to packages/clickhouse/src/cluster.ts");
 }

@@ -17,6 +17,7 @@ export {
   ReviewLabelV1,
   EnforcementEventV1,
   RulesControlV1,
+  ControlCommandV1,
   CampaignCountsV1,
   VelocitySnapshotManifestV1,
   VelocitySnapshotChunkV1,
@@ -31,6 +32,9 @@ export {
   ReportOutcomeV1,
   AuditEventV1,
   DecisionEventV1,
+  DeliveryRecordV1,
+  DELIVERY_OUTCOMES,
+  DELIVERY_REASONS,
 } from "./messages.js";
 export type {
   RawMessage,
@@ -48,6 +52,8 @@ export type {
   ReviewLabel,
   EnforcementEvent,
   RulesControl,
+  ModelControl,
+  ControlCommand,
   CampaignCounts,
   VelocitySnapshotManifest,
   VelocitySnapshotChunk,
@@ -61,6 +67,9 @@ export type {
   ReportOutcome,
   AuditEvent,
   DecisionEvent,
+  DeliveryRecord,
+  DeliveryOutcome,
+  DeliveryReason,
 } from "./messages.js";
 export { SPAM_CATEGORIES, CATEGORY_GROUPS, categoryGroup } from "./categories.js";
 export type { SpamCategory, CategoryGroup } from "./categories.js";

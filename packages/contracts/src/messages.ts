@@ -89,6 +89,20 @@ export const VerdictV1 = z.object({
   modelVersion: z.string().max(64),
   /** Microseconds spent per scoring stage, for the latency budget. */
   timingsUs: z.record(z.string(), z.number().nonnegative()),
+  /**
+   * What a candidate model or rule set running in shadow would have decided (absent: no shadow). Never
+   * acted on. Added to v1 as optional: a consumer that ignores it reads the verdict as before.
+   */
+  shadow: z
+    .object({
+      modelVersion: z.string().max(64),
+      /** The shadow's rule set when it is a candidate of its own (absent: the live rules). */
+      rulesetVersion: z.string().max(64).optional(),
+      score: z.number().min(0).max(1),
+      label: z.enum(VERDICT_LABELS),
+      action: z.enum(VERDICT_ACTIONS),
+    })
+    .optional(),
 });
 export type Verdict = z.infer<typeof VerdictV1>;
 
@@ -140,6 +154,11 @@ export const ReviewLabelV1 = z.object({
   v: z.literal(1),
   id,
   caseId: id,
+  /**
+   * The decider's id of this case when the decider has one (it opened the subject's case from reports, which
+   * then joined the review case): the decider settles its own case by it. Optional: added within v1.
+   */
+  deciderCaseId: id.optional(),
   messageId: id.nullable(),
   label: z.enum(["spam", "ham", "escalate"]),
   category: z.string().max(64).nullable(),
@@ -163,6 +182,54 @@ export const EnforcementEventV1 = z.object({
 });
 export type EnforcementEvent = z.infer<typeof EnforcementEventV1>;
 
+/** What the relay did with one message (gateway relay mode, services/gateway/README.md). */
+export const DELIVERY_OUTCOMES = ["forwarded", "stopped", "deferred", "no_route", "late_verdict"] as const;
+export type DeliveryOutcome = (typeof DELIVERY_OUTCOMES)[number];
+/**
+ * Why: the verdict's action (allow, flag, block), a block-list or campaign block, the deadline
+ * (fail open, closed for a sender under an alarm, or the gateway's own scoring blocked it:
+ * local_block), the downstream (throttled, unavailable).
+ */
+export const DELIVERY_REASONS = [
+  "allow",
+  "flag",
+  "block",
+  "blocklist",
+  "campaign_block",
+  "deadline_open",
+  "deadline_closed",
+  "local_block",
+  "throttled",
+  "unavailable",
+  "no_route",
+] as const;
+export type DeliveryReason = (typeof DELIVERY_REASONS)[number];
+
+export const DeliveryRecordV1 = z.object({
+  v: z.literal(1),
+  /** Derived from the message id and the outcome: a redelivered record carries the same id. */
+  id,
+  messageId: id,
+  receivedAt: epochMs,
+  at: epochMs,
+  gatewayId: z.string().max(64),
+  account: z.string().max(64),
+  route: z.string().max(64).nullable(),
+  smsc: z.string().max(64).nullable(),
+  source: address,
+  destination: address,
+  parts: z.number().int().min(1).max(255),
+  outcome: z.enum(DELIVERY_OUTCOMES),
+  reason: z.enum(DELIVERY_REASONS),
+  /** The scorer's action when a verdict was in hand (for late_verdict: the verdict that came after the deadline). */
+  verdictAction: z.enum(VERDICT_ACTIONS).nullable(),
+  /** Receipt → decision, milliseconds. */
+  decisionMs: z.number().int().nonnegative(),
+  /** Ids the downstream SMSC gave the parts (forwarded only). */
+  downstreamIds: z.array(z.string().max(65)).max(255),
+});
+export type DeliveryRecord = z.infer<typeof DeliveryRecordV1>;
+
 export const RulesControlV1 = z.object({
   v: z.literal(1),
   command: z.literal("reload"),
@@ -170,6 +237,27 @@ export const RulesControlV1 = z.object({
   requestedBy: z.string().max(128),
 });
 export type RulesControl = z.infer<typeof RulesControlV1>;
+
+/** A registered model version: its content hash (the model file's modelVersion). */
+const modelId = z.string().regex(/^[a-f0-9]{8,64}$/);
+
+/**
+ * On the rules control topic beside the reload command: scorers load these versions from the model
+ * registry, `live` to decide and `shadow` (null: none) to score beside it without acting.
+ */
+export const ModelControlV1 = z.object({
+  v: z.literal(1),
+  command: z.literal("models"),
+  live: modelId,
+  shadow: modelId.nullable(),
+  requestedAt: epochMs,
+  requestedBy: z.string().max(128),
+});
+export type ModelControl = z.infer<typeof ModelControlV1>;
+
+/** Everything the control topic carries; a scorer that knows only RulesControlV1 dead-letters the rest. */
+export const ControlCommandV1 = z.discriminatedUnion("command", [RulesControlV1, ModelControlV1]);
+export type ControlCommand = z.infer<typeof ControlCommandV1>;
 
 /**
  * A scoring worker's velocity windows for one traffic partition, written when it stops (compacted

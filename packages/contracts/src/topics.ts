@@ -16,6 +16,7 @@ export const TOPIC_KEYS = [
   "decisions",
   "campaignCounts",
   "velocitySnapshots",
+  "delivery",
 ] as const;
 
 export type TopicKey = (typeof TOPIC_KEYS)[number];
@@ -34,6 +35,7 @@ const BASE_NAMES: TopicNames = {
   decisions: "sms.decisions",
   campaignCounts: "sms.campaigns.counts",
   velocitySnapshots: "sms.scorer.velocity.snapshots",
+  delivery: "sms.delivery",
 };
 
 export interface TopicSpec {
@@ -63,6 +65,8 @@ export const TOPIC_SPECS: readonly TopicSpec[] = [
    * so the next owner replays only what came after them.
    */
   { key: "velocitySnapshots", compacted: true, partitioned: true },
+  /** The relay's outcome per message (forwarded, stopped, deferred), keyed by sender. */
+  { key: "delivery", compacted: false, partitioned: true },
 ];
 
 export function topicNames(prefix = ""): TopicNames {

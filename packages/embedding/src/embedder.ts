@@ -37,10 +37,11 @@ export class EmbeddingModelError extends Error {
 
 const MODEL_FILES = ["model.json", "model.onnx", "tokenizer.json", "tokenizer_config.json"] as const;
 
-/** EMBEDDING_MODEL_DIR, else <repo>/.tools/models/all-minilm-l6-v2 (where bootstrap.sh builds it). */
+/**
+ * <repo>/.tools/models/all-minilm-l6-v2, where bootstrap.sh builds it. The library reads no environment:
+ * a service's env.ts (EMBEDDING_MODEL_DIR) or the CLI passes another directory as `modelDir`.
+ */
 export function defaultEmbeddingModelDir(): string {
-  const fromEnv = process.env["EMBEDDING_MODEL_DIR"];
-  if (fromEnv) return resolve(fromEnv);
   // Both src/ and dist/ sit at packages/embedding/<dir>, three levels below the repo root.
   return resolve(import.meta.dirname, "../../../.tools/models/all-minilm-l6-v2");
 }

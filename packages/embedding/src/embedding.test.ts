@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { lengthGroups } from "./embedder.js";
-import { createSentenceEmbedder, EmbeddingModelError, type SentenceEmbedder } from "./index.js";
+import { createSentenceEmbedder, defaultEmbeddingModelDir, EmbeddingModelError, type SentenceEmbedder } from "./embedder.js";
 
 // Real model, built by infra/bin/bootstrap.sh (npm test runs it first).
 let embedder: SentenceEmbedder;
@@ -15,6 +15,19 @@ afterAll(async () => {
 });
 
 const dot = (a: Float32Array, b: Float32Array): number => a.reduce((s, x, i) => s + x * b[i]!, 0);
+
+describe("defaultEmbeddingModelDir", () => {
+  it("reads no environment: the caller passes another directory as modelDir", () => {
+    const before = process.env["EMBEDDING_MODEL_DIR"];
+    process.env["EMBEDDING_MODEL_DIR"] = join(tmpdir(), "not-the-model");
+    try {
+      expect(defaultEmbeddingModelDir()).toMatch(/[/\\]\.tools[/\\]models[/\\]all-minilm-l6-v2$/);
+    } finally {
+      if (before === undefined) delete process.env["EMBEDDING_MODEL_DIR"];
+      else process.env["EMBEDDING_MODEL_DIR"] = before;
+    }
+  });
+});
 
 describe("createSentenceEmbedder", () => {
   it("matches an independent numpy implementation of all-MiniLM-L6-v2", async () => {

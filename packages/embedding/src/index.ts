@@ -1,2 +1,3 @@
-export { createSentenceEmbedder, defaultEmbeddingModelDir, embeddingModelId, EmbeddingModelError } from "./embedder.js";
-export type { SentenceEmbedder, EmbedderOptions } from "./embedder.js";
+// What other packages use; the default model directory and the error class stay internal.
+export { createSentenceEmbedder, embeddingModelId } from "./embedder.js";
+export type { SentenceEmbedder } from "./embedder.js";

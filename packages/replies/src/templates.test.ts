@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { REPLY_KINDS } from "@spam/contracts";
+import { REPLY_KINDS, REPORT_VERIFICATIONS } from "@spam/contracts";
 import { describe, expect, it } from "vitest";
 import { createReplyTemplates, defaultReplyTemplatesPath, loadReplyTemplates, renderReply, ReplyTemplateError } from "./templates.js";
 import { outcomeReplyKind } from "./outcome.js";
@@ -78,6 +78,15 @@ describe("outcomeReplyKind (issue 19)", () => {
     expect(outcomeReplyKind("blocked", "verified")).toBe("outcome_blocked");
     for (const v of ["unverified", "fabricated", "not_checkable", null] as const) expect(outcomeReplyKind("blocked", v)).toBe("outcome_blocked_unverified");
     for (const v of ["verified", "fabricated", null] as const) expect(outcomeReplyKind("not_confirmed", v)).toBe("outcome_not_confirmed");
+  });
+
+  it("covers every verification state: only a verified report is told it was verified as spam", () => {
+    for (const v of REPORT_VERIFICATIONS) {
+      const text = renderReply(outcomeReplyKind("blocked", v), all);
+      if (v === "verified") expect(text).toContain("经核实为垃圾短信");
+      else expect(text).not.toContain("经核实为垃圾短信");
+      expect(renderReply(outcomeReplyKind("not_confirmed", v), all)).not.toContain("经核实为垃圾短信");
+    }
   });
 
   it("the blocked-on-other-evidence text never says the report was verified as spam", () => {

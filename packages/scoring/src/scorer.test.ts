@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_FEATURE_OPTIONS, DEFAULT_PIPELINE_OPTIONS, loadModelFromString, serializeModel, trainModel } from "@spam/classifier";
+import { DEFAULT_FEATURE_OPTIONS, DEFAULT_PIPELINE_OPTIONS, isLatinScript, loadModelFromString, serializeModel, trainModel } from "@spam/classifier";
 import { VerdictV1, type Verdict } from "@spam/contracts";
 import { normalize } from "@spam/normalize";
 import { createScorer, verdictId, type ClusterCampaignCounts, type RuleEngine, type RuleHitLike } from "./scorer.js";
@@ -298,6 +298,16 @@ describe("the embedding second look (latinStack)", () => {
     const cjk = scorer.score({ ...msg("e4", spamTexts[0]!), embedding: unit(-1) });
     expect(cjk.score).toBe(scorer.score(msg("e5", spamTexts[0]!)).score);
     expect(cjk.contributions[0]!.detail).not.toContain("embedding");
+  });
+
+  it("decides who takes the second look with the classifier's script test (full-width ASCII and the ideographic space fold to Latin)", () => {
+    const scorer = createScorer({ ruleSet: null, model: stacked });
+    // Each of these normalises to "hello call later ok see", a Latin-script text the model is undecided on.
+    for (const text of ["hello\u3000call later ok see", "ｈｅｌｌｏ call later ok see"]) {
+      expect(isLatinScript(normalize(text).text)).toBe(true);
+      expect(scorer.wantsEmbedding(text)).toBe(true);
+    }
+    expect(scorer.wantsEmbedding("hello call later ok see 你好")).toBe(false);
   });
 
   it("scores a text the same whether or not wantsEmbedding prepared it first", () => {

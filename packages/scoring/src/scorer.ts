@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { CampaignTracker, type CampaignCounts } from "@spam/campaigns";
-import { categoryGroup, type SparseVector, type SpamClassifier } from "@spam/classifier";
-import type { Contribution, Verdict, VerdictAction, VerdictLabel } from "@spam/contracts";
+import { hasCjk, type SparseVector, type SpamClassifier } from "@spam/classifier";
+import { categoryGroup, type Contribution, type Verdict, type VerdictAction, type VerdictLabel } from "@spam/contracts";
 import { normalize, type NormalizedText } from "@spam/normalize";
 import type { Logger } from "pino";
 import { z } from "zod";
@@ -180,15 +180,6 @@ function round(x: number): number {
 function groupOf(category: string): string | null {
   if (category === "service") return null;
   return categoryGroup(category);
-}
-
-function hasCjk(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    // Same boundary as the classifier's script test; surrogates (emoji, rare CJK) count as CJK there too.
-    if (c >= 0x2e80 && !(c >= 0xff01 && c <= 0xff5e)) return true;
-  }
-  return false;
 }
 
 export function createScorer(opts: ScorerOptions): Scorer {

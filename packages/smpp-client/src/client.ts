@@ -26,6 +26,8 @@ export interface SubmitOptions {
   /** How a long text is split: UDH with 8/16-bit reference or SAR TLVs. */
   readonly concat?: "udh8" | "udh16" | "sar";
   readonly reference?: number;
+  /** SMPP registered_delivery: 1 asks for a delivery receipt. Default 0. */
+  readonly registeredDelivery?: number;
 }
 
 export interface SubmitResult {
@@ -37,6 +39,9 @@ export interface DeliveredMessage {
   readonly source: string;
   readonly destination: string;
   readonly text: string;
+  readonly esmClass: number;
+  /** Delivery receipts: the id of the message the receipt is about (receipted_message_id). */
+  readonly receiptedMessageId: string | null;
 }
 
 const smpp = loadSmpp({ rawMessages: true });
@@ -50,7 +55,15 @@ export class EsmeClient {
   private constructor(private readonly session: SmppSession) {
     session.on("deliver_sm", (pdu: SmppPdu) => {
       const { text } = decodePdu(fieldsFromSmppPdu(pdu));
-      this.delivered.push({ source: String(pdu["source_addr"] ?? ""), destination: String(pdu["destination_addr"] ?? ""), text });
+      const esmClass = typeof pdu["esm_class"] === "number" ? pdu["esm_class"] : 0;
+      const receipted = pdu["receipted_message_id"];
+      this.delivered.push({
+        source: String(pdu["source_addr"] ?? ""),
+        destination: String(pdu["destination_addr"] ?? ""),
+        text,
+        esmClass,
+        receiptedMessageId: typeof receipted === "string" && receipted !== "" ? receipted : null,
+      });
       session.send(pdu.response());
       for (const w of this.waiters.splice(0)) w();
     });
@@ -90,7 +103,7 @@ export class EsmeClient {
         (part) =>
           new Promise<string>((resolve, reject) => {
             (this.session["submit_sm"] as (o: Record<string, unknown>, cb: (pdu: SmppPdu) => void) => void)(
-              { source_addr: options.source, destination_addr: options.destination, registered_delivery: 0, ...part },
+              { source_addr: options.source, destination_addr: options.destination, registered_delivery: options.registeredDelivery ?? 0, ...part },
               (resp) => {
                 if (resp.command_status === 0) resolve(String(resp["message_id"] ?? ""));
                 else reject(new SmppClientError(resp.command_status, `submit_sm failed with status 0x${resp.command_status.toString(16)}`));

@@ -111,6 +111,7 @@ async function route() {
     if (p.startsWith("/case/")) return await renderCase(decodeURIComponent(p.slice(6)));
     if (p === "/analytics") return await renderAnalytics();
     if (p === "/audit") return await renderAudit();
+    if (p === "/models") return await renderModels();
     if (p === "/sessions") return await renderSessions();
     if (p === "/") return go(me.role === "analyst" ? "/analytics" : "/queue", true);
     return await renderQueue();
@@ -246,13 +247,21 @@ async function renderCase(id) {
       el("td", {}, tag(named("verif", r.verification), r.verification === "verified" ? "spam" : r.verification === "fabricated" ? "overdue" : "")),
       el("td", {}, named("outcome", r.outcome)),
     ))));
+  // One case per subject: the sender's flagged single messages are evidence inside its case.
+  const flagged = c.messageList?.length ? el("div", { class: "card" }, el("h3", {}, `${t("c.messages")} (${c.messageList.length})`),
+    table({}, [t("c.receivedAt"), t("col.score"), t("q.category"), t("col.preview")], c.messageList.map((m) => el("tr", {},
+      el("td", {}, fmtTime(m.flaggedAt)), el("td", {}, m.score.toFixed(2)), el("td", {}, cat(m.category)),
+      el("td", {}, m.text === null ? el("span", { class: "withheld" }, t("c.withheld")) : m.text))))) : null;
   const campaign = c.campaign ? el("div", { class: "card" },
     el("h3", {}, t("c.campaign"), " ", el("code", {}, c.campaign.id), ` · ${t("c.members", { n: c.campaign.members, o: c.campaign.open })}`),
     c.campaign.samples.map((s) => el("div", { class: "msg sample" }, s))) : null;
 
   const decideCard = el("div", { class: "card", id: "decide-card" },
     el("h3", {}, c.decision ? t("c.decided", { l: t(`label.${c.decision.label}`) }) : c.claimedByMe ? t("c.mine") : c.claimedBy ? t("c.claimedBy", { u: c.claimedBy }) : ""),
-    c.decision ? [el("p", {}, `${cat(c.decision.category)} · ${c.decision.by ?? t("c.byPolicy")} · ${fmtTime(c.decision.at)}`), el("p", { class: "muted" }, c.decision.comment ?? "")] : null,
+    c.decision ? [el("p", {}, `${cat(c.decision.category)} · ${c.decision.by ?? t("c.byPolicy")} · ${fmtTime(c.decision.at)}`),
+      // A policy's comment is its reason code, shown translated below.
+      el("p", { class: "muted" }, c.closedReason?.startsWith("policy.") ? "" : (c.decision.comment ?? ""))] : null,
+    c.closedReason ? el("p", { dataset: { testid: "closed-reason" } }, t("c.closedReason", { r: has(`reason.${c.closedReason}`) ? t(`reason.${c.closedReason}`) : c.closedReason })) : null,
   );
   if (canDecide && open) {
     const pre = defaultCategory(c.category);
@@ -287,7 +296,7 @@ async function renderCase(id) {
     ))));
   show(view,
     el("p", {}, el("a", { href: "/queue", dataset: { link: "" } }, `← ${t("c.back")}`)),
-    el("div", { class: "grid" }, el("div", {}, head, why, reports, campaign), el("div", {}, decideCard, traffic, history)));
+    el("div", { class: "grid" }, el("div", {}, head, why, reports, flagged, campaign), el("div", {}, decideCard, traffic, history)));
 
   api("GET", `/api/cases/${encodeURIComponent(id)}/sender-traffic`).then((tr) => {
     if (!tr || !document.getElementById("traffic-card")) return;
@@ -365,7 +374,7 @@ const noData = (node) => show(node, el("p", { class: "muted", dataset: { testid:
 async function renderAnalytics() {
   const params = new URLSearchParams(location.search);
   const bucket = ["hour", "day", "month"].includes(params.get("bucket")) ? params.get("bucket") : "day";
-  const [vol, rep, topS, topD, topC, outcome, rules, thr] = await Promise.all([
+  const [vol, rep, topS, topD, topC, outcome, rules, thr, delivery] = await Promise.all([
     api("GET", `/api/analytics/spam-volume?bucket=${bucket}${bucket === "month" ? `&from=${new Date(Date.now() - 365 * 864e5).toISOString()}` : ""}`),
     api("GET", "/api/analytics/reports"),
     api("GET", "/api/analytics/top-reported?kind=sender"),
@@ -374,6 +383,7 @@ async function renderAnalytics() {
     api("GET", "/api/analytics/report-outcome"),
     api("GET", "/api/analytics/rules"),
     api("GET", "/api/analytics/throughput"),
+    api("GET", "/api/delivery/summary"),
   ]);
   const top = (items) => table({}, ["", t("a.reportsN"), t("a.reporters")],
     items.map((i) => el("tr", {}, el("td", {}, i.key), el("td", {}, i.reports), el("td", {}, i.reporters))), t("a.noData"));
@@ -390,6 +400,11 @@ async function renderAnalytics() {
       kpi(t("a.overdue"), outcome.openOverdue),
       el("span", { class: "spacer" }),
       me.role !== "reviewer" ? el("a", { class: "kpi", href: "/api/export/fraud-cases.csv", download: "", dataset: { testid: "export" } }, t("a.export")) : null),
+    el("div", { class: "card" }, el("h3", {}, t("a.relay")), el("div", { class: "kpis" },
+      kpi(t("a.delivered"), delivery.delivered, "kpi-delivered"),
+      kpi(t("a.stopped"), delivery.stopped, "kpi-stopped"),
+      kpi(t("a.deferred"), delivery.deferred, "kpi-deferred"),
+      kpi(t("a.failOpen"), delivery.failOpen, "kpi-fail-open"))),
     el("div", { class: "card" }, el("h3", {}, t("a.volume"), " ", bucketSelect), el("div", { class: "grid" }, chartBox("volume"), chartBox("action"))),
     el("div", { class: "grid2" },
       el("div", { class: "card" }, el("h3", {}, t("a.reports")), chartBox("reports")),
@@ -462,6 +477,74 @@ async function renderAudit() {
   show(view, el("div", { class: "card" }, el("h3", {}, t("audit.title")),
     table({ dataset: { testid: "audit-table" } }, [t("audit.at"), t("audit.user"), t("audit.action"), t("audit.target"), t("audit.reason")],
       data.items.map((a) => el("tr", {}, el("td", {}, fmtTime(a.at)), el("td", {}, a.username), el("td", {}, tag(named("act", a.action)), " ", el("code", { class: "muted" }, a.action)), el("td", {}, el("code", {}, a.target)), el("td", {}, a.reason))))));
+}
+
+// ---- models: registry (admins change it) and the shadow beside the live model -----------------
+const pct = (x) => (x === null || x === undefined ? "—" : `${(x * 100).toFixed(1)} %`);
+const fig = (m, k) => (m && typeof m[k] === "number" ? (Number.isInteger(m[k]) ? String(m[k]) : m[k].toFixed(3)) : "—");
+async function renderModels() {
+  const cards = [];
+  if (me.role === "admin" || me.role === "analyst") {
+    const reg = await api("GET", "/api/models").catch((e) => (e.status === 503 ? null : Promise.reject(e)));
+    if (!reg) cards.push(el("div", { class: "card muted", dataset: { testid: "models-none" } }, t("m.none")));
+    else {
+      const reason = el("input", { id: "model-reason", placeholder: t("m.reason"), maxlength: "500" });
+      const change = (path, body) => async () => {
+        if (reason.value.trim().length < 3) { toast(t("m.reason")); reason.focus(); return; }
+        try { const s = await api("POST", path, { ...body, reason: reason.value.trim() }); toast(s.announced ? t("m.told") : t("m.notTold")); renderModels().catch(fail); } catch (e) { fail(e); }
+      };
+      const admin = me.role === "admin";
+      cards.push(el("div", { class: "card" }, el("h3", {}, t("m.title")),
+        admin ? el("p", { class: "actions" }, reason, " ", el("button", { type: "button", dataset: { testid: "model-rollback" }, disabled: !reg.state.previous, onclick: change("/api/models/rollback", {}) }, t("m.rollback")),
+          " ", el("button", { type: "button", disabled: !reg.state.shadow, onclick: change("/api/models/shadow", { id: null }) }, t("m.unshadow"))) : null,
+        table({ dataset: { testid: "models-table" } }, [t("m.version"), t("m.state"), t("m.registered"), t("m.parent"), t("m.eval"), ""],
+          reg.models.map((m) => el("tr", { dataset: { model: m.id } },
+            el("td", {}, el("code", {}, m.id)),
+            el("td", {}, m.live ? tag(t("m.live")) : m.shadow ? tag(t("m.shadow"), "overdue") : ""),
+            el("td", {}, fmtTime(m.registeredAt)), el("td", {}, el("code", { class: "muted" }, m.parent ?? "—")),
+            el("td", { class: "muted" }, Object.entries(m.metrics).map(([file, r]) => el("div", {}, `${file}: ${t("m.recall")} ${fig(r.candidate, "recall")} / ${fig(r.live, "recall")}, ${t("m.fpr")} ${fig(r.candidate, "ham_fpr")} / ${fig(r.live, "ham_fpr")}`))),
+            el("td", { class: "actions" }, admin && !m.live ? [el("button", { type: "button", dataset: { testid: "model-promote" }, onclick: change("/api/models/promote", { id: m.id }) }, t("m.promote")),
+              m.shadow ? null : el("button", { type: "button", onclick: change("/api/models/shadow", { id: m.id }) }, t("m.shadowIt"))] : null)))),
+        el("h3", {}, t("m.history")),
+        table({}, [t("audit.at"), t("audit.user"), t("audit.action"), t("m.from"), t("m.to")], reg.changes.map((c) => el("tr", {}, el("td", {}, fmtTime(c.at)), el("td", {}, c.by), el("td", {}, c.action), el("td", {}, el("code", {}, c.from ?? "—")), el("td", {}, el("code", {}, c.to ?? "—")))))));
+    }
+  }
+  if (me.role === "admin" || me.role === "analyst") cards.push(backtestCard());
+  const rep = await api("GET", "/api/models/shadow-report").catch((e) => (e.status === 503 ? null : Promise.reject(e)));
+  if (rep) {
+    cards.push(el("div", { class: "card" }, el("h3", {}, t("m.shadowTitle")),
+      table({ dataset: { testid: "shadow-table" } }, [t("m.version"), t("m.scored"), t("m.liveCalled"), t("m.shadowCalled"), t("m.shadowOnly"), t("m.liveOnly"), t("m.precisionLive"), t("m.precisionShadow")],
+        rep.models.map((m) => el("tr", {}, el("td", {}, el("code", {}, m.shadowModelVersion), m.shadowRulesetVersion ? [" + ", el("code", {}, `${t("m.rules")} ${m.shadowRulesetVersion}`)] : null), el("td", {}, m.scored), el("td", {}, m.liveCalled), el("td", {}, m.shadowCalled),
+          el("td", {}, m.shadowOnly), el("td", {}, m.liveOnly), el("td", {}, pct(m.livePrecision)), el("td", {}, pct(m.shadowPrecision))))),
+      el("h3", {}, t("m.disagreements")),
+      table({ dataset: { testid: "shadow-disagreements" } }, [t("c.receivedAt"), t("col.sender"), t("m.liveSays"), t("m.shadowSays"), t("a.reviewed")],
+        rep.disagreements.map((d) => el("tr", {}, el("td", {}, fmtTime(new Date(d.receivedAt).toISOString())), el("td", {}, el("code", {}, d.source)),
+          el("td", {}, `${named("label", d.liveLabel)} ${d.liveScore.toFixed(2)}`), el("td", {}, `${named("label", d.shadowLabel)} ${d.shadowScore.toFixed(2)}`),
+          el("td", {}, d.reviewed ? named("label", d.reviewed) : "—"))))));
+  }
+  show(view, ...cards);
+}
+
+/** Rule authors: what a candidate rule file would have hit in the stored traffic, before it goes live. */
+function backtestCard() {
+  const rules = el("textarea", { id: "bt-rules", rows: "8", placeholder: "rules:\n  - id: …", spellcheck: "false" });
+  const days = el("input", { id: "bt-days", type: "number", min: "1", max: "30", value: "7" });
+  const out = el("div", { dataset: { testid: "backtest-result" } });
+  const run = async () => {
+    show(out, el("p", { class: "muted" }, t("bt.running")));
+    try {
+      const r = await api("POST", "/api/rules/backtest", { rules: rules.value, days: Number(days.value) });
+      show(out,
+        el("p", {}, t("bt.summary", { n: r.scanned, h: r.hits, s: r.distinctSenders, c: r.campaigns, sec: r.seconds.toFixed(1) })),
+        el("p", {}, t("bt.reviewed", { s: r.reviewedSpam, h: r.reviewedHam, p: pct(r.precisionEstimate), a: r.hitsLiveAllowed })),
+        r.skippedVelocityRules.length ? el("p", { class: "muted" }, t("bt.velocity"), " ", r.skippedVelocityRules.join(", ")) : null,
+        table({}, [t("a.rule"), t("a.hits"), t("bt.reviewedSpam"), t("bt.reviewedHam")], r.byRule.map((f) => el("tr", {}, el("td", {}, el("code", {}, f.ruleId)), el("td", {}, f.hits), el("td", {}, f.reviewedSpam), el("td", {}, f.reviewedHam)))),
+        el("h3", {}, t("bt.samples")),
+        table({}, [t("c.receivedAt"), t("col.sender"), t("a.rule"), t("col.preview")], r.samples.map((x) => el("tr", {}, el("td", {}, fmtTime(new Date(x.receivedAt).toISOString())), el("td", {}, el("code", {}, x.sender)),
+          el("td", {}, x.rules.join(", ")), el("td", {}, x.text ?? el("span", { class: "muted" }, t("c.withheld")))))));
+    } catch (e) { show(out, el("p", { class: "error" }, errorText(e))); }
+  };
+  return el("div", { class: "card" }, el("h3", {}, t("bt.title")), rules, el("p", { class: "actions" }, el("label", {}, t("bt.days"), " ", days), " ", el("button", { type: "button", dataset: { testid: "backtest-run" }, onclick: run }, t("bt.run"))), out);
 }
 
 // ---- sessions ---------------------------------------------------------------

@@ -28,7 +28,10 @@ export type AuditAction =
   | "disable_user"
   | "enable_user"
   | "revoke_session"
-  | "revoke_sessions";
+  | "revoke_sessions"
+  | "model_promote"
+  | "model_rollback"
+  | "model_shadow";
 
 type Queryable = Pick<pg.Pool, "query">;
 

@@ -20,6 +20,8 @@ export const ApiEnv = z.object({
   TOPIC_PREFIX: z.string().default(""),
   CLICKHOUSE_URL: z.string().default(""),
   CLICKHOUSE_DATABASE: z.string().default("spam"),
+  /** The model registry (`spam models`) admins promote from the console; empty: no registry pages. */
+  MODEL_REGISTRY_DIR: z.string().default(""),
   /** Absolute session lifetime. */
   SESSION_TTL_HOURS: z.coerce.number().positive().max(24 * 30).default(12),
   /** A session unused this long ends (OWASP ASVS 3.3.2). */

@@ -2,6 +2,7 @@ import { pathToFileURL } from "node:url";
 import type { Logger } from "pino";
 import { topicNames } from "@spam/contracts";
 import { createClickHouse, type ClickHouse } from "@spam/clickhouse";
+import { ModelRegistry, runBacktest, shadowReport } from "@spam/learning";
 import { BatchingProducer, createKafkaClient, ensureTopics } from "@spam/kafka";
 import { createServiceMetrics } from "@spam/observability";
 import { createServiceLogger } from "@spam/service-runtime";
@@ -13,6 +14,7 @@ import { migratePg, ensurePgDatabase } from "./db/migrate.js";
 import { createPool, pg } from "./db/pool.js";
 import { parseEnv, type ApiEnv } from "./env.js";
 import { buildApp } from "./http/app.js";
+import { ClickHouseDeliveryCounts } from "./http/routes/delivery.js";
 import { createCaseIntake } from "./intake.js";
 import { OutboxRelay, kafkaPublisher, type Publisher } from "./outbox.js";
 import { CaseStore } from "./review/cases.js";
@@ -79,11 +81,17 @@ export function createApiService(env: ApiEnv, logger: Logger, overrides: { publi
         cases,
         traffic: ch ? new ClickHouseTrafficAnalytics(ch) : emptyTrafficAnalytics,
         review: ch ? combinedReviewAnalytics(new ClickHouseReportAnalytics(ch), new PgReviewAnalytics(pool)) : new PgReviewAnalytics(pool),
-        ...(ch ? { senders: new ClickHouseSenderHistory(ch) } : {}),
+        ...(ch ? { senders: new ClickHouseSenderHistory(ch), delivery: new ClickHouseDeliveryCounts(ch) } : {}),
         config: { slaHours: env.REVIEW_SLA_HOURS, cookieSecure: env.COOKIE_SECURE, loginPerMinute: env.LOGIN_RATE_LIMIT_PER_MINUTE, trustProxy: env.TRUST_PROXY },
         ready: async () => ({ ...(ch ? { clickhouse: await ch.ping().catch(() => false) } : {}) }),
         onDecided: () => relay?.kick(),
         metrics,
+        models: {
+          registry: env.MODEL_REGISTRY_DIR ? new ModelRegistry(env.MODEL_REGISTRY_DIR) : null,
+          shadow: ch ? { report: (range, limit) => shadowReport(ch, range, limit) } : null,
+          ...(ch ? { backtest: (rules, days, samples) => runBacktest({ ch, rules, days, samples, logger }) } : {}),
+          ...(producer ? { announce: (command) => producer.sendMany([{ topic: topics.rulesControl, key: "models", value: command }]) } : {}),
+        },
       });
       sweeper = setInterval(() => void users.purgeExpiredSessions().catch(() => undefined), 3_600_000);
       sweeper.unref();

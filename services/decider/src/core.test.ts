@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { CASE_ID_PATTERN, type BlockListEntry, type CaseEvent, type DecisionEvent, type Report } from "@spam/contracts";
-import { DeciderCore, type AssessedReport, type DeciderOutput, type SenderVerdict } from "./core.js";
+import { DeciderCore, REASON_CODES, type AssessedReport, type DeciderOutput, type SenderVerdict } from "./core.js";
 import { defaultPolicyPath, loadPolicy, parsePolicy } from "./policy.js";
 import { assessReport, type TrafficLookup } from "./verify.js";
 import { defaultReplyTemplatesPath, loadReplyTemplates } from "@spam/replies";
@@ -191,7 +191,8 @@ describe("decider policy", () => {
       expect(core.onVerdict(burst(), T0).blocks).toHaveLength(0); // no report yet: a verdict alone never blocks here
       const out = core.onReport(report("1", { verdict: early }), T0);
       expect(out.blocks[0]?.createdBy).toBe("policy:velocity_high_score");
-      expect(cases(out).at(-1)?.reason).toMatch(/vd-burst/);
+      expect(cases(out).at(-1)).toMatchObject({ reason: "velocity_high_score" });
+      expect(cases(out).at(-1)?.evidence.verdictIds).toContain("vd-burst");
     });
 
     it("a velocity verdict never blocks on unverified or fabricated reports, an allow-listed sender, another sender, a ham or low score, or outside the window", () => {
@@ -293,6 +294,61 @@ describe("decider policy", () => {
       ["13800000001", "outcome_blocked_unverified"],
       ["13800000002", "outcome_blocked"],
     ]);
+  });
+
+  it("a sender blocked from elsewhere (a campaign decided in review) settles its open case at the next sweep, each reporter told what is true of their report (issue 19)", () => {
+    const core = new DeciderCore(policy, render);
+    const fabricated = report("1", { verification: "fabricated", matchedMessageId: null, similarity: null, verdict: null });
+    const verified = report("2");
+    core.onReport(fabricated, T0);
+    const caseId = cases(core.onReport(verified, T0 + 1000))[0]!.caseId;
+    const block: BlockListEntry = {
+      v: 1, kind: "sender", value: SENDER, state: "active", reason: "review d1: fraud", evidence: { reportIds: [], verdictIds: [] },
+      createdBy: "reviewer:ana", createdAt: T0 + 2000, expiresAt: T0 + 100 * HOUR, version: T0 + 2000,
+    };
+    core.applyBlock(block);
+    const out = core.sweep(T0 + 3000);
+    expect(cases(out)).toEqual([expect.objectContaining({ caseId, state: "decided", decision: "blocked", decidedBy: "reviewer:ana", rule: "sender_blocked", reason: "sender_blocked" })]);
+    // The block it rests on is not re-issued.
+    expect(out.blocks).toHaveLength(0);
+    expect(out.replies.map((r) => [r.reportId, r.kind])).toEqual([
+      [fabricated.reportId, "outcome_blocked_unverified"],
+      [verified.reportId, "outcome_blocked"],
+    ]);
+    expect(core.sweep(T0 + 4000).decisions).toHaveLength(0);
+  });
+
+  it("a repeated review label (redelivered, or one per flagged message of a case) decides once", () => {
+    const core = new DeciderCore(policy, render);
+    const caseId = cases(core.onReport(report("1"), T0))[0]!.caseId;
+    const label = { v: 1 as const, id: "l1", caseId, messageId: null, label: "spam" as const, category: "fraud", reviewer: "ana", decidedAt: T0 + 1000, comment: "" };
+    const first = core.onReviewLabel(label, T0 + 1000);
+    expect(first.replies).toHaveLength(1);
+    expect(first.blocks).toHaveLength(1);
+    const again = core.onReviewLabel({ ...label, id: "l2", messageId: "m-2" }, T0 + 2000);
+    expect(again).toEqual({ decisions: [], replies: [], blocks: [] });
+  });
+
+  it("a label of the review case the decider's case joined settles the decider's case by its id", () => {
+    const core = new DeciderCore(policy, render);
+    const caseId = cases(core.onReport(report("1"), T0))[0]!.caseId;
+    const out = core.onReviewLabel(
+      { v: 1, id: "l1", caseId: "msg:m-first", deciderCaseId: caseId, messageId: "m-first", label: "spam", category: "fraud", reviewer: "ana", decidedAt: T0 + 1000, comment: "" },
+      T0 + 1000,
+    );
+    expect(cases(out)[0]).toMatchObject({ caseId, state: "decided", decision: "blocked", decidedBy: "reviewer:ana" });
+    expect(out.replies.map((r) => r.kind)).toEqual(["outcome_blocked"]);
+  });
+
+  it("the policy's reasons are codes the console translates, never sentences", () => {
+    const core = new DeciderCore(policy, render);
+    core.restoreReputation("h-1", { upheld: 1, rejected: 0 });
+    const outs = ["1", "2", "3"].map((r, i) => core.onReport(report(r), T0 + i * 1000));
+    const allowListed = new DeciderCore(policy, render).onReport(report("9", { reportedNumber: "13900002222", allowListed: true }), T0);
+    const reasons = [...outs, allowListed].flatMap(cases).map((c) => c.reason);
+    expect(reasons.length).toBeGreaterThan(3);
+    for (const r of reasons) expect(REASON_CODES).toContain(r);
+    expect(all(outs, "blocks").map((b) => b.reason)).toEqual(["verified_reporters"]);
   });
 
   it("policy files are validated", () => {

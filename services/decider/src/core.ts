@@ -93,6 +93,24 @@ export interface DeciderOutput {
 
 export type RenderReply = (kind: OutcomeReplyKind, vars: { reportId: string; reportedNumber: string }) => string;
 
+/**
+ * Why the decider decided or opened a case: a code, never a sentence, so the console renders it in the
+ * reviewer's language (its i18n has `reason.policy.<code>`); the figures behind it are in the evidence.
+ */
+export const REASON_CODES = [
+  "verified_reporters",
+  "velocity_high_score",
+  "sender_blocked",
+  "allow_listed_review",
+  "brigading_review",
+  "review",
+  "reviewed_spam",
+  "reviewed_not_spam",
+  "reviewed_escalated",
+  "lifted_on_review",
+] as const;
+export type ReasonCode = (typeof REASON_CODES)[number];
+
 const empty = (): DeciderOutput => ({ decisions: [], replies: [], blocks: [] });
 
 /** The verdict a velocity block rests on belongs to its evidence, also when no report matched it. */
@@ -201,12 +219,9 @@ export class DeciderCore {
     if (rule) {
       this.decide(out, c, "blocked", `policy:${rule.rule}`, rule.rule, rule.reason, now);
     } else {
+      // allow-listed: never auto-blocked; brigading: few verified reports, or only new reporters without an established one.
       c.rule = c.allowListed ? "allow_listed_review" : evidence.brigadingSuspected ? "brigading_review" : "review";
-      c.reason = c.allowListed
-        ? "reported sender is allow-listed: never auto-blocked, a reviewer decides"
-        : evidence.brigadingSuspected
-          ? "few verified reports, or only new reporters without an established one: possible brigading"
-          : "evidence below the auto-block thresholds";
+      c.reason = c.rule;
       out.decisions.push(this.caseEvent(c));
     }
     return out;
@@ -234,13 +249,16 @@ export class DeciderCore {
 
   onReviewLabel(label: ReviewLabel, now: number): DeciderOutput {
     const out = empty();
-    const c = this.casesById.get(label.caseId);
+    // A review case the decider's case joined carries the decider's id beside its own.
+    const c = this.casesById.get(label.deciderCaseId ?? label.caseId);
     if (!c) return out; // not a case of this instance (or an API case without reports)
     const by = `reviewer:${label.reviewer}`;
+    // A label repeats (redelivery, one label per flagged message of a case): the same decision twice changes nothing.
+    if (c.state === "decided" && (label.label === "spam" ? c.decision === "blocked" : label.label === "ham" && c.decision === "not_spam")) return out;
     if (label.label === "escalate") {
       c.decision = "escalated";
       c.decidedBy = by;
-      c.reason = label.comment || "escalated by reviewer";
+      c.reason = label.comment || "reviewed_escalated";
       c.updatedAt = now;
       out.decisions.push(this.caseEvent(c));
       return out;
@@ -253,11 +271,11 @@ export class DeciderCore {
       this.reputations.set(r.reporterHash, rec);
     }
     if (upheld) {
-      this.decide(out, c, "blocked", by, "", label.comment || "confirmed spam by review", now);
+      this.decide(out, c, "blocked", by, "", label.comment || "reviewed_spam", now);
     } else {
-      this.decide(out, c, "not_spam", by, "", label.comment || "not spam by review", now);
+      this.decide(out, c, "not_spam", by, "", label.comment || "reviewed_not_spam", now);
       const block = this.activeBlock("sender", c.subject, now);
-      if (block) this.lift(out, block, by, label.comment || "lifted on review", now);
+      if (block) this.lift(out, block, by, label.comment || "lifted_on_review", now);
     }
     return out;
   }
@@ -270,14 +288,22 @@ export class DeciderCore {
     return out;
   }
 
-  /** SLA breaches and block expiry; run periodically. */
+  /**
+   * Open cases whose sender was blocked from elsewhere (a campaign decided spam in review, another
+   * instance), SLA breaches and block expiry; run periodically.
+   */
   sweep(now: number): DeciderOutput {
     const out = empty();
-    for (const c of this.openCases.values()) {
+    for (const c of [...this.openCases.values()]) {
+      const block = this.activeBlock("sender", c.subject, now);
+      if (block) {
+        // The block settles the case: its reporters are owed the outcome now, not when someone reviews a moot case.
+        this.decide(out, c, "blocked", block.createdBy, "sender_blocked", "sender_blocked", now, { renewBlock: false });
+        continue;
+      }
       if (!c.slaBreached && c.slaDueAt <= now && c.reports.size > 0) {
         c.slaBreached = true;
         c.updatedAt = now;
-        c.reason = `${c.reason}; SLA of ${this.policy.slaHours} h breached`;
         out.decisions.push(this.caseEvent(c));
       }
     }
@@ -373,7 +399,8 @@ export class DeciderCore {
     ) {
       return {
         rule: "verified_reporters",
-        reason: `${e.distinctVerifiedReporters} distinct reputable verified reporters (${established} established, weight ${e.weightedReporters}) and classifier agreement ${e.classifierAgreement.toFixed(2)}`,
+        // The figures behind it (reporters, their weight, classifier agreement) are in the case evidence.
+        reason: "verified_reporters",
       };
     }
     return null;
@@ -405,8 +432,8 @@ export class DeciderCore {
     const latest = this.velocity.get(senderKey(sender));
     const hit = reported ?? (latest && latest.receivedAt >= horizon ? latest : null);
     if (hit && verified.length >= Math.max(1, a.velocityMinVerifiedReports)) {
-      const from = reported ? "a reported message's" : "the sender's latest";
-      return { rule: "velocity_high_score", reason: `spam verdict ${hit.verdictId} (${from}) score ${hit.score} from a velocity rule, ${verified.length} verified report(s)`, verdictId: hit.verdictId };
+      // The verdict (a reported message's, or the sender's latest) joins the case's evidence.
+      return { rule: "velocity_high_score", reason: "velocity_high_score", verdictId: hit.verdictId };
     }
     return null;
   }
@@ -435,7 +462,16 @@ export class DeciderCore {
     return c;
   }
 
-  private decide(out: DeciderOutput, c: CaseState, decision: "blocked" | "not_spam", by: string, rule: string, reason: string, now: number): void {
+  private decide(
+    out: DeciderOutput,
+    c: CaseState,
+    decision: "blocked" | "not_spam",
+    by: string,
+    rule: string,
+    reason: string,
+    now: number,
+    opts: { renewBlock: boolean } = { renewBlock: true },
+  ): void {
     c.state = "decided";
     c.decision = decision;
     c.decidedBy = by;
@@ -445,7 +481,7 @@ export class DeciderCore {
     c.updatedAt = now;
     out.decisions.push(this.caseEvent(c));
     if (this.openCases.get(c.subject) === c) this.openCases.delete(c.subject);
-    if (decision === "blocked") {
+    if (decision === "blocked" && opts.renewBlock) {
       const prev = this.blocks.get(blockListKey("sender", c.subject));
       const entry: BlockListEntry = {
         v: 1,

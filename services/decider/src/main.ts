@@ -1,4 +1,3 @@
-import pLimit from "p-limit";
 import type { Logger } from "pino";
 import { createClickHouse, restrictedDatabase } from "@spam/clickhouse";
 import {
@@ -21,11 +20,12 @@ import { batchCommittedRecorder, createServiceMetrics, ObservabilityServer } fro
 import { defaultReplyTemplatesPath, loadReplyTemplates } from "@spam/replies";
 import { createServiceLogger, loadEnvOrExit, runService, type ServiceHandle } from "@spam/service-runtime";
 import { CampaignCountsPublisher, clickHouseCampaignCounts } from "./campaign-counts.js";
-import { DeciderCore, type AssessedReport, type DeciderOutput, type SenderVerdict } from "./core.js";
+import { DeciderCore, type DeciderOutput, type SenderVerdict } from "./core.js";
 import { loadDeciderEnv, type DeciderEnv } from "./env.js";
 import { defaultPolicyPath, loadPolicy } from "./policy.js";
 import { rebuildFromClickHouse } from "./rebuild.js";
-import { assessReport, clickHouseTrafficLookup, type TrafficLookup } from "./verify.js";
+import { createReportHandler } from "./reports.js";
+import { clickHouseTrafficLookup, type TrafficLookup } from "./verify.js";
 
 export interface DeciderDeps {
   readonly now?: () => number;
@@ -109,40 +109,7 @@ export function createDecider(env: DeciderEnv, logger: Logger, deps: DeciderDeps
     // ~250 reports a batch (the default 1 MiB is thousands): a backlog batch is decided in seconds, so its
     // replies are not held back for minutes, and a stopping decider finishes its batch within its grace period.
     fetchMaxBytesPerPartition: 128 * 1024,
-    handleBatch: async (messages, context) => {
-      // Reports without a number are answered by the gateway (ask_number / format_help); nothing to decide yet.
-      const decidable = messages
-        .map((m) => m.value)
-        .filter((r): r is Report & { reportedNumber: string } => r.reportedNumber !== null && (r.status === "parsed" || r.status === "completed_two_step"));
-      // The lookups (one or two ClickHouse queries a report) overlap; one after another they drained ~40
-      // reports a second. All of them end before any decision: a failed lookup fails the batch (it is
-      // handled again) before the in-memory state has moved for reports whose outputs were never sent.
-      const limit = pLimit(env.DECIDER_LOOKUP_CONCURRENCY);
-      let assessed: AssessedReport[];
-      try {
-        assessed = await Promise.all(
-          decidable.map((r) =>
-            limit(async () => {
-              const a = await assessReport(r, lookup, policy);
-              // A slow ClickHouse can stretch a batch past the group session: keep the membership
-              // (kept for clients that heartbeat only when asked).
-              await context.heartbeat();
-              return a;
-            }),
-          ),
-        );
-      } catch (err) {
-        limit.clearQueue();
-        throw err;
-      }
-      // In offset order: each decision moves the per-sender state the next one sees.
-      const outs = assessed.map((a) => {
-        const out = core.onReport(a, now());
-        logger.info({ reportId: a.reportId, verification: a.verification, decisions: out.decisions.map((d) => (d.type === "case" ? `${d.type}:${d.decision}` : d.type)) }, "report decided");
-        return out;
-      });
-      await publish(outs);
-    },
+    handleBatch: createReportHandler({ core, lookup, policy, lookupConcurrency: env.DECIDER_LOOKUP_CONCURRENCY, logger, now, publish }),
   });
 
   const labels = new SchemaConsumer<ReviewLabel>({

@@ -42,6 +42,11 @@ export class BlockList {
     return e;
   }
 
+  /** An active block under this key (`blockListKey(kind, value)`): the relay asks about a verdict's campaign. */
+  hasActive(key: string): boolean {
+    return this.active(key) !== undefined;
+  }
+
   /** The first active block that applies to a message: its sender, then domains in its text. */
   match(source: string, text: string): BlockMatch | null {
     const candidates = [source];

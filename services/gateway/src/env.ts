@@ -1,9 +1,12 @@
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
-import { enforceProduction, envSchemas, parseEnv } from "@spam/service-runtime";
+import { enforceProduction, envSchemas, EnvError, parseEnv } from "@spam/service-runtime";
 import { MAX_PASSWORD, MAX_SYSTEM_ID, parseInlineAccounts, validateAccountSpec, type AccountSpec } from "./accounts.js";
+import { parseRoutes } from "./relay/routes.js";
 
 const defaultAllowList = fileURLToPath(new URL("../../../rules/allowlist/report-senders.json", import.meta.url));
+const defaultModel = fileURLToPath(new URL("../../../packages/classifier/models/default.model.json", import.meta.url));
+const defaultRules = fileURLToPath(new URL("../../../rules", import.meta.url));
 const defaultReplies = fileURLToPath(new URL("../../../rules/replies/zh-CN.json", import.meta.url));
 const ms = (def: number) => z.coerce.number().int().positive().default(def);
 
@@ -77,6 +80,37 @@ export const gatewayEnvShape = {
   ESME_PASSWORD: z.string().max(MAX_PASSWORD).default(""),
   ESME_BIND_MODE: z.enum(["receiver", "transceiver"]).default("transceiver"),
   ESME_RECONNECT_MAX_MS: ms(30_000),
+  /** Relay mode (README "Relay mode"): traffic is held for its verdict and forwarded downstream, or stopped. */
+  RELAY_ENABLED: envSchemas.bool.default("false"),
+  /** JSON routes: [{ name, accounts?, destinations?, smscs: [{ name, host, port, systemId, password, bindMode?, window?, throughputPerSec?, reconnectMaxMs? }] }]. */
+  RELAY_ROUTES: z
+    .string()
+    .min(1)
+    .superRefine((s, ctx) => {
+      try {
+        parseRoutes(s, "RELAY_ROUTES");
+      } catch (err) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: (err as Error).message });
+      }
+    })
+    .optional(),
+  RELAY_ROUTES_FILE: z.string().min(1).optional(),
+  /** From receipt: a message without a verdict by then is forwarded (fail open) or, per policy, stopped. */
+  RELAY_DEADLINE_MS: ms(50),
+  /** block: the scorer's block verdicts stop a message (they already need a second signal); never: watch only. */
+  RELAY_STOP_POLICY: z.enum(["block", "never"]).default("block"),
+  /** At the deadline: open, or closed_under_alarm (stop a sender with a block verdict within RELAY_ALARM_MS). */
+  RELAY_FAIL_POLICY: z.enum(["open", "closed_under_alarm"]).default("open"),
+  RELAY_ALARM_MS: ms(10 * 60_000),
+  /** At the deadline: none (fail open), or local: the gateway scores the text itself and stops what that blocks. */
+  RELAY_FALLBACK: z.enum(["none", "local"]).default("none"),
+  /** The local fallback's model and rules (the scorer's defaults). */
+  RELAY_MODEL_PATH: z.string().default(defaultModel),
+  RELAY_RULES_DIR: z.string().default(defaultRules),
+  /** Messages held for a decision at once; over it ESME_RTHROTTLED. */
+  RELAY_MAX_HELD: z.coerce.number().int().positive().default(10_000),
+  /** Downstream id → upstream id mappings kept for receipts (oldest dropped). */
+  RELAY_MAX_RECEIPTS: z.coerce.number().int().positive().default(500_000),
   KAFKA_BROKERS: envSchemas.brokers,
   TOPIC_PREFIX: z.string().default(""),
   /** How long an accepted message waits for company before the batch goes to the broker (docs/PERFORMANCE.md). */
@@ -90,5 +124,9 @@ export const gatewayEnvShape = {
 export type GatewayEnv = ReturnType<typeof loadGatewayEnv>;
 
 export function loadGatewayEnv(env: NodeJS.ProcessEnv = process.env) {
-  return enforceProduction("gateway", parseEnv(gatewayEnvShape, env), env);
+  const parsed = enforceProduction("gateway", parseEnv(gatewayEnvShape, env), env);
+  if (parsed.RELAY_ENABLED && !parsed.RELAY_ROUTES && !parsed.RELAY_ROUTES_FILE) {
+    throw new EnvError(["RELAY_ROUTES"], "RELAY_ENABLED: relay mode needs RELAY_ROUTES or RELAY_ROUTES_FILE");
+  }
+  return parsed;
 }

@@ -2,12 +2,15 @@ import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import { KafkaModuleError } from "@spam/kafka";
 import { Reassembler, type AssembledMessage, type MessagePart } from "@spam/smpp-codec";
+import type { WirePdu } from "./relay/downstream.js";
+import type { ReceiptTarget, Relay } from "./relay/relay.js";
 import type { MessageRouter } from "./router.js";
 
 /** How an intake answers one PDU (submit_sm_resp on the server, deliver_sm_resp in client mode). */
 export type Answer =
   | { readonly kind: "accepted"; readonly messageId: string }
-  | { readonly kind: "rejected" }
+  /** status: the SMPP status to answer with (default ESME_RX_R_APPN, the blocked-message answer). */
+  | { readonly kind: "rejected"; readonly status?: number }
   | { readonly kind: "temporary"; readonly throttled: boolean };
 
 export type Responder = (answer: Answer) => void;
@@ -19,6 +22,16 @@ interface PartMeta {
   readonly respond: Responder;
   /** Answered when held, before the whole message existed. */
   acked: boolean;
+  /** The id that answer carried (receipts for this part go back with it). */
+  ackedId: string | null;
+  /** Relay mode: the PDU as it is to be forwarded, and who gets its receipts. */
+  readonly relay: RelayOrigin | null;
+}
+
+/** What relay mode needs of a PDU besides its decoded part. */
+export interface RelayOrigin {
+  readonly wire: WirePdu;
+  readonly receipts: ReceiptTarget;
 }
 
 export interface IntakeOptions {
@@ -26,6 +39,8 @@ export interface IntakeOptions {
   readonly logger: Logger;
   readonly reassembly: { readonly timeoutMs: number; readonly maxPendingSets: number; readonly maxPendingBytes: number };
   readonly now?: () => number;
+  /** Relay mode: traffic is held for its decision and forwarded downstream (relay/relay.ts). */
+  readonly relay?: Relay | null;
 }
 
 /**
@@ -52,12 +67,20 @@ export class MessageIntake {
     return this.reassembler.pendingSets;
   }
 
-  accept(part: MessagePart, account: string, respond: Responder): void {
-    const meta: PartMeta = { account, receivedAt: this.now(), part, respond, acked: false };
+  accept(part: MessagePart, account: string, respond: Responder, relay: RelayOrigin | null = null): void {
+    if (relay && this.o.relay && !this.o.router.isReport(part.destination)) {
+      // Bounded: the relay holds at most so many messages; beyond, the sender retries later.
+      if (this.o.relay.full) return respond({ kind: "temporary", throttled: true });
+      // Nothing is published for a message no route would take.
+      const refused = this.o.relay.refuseUnrouted({ account, source: part.source, destination: part.destination, receivedAt: this.now() });
+      if (refused) return respond(refused);
+    }
+    const meta: PartMeta = { account, receivedAt: this.now(), part, respond, acked: false, ackedId: null, relay };
     const result = this.reassembler.push(part, meta, account);
     if (result.status === "pending" || result.status === "duplicate") {
       meta.acked = true;
-      respond({ kind: "accepted", messageId: randomUUID() });
+      meta.ackedId = randomUUID();
+      respond({ kind: "accepted", messageId: meta.ackedId });
     }
     for (const m of result.emitted) this.publish(m);
     this.armExpiry();
@@ -91,6 +114,8 @@ export class MessageIntake {
     if (m.partial) {
       this.o.logger.warn({ messageId: id, reason: m.reason, missing: m.missingParts.length, total: m.totalParts }, "publishing incomplete multipart message");
     }
+    const relay = this.o.relay && !this.o.router.isReport(m.destination) && m.metas.every((x) => x.relay !== null) ? this.o.relay : null;
+    const wait = relay?.expect(id) ?? null;
     const done = this.o.router
       .route({
         id,
@@ -104,13 +129,43 @@ export class MessageIntake {
         receivedAt: first.receivedAt,
       })
       .then(
-        (outcome) => {
+        async (outcome) => {
+          if (relay && wait) {
+            if (outcome.kind === "traffic") {
+              const answer = await relay
+                .decide(
+                  {
+                    id,
+                    account: first.account,
+                    source: m.source,
+                    destination: m.destination,
+                    receivedAt: first.receivedAt,
+                    text: m.text,
+                    wire: m.metas.map((x) => x.relay!.wire),
+                    upstreamIds: m.metas.map((x) => x.ackedId ?? id),
+                    receipts: first.relay!.receipts,
+                  },
+                  wait,
+                )
+                .catch((err: unknown): Answer => {
+                  this.o.logger.error({ err, messageId: id }, "relay decision failed: answering with a temporary error");
+                  return { kind: "temporary", throttled: false };
+                });
+              for (const meta of m.metas) if (!meta.acked) meta.respond(answer);
+              return;
+            }
+            relay.abandon(id);
+            if (outcome.kind === "blocked") {
+              relay.recordBlockList({ id, account: first.account, source: m.source, destination: m.destination, receivedAt: first.receivedAt, parts: Math.max(1, m.receivedParts) });
+            }
+          }
           const rejected = outcome.kind === "blocked" && outcome.policy === "reject";
           for (const meta of m.metas) {
             if (!meta.acked) meta.respond(rejected ? { kind: "rejected" } : { kind: "accepted", messageId: id });
           }
         },
         (err: unknown) => {
+          if (relay) relay.abandon(id);
           const throttled = err instanceof KafkaModuleError && err.code === "queue_full";
           this.o.logger.error({ err, messageId: id }, "Kafka did not accept the message: answering with a temporary error");
           // The set was never published: its parts must not count as resends of it.

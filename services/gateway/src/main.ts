@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import { Counter } from "prom-client";
+import { Counter, Histogram } from "prom-client";
 import { BlockListEntryV1, topicNames } from "@spam/contracts";
 import { BatchingProducer, CompactedTopicFollower, consumerGroup, createKafkaClient, ensureTopics } from "@spam/kafka";
 import { PendingReports, type PendingReportData } from "@spam/report-parser";
@@ -13,6 +13,10 @@ import { loadGatewayEnv, type GatewayEnv } from "./env.js";
 import { EsmeClient } from "./esme-client.js";
 import { MessageIntake } from "./intake.js";
 import { ReplyDispatcher } from "./replies.js";
+import { createLocalDecider, type LocalDecider } from "./relay/local-decider.js";
+import { Relay } from "./relay/relay.js";
+import { loadRoutes } from "./relay/routes.js";
+import { VerdictWaiter } from "./relay/verdicts.js";
 import { MessageRouter } from "./router.js";
 import { GatewaySmppServer } from "./smpp-server.js";
 
@@ -21,10 +25,11 @@ export interface Gateway extends ServiceHandle {
   readonly blockList: BlockList;
   readonly replies: ReplyDispatcher | null;
   readonly esme: EsmeClient | null;
+  readonly relay: Relay | null;
 }
 
 /** Composition root: builds the gateway's parts by hand; `start`/`stop` own their lifecycle. */
-export function createGateway(env: GatewayEnv, logger: Logger): Gateway {
+export function createGateway(env: GatewayEnv, logger: Logger, local: LocalDecider | null = null): Gateway {
   const topics = topicNames(env.TOPIC_PREFIX);
   const kafka = createKafkaClient({ brokers: env.KAFKA_BROKERS, clientId: `gateway-${env.GATEWAY_ID}`, logger });
   const producer = new BatchingProducer({ kafka, logger, lingerMs: env.KAFKA_LINGER_MS });
@@ -74,8 +79,49 @@ export function createGateway(env: GatewayEnv, logger: Logger): Gateway {
       ),
     logger,
   });
+  // Relay mode: verdicts through Kafka (README "Where the decision comes from").
+  const verdicts = env.RELAY_ENABLED
+    ? new VerdictWaiter({ kafka, logger, topic: topics.verdicts, groupId: `gateway-${env.GATEWAY_ID}-verdicts`, alarmMs: env.RELAY_ALARM_MS })
+    : null;
+  const outcomes = new Counter({
+    name: "spam_relay_outcomes_total",
+    help: "Relay mode: what happened to each message (forwarded, stopped, deferred, no_route, late_verdict), and why.",
+    labelNames: ["outcome", "reason"],
+    registers: [metrics.registry],
+  });
+  const decisionMs = new Histogram({
+    name: "spam_relay_decision_ms",
+    help: "Relay mode: receipt to decision (forwarded or stopped), milliseconds.",
+    buckets: [1, 2, 5, 10, 20, 30, 40, 50, 75, 100, 250, 1000],
+    registers: [metrics.registry],
+  });
+  let smppRef: GatewaySmppServer | null = null;
+  const relay = verdicts
+    ? new Relay({
+        gatewayId: env.GATEWAY_ID,
+        topics,
+        routes: loadRoutes(env.RELAY_ROUTES, env.RELAY_ROUTES_FILE),
+        verdicts,
+        blockList,
+        deadlineMs: env.RELAY_DEADLINE_MS,
+        stopPolicy: env.RELAY_STOP_POLICY,
+        failPolicy: env.RELAY_FAIL_POLICY,
+        local,
+        maxHeld: env.RELAY_MAX_HELD,
+        maxReceipts: env.RELAY_MAX_RECEIPTS,
+        publish: (messages) => producer.sendMany(messages),
+        sendReceipt: (target, upstreamId, pdu, downstreamId) => smppRef?.sendReceipt(target, upstreamId, pdu, downstreamId) ?? false,
+        onOutcome: (outcome, reason, ms) => {
+          outcomes.inc({ outcome, reason });
+          if (outcome !== "late_verdict") decisionMs.observe(ms);
+        },
+        logger,
+      })
+    : null;
+  if (relay) http?.addReadinessCheck("relay_downstream_bound", () => relay.boundLinks > 0);
   const intake = new MessageIntake({
     router,
+    relay,
     logger,
     reassembly: {
       timeoutMs: env.REASSEMBLY_TIMEOUT_MS,
@@ -104,7 +150,9 @@ export function createGateway(env: GatewayEnv, logger: Logger): Gateway {
       maxAddresses: 10_000,
     },
     onRefused: (reason, account) => refusals.inc({ reason, account }),
+    relay: relay !== null,
   });
+  smppRef = smpp;
   // Every instance reads the whole compacted block list: a group of its own.
   const follower = new CompactedTopicFollower({
     kafka,
@@ -151,6 +199,7 @@ export function createGateway(env: GatewayEnv, logger: Logger): Gateway {
     blockList,
     replies,
     esme,
+    relay,
     async start() {
       await http?.listen();
       await ensureTopics({ kafka, names: topics, partitions: 4, logger });
@@ -158,10 +207,13 @@ export function createGateway(env: GatewayEnv, logger: Logger): Gateway {
       await startWithRetry(() => follower.start(), logger);
       logger.info({ entries: blockList.size }, "block list loaded");
       await replies?.start();
+      if (verdicts) await startWithRetry(() => verdicts.start(), logger);
+      relay?.start();
       await smpp.listen();
       logger.info(
         {
           port: smpp.address.port,
+          relay: relay ? { deadlineMs: env.RELAY_DEADLINE_MS, stopPolicy: env.RELAY_STOP_POLICY, failPolicy: env.RELAY_FAIL_POLICY, fallback: local ? "local" : "none" } : false,
           accounts: [...accounts.values()].map((a) => ({ systemId: a.systemId, capabilities: [...a.capabilities], sourceRanges: a.sourceRanges.toString(), maxSessions: a.maxSessions })),
         },
         "SMPP listening",
@@ -174,6 +226,9 @@ export function createGateway(env: GatewayEnv, logger: Logger): Gateway {
       serving = false;
       await esme?.stop();
       await smpp.close();
+      // Every held message was decided while the SMPP side drained: now the links and the verdicts.
+      await relay?.stop();
+      await verdicts?.stop();
       await replies?.stop();
       await follower.stop();
       await producer.disconnect();
@@ -202,5 +257,10 @@ const isMain = import.meta.url === `file://${process.argv[1]}`;
 if (isMain) {
   const env = loadEnvOrExit("gateway", () => loadGatewayEnv());
   const logger = createServiceLogger("gateway", env.LOG_LEVEL);
-  runService("gateway", logger, () => createGateway(env, logger));
+  runService("gateway", logger, async () => {
+    // The local fallback loads the model and rules before anything listens (seconds, and ~200 MiB).
+    const local =
+      env.RELAY_ENABLED && env.RELAY_FALLBACK === "local" ? await createLocalDecider({ modelPath: env.RELAY_MODEL_PATH, rulesDir: env.RELAY_RULES_DIR, logger }) : null;
+    return createGateway(env, logger, local);
+  });
 }

@@ -17,6 +17,7 @@ import type { Answer, MessageIntake } from "./intake.js";
 import { verifyPassword, type PasswordHash } from "./passwords.js";
 import { responseTo } from "./pdu.js";
 import { TokenBucket } from "./throttle.js";
+import { receiptFor, wireFromPdu } from "./relay/wire.js";
 
 const smpp = loadSmpp({ rawMessages: true });
 const E = smpp.errors as Record<string, number>;
@@ -88,6 +89,8 @@ export interface SmppServerOptions {
   readonly bindBackoff?: Omit<BindGuardOptions, "now">;
   /** Password checks at once across the gateway; more binds are refused (ESME_RBINDFAIL) until one ends. */
   readonly maxBindsInFlight?: number;
+  /** Relay mode: keep each submit's wire fields for forwarding (relay/wire.ts). */
+  readonly relay?: boolean;
   /** Counts every refusal (account "-" when no configured account is known). */
   readonly onRefused?: (reason: RefusalReason, account: string) => void;
 }
@@ -381,14 +384,45 @@ export class GatewaySmppServer {
     }
     state.outstanding++;
     let answered = false;
-    this.o.intake.accept(part, account.systemId, (answer: Answer) => {
-      if (answered) return;
-      answered = true;
-      state.outstanding--;
-      if (answer.kind === "accepted") this.reply(state, pdu, OK, { message_id: answer.messageId });
-      else if (answer.kind === "rejected") this.reply(state, pdu, RX_R_APPN);
-      else this.reply(state, pdu, answer.throttled ? RTHROTTLED : RSYSERR);
-    });
+    this.o.intake.accept(
+      part,
+      account.systemId,
+      (answer: Answer) => {
+        if (answered) return;
+        answered = true;
+        state.outstanding--;
+        if (answer.kind === "accepted") this.reply(state, pdu, OK, { message_id: answer.messageId });
+        else if (answer.kind === "rejected") this.reply(state, pdu, answer.status ?? RX_R_APPN);
+        else this.reply(state, pdu, answer.throttled ? RTHROTTLED : RSYSERR);
+      },
+      this.o.relay ? { wire: wireFromPdu(pdu), receipts: { account: account.systemId, sessionId: state.id } } : null,
+    );
+  }
+
+  /**
+   * Relay mode: a downstream delivery receipt goes back to the account that sent the message,
+   * with the id that account was given: the sending session when it can receive, else another
+   * receiver/transceiver session of that account. No other account ever gets it.
+   */
+  sendReceipt(target: { account: string; sessionId: number }, upstreamId: string, receipt: SmppPdu, downstreamId: string): boolean {
+    let chosen: SessionState | null = null;
+    for (const s of this.states) {
+      if (s.closed || s.account?.systemId !== target.account || (s.bindType !== "receiver" && s.bindType !== "transceiver")) continue;
+      if (s.id === target.sessionId) {
+        chosen = s;
+        break;
+      }
+      chosen ??= s;
+    }
+    if (!chosen) return false;
+    try {
+      corkUntilNextTick(chosen.session);
+      chosen.session.send(new smpp.PDU("deliver_sm", receiptFor(receipt, upstreamId, downstreamId)));
+      return true;
+    } catch (err) {
+      chosen.log.warn({ err: (err as Error).message }, "could not pass a delivery receipt on");
+      return false;
+    }
   }
 
   private reply(state: SessionState, pdu: SmppPdu, commandStatus: number, fields: Record<string, unknown> = {}): void {

@@ -12,6 +12,16 @@ export const scorerEnvShape = {
   CONSUMER_GROUP: z.string().min(1).default("scorer"),
   RULES_DIR: z.string().default(resolve(REPO_ROOT, "rules")),
   MODEL_PATH: z.string().optional(),
+  /**
+   * The model registry (`spam models`): when set, the scorer starts on its live version (MODEL_PATH
+   * when none is live yet) and follows promotions, rollbacks and shadows from the control topic.
+   */
+  MODEL_REGISTRY_DIR: z.string().optional(),
+  /**
+   * A candidate rule set scored in shadow beside the live rules (verdicts record its score and label,
+   * never act on it); reloaded with the live rules. Unset: no rule-set shadow.
+   */
+  SHADOW_RULES_DIR: z.string().optional(),
   /** Score at or above which a message is "suspect" (flagged for review). */
   SUSPECT_THRESHOLD: z.coerce.number().min(0).max(1).default(DEFAULT_THRESHOLDS.suspect),
   /** Score at or above which a message is "spam". */

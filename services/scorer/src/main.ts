@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import { loadModel } from "@spam/classifier";
+import { ModelRegistry } from "@spam/learning";
 import { createSentenceEmbedder, embeddingModelId, type SentenceEmbedder } from "@spam/embedding";
 import { CampaignCountsV1, topicNames, type CampaignCounts } from "@spam/contracts";
 import { BatchingProducer, CompactedTopicFollower, consumerGroup, createKafkaClient, PartitionReader } from "@spam/kafka";
@@ -10,18 +11,23 @@ import { createServiceLogger, loadEnvOrExit, runService, type ServiceHandle } fr
 import { defaultModelPath, loadScorerEnv, type ScorerEnv } from "./env.js";
 import { CachingEmbedder } from "./embedding-cache.js";
 import { KafkaSnapshotStore, ModalRuleEngine, VelocityReplay } from "./velocity-replay.js";
+import { ModelSwitch } from "./models.js";
 import { ScoringWorker, type MessageEmbedder } from "./worker.js";
 
 export interface ScorerService extends ServiceHandle {
   /** Re-reads the rules now (what a reload message on Kafka triggers). */
   reloadRules(): Promise<void>;
+  /** The live model and the shadow (what a model message on Kafka changes). */
+  readonly models: ModelSwitch;
 }
 
 /** Composition root of a scoring worker. */
 export async function createScorerService(env: ScorerEnv, logger: Logger): Promise<ScorerService> {
   const topics = topicNames(env.TOPIC_PREFIX);
-  const modelPath = env.MODEL_PATH ?? defaultModelPath();
-  const model = await loadModel(modelPath);
+  const registry = env.MODEL_REGISTRY_DIR ? new ModelRegistry(env.MODEL_REGISTRY_DIR) : null;
+  const promoted = registry ? (await registry.state()).live : null;
+  const modelPath = promoted ? registry!.modelPath(promoted) : (env.MODEL_PATH ?? defaultModelPath());
+  const model = promoted ? await registry!.load(promoted) : await loadModel(modelPath);
   const embedder = embedderFor(model.latinStack?.embeddingModel ?? null, env, logger);
   // The scorer is built below; a reload (file change or Kafka command) hands it the new set once.
   let onRulesReloaded: (ruleSet: RuleSet) => void = () => undefined;
@@ -31,18 +37,29 @@ export async function createScorerService(env: ScorerEnv, logger: Logger): Promi
   // Cluster-wide campaign counts (the decider publishes them from ClickHouse): the campaign boosts use
   // max(this worker's count, the cluster's), since a worker sees only its partitions' share of a campaign.
   const clusterCampaigns = new Map<string, CampaignCounts>();
-  const scorer = createScorer({
-    ruleSet: engine,
-    model,
-    thresholds: { suspect: env.SUSPECT_THRESHOLD, spam: env.SPAM_THRESHOLD, commercialAction: env.COMMERCIAL_ACTION },
+  const thresholds = { suspect: env.SUSPECT_THRESHOLD, spam: env.SPAM_THRESHOLD, commercialAction: env.COMMERCIAL_ACTION };
+  const scorer = createScorer({ ruleSet: engine, model, thresholds, logger, clusterCampaigns });
+  const models = new ModelSwitch({
+    live: scorer,
+    engine,
+    shadowOptions: { thresholds, logger: logger.child({ shadow: true }), clusterCampaigns },
+    source: registry,
+    embeddingModel: model.latinStack?.embeddingModel ?? null,
+    liveModel: model,
     logger,
-    clusterCampaigns,
   });
+  // A candidate rule set scored in shadow beside the live rules (its own velocity windows), reloaded with them.
+  const shadowRules = env.SHADOW_RULES_DIR
+    ? await createRuleWatcher(env.SHADOW_RULES_DIR, { logger: logger.child({ shadow: true }), watch: env.RULES_WATCH, onReload: (next) => models.setShadowRules(next) })
+    : null;
+  if (shadowRules) models.setShadowRules(shadowRules.current);
+  const applyModels = (why: string) => (command?: { live: string; shadow: string | null }) =>
+    (command ? models.apply(command) : models.refresh()).catch((err: unknown) => logger.error({ err, why }, "model change refused: the worker keeps its models"));
   onRulesReloaded = (next) => {
     engine.inner = next; // the reloaded set shares the velocity state, so windows carry over
     scorer.setRuleSet(engine);
   };
-  logger.info({ rulesetVersion: rules.current.version, modelPath }, "scorer ready");
+  logger.info({ rulesetVersion: rules.current.version, modelPath, modelVersion: model.modelVersion }, "scorer ready");
   const kafka = createKafkaClient({ brokers: env.KAFKA_BROKERS, clientId: "scorer", logger });
   const producer = new BatchingProducer({ kafka, logger, lingerMs: env.SCORER_LINGER_MS });
   const metrics = createServiceMetrics({ service: "scorer" });
@@ -51,6 +68,7 @@ export async function createScorerService(env: ScorerEnv, logger: Logger): Promi
   http?.addReadinessCheck("kafka_consumer", () => consuming);
   const reloadRules = async () => {
     await rules.reload();
+    await shadowRules?.reload();
   };
   const snapshots = env.VELOCITY_SNAPSHOTS
     ? new KafkaSnapshotStore({
@@ -88,7 +106,7 @@ export async function createScorerService(env: ScorerEnv, logger: Logger): Promi
     fetchMinBytes: env.SCORER_FETCH_MIN_BYTES,
     fetchMaxWaitMs: env.SCORER_FETCH_MAX_WAIT_MS,
     batchesInFlight: env.SCORER_BATCHES_IN_FLIGHT,
-    scorer: () => scorer,
+    scorer: () => models,
     ...(velocity ? { velocity } : {}),
     ...(embedder ? { embedder } : {}),
     metrics,
@@ -96,15 +114,23 @@ export async function createScorerService(env: ScorerEnv, logger: Logger): Promi
       logger.info({ requestedBy: command.requestedBy }, "rule reload requested over Kafka");
       void reloadRules();
     },
+    onModelsRequested: (command) => {
+      logger.info({ requestedBy: command.requestedBy, live: command.live, shadow: command.shadow }, "model change requested over Kafka");
+      void applyModels("control topic")(command);
+    },
   });
   return {
     reloadRules,
+    models,
     async start() {
       await http?.listen();
+      await applyModels("start")(); // the shadow the registry names
       await producer.connect();
       await velocity?.start();
       await campaignCounts?.start();
       await worker.start();
+      // A promotion between reading the registry and joining the control topic is not missed.
+      await applyModels("after joining the control topic")();
       consuming = true;
     },
     async stop() {
@@ -118,6 +144,7 @@ export async function createScorerService(env: ScorerEnv, logger: Logger): Promi
       await campaignCounts?.stop();
       await producer.disconnect();
       rules.close();
+      shadowRules?.close();
       await http?.close();
     },
   };

@@ -1,9 +1,11 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import {
+  ControlCommandV1,
   RawMessageV1,
   ReportV1,
-  RulesControlV1,
+  type ControlCommand,
+  type ModelControl,
   type RawMessage,
   type Report,
   type RulesControl,
@@ -45,6 +47,8 @@ export interface ScoringWorkerOptions {
   readonly scorer: () => MessageScorer;
   /** Called for a reload command from the rules control topic. */
   readonly onReloadRequested: (command: RulesControl) => void;
+  /** Called for a model command (live and shadow versions from the registry) on the same topic. */
+  readonly onModelsRequested?: (command: ModelControl) => void;
   readonly onVerdict?: (verdict: Verdict) => void;
   /** Per-partition velocity windows rebuilt on a handover (see velocity-replay.ts); absent = local only. */
   readonly velocity?: VelocityHooks;
@@ -218,16 +222,19 @@ export class ScoringWorker {
         handleBatch: (messages, context) => publish(messages, context, false),
       }),
       // Every worker instance must see every reload command: a group of its own, from now on.
-      new SchemaConsumer<RulesControl>({
+      new SchemaConsumer<ControlCommand>({
         kafka,
         logger,
         groupId: consumerGroup(topicPrefix, group, `control.${randomUUID()}`),
         topics: [topics.rulesControl],
-        schema: RulesControlV1,
+        schema: ControlCommandV1,
         deadLetter,
         fromBeginning: false,
         handleBatch: async (messages) => {
-          for (const m of messages) options.onReloadRequested(m.value);
+          for (const m of messages) {
+            if (m.value.command === "reload") options.onReloadRequested(m.value);
+            else options.onModelsRequested?.(m.value);
+          }
         },
       }),
     ] as SchemaConsumer<unknown>[];

@@ -5,6 +5,7 @@ import {
   BlockListEntryV1,
   DeadLetterV1,
   DecisionEventV1,
+  DeliveryRecordV1,
   EnforcementEventV1,
   OutboundReplyV1,
   RawMessageV1,
@@ -24,6 +25,7 @@ import {
   blockListRows,
   deadLetterRows,
   decisionRows,
+  deliveryRows,
   enforcementRows,
   replyRows,
   reportRows,
@@ -52,6 +54,7 @@ export const SINK_ROUTES = [
   route("enforcement", EnforcementEventV1, (m) => enforcementRows(m.value)),
   route("decisions", DecisionEventV1, (m) => decisionRows(m.value)),
   route("deadLetter", DeadLetterV1, (m) => deadLetterRows(m.value)),
+  route("delivery", DeliveryRecordV1, (m) => deliveryRows(m.value)),
 ] as const;
 
 export interface TableStats {

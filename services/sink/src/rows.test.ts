@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { BlockListEntry, Report } from "@spam/contracts";
-import { blockListRows, maskNumber, replyRows, reportRows, rowsForInsert } from "./rows.js";
+import type { BlockListEntry, Report, Verdict } from "@spam/contracts";
+import { blockListRows, maskNumber, replyRows, reportRows, rowsForInsert, verdictRow } from "./rows.js";
 
 describe("row mapping", () => {
   const entry: BlockListEntry = {
@@ -29,5 +29,16 @@ describe("row mapping", () => {
   it("every row of an insert carries inserted_at, the insert's time: 18.16 would store 0000-00-00 for an omitted column", () => {
     const rows = rowsForInsert([{ id: "a" }, { id: "b", inserted_at: 5 }], 1_790_000_000_999);
     expect(rows).toEqual([{ id: "a", inserted_at: 1_790_000_000 }, { id: "b", inserted_at: 1_790_000_000 }]);
+  });
+  it("a verdict's shadow goes to the shadow columns; without one they are left to their defaults (a table from before 0007 takes it)", () => {
+    const verdict: Verdict = {
+      v: 1, id: "v-m", messageId: "m", kind: "traffic", receivedAt: 0, scoredAt: 5, source: "1", destination: "2", score: 0.9, label: "spam", category: null,
+      action: "block", contributions: [], campaignId: null, rulesetVersion: "r", modelVersion: "m", timingsUs: {},
+    };
+    expect(Object.keys(verdictRow(verdict)).filter((k) => k.startsWith("shadow"))).toEqual([]);
+    expect(verdictRow({ ...verdict, shadow: { modelVersion: "abcdef0123456789", score: 0.2, label: "ham", action: "allow" } })).toMatchObject({
+      shadow_model_version: "abcdef0123456789", shadow_score: 0.2, shadow_label: "ham", shadow_action: "allow", shadow_ruleset_version: "",
+    });
+    expect(verdictRow({ ...verdict, shadow: { modelVersion: "m", rulesetVersion: "cand-rules", score: 0.2, label: "ham", action: "allow" } })).toMatchObject({ shadow_ruleset_version: "cand-rules" });
   });
 });

@@ -2,6 +2,7 @@ import type {
   BlockListEntry,
   DeadLetter,
   DecisionEvent,
+  DeliveryRecord,
   EnforcementEvent,
   OutboundReply,
   RawMessage,
@@ -46,6 +47,16 @@ export function verdictRow(verdict: Verdict): Record<string, unknown> {
     ruleset_version: verdict.rulesetVersion,
     model_version: verdict.modelVersion,
     receive_to_verdict_ms: Math.max(0, Math.min(4_294_967_295, verdict.scoredAt - verdict.receivedAt)),
+    // Only with a shadow: the columns' defaults say "none", and a verdict without one still fits a table from before 0007.
+    ...(verdict.shadow
+      ? {
+          shadow_model_version: verdict.shadow.modelVersion,
+          shadow_score: verdict.shadow.score,
+          shadow_label: verdict.shadow.label,
+          shadow_action: verdict.shadow.action,
+          shadow_ruleset_version: verdict.shadow.rulesetVersion ?? "",
+        }
+      : {}),
   };
 }
 
@@ -174,6 +185,33 @@ export function reviewLabelRows(l: ReviewLabel): TableRow[] {
         reviewer: l.reviewer,
         decided_at: sec(l.decidedAt),
         comment: l.comment,
+      },
+    },
+  ];
+}
+
+/** Relay mode: one row per delivery record (migration 0006). */
+export function deliveryRows(d: DeliveryRecord): TableRow[] {
+  return [
+    {
+      table: "delivery_records",
+      row: {
+        id: d.id,
+        message_id: d.messageId,
+        received_at: sec(d.receivedAt),
+        at: sec(d.at),
+        gateway_id: d.gatewayId,
+        account: d.account,
+        route: d.route,
+        smsc: d.smsc,
+        source: d.source,
+        destination: d.destination,
+        parts: d.parts,
+        outcome: d.outcome,
+        reason: d.reason,
+        verdict_action: d.verdictAction,
+        decision_ms: Math.min(4_294_967_295, d.decisionMs),
+        downstream_ids: d.downstreamIds,
       },
     },
   ];

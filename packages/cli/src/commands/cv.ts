@@ -3,14 +3,14 @@ import { crossValidate } from "@spam/classifier";
 import { loadRuleSet } from "@spam/rules";
 import { UsageError, type Command } from "../command.js";
 import { embedForTraining, loadExamples, progressBar } from "../data.js";
-import { TRAIN_ARG_OPTIONS, commercialAsSpam, fileWeight, pipelineOptions } from "../options.js";
+import { TRAIN_ARG_OPTIONS, fileWeight, pipelineOptions, relabelled, trainingRelabel } from "../options.js";
 import { classTable } from "./classes.js";
 import { scorerCrossValidate, scorerCvFigures, thresholdTable, writeOutOfFold } from "./scorer-cv.js";
 
 export const cvCommand: Command = {
   name: "cv",
   summary: "k-fold cross-validation on one data set (extra sets join every training fold)",
-  usage: "spam cv --data F.tsv [--extra G.tsv …] [--folds 5] [--seed 42] [--scorer] [--rules DIR] [--oof OUT.jsonl] [--no-calibration] [--solver …] [--c …] [--neg-weight …] [--category-c …] [--token-ngrams 2-5|0] [--latin-ngram-max 5] [--no-idf] [--mask-token-digits] [--no-latin-views] [--no-separate-latin] [--no-cjk-transfer] [--digit-run-max N] [--weight PATTERN=W …] [--commercial-as-spam] [--no-embedding] [--embedding-model DIR] [--json]",
+  usage: "spam cv --data F.tsv [--extra G.tsv …] [--folds 5] [--seed 42] [--scorer] [--rules DIR] [--oof OUT.jsonl] [--no-calibration] [--solver …] [--c …] [--neg-weight …] [--category-c …] [--token-ngrams 2-5|0] [--latin-ngram-max 5] [--no-idf] [--mask-token-digits] [--no-latin-views] [--no-separate-latin] [--no-cjk-transfer] [--digit-run-max N] [--weight PATTERN=W …] [--commercial-as-spam | --commercial-out] [--category-bits 18] [--category-balance B] [--no-embedding] [--embedding-model DIR] [--json]",
   async run(argv, io) {
     const { values } = parseArgs({
       args: [...argv],
@@ -39,9 +39,9 @@ export const cvCommand: Command = {
     const target = await loadExamples([values.data], io, fileWeight(values.weight, 1));
     const extra = await loadExamples(values.extra ?? [], io, fileWeight(values.weight, fw));
     const started = Date.now();
-    const relabel = values["commercial-as-spam"] ? commercialAsSpam : undefined;
+    const relabel = trainingRelabel(values);
     // Extra rows only train; target rows are relabelled only where they train (scorer CV), never where scored.
-    const extraRows = relabel ? extra.examples.map(relabel) : extra.examples;
+    const extraRows = relabelled(extra.examples, relabel);
     const { opts, sets } = await embedForTraining(requested, [target.examples, extraRows], values["embedding-model"], io);
     if (values.scorer || values.rules) {
       const ruleSet = values.rules ? await loadRuleSet(values.rules) : null;

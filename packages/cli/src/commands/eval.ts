@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
-import { binaryMetrics, categoryGroup, categoryMetrics, loadModel } from "@spam/classifier";
+import { binaryMetrics, categoryMetrics, loadModel } from "@spam/classifier";
+import { categoryGroup } from "@spam/contracts";
 import { loadRuleSet } from "@spam/rules";
 import { createScorer } from "@spam/scoring";
 import { UsageError, type Command } from "../command.js";

@@ -29,14 +29,14 @@ export function scorerCrossValidate(
   seed: number,
   progress?: ProgressFn,
   /** Applied to the target's training rows of each fold (not to the rows it scores). */
-  relabel?: (e: Example) => Example,
+  relabel?: (e: Example) => Example | null,
 ): OutOfFold[] {
   const foldOf = assignFolds(target, k, seed);
   const out = new Array<OutOfFold>(target.length);
   for (let f = 0; f < k; f++) {
     progress?.("scorer folds", f, k);
     const own = target.filter((_, i) => foldOf[i] !== f);
-    const train = [...(relabel ? own.map(relabel) : own), ...extra];
+    const train = [...(relabel ? own.flatMap((e) => relabel(e) ?? []) : own), ...extra];
     const model = loadModelFromString(serializeModel(trainModel(train, opts)));
     const scorer = createScorer({ ruleSet, model, ...(thresholds ? { thresholds } : {}) });
     target.forEach((e, i) => {

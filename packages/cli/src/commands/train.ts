@@ -4,13 +4,13 @@ import { parseArgs } from "node:util";
 import { graftLatinSide, loadModelFromString, serializeModel, trainModel } from "@spam/classifier";
 import { UsageError, type Command } from "../command.js";
 import { embedForTraining, loadExamples, progressBar } from "../data.js";
-import { TRAIN_ARG_OPTIONS, commercialAsSpam, fileWeight, pipelineOptions } from "../options.js";
+import { TRAIN_ARG_OPTIONS, fileWeight, pipelineOptions, relabelled, trainingRelabel } from "../options.js";
 
 export const trainCommand: Command = {
   name: "train",
   summary: "train a model from label<TAB>text files",
   usage:
-    "spam train --data F.tsv [--data F2.tsv …] --out MODEL [--fixture-weight 5] [--solver svm|logreg|nb] [--c 3] [--neg-weight 0.5] [--bits 18] [--category-bits 16] [--category-c 0.5] [--category-as-spam] [--token-ngrams 2-5|0] [--latin-ngram-max 5] [--no-idf] [--mask-token-digits] [--no-latin-views] [--no-separate-latin] [--no-cjk-transfer] [--digit-run-max N] [--weight PATTERN=W …] [--commercial-as-spam] [--latin-from MODEL] [--no-embedding] [--embedding-model DIR]",
+    "spam train --data F.tsv [--data F2.tsv …] --out MODEL [--fixture-weight 5] [--solver svm|logreg|nb] [--c 3] [--neg-weight 0.5] [--bits 18] [--category-bits 18] [--category-c 2] [--category-as-spam] [--token-ngrams 2-5|0] [--latin-ngram-max 5] [--no-idf] [--mask-token-digits] [--no-latin-views] [--no-separate-latin] [--no-cjk-transfer] [--digit-run-max N] [--weight PATTERN=W …] [--commercial-as-spam | --commercial-out] [--category-balance B] [--latin-from MODEL] [--no-embedding] [--embedding-model DIR]",
   async run(argv, io) {
     const { values } = parseArgs({
       args: [...argv],
@@ -31,13 +31,14 @@ export const trainCommand: Command = {
     const started = Date.now();
     const data = await loadExamples(values.data, io, fileWeight(values.weight, fw));
     for (const f of data.files) io.stderr.write(`${f.file}: ${f.rows} rows (${f.spam} spam, ${f.ham} ham, ${f.categories} with category), ${f.malformed} malformed\n`);
-    const examples = values["commercial-as-spam"] ? data.examples.map(commercialAsSpam) : data.examples;
+    const examples = relabelled(data.examples, trainingRelabel(values));
     const { opts, sets } = await embedForTraining(requested, [examples], values["embedding-model"], io);
     const model = trainModel(sets[0]!, opts, progressBar(io), {
       data: data.files.map((f) => ({ ...f, file: f.file.replace(/^.*\/(shared\/data|fixtures)\//, "$1/") })),
       fixtureWeight: fw,
       ...(values.weight?.length ? { weights: values.weight } : {}),
       ...(values["commercial-as-spam"] ? { commercialAsSpam: true } : {}),
+      ...(values["commercial-out"] ? { commercialOut: true } : {}),
     });
     const trained = serializeModel(model);
     const file = values["latin-from"] ? graftLatinSide(trained, await readFile(values["latin-from"], "utf8")) : trained;

@@ -120,7 +120,7 @@ describe("HTTP API", () => {
   });
 
   it("answers bad input with 400 and the failing fields, never a stack", async () => {
-    await ingestVerdicts(cases, [flaggedVerdict({ messageId: "bad-1" })]);
+    await ingestVerdicts(cases, [flaggedVerdict({ messageId: "bad-1", source: "13600000101" })]);
     await app.inject({ method: "POST", url: "/api/cases/msg:bad-1/claim", headers: as("rev1") });
     const res = await app.inject({ method: "POST", url: "/api/cases/msg:bad-1/decide", headers: as("rev1"), payload: { label: "spam", comment: 5 } });
     expect(res.statusCode).toBe(400);
@@ -138,7 +138,7 @@ describe("HTTP API", () => {
   });
 
   it("enforces roles: analysts read, never decide or reveal; only admins see the audit log", async () => {
-    await ingestVerdicts(cases, [flaggedVerdict({ messageId: "role-1" })]);
+    await ingestVerdicts(cases, [flaggedVerdict({ messageId: "role-1", source: "13600000102" })]);
     expect((await app.inject({ url: "/api/queue", headers: as("ana") })).statusCode).toBe(200);
     expect((await app.inject({ method: "POST", url: "/api/cases/msg:role-1/claim", headers: as("ana") })).statusCode).toBe(403);
     const reveal = await app.inject({ method: "POST", url: "/api/cases/msg:role-1/reveal", headers: as("ana"), payload: { field: "sender", reason: "need it for a report" } });
@@ -163,7 +163,7 @@ describe("HTTP API", () => {
   });
 
   it("withholds ham text from everyone by default and from analysts always", async () => {
-    await ingestVerdicts(cases, [flaggedVerdict({ messageId: "ham-1", label: "ham", action: "flag", score: 0.45 })], { textOf: () => "妈，我明天回家吃饭" });
+    await ingestVerdicts(cases, [flaggedVerdict({ messageId: "ham-1", source: "13600000103", label: "ham", action: "flag", score: 0.45 })], { textOf: () => "妈，我明天回家吃饭" });
     for (const who of ["rev1", "ana"]) {
       const c = (await app.inject({ url: "/api/cases/msg:ham-1", headers: as(who) })).json();
       expect(c.text).toBeNull();
@@ -188,7 +188,7 @@ describe("HTTP API", () => {
     expect(ids).toHaveLength(n);
     expect(new Set(ids).size).toBe(n);
     // And the same case, twice at once:
-    await ingestVerdicts(cases, [flaggedVerdict({ messageId: "dup-1" })]);
+    await ingestVerdicts(cases, [flaggedVerdict({ messageId: "dup-1", source: "13600000104" })]);
     const both = await Promise.all(["rev1", "rev2"].map((u) => app.inject({ method: "POST", url: "/api/cases/msg:dup-1/claim", headers: as(u) })));
     expect(both.map((r) => r.statusCode).sort()).toEqual([200, 409]);
   });

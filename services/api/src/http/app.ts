@@ -22,6 +22,8 @@ import { installErrorHandling } from "./errors.js";
 import { adminRoutes } from "./routes/admin.js";
 import { analyticsRoutes } from "./routes/analytics.js";
 import { authRoutes } from "./routes/auth.js";
+import { modelsRoutes, type ModelsRoutesOptions } from "./routes/models.js";
+import { deliveryRoutes, emptyDeliveryCounts, type DeliveryCounts } from "./routes/delivery.js";
 import { reviewRoutes } from "./routes/review.js";
 
 declare module "fastify" {
@@ -38,6 +40,8 @@ export interface AppDeps {
   readonly traffic: TrafficAnalytics;
   readonly review: ReviewAnalytics;
   readonly senders?: SenderHistorySource;
+  /** Relay mode's delivered/stopped counts (routes/delivery.ts); none when absent. */
+  readonly delivery?: DeliveryCounts;
   readonly config: {
     readonly slaHours: number;
     readonly cookieSecure: boolean;
@@ -50,6 +54,8 @@ export interface AppDeps {
   readonly onDecided?: () => void;
   /** Served at /metrics (Prometheus) when given; 5xx answers count as errors `http_5xx`. */
   readonly metrics?: ServiceMetrics;
+  /** Model registry and shadow figures (routes/models.ts); absent: those routes answer 503. */
+  readonly models?: ModelsRoutesOptions;
 }
 
 /** The console's static files ship beside src/ and dist/. */
@@ -204,12 +210,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(reviewRoutes, { cases: deps.cases, ...(deps.senders ? { senders: deps.senders } : {}), slaHours: deps.config.slaHours, onDecided: deps.onDecided ?? (() => undefined) });
   await app.register(adminRoutes, { users: deps.users });
   await app.register(analyticsRoutes, { traffic: deps.traffic, review: deps.review, slaHours: deps.config.slaHours });
+  await app.register(modelsRoutes, deps.models ?? { registry: null, shadow: null });
+  await app.register(deliveryRoutes, { counts: deps.delivery ?? emptyDeliveryCounts });
 
   await app.register(fastifyStatic, { root: PUBLIC_DIR, prefix: "/assets/", index: false });
   await app.register(fastifyStatic, { root: ECHARTS_DIR, prefix: "/vendor/echarts/", decorateReply: false, index: false });
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
   // The console is a single page; its own script asks for a session and shows the login form.
-  for (const path of ["/", "/login", "/queue", "/case/*", "/analytics", "/audit", "/sessions"]) {
+  for (const path of ["/", "/login", "/queue", "/case/*", "/analytics", "/audit", "/sessions", "/models"]) {
     app.get(path, { config: { public: true }, schema: { hide: true } }, async (_request, reply) => reply.sendFile("index.html", PUBLIC_DIR));
   }
   return app;

@@ -90,7 +90,7 @@ describe("reveal: errors", () => {
     }
   });
   it("over the per-user hourly limit: 429 rate_limited; other users are not affected", async () => {
-    await ingestVerdicts(cases, [flaggedVerdict({ messageId: "rv-busy" })], { textOf: () => "x" });
+    await ingestVerdicts(cases, [flaggedVerdict({ messageId: "rv-busy", source: "13600000201" })], { textOf: () => "x" });
     expect((await post("busy", "/api/cases/msg:rv-busy/claim")).statusCode).toBe(200);
     const statuses: number[] = [];
     for (let i = 0; i < REVEALS_PER_HOUR + 2; i++) statuses.push((await reveal("busy", "msg:rv-busy", "sender", `lookup number ${i}`)).statusCode);
@@ -100,7 +100,7 @@ describe("reveal: errors", () => {
     expect((await reveal("rev2", "msg:rv-2", "sender", "my own case")).statusCode).toBe(200);
   });
   it("the limit holds for concurrent requests: of a burst, exactly the limit succeed", async () => {
-    await ingestVerdicts(cases, [flaggedVerdict({ messageId: "rv-burst" })], { textOf: () => "x" });
+    await ingestVerdicts(cases, [flaggedVerdict({ messageId: "rv-burst", source: "13600000202" })], { textOf: () => "x" });
     expect((await post("burst", "/api/cases/msg:rv-burst/claim")).statusCode).toBe(200);
     const statuses = await Promise.all(Array.from({ length: REVEALS_PER_HOUR * 3 }, (_, i) => reveal("burst", "msg:rv-burst", "sender", `burst ${i}`).then((r) => r.statusCode)));
     expect(statuses.filter((s) => s === 200)).toHaveLength(REVEALS_PER_HOUR);
@@ -134,7 +134,7 @@ describe("reveal: security", () => {
     expect((await reveal("adm", "msg:rv-1", "text", "admin without a claim")).statusCode).toBe(409);
   });
   it("a decided case cannot be claimed, so it reveals nothing", async () => {
-    await ingestVerdicts(cases, [flaggedVerdict({ messageId: "rv-done" })], { textOf: () => "x" });
+    await ingestVerdicts(cases, [flaggedVerdict({ messageId: "rv-done", source: "13600000203" })], { textOf: () => "x" });
     expect((await post("rev1", "/api/cases/msg:rv-done/claim")).statusCode).toBe(200);
     expect((await post("rev1", "/api/cases/msg:rv-done/decide", { label: "ham" })).statusCode).toBe(200);
     expect((await reveal("rev1", "msg:rv-done", "text", "after the decision")).statusCode).toBe(409);
@@ -147,8 +147,8 @@ describe("campaign samples never keep texts of members judged legitimate", () =>
     await ingestVerdicts(
       cases,
       [
-        flaggedVerdict({ messageId: "cl-legit", campaignId, label: "suspect" }),
-        flaggedVerdict({ messageId: "cl-spam", campaignId, label: "suspect" }),
+        flaggedVerdict({ messageId: "cl-legit", source: "13600000204", campaignId, label: "suspect" }),
+        flaggedVerdict({ messageId: "cl-spam", source: "13600000205", campaignId, label: "suspect" }),
       ],
       { textOf: (id) => (id === "cl-spam" ? "点击领取积分 http://jf-bonus.example" : "妈，周末回家吃饭，爸做了红烧肉") },
     );

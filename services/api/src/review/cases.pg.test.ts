@@ -29,6 +29,10 @@ afterAll(async () => {
   await db?.drop();
 });
 
+let senderSeq = 0;
+/** A sender of its own: one case per subject, so tests that want separate cases use separate senders. */
+const own = () => `1350000${String(senderSeq++).padStart(4, "0")}`;
+
 const code = (p: Promise<unknown>) => p.then(() => "ok", (e: unknown) => (e instanceof ApiError ? e.code : String(e)));
 
 describe("case store on PostgreSQL", () => {
@@ -36,15 +40,17 @@ describe("case store on PostgreSQL", () => {
     expect(await migratePg(pool, logger)).toEqual([]);
   });
 
-  it("intake is idempotent: a redelivered verdict or report opens nothing new", async () => {
+  it("intake is idempotent and one case per subject: a flagged message and a report of one sender are one case (issue 19)", async () => {
     const v = flaggedVerdict({ source: "13000000001" });
     await ingestVerdicts(store, [v, v]);
     const r = parsedReport({ reportedNumber: "13000000001" });
     await ingestReports(store, [r, r]);
     const { items } = await store.queue({ limit: 200, offset: 0 });
-    expect(items.filter((c) => c.sender === "13000000001").map((c) => c.kind).sort()).toEqual(["message", "report"]);
-    const report = items.find((c) => c.kind === "report" && c.sender === "13000000001");
-    expect(report?.report_count).toBe(1);
+    const mine = items.filter((c) => c.sender === "13000000001");
+    expect(mine).toHaveLength(1);
+    expect(mine[0]).toMatchObject({ kind: "report", subject_kind: "sender", subject: "13000000001", report_count: 1 });
+    expect((await store.messages(mine[0]!.id)).map((m) => m.message_id)).toEqual([v.messageId]);
+    expect((await store.reports(mine[0]!.id)).map((x) => x.report_id)).toEqual([r.id]);
   });
 
   it("a text the raw reader takes in while a case is being opened still reaches the case", async () => {
@@ -92,14 +98,14 @@ describe("case store on PostgreSQL", () => {
   });
 
   it("two reviewers racing for the same case: exactly one wins", async () => {
-    await ingestVerdicts(store, [flaggedVerdict({ messageId: "race-1" })]);
+    await ingestVerdicts(store, [flaggedVerdict({ messageId: "race-1", source: own() })]);
     const results = await Promise.all(reviewers.map((u) => code(store.claim("msg:race-1", u))));
     expect(results.filter((r) => r === "ok")).toHaveLength(1);
     expect(results.filter((r) => r === "already_claimed")).toHaveLength(reviewers.length - 1);
   });
 
   it("concurrent claim-next never hands the same case to two reviewers", async () => {
-    await ingestVerdicts(store, Array.from({ length: 30 }, (_, i) => flaggedVerdict({ score: 0.5 + i / 100 })));
+    await ingestVerdicts(store, Array.from({ length: 30 }, (_, i) => flaggedVerdict({ source: own(), score: 0.5 + i / 100 })));
     const claimed = await Promise.all(
       Array.from({ length: 24 }, (_, i) => store.claimNext(reviewers[i % reviewers.length] as User, {})),
     );
@@ -112,7 +118,7 @@ describe("case store on PostgreSQL", () => {
 
   it("an expired claim is free again; release gives it back; only the holder may decide", async () => {
     const [u1, u2] = reviewers as [User, User];
-    await ingestVerdicts(store, [flaggedVerdict({ messageId: "exp-1" })]);
+    await ingestVerdicts(store, [flaggedVerdict({ messageId: "exp-1", source: own() })]);
     await store.claim("msg:exp-1", u1);
     expect(await code(store.decide("msg:exp-1", u2, { label: "ham", category: null, comment: "", wholeCampaign: false }))).toBe("claim_required");
     await pool.query("UPDATE review_cases SET claim_expires = now() - interval '1 second' WHERE id = 'msg:exp-1'");
@@ -146,22 +152,88 @@ describe("case store on PostgreSQL", () => {
     expect(open.items.some((c) => c.sender === "13111111111" && c.id !== caseId)).toBe(true);
   });
 
-  it("deciding a whole campaign decides its open members but not those another reviewer holds", async () => {
+  it("deciding a campaign spam blocks its senders and settles their open cases, even one another reviewer holds; their reporters are answered through the decider (issue 19)", async () => {
     const [u1, u2] = reviewers as [User, User];
-    const members = Array.from({ length: 4 }, () => flaggedVerdict({ campaignId: "camp-2" }));
-    await ingestVerdicts(store, members);
-    const held = `msg:${members[0]?.messageId}`;
+    const senders = [own(), own(), own()];
+    const members = senders.map((source) => flaggedVerdict({ source, campaignId: "camp-2" }));
+    // A fourth sender of the campaign whose message was blocked outright: no case, still a sender of the campaign.
+    const blockedOnly = flaggedVerdict({ source: own(), campaignId: "camp-2", label: "spam", action: "block", score: 0.99 });
+    await ingestVerdicts(store, [...members, blockedOnly], { textOf: () => "您的包裹滞留，请点击 http://parcel-fee.top 缴费" });
+    // The first sender has reports: the decider owns that side of the case.
+    const dCase = deciderCase({ subject: senders[0]! });
+    await ingestDecisionEvents(store, [reportAssessed({ caseId: dCase.caseId, reportedNumber: senders[0]!, verification: "fabricated" }), dCase]);
+    const held = `msg:${members[1]!.messageId}`;
     await store.claim(held, u2);
     await store.claim("cmp:camp-2", u1);
-    const result = await store.decide("cmp:camp-2", u1, { label: "spam", category: "fraud", comment: "", wholeCampaign: true });
-    expect(result.decidedCases).toHaveLength(4); // the campaign case + 3 members
-    expect(result.skippedCases).toEqual([held]);
-    expect((await store.get(held)).status).toBe("open");
+    const before = (await pool.query("SELECT coalesce(max(id), 0)::int AS n FROM outbox")).rows[0].n;
+    const result = await store.decide("cmp:camp-2", u1, { label: "spam", category: "fraud", comment: "包裹诈骗群发", wholeCampaign: false });
+    const senderCases = await Promise.all(senders.map(async (s) => (await pool.query("SELECT id FROM review_cases WHERE subject = $1", [s])).rows.map((r: { id: string }) => r.id)));
+    expect(senderCases.every((ids) => ids.length === 1)).toBe(true);
+    expect(result.decidedCases.sort()).toEqual(["cmp:camp-2", ...senderCases.flat()].sort());
+    for (const id of senderCases.flat()) {
+      expect(await store.get(id)).toMatchObject({ status: "decided", decision: "spam", closed_reason: "campaign_decided", claimed_by: null });
+    }
+    const { rows } = await pool.query<{ topic_key: string; payload: { caseId?: string; deciderCaseId?: string; kind?: string; value?: string } }>("SELECT topic_key, payload FROM outbox WHERE id > $1", [before]);
+    // The decider reads the label under its own case id and answers that case's reporters with what was verified about each.
+    const labels = rows.filter((r) => r.topic_key === "reviewLabels").map((r) => r.payload);
+    expect(labels).toContainEqual(expect.objectContaining({ caseId: senderCases[0]![0], deciderCaseId: dCase.caseId }));
+    // Every sender of the campaign is blocked, the one whose case the decider owns too (it renews the block when it reads the label).
+    const blocked = rows.filter((r) => r.topic_key === "blocklist" && r.payload.kind === "sender").map((r) => r.payload.value).sort();
+    expect(blocked).toEqual([...senders, blockedOnly.source].sort());
+    expect(rows.some((r) => r.topic_key === "blocklist" && r.payload.kind === "fingerprint" && r.payload.value === "camp-2")).toBe(true);
+    expect(rows.some((r) => r.topic_key === "blocklist" && r.payload.kind === "domain" && r.payload.value === "parcel-fee.top")).toBe(true);
+  });
+
+  it("whole campaign from a sender case decides the campaign's case too, unless another reviewer holds it", async () => {
+    const [u1, u2] = reviewers as [User, User];
+    const a = flaggedVerdict({ source: own(), campaignId: "camp-3" });
+    const b = flaggedVerdict({ source: own(), campaignId: "camp-4" });
+    await ingestVerdicts(store, [a, b]);
+    await store.claim(`msg:${a.messageId}`, u1);
+    const one = await store.decide(`msg:${a.messageId}`, u1, { label: "ham", category: null, comment: "", wholeCampaign: true });
+    expect(one.decidedCases.sort()).toEqual(["cmp:camp-3", `msg:${a.messageId}`]);
+    await store.claim("cmp:camp-4", u2);
+    await store.claim(`msg:${b.messageId}`, u1);
+    const two = await store.decide(`msg:${b.messageId}`, u1, { label: "ham", category: null, comment: "", wholeCampaign: true });
+    expect(two.skippedCases).toEqual(["cmp:camp-4"]);
+    expect((await store.get("cmp:camp-4")).status).toBe("open");
+  });
+
+  it("a flagged message about a sender whose decider case is open joins that case, escalated ones too", async () => {
+    const [u1] = reviewers as [User];
+    const sender = own();
+    const dCase = deciderCase({ subject: sender });
+    await ingestDecisionEvents(store, [reportAssessed({ caseId: dCase.caseId, reportedNumber: sender, verification: "verified" }), dCase]);
+    await store.claim(dCase.caseId, u1);
+    await store.decide(dCase.caseId, u1, { label: "escalate", category: null, comment: "需要主管确认", wholeCampaign: false });
+    const v = flaggedVerdict({ source: sender });
+    await ingestVerdicts(store, [v]);
+    const { rows } = await pool.query("SELECT id, status FROM review_cases WHERE subject = $1", [sender]);
+    expect(rows).toEqual([{ id: dCase.caseId, status: "escalated" }]);
+    expect((await store.messages(dCase.caseId)).map((m) => m.message_id)).toEqual([v.messageId]);
+  });
+
+  it("an automatic block closes the sender's case, its flagged messages with it, and campaign cases it makes moot, with a reason code (issue 19)", async () => {
+    const sender = own();
+    const v = flaggedVerdict({ source: sender, campaignId: "camp-5" });
+    await ingestVerdicts(store, [v]);
+    const dCase = deciderCase({ subject: sender });
+    await ingestDecisionEvents(store, [reportAssessed({ caseId: dCase.caseId, reportedNumber: sender, verification: "verified" }), dCase]);
+    const caseId = `msg:${v.messageId}`;
+    expect((await store.get(caseId)).decider_case_id).toBe(dCase.caseId);
+    await ingestDecisionEvents(store, [
+      { ...dCase, version: 2, state: "decided", decision: "blocked", decidedBy: "policy:velocity_high_score", rule: "velocity_high_score", reason: "velocity_high_score", decidedAt: Date.now() },
+    ]);
+    expect(await store.get(caseId)).toMatchObject({ status: "decided", decision: "spam", closed_reason: "policy.velocity_high_score" });
+    expect(await store.get("cmp:camp-5")).toMatchObject({ status: "decided", closed_reason: "senders_blocked" });
+    const q = await store.queue({ limit: 500, offset: 0 });
+    expect(q.items.map((c) => c.id)).not.toContain(caseId);
+    expect(q.items.map((c) => c.id)).not.toContain("cmp:camp-5");
   });
 
   it("escalation keeps the case visible in the escalated queue", async () => {
     const [u1] = reviewers as [User];
-    await ingestVerdicts(store, [flaggedVerdict({ messageId: "esc-1" })]);
+    await ingestVerdicts(store, [flaggedVerdict({ messageId: "esc-1", source: own() })]);
     await store.claim("msg:esc-1", u1);
     await store.decide("msg:esc-1", u1, { label: "escalate", category: null, comment: "不确定是否诈骗", wholeCampaign: false });
     const esc = await store.queue({ status: "escalated", limit: 50, offset: 0 });
@@ -169,7 +241,7 @@ describe("case store on PostgreSQL", () => {
   });
 
   it("ranks by uncertainty × reach × age and filters by source and age", async () => {
-    const old = flaggedVerdict({ messageId: "old-1", score: 0.52, scoredAt: Date.now() - 40 * 3_600_000 });
+    const old = flaggedVerdict({ messageId: "old-1", source: own(), score: 0.52, scoredAt: Date.now() - 40 * 3_600_000 });
     await ingestVerdicts(store, [old]);
     const { items } = await store.queue({ source: "classifier", limit: 500, offset: 0 });
     expect(items[0]?.id).toBe("msg:old-1");

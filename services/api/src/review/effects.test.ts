@@ -54,6 +54,24 @@ describe("decision effects", () => {
     expect(out.map((m) => m.topicKey)).toEqual(["reviewLabels"]);
   });
 
+  it("one case per subject: a label per flagged message carrying the decider's case id, their domains blocked, a campaign's senders blocked", () => {
+    const sender: DecidedCase = {
+      ...c1, id: "msg:m1", campaignId: null, deciderCaseId: "c_aaaaaaaaaaaaaaaaaaaa", blockSender: false, text: "",
+      messages: [{ messageId: "m1", verdictId: "v1", text: "点击 http://a-one.top" }, { messageId: "m2", verdictId: "v2", text: "点击 http://b-two.top" }],
+    };
+    const out = decisionEffects(decision, [sender], [], config, ["13700000001", "13700000002"]);
+    const labels = out.filter((m) => m.topicKey === "reviewLabels").map((m) => ReviewLabelV1.parse(m.payload));
+    expect(labels.map((l) => [l.caseId, l.deciderCaseId, l.messageId])).toEqual([
+      ["msg:m1", "c_aaaaaaaaaaaaaaaaaaaa", "m1"],
+      ["msg:m1", "c_aaaaaaaaaaaaaaaaaaaa", "m2"],
+    ]);
+    expect(new Set(labels.map((l) => l.id)).size).toBe(2);
+    const blocks = out.filter((m) => m.topicKey === "blocklist").map((m) => BlockListEntryV1.parse(m.payload));
+    // The case's own sender is left to the decider; the campaign's senders and the messages' domains are blocked here.
+    expect(blocks.map((b) => `${b.kind}:${b.value}`).sort()).toEqual(["domain:a-one.top", "domain:b-two.top", "sender:13700000001", "sender:13700000002"]);
+    expect(blocks[0]?.evidence.verdictIds).toEqual(["v1", "v2"]);
+  });
+
   it("extracts domains, skipping operator domains and IPs", () => {
     expect(extractDomains("点击 WWW.Foo-Bar.cn/x 或 https://10086.cn 或 http://1.2.3.4/a 或 abc.xyz")).toEqual(["foo-bar.cn", "abc.xyz"]);
   });

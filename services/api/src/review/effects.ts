@@ -20,6 +20,12 @@ export interface DecidedCase {
   readonly verdictId: string | null;
   readonly campaignId: string | null;
   readonly text: string;
+  /** The decider's id of the case, when it has one: the label carries it so the decider settles its side. */
+  readonly deciderCaseId?: string | null;
+  /** False where the decider blocks the sender itself when it reads the label. Default: true. */
+  readonly blockSender?: boolean;
+  /** Flagged messages inside the case: a label each (retraining), their domains and verdicts as evidence. */
+  readonly messages?: readonly { readonly messageId: string; readonly verdictId: string | null; readonly text: string }[];
 }
 
 export interface DecidedReport {
@@ -74,34 +80,43 @@ export function decisionEffects(
   cases: readonly DecidedCase[],
   reports: readonly DecidedReport[],
   config: EffectsConfig,
+  /** Senders a spam decision blocks beyond the cases' own: a campaign's senders. */
+  alsoBlockSenders: readonly string[] = [],
 ): OutboxMessage[] {
   const out: OutboxMessage[] = [];
   for (const c of cases) {
-    const label: ReviewLabel = {
-      v: 1,
-      id: `${decision.id}:${c.id}`.slice(0, 128),
-      caseId: c.id,
-      messageId: c.messageId,
-      label: decision.label,
-      category: decision.label === "spam" ? decision.category : null,
-      reviewer: decision.reviewer,
-      decidedAt: decision.decidedAt,
-      comment: decision.comment,
-    };
-    out.push({ topicKey: "reviewLabels", key: c.sender, payload: label });
+    const messageIds = c.messages && c.messages.length > 0 ? c.messages.map((m) => m.messageId) : [c.messageId];
+    for (const [i, messageId] of messageIds.entries()) {
+      const label: ReviewLabel = {
+        v: 1,
+        id: (i === 0 ? `${decision.id}:${c.id}` : `${decision.id}:${c.id}:${i}`).slice(0, 128),
+        caseId: c.id,
+        ...(c.deciderCaseId ? { deciderCaseId: c.deciderCaseId } : {}),
+        messageId,
+        label: decision.label,
+        category: decision.label === "spam" ? decision.category : null,
+        reviewer: decision.reviewer,
+        decidedAt: decision.decidedAt,
+        comment: decision.comment,
+      };
+      out.push({ topicKey: "reviewLabels", key: c.sender, payload: label });
+    }
   }
   if (decision.label === "escalate") return out;
 
   if (decision.label === "spam") {
     const blocks = new Map<string, { kind: "sender" | "domain" | "fingerprint"; value: string }>();
     for (const c of cases) {
-      if (c.sender) blocks.set(blockListKey("sender", c.sender), { kind: "sender", value: c.sender });
-      for (const d of extractDomains(c.text)) blocks.set(blockListKey("domain", d), { kind: "domain", value: d });
+      if (c.sender && c.blockSender !== false) blocks.set(blockListKey("sender", c.sender), { kind: "sender", value: c.sender });
+      for (const text of [c.text, ...(c.messages ?? []).map((m) => m.text)]) {
+        for (const d of extractDomains(text)) blocks.set(blockListKey("domain", d), { kind: "domain", value: d });
+      }
       if (c.campaignId) blocks.set(blockListKey("fingerprint", c.campaignId), { kind: "fingerprint", value: c.campaignId });
     }
+    for (const s of alsoBlockSenders) blocks.set(blockListKey("sender", s), { kind: "sender", value: s });
     const evidence = {
       reportIds: reports.map((r) => r.reportId).slice(0, 1000),
-      verdictIds: cases.flatMap((c) => (c.verdictId ? [c.verdictId] : [])).slice(0, 1000),
+      verdictIds: [...new Set(cases.flatMap((c) => [c.verdictId, ...(c.messages ?? []).map((m) => m.verdictId)]).filter((v): v is string => v !== null))].slice(0, 1000),
     };
     for (const [key, b] of blocks) {
       const entry: BlockListEntry = {

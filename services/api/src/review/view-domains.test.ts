@@ -4,7 +4,7 @@ import { detail } from "./view.js";
 
 const row = (over: Partial<CaseRow>): CaseRow =>
   CaseRow.parse({
-    id: "c_aaaaaaaaaaaaaaaaaaaa", kind: "report", source: "report", sender: "13800138000", message_id: null, verdict_id: null, campaign_id: null,
+    id: "c_aaaaaaaaaaaaaaaaaaaa", kind: "report", source: "report", subject_kind: "sender", subject: "13800138000", sender: "13800138000", message_id: null, verdict_id: null, campaign_id: null,
     category: null, model_label: "spam", score: 0.9, recipients: 0, report_count: 1, text: "", contributions: [], samples: [],
     opened_at: new Date().toISOString(), first_report_at: null, status: "open", claimed_by: null, claim_expires: null, decision: null,
     decision_category: null, decision_comment: null, decided_at: null, ...over,

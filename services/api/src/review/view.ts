@@ -2,13 +2,14 @@ import { z } from "zod";
 import { ContributionV1 } from "@spam/contracts";
 import type { Role } from "../auth/users.js";
 import { mayReveal, present, presentNullable } from "@spam/privacy";
-import type { CaseRow, ReportRow } from "./cases.js";
+import type { CaseRow, MessageRow, ReportRow } from "./rows.js";
 import { extractDomains } from "./effects.js";
 
 /** What a client sees of a case: numbers masked, ham text withheld. */
 export const CaseSummary = z.object({
   id: z.string(),
   kind: z.enum(["message", "report", "campaign"]),
+  subjectKind: z.enum(["sender", "campaign"]).describe("what the case is about: one case per sender number or campaign fingerprint"),
   source: z.enum(["classifier", "report", "campaign"]),
   sender: z.string().describe("masked"),
   campaignId: z.string().nullable(),
@@ -25,6 +26,7 @@ export const CaseSummary = z.object({
   claimedBy: z.string().nullable(),
   claimExpires: z.string().nullable(),
   preview: z.string().nullable().describe("masked text preview; null when withheld"),
+  closedReason: z.string().nullable().describe("why a case closed without a review of its own: a reason code (policy.<rule>, campaign_decided, senders_blocked)"),
 });
 export type CaseSummary = z.infer<typeof CaseSummary>;
 
@@ -49,6 +51,9 @@ export const CaseDetail = CaseSummary.extend({
     .object({ label: z.string(), category: z.string().nullable(), comment: z.string().nullable(), by: z.string().nullable(), at: z.string().nullable() })
     .nullable(),
   reportList: z.array(ReportView),
+  messageList: z
+    .array(z.object({ messageId: z.string(), score: z.number(), category: z.string().nullable(), text: z.string().nullable(), flaggedAt: z.string() }))
+    .describe("flagged single messages of the sender inside this case"),
   campaign: z.object({ id: z.string(), members: z.number().int(), open: z.number().int(), samples: z.array(z.string()) }).nullable(),
   senderHistory: z.array(z.object({ id: z.string(), kind: z.string(), status: z.string(), decision: z.string().nullable(), openedAt: z.string(), category: z.string().nullable() })),
   claimedByMe: z.boolean(),
@@ -80,6 +85,7 @@ export function summarize(c: CaseRow, slaHours: number, now = Date.now(), role: 
   return {
     id: c.id,
     kind: c.kind,
+    subjectKind: c.subject_kind,
     source: c.source,
     sender: present(role, "number", c.sender) ?? "",
     campaignId: c.campaign_id,
@@ -96,6 +102,7 @@ export function summarize(c: CaseRow, slaHours: number, now = Date.now(), role: 
     claimedBy: c.claim_expires && Date.parse(c.claim_expires) > now ? (c.claimed_by_name ?? null) : null,
     claimExpires: c.claim_expires,
     preview: presentNullable(role, "text", rawPreview.slice(0, 1_000), { textWithheld: !visible })?.slice(0, 140) ?? null,
+    closedReason: c.closed_reason ?? null,
   };
 }
 
@@ -106,7 +113,8 @@ export function detail(
     userId: number;
     slaHours: number;
     reports: ReportRow[];
-    campaign: { total: number; open: number; samples: CaseRow[]; legitimateTexts?: readonly string[] } | null;
+    messages?: readonly MessageRow[];
+    campaign: { total: number; open: number; samples: Pick<CaseRow, "text" | "decision" | "model_label">[]; legitimateTexts?: readonly string[] } | null;
     history: CaseRow[];
   },
 ): CaseDetail {
@@ -140,6 +148,13 @@ export function detail(
       receivedAt: r.received_at,
       repliedAt: r.replied_at,
       outcome: r.outcome,
+    })),
+    messageList: (ctx.messages ?? []).map((m) => ({
+      messageId: m.message_id,
+      score: m.score,
+      category: m.category,
+      text: presentNullable(role, "text", m.text, { textWithheld: !visible || isHam({ decision: c.decision, model_label: m.model_label }) }),
+      flaggedAt: m.flagged_at,
     })),
     campaign:
       c.campaign_id && ctx.campaign

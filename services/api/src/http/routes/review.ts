@@ -35,12 +35,13 @@ export const reviewRoutes: FastifyPluginAsyncZod<ReviewRoutesOptions> = async (a
 
   const loadDetail = async (id: string, user: { id: number; role: "reviewer" | "analyst" | "admin" }) => {
     const c = await cases.get(id);
-    const [reports, history, campaign] = await Promise.all([
-      cases.reports(id),
-      cases.senderHistory(c.sender, id),
+    const [reports, messages, history, campaign] = await Promise.all([
+      cases.reports(c.id),
+      cases.messages(c.id),
+      cases.senderHistory(c.sender, c.id),
       c.campaign_id ? cases.campaignMembers(c.campaign_id) : Promise.resolve(null),
     ]);
-    return detail(c, { role: user.role, userId: user.id, slaHours, reports, history, campaign });
+    return detail(c, { role: user.role, userId: user.id, slaHours, reports, messages, history, campaign });
   };
 
   app.get(

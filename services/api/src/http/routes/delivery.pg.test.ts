@@ -1,0 +1,87 @@
+import pino from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { FastifyInstance } from "fastify";
+import { emptyTrafficAnalytics } from "../../analytics/clickhouse.js";
+import { PgReviewAnalytics } from "../../analytics/pg.js";
+import { UserStore } from "../../auth/users.js";
+import { migratePg } from "../../db/migrate.js";
+import { createPool } from "../../db/pool.js";
+import { CaseStore } from "../../review/cases.js";
+import { createTestDatabase } from "../../testing/postgres.js";
+import { buildApp } from "../app.js";
+import type { DeliveryCount, DeliveryCounts } from "./delivery.js";
+
+const logger = pino({ level: "silent" });
+const PW = "correct-horse-battery";
+let db: Awaited<ReturnType<typeof createTestDatabase>>;
+let pool: ReturnType<typeof createPool>;
+let app: FastifyInstance;
+let token = "";
+const asked: Array<{ from: Date; to: Date }> = [];
+
+const COUNTS: DeliveryCount[] = [
+  { outcome: "forwarded", reason: "allow", messages: 90 },
+  { outcome: "forwarded", reason: "deadline_open", messages: 3 },
+  { outcome: "stopped", reason: "block", messages: 6 },
+  { outcome: "stopped", reason: "blocklist", messages: 2 },
+  { outcome: "deferred", reason: "throttled", messages: 1 },
+  { outcome: "late_verdict", reason: "block", messages: 1 },
+];
+const counts: DeliveryCounts = {
+  counts: async (range) => {
+    asked.push(range);
+    return COUNTS;
+  },
+};
+
+beforeAll(async () => {
+  db = await createTestDatabase("delivery");
+  pool = createPool(db.url, 5);
+  await migratePg(pool, logger);
+  const users = new UserStore(pool, 3_600_000);
+  await users.createUser({ username: "ana", role: "analyst", password: PW });
+  app = await buildApp({
+    logger,
+    pool,
+    users,
+    cases: new CaseStore(pool, { slaHours: 48, claimTtlMinutes: 15, effects: { blockTtlMs: 1, shortCode: "10086999" } }),
+    traffic: emptyTrafficAnalytics,
+    review: new PgReviewAnalytics(pool),
+    delivery: counts,
+    config: { slaHours: 48, cookieSecure: false, loginPerMinute: 5 },
+  });
+  const res = await app.inject({ method: "POST", url: "/api/auth/login", payload: { username: "ana", password: PW } });
+  token = res.json().token;
+});
+
+afterAll(async () => {
+  await app?.close();
+  await pool?.end();
+  await db?.drop();
+});
+
+const auth = () => ({ authorization: `Bearer ${token}` });
+
+describe("GET /api/delivery/summary: happy", () => {
+  it("sums delivered, stopped, deferred and fail-opens from the counts and passes the window on", async () => {
+    const res = await app.inject({ url: "/api/delivery/summary?from=2026-12-01&to=2026-12-02", headers: auth() });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ delivered: 93, stopped: 8, deferred: 1, failOpen: 3, counts: COUNTS });
+    expect(asked.at(-1)).toEqual({ from: new Date("2026-12-01"), to: new Date("2026-12-02") });
+  });
+});
+
+describe("GET /api/delivery/summary: errors", () => {
+  it("answers 400 for a window ClickHouse cannot hold or the wrong way round", async () => {
+    expect((await app.inject({ url: "/api/delivery/summary?to=1970-01-01", headers: auth() })).statusCode).toBe(400);
+    expect((await app.inject({ url: "/api/delivery/summary?from=2026-12-02&to=2026-12-01", headers: auth() })).statusCode).toBe(400);
+  });
+});
+
+describe("GET /api/delivery/summary: security", () => {
+  it("answers 401 without a session and never carries numbers or texts", async () => {
+    expect((await app.inject({ url: "/api/delivery/summary" })).statusCode).toBe(401);
+    const body = (await app.inject({ url: "/api/delivery/summary", headers: auth() })).body;
+    expect(body).not.toMatch(/\d{7,}/);
+  });
+});
