@@ -7,7 +7,7 @@ import { createKafkaClient } from "./client.js";
 import { CompactedTopicFollower } from "./compacted.js";
 import { PartitionReader, type PartitionRecord } from "./partition-reader.js";
 import { partitionForKey } from "./partitioner.js";
-import { KAFKAJS_PARTITIONS, PARTITION_COUNTS } from "./partition-table.fixture.js";
+import { RECORDED_PARTITIONS, PARTITION_COUNTS } from "./partition-table.fixture.js";
 import { SchemaConsumer } from "./consumer.js";
 import type { ConsumedMessage } from "./records.js";
 import { BatchingProducer } from "./producer.js";
@@ -83,14 +83,14 @@ describe.skipIf(!brokers)("Kafka module against the real broker", () => {
     try {
       await watcher.subscribe({ topics: counts.map(topicOf), fromBeginning: true });
       await watcher.run({ eachMessage: async ({ topic, partition, message }) => void landed.set(`${topic.slice(topic.lastIndexOf("-") + 1)}/${message.key!.toString("utf8")}`, partition) });
-      await producer.sendMany(counts.flatMap((n) => KAFKAJS_PARTITIONS.map(([key]) => ({ topic: topicOf(n), key, value: { v: 1, n } }))));
-      await waitUntil(() => landed.size === counts.length * KAFKAJS_PARTITIONS.length, 30_000);
+      await producer.sendMany(counts.flatMap((n) => RECORDED_PARTITIONS.map(([key]) => ({ topic: topicOf(n), key, value: { v: 1, n } }))));
+      await waitUntil(() => landed.size === counts.length * RECORDED_PARTITIONS.length, 30_000);
     } finally {
       await watcher.disconnect();
       await admin.deleteTopics({ topics: counts.map(topicOf) }).catch(() => undefined);
       await admin.disconnect();
     }
-    for (const [key, ...expected] of KAFKAJS_PARTITIONS) {
+    for (const [key, ...expected] of RECORDED_PARTITIONS) {
       const actual = PARTITION_COUNTS.map((n) => (n === 1 ? 0 : landed.get(`${n}/${key}`)));
       expect(actual, JSON.stringify(key)).toEqual(expected);
     }

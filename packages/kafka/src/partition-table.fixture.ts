@@ -3,7 +3,7 @@
  * `Partitioners.DefaultPartitioner()`), computed once with the previous producer for 1, 3, 6, 12 and 16 partitions. Exported for
  * the real-broker test, which proves the producer still puts each key there.
  */
-export const KAFKAJS_PARTITIONS: ReadonlyArray<readonly [key: string, p1: number, p3: number, p6: number, p12: number, p16: number]> = [
+export const RECORDED_PARTITIONS: ReadonlyArray<readonly [key: string, p1: number, p3: number, p6: number, p12: number, p16: number]> = [
   ["13800138000", 0, 0, 0, 0, 0],
   ["+8613912345678", 0, 0, 0, 0, 8],
   ["8613700000001", 0, 2, 2, 2, 6],
