@@ -5,13 +5,15 @@
  * publish the backlog (the committed offsets reach the end). Prints messages/s
  * and the scorers' CPU per message, which is what the whole-pipeline run on a
  * shared 2-core machine is bounded by. `--cpu-prof DIR` profiles the workers.
+ * `--old <checkout>` runs the scorer build of another checkout too (e.g. `git worktree add /tmp/kafka-old
+ * main`, bootstrapped), alternating old and new runs (`--runs` each), and summarises both sides.
  */
 import { randomUUID } from "node:crypto";
 import { mkdirSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { RawMessage } from "@spam/contracts";
-import { BatchingProducer, createKafkaClient } from "@spam/kafka";
+import { BatchingProducer, consumerGroup, createKafkaClient } from "@spam/kafka";
 import { REPO_ROOT, SCORER_NODE_OPTIONS } from "@spam/infra-local";
 import { loadCorpus } from "./corpus.js";
 import { PrivateStack, ServiceChild, sleep } from "./lib/stack.js";
@@ -26,6 +28,8 @@ const { values: a } = parseArgs({
     /** The scorer's NODE_OPTIONS (default: the heap cap npm start and the compose file use). */
     "node-options": { type: "string", default: SCORER_NODE_OPTIONS },
     "no-velocity-replay": { type: "boolean", default: false },
+    old: { type: "string" },
+    runs: { type: "string", default: "1" },
     help: { type: "boolean", default: false },
   },
   allowPositionals: true,
@@ -34,12 +38,43 @@ const { values: a } = parseArgs({
 
 if (a.help) {
   process.stdout.write(`usage: node benchmarks/dist/scorer-drain.bench.js [--messages 100000] [--scorers 1] [--senders 20000]
-  [--cpu-prof DIR] [--node-options "${SCORER_NODE_OPTIONS}"] [--no-velocity-replay] [--data FILE.tsv ...]
+  [--cpu-prof DIR] [--node-options "${SCORER_NODE_OPTIONS}"] [--no-velocity-replay] [--old CHECKOUT --runs N] [--data FILE.tsv ...]
 `);
   process.exit(0);
 }
 
+interface DrainFigures {
+  readonly side: string;
+  readonly rate: number;
+  readonly cpuUs: number;
+}
+
 async function main(): Promise<void> {
+  if (!a.old) {
+    await drain(REPO_ROOT, "new");
+    return;
+  }
+  const sides: Array<[string, string]> = [
+    ["old", resolve(String(a.old))],
+    ["new", REPO_ROOT],
+  ];
+  const results: DrainFigures[] = [];
+  for (let run = 1; run <= Number(a.runs); run++) {
+    for (const [side, root] of run % 2 === 1 ? sides : [...sides].reverse()) {
+      process.stdout.write(`\n== run ${run}, ${side} (${root})\n`);
+      results.push(await drain(root, side));
+    }
+  }
+  const rows = sides.map(([side]) => {
+    const mine = results.filter((r) => r.side === side);
+    const rates = mine.map((r) => r.rate);
+    const cpus = mine.map((r) => r.cpuUs);
+    return [side, rates.map(fmt).join(", "), `${fmt(Math.min(...rates))}`, cpus.map(fmt).join(", "), `${fmt(Math.max(...cpus))}`];
+  });
+  process.stdout.write("\n" + table(["side", "messages/s (runs)", "worst", "scorer CPU µs/msg (runs)", "worst"], rows) + "\n");
+}
+
+async function drain(root: string, side: string): Promise<DrainFigures> {
   const total = Number(a.messages);
   const scorers = Number(a.scorers);
   const senders = Number(a.senders);
@@ -65,12 +100,14 @@ async function main(): Promise<void> {
     nodeArgs.push("--cpu-prof", `--cpu-prof-dir=${dir}`);
   }
   const workers = Array.from({ length: scorers }, (_, i) =>
-    new ServiceChild("scorer", `scorer-${i + 1}`, { ...env, NODE_OPTIONS: String(a["node-options"]) }, stack.logDir, nodeArgs),
+    new ServiceChild("scorer", `scorer-${i + 1}`, { ...env, NODE_OPTIONS: String(a["node-options"]) }, stack.logDir, nodeArgs, 0, root),
   );
   const admin = kafka.admin();
   await admin.connect();
   const consumed = async (): Promise<number> => {
-    const [offsets] = await admin.fetchOffsets({ groupId: env.CONSUMER_GROUP!, topics: [stack.topics.trafficRaw] });
+    // The traffic group: its id as the checkout being run spells it (the old one had no topic prefix).
+    const groupId = side === "old" ? env.CONSUMER_GROUP! : consumerGroup(stack.prefix, env.CONSUMER_GROUP!);
+    const [offsets] = await admin.fetchOffsets({ groupId, topics: [stack.topics.trafficRaw] });
     return (offsets?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
   };
   const loadBefore = machineLoad();
@@ -122,7 +159,7 @@ async function main(): Promise<void> {
   const usage = first.map((s, i) => procUsage(workers[i]!.instance, s, last[i]!));
   const cpuSeconds = usage.reduce((sum, u) => sum + u.cpuCores * seconds, 0);
   await Promise.all(workers.map((w) => w.kill("SIGTERM")));
-  const replay = a["no-velocity-replay"] ? null : await timeRestart(env, admin, stack, nodeArgs);
+  const replay = a["no-velocity-replay"] ? null : await timeRestart(env, admin, stack, nodeArgs, root);
   await admin.disconnect();
   await stack.stop();
   process.stdout.write(
@@ -149,6 +186,7 @@ async function main(): Promise<void> {
       ) +
       "\n",
   );
+  return { side, rate: total / seconds, cpuUs: (cpuSeconds / total) * 1e6 };
 }
 
 /**
@@ -162,10 +200,11 @@ async function timeRestart(
   admin: ReturnType<ReturnType<typeof createKafkaClient>["admin"]>,
   stack: PrivateStack,
   nodeArgs: readonly string[],
+  root: string,
 ): Promise<{ snapshotSenders: number; messages: number; partitions: number; wallMs: number; perPartitionMs: number[] }> {
   const topic = stack.topics.trafficRaw;
   const partitions = (await admin.fetchTopicOffsets(topic)).map((p) => p.partition);
-  const worker = new ServiceChild("scorer", "scorer-restart", { ...env, NODE_OPTIONS: String(a["node-options"]) }, stack.logDir, nodeArgs);
+  const worker = new ServiceChild("scorer", "scorer-restart", { ...env, NODE_OPTIONS: String(a["node-options"]) }, stack.logDir, nodeArgs, 0, root);
   const startedAt = Date.now();
   worker.start();
   await worker.waitStarted();

@@ -32,6 +32,8 @@ export class ServiceChild {
     readonly nodeArgs: readonly string[] = [],
     /** CPU niceness of every thread of the process (through nice(1)); 0 = as this process. */
     readonly nice = 0,
+    /** The checkout whose build runs (another one: old-against-new benchmarks). */
+    readonly root = REPO_ROOT,
   ) {
     mkdirSync(logDir, { recursive: true });
     this.log = createWriteStream(join(logDir, `${instance}.log`), { flags: "a" });
@@ -47,11 +49,11 @@ export class ServiceChild {
 
   start(): void {
     this.started = false;
-    const args = [...this.nodeArgs, resolve(REPO_ROOT, `services/${this.name}/dist/main.js`)];
+    const args = [...this.nodeArgs, resolve(this.root, `services/${this.name}/dist/main.js`)];
     // nice(1) execs node in place, so the pid is the service's and all its threads inherit the niceness.
     const [command, argv] = this.nice !== 0 ? ["nice", ["-n", String(this.nice), process.execPath, ...args]] : [process.execPath, args];
     const child = spawn(command, argv, {
-      cwd: REPO_ROOT,
+      cwd: this.root,
       env: { ...process.env, LOG_LEVEL: "info", ...this.env },
       stdio: ["ignore", "pipe", "pipe"],
     });

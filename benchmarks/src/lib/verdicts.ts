@@ -1,7 +1,6 @@
-import type { Consumer } from "kafkajs";
 import pino from "pino";
 import { z } from "zod";
-import { createKafkaClient } from "@spam/kafka";
+import { createKafkaClient, type KafkaWatcher } from "@spam/kafka";
 
 const VerdictFields = z.object({ messageId: z.string(), receivedAt: z.number(), scoredAt: z.number() });
 
@@ -21,7 +20,7 @@ export interface SeenVerdict {
  * benchmark matches them to submit_sm_resp message ids.
  */
 export class VerdictWatcher {
-  private consumer: Consumer | null = null;
+  private consumer: KafkaWatcher | null = null;
   seen = 0;
   invalid = 0;
 

@@ -75,9 +75,7 @@ async function killStaleServices(): Promise<void> {
 }
 
 function startService(name: string, entry: string, env: Record<string, string>): Running {
-  // kafkajs computes a negative timer on Node ≥ 24 (Node clamps it to 1 ms: harmless) and Node warns on every
-  // process's first one, outside the JSON logs; until the Kafka client is replaced, the warning is noise.
-  const child = spawn(process.execPath, ["--disable-warning=TimeoutNegativeWarning", resolve(REPO_ROOT, entry)], {
+  const child = spawn(process.execPath, [resolve(REPO_ROOT, entry)], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
     // Own process group: Ctrl-C reaches this script only, which stops children in order.

@@ -1,8 +1,10 @@
 import { randomUUID } from "node:crypto";
-import type { Consumer, Kafka } from "kafkajs";
+import { Consumer, MessagesStreamModes, type Message, type MessagesStream } from "@platformatic/kafka";
 import type { Logger } from "pino";
 import type { ZodType, ZodTypeDef } from "zod";
-import { decodeRecord } from "./consumer.js";
+import type { Kafka } from "./client.js";
+import { KafkaModuleError } from "./errors.js";
+import { decodeRecord } from "./records.js";
 
 export interface CompactedTopicFollowerOptions<T> {
   readonly kafka: Kafka;
@@ -13,12 +15,14 @@ export interface CompactedTopicFollowerOptions<T> {
    * Prefix of the follower's consumer group. Every follower reads every partition, so each gets a
    * group of its own: the prefix plus a random suffix per process. The follower commits nothing,
    * and a fixed group shared with a killed predecessor would make the restarted process wait out
-   * that member's session (kafkajs default 30 s) before it got any partition.
+   * that member's session before it got any partition.
    */
   readonly groupId: string;
   /** `value` is null for a tombstone (the key was deleted). */
   readonly onRecord: (key: string, value: T | null) => void;
 }
+
+type Raw = Message<Buffer, Buffer, Buffer, Buffer>;
 
 /**
  * Reads a compacted topic from the beginning and keeps following it, so an
@@ -28,45 +32,57 @@ export interface CompactedTopicFollowerOptions<T> {
  * writer dead-letters at its side, and a view must not stall on one bad record.
  */
 export class CompactedTopicFollower<T> {
-  private readonly consumer: Consumer;
+  private readonly consumer: Consumer<Buffer, Buffer, Buffer, Buffer>;
+  private stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | null = null;
   private readonly logger: Logger;
 
   constructor(private readonly options: CompactedTopicFollowerOptions<T>) {
     this.logger = options.logger.child({ component: "compacted-follower", topic: options.topic });
-    this.consumer = options.kafka.consumer({ groupId: `${options.groupId}-${randomUUID()}`, maxWaitTimeInMs: 100, allowAutoTopicCreation: false });
+    this.consumer = new Consumer({
+      ...options.kafka.baseOptions(),
+      groupId: `${options.groupId}-${randomUUID()}`,
+      maxWaitTime: 100,
+      sessionTimeout: 10_000,
+      heartbeatInterval: 3_000,
+    });
+    this.consumer.on("error", (err: Error) => this.logger.error({ err }, "compacted topic follower failed"));
   }
 
   async start(timeoutMs = 30_000): Promise<void> {
     const admin = this.options.kafka.admin();
-    await admin.connect();
     const ends = new Map<number, bigint>();
     try {
       for (const p of await admin.fetchTopicOffsets(this.options.topic)) ends.set(p.partition, BigInt(p.high));
+    } catch (cause) {
+      throw new KafkaModuleError("topics_not_ready", `cannot read the offsets of ${this.options.topic}: ${String(cause)}`, { cause });
     } finally {
-      await admin.disconnect();
+      await admin.disconnect().catch(() => undefined);
     }
     const remaining = new Set([...ends].filter(([, high]) => high > 0n).map(([p]) => p));
     let caughtUp!: () => void;
     const done = new Promise<void>((resolve) => (caughtUp = resolve));
     if (remaining.size === 0) caughtUp();
 
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topic: this.options.topic, fromBeginning: true });
-    await this.consumer.run({
-      autoCommit: false,
-      eachMessage: async ({ partition, message }) => {
-        const key = message.key?.toString("utf8");
-        if (key !== undefined) {
-          if (message.value === null) this.options.onRecord(key, null);
-          else {
-            const decoded = decodeRecord(this.options.schema, message.value);
-            if (decoded.ok) this.options.onRecord(key, decoded.value);
-            else this.logger.warn({ key, offset: message.offset, error: decoded.error }, "skipping invalid record");
-          }
+    let stream: MessagesStream<Buffer, Buffer, Buffer, Buffer>;
+    try {
+      stream = await this.consumer.consume({ topics: [this.options.topic], mode: MessagesStreamModes.EARLIEST, autocommit: false });
+    } catch (cause) {
+      throw new KafkaModuleError("topics_not_ready", `cannot follow ${this.options.topic}: ${String(cause)}`, { cause });
+    }
+    this.stream = stream;
+    stream.on("error", (err) => this.logger.error({ err }, "compacted topic stream failed"));
+    stream.on("data", (message: Raw) => {
+      const key = message.key?.toString("utf8");
+      if (key !== undefined) {
+        if (message.value === undefined || message.value === null) this.options.onRecord(key, null);
+        else {
+          const decoded = decodeRecord(this.options.schema, message.value);
+          if (decoded.ok) this.options.onRecord(key, decoded.value);
+          else this.logger.warn({ key, offset: String(message.offset), error: decoded.error }, "skipping invalid record");
         }
-        const end = ends.get(partition);
-        if (end !== undefined && BigInt(message.offset) + 1n >= end && remaining.delete(partition) && remaining.size === 0) caughtUp();
-      },
+      }
+      const end = ends.get(message.partition);
+      if (end !== undefined && message.offset + 1n >= end && remaining.delete(message.partition) && remaining.size === 0) caughtUp();
     });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -80,6 +96,9 @@ export class CompactedTopicFollower<T> {
   }
 
   async stop(): Promise<void> {
-    await this.consumer.disconnect();
+    const stream = this.stream;
+    this.stream = null;
+    if (stream) await stream.close().catch(() => undefined);
+    await this.consumer.close(true).catch(() => undefined);
   }
 }

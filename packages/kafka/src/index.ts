@@ -1,23 +1,14 @@
-export { createKafkaClient } from "./client.js";
-export type { KafkaClientOptions } from "./client.js";
-export { ensureTopics } from "./topics.js";
-export type { EnsureTopicsOptions } from "./topics.js";
-export { BatchingProducer, encodeValue } from "./producer.js";
-export type { BatchingProducerOptions, OutgoingMessage } from "./producer.js";
-export { SchemaConsumer, decodeRecord } from "./consumer.js";
-export type {
-  BatchContext,
-  ConsumedMessage,
-  DeadLetterTarget,
-  DecodeResult,
-  SchemaConsumerOptions,
-} from "./consumer.js";
+export { createKafkaClient, Kafka } from "./client.js";
+export type { KafkaWatcher } from "./watcher.js";
+export { ensureTopics, consumerGroup } from "./topics.js";
+export { BatchingProducer } from "./producer.js";
+export type { OutgoingMessage } from "./producer.js";
+export { SchemaConsumer } from "./consumer.js";
+export type { BatchContext, DeadLetterTarget, SchemaConsumerOptions } from "./consumer.js";
+export { buildDeadLetter, deadLetterKey, decodeRecord } from "./records.js";
+export type { ConsumedMessage } from "./records.js";
 export { CompactedTopicFollower } from "./compacted.js";
-export { redactDeadLetter, redactNumbers } from "./redact.js";
 export { partitionForKey } from "./partitioner.js";
 export { PartitionReader } from "./partition-reader.js";
-export type { PartitionRange, PartitionRangeReader, PartitionReaderOptions, PartitionRecord } from "./partition-reader.js";
-export type { CompactedTopicFollowerOptions } from "./compacted.js";
+export type { PartitionRange, PartitionRangeReader, PartitionRecord } from "./partition-reader.js";
 export { KafkaModuleError } from "./errors.js";
-export type { KafkaModuleErrorCode } from "./errors.js";
-export type { Kafka } from "kafkajs";

@@ -5,8 +5,11 @@ import { z } from "zod";
 import { DeadLetterV1, topicNames, type DeadLetter } from "@spam/contracts";
 import { createKafkaClient } from "./client.js";
 import { CompactedTopicFollower } from "./compacted.js";
+import { PartitionReader, type PartitionRecord } from "./partition-reader.js";
 import { partitionForKey } from "./partitioner.js";
-import { SchemaConsumer, type ConsumedMessage } from "./consumer.js";
+import { RECORDED_PARTITIONS, PARTITION_COUNTS } from "./partition-table.fixture.js";
+import { SchemaConsumer } from "./consumer.js";
+import type { ConsumedMessage } from "./records.js";
 import { BatchingProducer } from "./producer.js";
 import { ensureTopics } from "./topics.js";
 
@@ -68,6 +71,29 @@ describe.skipIf(!brokers)("Kafka module against the real broker", () => {
     await consumer.disconnect();
     expect(new Set(seen.values()).size).toBe(2); // both partitions used: the check means something
     for (const key of keys) expect(partitionForKey(key, 2), key).toBe(seen.get(key));
+  });
+
+  it("the producer puts every key of the table in the partition the previous client's default partitioner put it, on topics of 3, 6, 12 and 16 partitions", async () => {
+    const admin = kafka.admin();
+    const counts = PARTITION_COUNTS.filter((n) => n > 1);
+    const topicOf = (n: number) => `${prefix}partitions-${n}`;
+    await admin.createTopics({ topics: counts.map((n) => ({ topic: topicOf(n), numPartitions: n })) });
+    const landed = new Map<string, number>(); // "<partitions>/<key>" → partition read back
+    const watcher = kafka.consumer({ groupId: `${prefix}partition-table`, maxWaitTimeInMs: 50 });
+    try {
+      await watcher.subscribe({ topics: counts.map(topicOf), fromBeginning: true });
+      await watcher.run({ eachMessage: async ({ topic, partition, message }) => void landed.set(`${topic.slice(topic.lastIndexOf("-") + 1)}/${message.key!.toString("utf8")}`, partition) });
+      await producer.sendMany(counts.flatMap((n) => RECORDED_PARTITIONS.map(([key]) => ({ topic: topicOf(n), key, value: { v: 1, n } }))));
+      await waitUntil(() => landed.size === counts.length * RECORDED_PARTITIONS.length, 30_000);
+    } finally {
+      await watcher.disconnect();
+      await admin.deleteTopics({ topics: counts.map(topicOf) }).catch(() => undefined);
+      await admin.disconnect();
+    }
+    for (const [key, ...expected] of RECORDED_PARTITIONS) {
+      const actual = PARTITION_COUNTS.map((n) => (n === 1 ? 0 : landed.get(`${n}/${key}`)));
+      expect(actual, JSON.stringify(key)).toEqual(expected);
+    }
   });
 
   it("acknowledges each send only once the batch is on the broker, and a consumer sees them all", async () => {
@@ -377,6 +403,94 @@ describe.skipIf(!brokers)("Kafka module against the real broker", () => {
     await waitUntil(() => seen.length >= 3, 40_000);
     await second.stop();
     expect([...new Set(seen)].sort()).toEqual([1, 2, 3]);
+  });
+
+  it("a handler failing on every batch (an outage behind it) is retried with growing pauses, not in a tight loop, nothing is committed, and hooks stay attached across the rejoins", async () => {
+    await producer.sendMany([0, 1, 2].map((n) => ({ topic: topics.decisions, key: `k${n}`, value: { v: 1, n } })));
+    let calls = 0;
+    let committed = 0;
+    const consumer = new SchemaConsumer<Item>({
+      ...backgroundCommits(`${prefix}g-outage`, topics.decisions),
+      onBatchCommitted: ({ count }) => void (committed += count),
+      handleBatch: async () => {
+        calls++;
+        throw new Error("ClickHouse is down");
+      },
+    });
+    let joins = 0;
+    consumer.observe({ onAssignment: () => void joins++ });
+    await consumer.start();
+    await waitUntil(() => calls >= 1, 20_000);
+    const first = calls;
+    await new Promise((r) => setTimeout(r, 1_500));
+    await consumer.stop();
+    // Pauses of 0.1, 0.2, 0.4, 0.8 s… between attempts: a handful in 1.5 s (a tight loop made dozens).
+    expect(calls - first).toBeGreaterThanOrEqual(1);
+    expect(calls - first).toBeLessThanOrEqual(8);
+    expect(committed).toBe(0);
+    expect(joins).toBeGreaterThanOrEqual(2); // the first join and at least one after a failure
+  });
+
+  it("observe: a member hears its partitions when it joins and each commit with its size; the remover stops the hooks", async () => {
+    await producer.sendMany(Array.from({ length: 30 }, (_, n) => ({ topic: topics.enforcement, key: `k${n}`, value: { v: 1, n } })));
+    const assignments: Array<Readonly<Record<string, readonly number[]>>> = [];
+    let committed = 0;
+    const consumer = new SchemaConsumer<Item>({ ...backgroundCommits(`${prefix}g-observe`, topics.enforcement), handleBatch: async () => undefined });
+    const remove = consumer.observe({ onAssignment: (a) => void assignments.push(a), onBatchCommitted: ({ count }) => void (committed += count) });
+    const silenced = consumer.observe({ onBatchCommitted: () => expect.fail("a removed hook was called") });
+    silenced();
+    await consumer.start();
+    await waitUntil(() => committed >= 30, 30_000);
+    await consumer.stop();
+    remove();
+    expect(assignments[0]).toEqual({ [topics.enforcement]: [0, 1] });
+    expect(committed).toBe(30);
+  });
+
+  it("PartitionReader reads one partition from a time (and an offset) up to an end offset, without joining a group", async () => {
+    const topic = topics.reviewLabels;
+    const before = Date.now() - 1;
+    await producer.sendMany(Array.from({ length: 40 }, (_, n) => ({ topic, partition: 1, key: null, value: { v: 1, n } })));
+    const reader = new PartitionReader({ kafka, logger, topic, groupId: `${prefix}reader` });
+    await reader.start();
+    try {
+      expect(await reader.partitionCount()).toBe(2);
+      let base = -1n; // the partition may hold other tests' records before ours
+      const read = async (range: { fromTimestamp: number; fromOffset?: string; endOffset: string }) => {
+        const records: PartitionRecord[] = [];
+        await reader.readPartition(1, range, (r) => records.push(...r));
+        if (base < 0n && records[0]) base = BigInt(records[0].offset);
+        return records.map((r) => (JSON.parse(r.value!.toString()) as Item).n);
+      };
+      expect(await read({ fromTimestamp: before, endOffset: "100000" })).toEqual(Array.from({ length: 40 }, (_, n) => n));
+      expect(await read({ fromTimestamp: before, fromOffset: String(base + 10n), endOffset: String(base + 15n) })).toEqual([10, 11, 12, 13, 14]);
+      expect(await read({ fromTimestamp: Date.now() + 60_000, endOffset: "100000" })).toEqual([]); // nothing that recent
+    } finally {
+      await reader.stop();
+    }
+  });
+
+  it("a renamed group starts where its former group left off: nothing replayed, nothing skipped", async () => {
+    const topic = `${prefix}renamed`;
+    const admin = kafka.admin();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 2 }] });
+    await admin.disconnect();
+    const seen: number[] = [];
+    const make = (groupId: string, formerGroupId?: string) =>
+      new SchemaConsumer<Item>({ ...backgroundCommits(groupId, topic), ...(formerGroupId ? { formerGroupId } : {}), handleBatch: async (m) => void seen.push(...m.map((x) => x.value.n)) });
+    await producer.sendMany([1, 2, 3].map((n) => ({ topic, key: null, value: { v: 1, n } })));
+    const before = make(`${prefix}svc-renamed-old`);
+    await before.start();
+    await waitUntil(() => seen.length >= 3);
+    await before.stop();
+    await producer.sendMany([4, 5].map((n) => ({ topic, key: null, value: { v: 1, n } })));
+    seen.length = 0;
+    const after = make(`${prefix}svc.renamed`, `${prefix}svc-renamed-old`);
+    await after.start();
+    await waitUntil(() => seen.length >= 2);
+    await new Promise((r) => setTimeout(r, 500)); // anything replayed would come with them
+    await after.stop();
+    expect(seen.sort()).toEqual([4, 5]);
   });
 
   it("compacted followers given the same group id each read every partition: every key, tombstones applied", async () => {

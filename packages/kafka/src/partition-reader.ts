@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
-import type { Kafka } from "kafkajs";
+import { Consumer } from "@platformatic/kafka";
 import type { Logger } from "pino";
+import type { KafkaAdmin } from "./admin.js";
+import type { Kafka } from "./client.js";
 
 /** One record as a partition reader delivers it. */
 export interface PartitionRecord {
@@ -29,104 +31,37 @@ export interface PartitionReaderOptions {
   readonly kafka: Kafka;
   readonly logger: Logger;
   readonly topic: string;
-  /** Prefix of the reader's consumer group (a fresh group per instance; it never commits). */
+  /** Prefix of the reader's client id (it joins no group and commits nothing). */
   readonly groupId: string;
   /** How long one read may take before it ends with what it has (bounded degradation). */
   readonly timeoutMs?: number;
 }
 
-type Consumer = ReturnType<Kafka["consumer"]>;
-type Admin = ReturnType<Kafka["admin"]>;
-
-interface ActiveRead {
-  /** Where the read starts, again after a rejoin. */
-  readonly start: string;
-  readonly end: bigint;
-  readonly onRecords: (records: readonly PartitionRecord[]) => void;
-  readonly done: () => void;
-  fetchesSinceProgress: number;
-}
+/** Control batches (transaction markers) carry no records of the topic. */
+const CONTROL_BATCH = 0x20;
+const FETCH_MAX_BYTES = 4 * 1024 * 1024;
+/** Fetches in a row that bring nothing before a read ends (records deleted by retention meanwhile). */
+const EMPTY_FETCHES = 3;
 
 /**
- * A consumer that keeps every partition of the topic paused and reads one on demand: seek to the
- * start, resume, pause again at the end. kafkajs has no manual assignment, so it subscribes in a
- * group of its own (joined once at start) instead of joining per read.
+ * Reads ranges of one partition on demand with plain fetch requests to the partition's leader: no
+ * group, no subscription, nothing committed, and concurrent reads of different partitions.
  */
 export class PartitionReader implements PartitionRangeReader {
-  private readonly consumer: Consumer;
-  private readonly admin: Admin;
+  private readonly client: Consumer<Buffer, Buffer, Buffer, Buffer>;
+  private readonly admin: KafkaAdmin;
   private readonly logger: Logger;
-  private readonly active = new Map<number, ActiveRead>();
 
   constructor(private readonly options: PartitionReaderOptions) {
     this.logger = options.logger.child({ component: "partition-reader" });
-    this.consumer = options.kafka.consumer({ groupId: `${options.groupId}-reader-${randomUUID()}`, maxWaitTimeInMs: 50, allowAutoTopicCreation: false });
+    // The client's fetch() needs no group; the id only names the client in broker logs.
+    this.client = new Consumer({ ...options.kafka.baseOptions(), groupId: `${options.groupId}-reader-${randomUUID()}` });
     this.admin = options.kafka.admin();
   }
 
+  /** Resolves once the topic's metadata was read (the broker answers and knows the topic). */
   async start(): Promise<void> {
-    const { topic } = this.options;
-    await this.admin.connect();
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topic, fromBeginning: true });
-    // Records deleted by retention while a read waits: fetches that bring nothing mean it has all there is.
-    this.consumer.on(this.consumer.events.FETCH, () => {
-      for (const [partition, read] of this.active) {
-        if (++read.fetchesSinceProgress >= 3) this.finish(partition);
-      }
-    });
-    // kafkajs' run() returns before the group is joined when the first join fails (a broker that
-    // just started): pause on every join instead, keeping the reads under way.
-    let joined!: () => void;
-    const firstJoin = new Promise<void>((resolve) => (joined = resolve));
-    this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
-      this.pauseAll();
-      for (const [partition, read] of this.active) this.startReading(partition, read.start);
-      joined();
-    });
-    await this.consumer.run({
-      autoCommit: false,
-      eachBatch: async ({ batch }) => {
-        const read = this.active.get(batch.partition);
-        if (!read) return; // fetched before the pause took effect, or after the read finished
-        const records: PartitionRecord[] = [];
-        let reachedEnd = false;
-        for (const m of batch.messages) {
-          if (BigInt(m.offset) >= read.end) {
-            reachedEnd = true;
-            break;
-          }
-          records.push({ offset: m.offset, value: m.value });
-        }
-        read.onRecords(records);
-        read.fetchesSinceProgress = 0;
-        const last = batch.messages[batch.messages.length - 1];
-        if (reachedEnd || (last && BigInt(last.offset) + 1n >= read.end)) this.finish(batch.partition);
-      },
-    });
-    const timeoutMs = this.options.timeoutMs ?? 30_000;
-    const timer = setTimeout(joined, timeoutMs);
-    await firstJoin;
-    clearTimeout(timer);
-  }
-
-  /** Pauses the whole topic; the reads under way resume through startReading. */
-  private pauseAll(): void {
-    try {
-      this.consumer.pause([{ topic: this.options.topic }]);
-    } catch (err) {
-      this.logger.debug({ err }, "partition reader not in its group yet");
-    }
-  }
-
-  /** Seeks a partition to `offset` and resumes it; out of the group, the next join does it. */
-  private startReading(partition: number, offset: string): void {
-    try {
-      this.consumer.seek({ topic: this.options.topic, partition, offset });
-      this.consumer.resume([{ topic: this.options.topic, partitions: [partition] }]);
-    } catch (err) {
-      this.logger.debug({ err, partition }, "partition reader not in its group yet: the read starts when it joins");
-    }
+    await this.client.metadata({ topics: [this.options.topic] });
   }
 
   async readPartition(partition: number, range: PartitionRange, onRecords: (records: readonly PartitionRecord[]) => void): Promise<void> {
@@ -136,49 +71,57 @@ export class PartitionReader implements PartitionRangeReader {
     const byTime = (await this.admin.fetchTopicOffsetsByTimestamp(topic, range.fromTimestamp)).find((o) => o.partition === partition);
     // No record at or after the time: the broker answers -1 (or the end offset).
     const from = byTime === undefined || BigInt(byTime.offset) < 0n ? BigInt(bounds.high) : BigInt(byTime.offset);
-    let start = from > BigInt(bounds.low) ? from : BigInt(bounds.low);
-    if (range.fromOffset !== undefined && BigInt(range.fromOffset) > start) start = BigInt(range.fromOffset);
+    let offset = from > BigInt(bounds.low) ? from : BigInt(bounds.low);
+    if (range.fromOffset !== undefined && BigInt(range.fromOffset) > offset) offset = BigInt(range.fromOffset);
     const end = BigInt(range.endOffset) < BigInt(bounds.high) ? BigInt(range.endOffset) : BigInt(bounds.high);
-    if (end <= start) return;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
+    const deadline = Date.now() + (this.options.timeoutMs ?? 30_000);
+    let empty = 0;
+    while (offset < end) {
+      if (Date.now() > deadline) {
         this.logger.warn({ partition }, "partition read timed out; the caller goes on with what was read");
-        this.finish(partition);
-      }, this.options.timeoutMs ?? 30_000);
-      this.active.set(partition, {
-        start: String(start),
-        end,
-        onRecords,
-        done: () => {
-          clearTimeout(timer);
-          resolve();
-        },
-        fetchesSinceProgress: -3, // the seek's first fetches may come back empty
+        return;
+      }
+      const metadata = await this.client.metadata({ topics: [topic] });
+      const t = metadata.topics.get(topic);
+      const leader = t?.partitions[partition]?.leader;
+      if (!t || leader === undefined || leader < 0) {
+        await new Promise((r) => setTimeout(r, 100));
+        continue;
+      }
+      const response = await this.client.fetch({
+        node: leader,
+        maxWaitTime: 50,
+        minBytes: 1,
+        maxBytes: FETCH_MAX_BYTES,
+        topics: [{ topicId: t.id, partitions: [{ partition, currentLeaderEpoch: -1, fetchOffset: offset, lastFetchedEpoch: -1, partitionMaxBytes: FETCH_MAX_BYTES }] }],
       });
-      // Not in the group right now: the next GROUP_JOIN starts this read.
-      this.startReading(partition, String(start));
-    });
+      const batches = response.responses[0]?.partitions.find((p) => p.partitionIndex === partition)?.records ?? [];
+      const records: PartitionRecord[] = [];
+      let next = offset;
+      for (const batch of batches) {
+        next = batch.firstOffset + BigInt(batch.lastOffsetDelta) + 1n;
+        if (batch.attributes & CONTROL_BATCH) continue;
+        for (const record of batch.records) {
+          const at = batch.firstOffset + BigInt(record.offsetDelta);
+          if (at >= offset && at < end) records.push({ offset: String(at), value: record.value ?? null });
+        }
+      }
+      if (next <= offset) {
+        if (++empty >= EMPTY_FETCHES) return;
+        continue;
+      }
+      empty = 0;
+      offset = next;
+      if (records.length > 0) onRecords(records);
+    }
   }
 
   async partitionCount(): Promise<number> {
     return (await this.admin.fetchTopicOffsets(this.options.topic)).length;
   }
 
-  private finish(partition: number): void {
-    const read = this.active.get(partition);
-    if (!read) return;
-    this.active.delete(partition);
-    try {
-      this.consumer.pause([{ topic: this.options.topic, partitions: [partition] }]);
-    } catch {
-      // Not in the group (rejoining): the next join pauses every partition not being read.
-    }
-    read.done();
-  }
-
   async stop(): Promise<void> {
-    for (const partition of [...this.active.keys()]) this.finish(partition);
-    await this.consumer.disconnect();
-    await this.admin.disconnect();
+    await this.client.close(true).catch(() => undefined);
+    await this.admin.disconnect().catch(() => undefined);
   }
 }

@@ -1,6 +1,8 @@
-import type { Kafka, Message, Producer, TopicMessages } from "kafkajs";
+import { Producer } from "@platformatic/kafka";
 import type { Logger } from "pino";
+import type { Kafka } from "./client.js";
 import { KafkaModuleError } from "./errors.js";
+import { toRecord } from "./simple-producer.js";
 
 export interface OutgoingMessage {
   readonly topic: string;
@@ -38,14 +40,14 @@ export function encodeValue(value: unknown): Buffer | string | null {
 }
 
 /**
- * kafkajs sends each `send()` call as its own request and has no linger, so at
+ * The client sends each `send()` call as its own request and has no linger, so at
  * thousands of messages a second the broker round-trips dominate. This
  * producer queues messages for up to `lingerMs` (or `maxBatchMessages`) and
- * sends them in one `sendBatch`; each caller's promise settles when the broker
+ * sends them in one request; each caller's promise settles when the broker
  * acknowledged its batch, so callers can reply "accepted" only after the ack.
  */
 export class BatchingProducer {
-  private readonly producer: Producer;
+  private readonly producer: Producer<Buffer, Buffer, Buffer, Buffer>;
   private readonly logger: Logger;
   private readonly lingerMs: number;
   private readonly maxBatchMessages: number;
@@ -58,7 +60,7 @@ export class BatchingProducer {
   private state: "idle" | "connected" | "closed" = "idle";
 
   constructor(options: BatchingProducerOptions) {
-    this.producer = options.kafka.producer({ allowAutoTopicCreation: false });
+    this.producer = new Producer({ ...options.kafka.baseOptions(), autocreateTopics: false });
     this.logger = options.logger.child({ component: "producer" });
     this.lingerMs = options.lingerMs ?? 2;
     this.maxBatchMessages = options.maxBatchMessages ?? 1_000;
@@ -66,8 +68,13 @@ export class BatchingProducer {
     this.acks = options.acks ?? -1;
   }
 
+  /** Fails when no broker answers (connections are otherwise opened on first use). */
   async connect(): Promise<void> {
-    await this.producer.connect();
+    try {
+      await this.producer.metadata({ topics: [] });
+    } catch (cause) {
+      throw new KafkaModuleError("not_connected", `Kafka is not reachable: ${String(cause)}`, { cause });
+    }
     this.state = "connected";
   }
 
@@ -106,7 +113,7 @@ export class BatchingProducer {
     if (this.state === "closed") return;
     await this.flush();
     this.state = "closed";
-    await this.producer.disconnect();
+    await this.producer.close();
   }
 
   private dispatch(): void {
@@ -124,20 +131,9 @@ export class BatchingProducer {
 
   private async sendBatch(batch: Pending[]): Promise<void> {
     this.inFlightMessages += batch.length;
-    const byTopic = new Map<string, Message[]>();
-    for (const { message } of batch) {
-      let list = byTopic.get(message.topic);
-      if (!list) byTopic.set(message.topic, (list = []));
-      list.push({
-        key: message.key,
-        value: encodeValue(message.value),
-        ...(message.partition !== undefined ? { partition: message.partition } : {}),
-        ...(message.headers ? { headers: { ...message.headers } } : {}),
-      });
-    }
-    const topicMessages: TopicMessages[] = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+    const messages = batch.map(({ message: m }) => toRecord(m.topic, m.key, encodeValue(m.value), m.partition, m.headers));
     try {
-      await this.producer.sendBatch({ topicMessages, acks: this.acks });
+      await this.producer.send({ messages, acks: this.acks });
       for (const p of batch) p.resolve();
     } catch (cause) {
       this.logger.error({ err: cause, messages: batch.length }, "Kafka batch send failed");

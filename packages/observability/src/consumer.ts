@@ -1,10 +1,4 @@
-import type { Consumer } from "kafkajs";
 import type { ServiceMetrics } from "./metrics.js";
-
-/** Anything exposing the kafkajs consumer, e.g. `@spam/kafka`'s SchemaConsumer (`raw`). */
-export interface HasRawConsumer {
-  readonly raw: Pick<Consumer, "on" | "events">;
-}
 
 export interface BatchCommittedInfo {
   readonly topic: string;
@@ -13,29 +7,31 @@ export interface BatchCommittedInfo {
   readonly lag: number;
 }
 
+/** The hooks a consumer offers (`@spam/kafka`'s SchemaConsumer `observe`), as far as metrics use them. */
+export interface ConsumerHooks {
+  readonly onBatchCommitted?: (info: BatchCommittedInfo) => void;
+  readonly onLag?: (topic: string, partition: number, lag: number) => void;
+  readonly onError?: (kind: "consumer_crash" | "handler_failed") => void;
+}
+
+/** Anything that takes consumer hooks and returns their remover, e.g. SchemaConsumer. */
+export interface ObservableConsumer {
+  observe(hooks: ConsumerHooks): () => void;
+}
+
 /**
- * Subscribes to the kafkajs instrumentation events of a consumer: every
- * processed batch counts messages in, records its size and the partition's lag;
- * crashes and request timeouts count as errors. Returns the unsubscriber.
- * Use either this or `batchCommittedRecorder` for one consumer, not both
- * (they would count the same messages twice).
+ * Feeds a consumer's metrics from its hooks: every committed batch counts messages in and records its
+ * size, every lag measurement sets the partition's lag, failures count as errors. Returns the remover.
+ * Use either this or `batchCommittedRecorder` for one consumer, not both (they would count the same
+ * messages twice).
  */
-export function instrumentConsumer(consumer: HasRawConsumer, metrics: ServiceMetrics): () => void {
-  const raw = consumer.raw;
-  const removers = [
-    raw.on(raw.events.END_BATCH_PROCESS, (event) => {
-      const { topic, partition, batchSize, offsetLag } = event.payload;
-      metrics.recordIn(topic, batchSize);
-      metrics.recordBatch(topic, batchSize);
-      const lag = Number(offsetLag);
-      if (Number.isFinite(lag)) metrics.setLag(topic, partition, lag);
-    }),
-    raw.on(raw.events.CRASH, () => metrics.recordError("kafka_consumer_crash")),
-    raw.on(raw.events.REQUEST_TIMEOUT, () => metrics.recordError("kafka_request_timeout")),
-  ];
-  return () => {
-    for (const remove of removers) remove();
-  };
+export function instrumentConsumer(consumer: ObservableConsumer, metrics: ServiceMetrics): () => void {
+  const committed = batchCommittedRecorder(metrics);
+  return consumer.observe({
+    onBatchCommitted: committed,
+    onLag: (topic, partition, lag) => metrics.setLag(topic, partition, lag),
+    onError: (kind) => metrics.recordError(kind === "consumer_crash" ? "kafka_consumer_crash" : "kafka_handler_failed"),
+  });
 }
 
 /** For SchemaConsumer's `onBatchCommitted` option: the same series, counted after the commit. */

@@ -9,5 +9,5 @@ export type { LatencyStage, ServiceMetricsOptions } from "./metrics.js";
 export { ObservabilityServer, startObservabilityServer } from "./server.js";
 export type { ObservabilityServerOptions, ReadinessCheck, ReadinessReport } from "./server.js";
 export { instrumentConsumer, batchCommittedRecorder } from "./consumer.js";
-export type { HasRawConsumer, BatchCommittedInfo } from "./consumer.js";
+export type { BatchCommittedInfo, ConsumerHooks, ObservableConsumer } from "./consumer.js";
 export { messageLogger } from "./log.js";

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import pino from "pino";
 import { ServiceMetrics } from "./metrics.js";
 import { ObservabilityServer } from "./server.js";
-import { batchCommittedRecorder, instrumentConsumer, type HasRawConsumer } from "./consumer.js";
+import { batchCommittedRecorder, instrumentConsumer, type ConsumerHooks, type ObservableConsumer } from "./consumer.js";
 
 const logger = pino({ level: "silent" });
 
@@ -65,45 +65,36 @@ describe("ServiceMetrics", () => {
   });
 });
 
-type Listener = (event: { payload: Record<string, unknown> }) => void;
-function fakeConsumer(): HasRawConsumer & { emit(name: string, payload: Record<string, unknown>): void; listeners: number } {
-  const listeners = new Map<string, Set<Listener>>();
-  const events = { END_BATCH_PROCESS: "consumer.end_batch_process", CRASH: "consumer.crash", REQUEST_TIMEOUT: "consumer.network.request_timeout" };
-  const raw = {
-    events,
-    on(name: string, listener: Listener) {
-      let set = listeners.get(name);
-      if (!set) listeners.set(name, (set = new Set()));
-      set.add(listener);
-      return () => set.delete(listener);
-    },
-  };
+function fakeConsumer(): ObservableConsumer & { hooks: Set<ConsumerHooks> } {
+  const hooks = new Set<ConsumerHooks>();
   return {
-    raw: raw as unknown as HasRawConsumer["raw"],
-    emit(name, payload) {
-      for (const l of listeners.get(name) ?? []) l({ payload });
-    },
-    get listeners() {
-      return [...listeners.values()].reduce((n, s) => n + s.size, 0);
+    hooks,
+    observe(h) {
+      hooks.add(h);
+      return () => void hooks.delete(h);
     },
   };
 }
 
 describe("instrumentConsumer", () => {
-  it("records batches, lag and crashes from kafkajs instrumentation events, and unsubscribes", async () => {
+  it("records committed batches, lag and failures from the consumer's hooks, and unsubscribes", async () => {
     const m = new ServiceMetrics({ service: "sink", collectDefault: false });
     const c = fakeConsumer();
     const stop = instrumentConsumer(c, m);
-    c.emit("consumer.end_batch_process", { topic: "verdicts", partition: 2, batchSize: 40, offsetLag: "17" });
-    c.emit("consumer.crash", { error: new Error("x") });
+    const emit = (f: (h: ConsumerHooks) => void) => c.hooks.forEach(f);
+    emit((h) => h.onBatchCommitted?.({ topic: "verdicts", partition: 2, count: 40, lag: 5 }));
+    emit((h) => h.onLag?.("verdicts", 2, 17));
+    emit((h) => h.onError?.("consumer_crash"));
+    emit((h) => h.onError?.("handler_failed"));
     let text = await m.metricsText();
     expect(sampleValue(text, 'spam_messages_in_total{topic="verdicts",service="sink"}')).toBe(40);
     expect(sampleValue(text, 'spam_consumer_lag_messages{topic="verdicts",partition="2",service="sink"}')).toBe(17);
     expect(sampleValue(text, 'spam_batch_size_messages_count{topic="verdicts",service="sink"}')).toBe(1);
     expect(sampleValue(text, 'spam_errors_total{kind="kafka_consumer_crash",service="sink"}')).toBe(1);
+    expect(sampleValue(text, 'spam_errors_total{kind="kafka_handler_failed",service="sink"}')).toBe(1);
     stop();
-    expect(c.listeners).toBe(0);
-    c.emit("consumer.end_batch_process", { topic: "verdicts", partition: 2, batchSize: 40, offsetLag: "0" });
+    expect(c.hooks.size).toBe(0);
+    emit((h) => h.onBatchCommitted?.({ topic: "verdicts", partition: 2, count: 40, lag: 0 }));
     text = await m.metricsText();
     expect(sampleValue(text, 'spam_messages_in_total{topic="verdicts",service="sink"}')).toBe(40);
   });

@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import { DecisionEventV1, RawMessageV1, ReportV1, VerdictV1, type DecisionEvent, type TopicNames, type Verdict } from "@spam/contracts";
-import { SchemaConsumer, type BatchingProducer, type Kafka } from "@spam/kafka";
+import { consumerGroup, SchemaConsumer, type BatchingProducer, type Kafka } from "@spam/kafka";
 import type { CaseStore } from "./review/cases.js";
 import { ingestDecisionEvents, ingestVerdicts } from "./review/intake.js";
 
@@ -24,7 +24,9 @@ export interface CaseIntakeOptions {
   readonly kafka: Kafka;
   readonly producer: BatchingProducer;
   readonly topics: TopicNames;
-  readonly groupId: string;
+  readonly topicPrefix: string;
+  /** The service's group name: each topic is read by `consumerGroup(topicPrefix, consumerGroup, <what>)`. */
+  readonly consumerGroup: string;
   readonly cases: CaseStore;
   readonly logger: Logger;
 }
@@ -41,10 +43,12 @@ export function createCaseIntake(o: CaseIntakeOptions): { start(): Promise<void>
   const texts = new TextCache();
   const reportTexts = new TextCache(20_000);
   const deadLetter = { producer: o.producer, topic: o.topics.deadLetter, service: "api" };
+  // The ids these groups had before the one spelling: they start where those left off.
+  const groupFor = (what: string) => ({ groupId: consumerGroup(o.topicPrefix, o.consumerGroup, what), formerGroupId: `${o.topicPrefix}${o.consumerGroup}-${what}` });
   const raw = new SchemaConsumer({
     kafka: o.kafka,
     logger: o.logger,
-    groupId: `${o.groupId}-texts`,
+    ...groupFor("texts"),
     topics: [o.topics.trafficRaw],
     schema: RawMessageV1,
     deadLetter,
@@ -57,7 +61,7 @@ export function createCaseIntake(o: CaseIntakeOptions): { start(): Promise<void>
   const verdicts = new SchemaConsumer<Verdict>({
     kafka: o.kafka,
     logger: o.logger,
-    groupId: `${o.groupId}-verdicts`,
+    ...groupFor("verdicts"),
     topics: [o.topics.verdicts],
     schema: VerdictV1,
     deadLetter,
@@ -68,7 +72,7 @@ export function createCaseIntake(o: CaseIntakeOptions): { start(): Promise<void>
   const reports = new SchemaConsumer({
     kafka: o.kafka,
     logger: o.logger,
-    groupId: `${o.groupId}-reports`,
+    ...groupFor("reports"),
     topics: [o.topics.reports],
     schema: ReportV1,
     deadLetter,
@@ -79,7 +83,7 @@ export function createCaseIntake(o: CaseIntakeOptions): { start(): Promise<void>
   const decisions = new SchemaConsumer<DecisionEvent>({
     kafka: o.kafka,
     logger: o.logger,
-    groupId: `${o.groupId}-decisions`,
+    ...groupFor("decisions"),
     topics: [o.topics.decisions],
     schema: DecisionEventV1,
     deadLetter,

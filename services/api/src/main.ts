@@ -58,7 +58,7 @@ export function createApiService(env: ApiEnv, logger: Logger, overrides: { publi
     },
   };
   const relay = publisher ? new OutboxRelay(pool, publisher, logger.child({ component: "outbox" })) : null;
-  const intake = kafka && producer && env.CASE_INTAKE ? createCaseIntake({ kafka, producer, topics, groupId: `${env.TOPIC_PREFIX}${env.CONSUMER_GROUP}`, cases, logger }) : null;
+  const intake = kafka && producer && env.CASE_INTAKE ? createCaseIntake({ kafka, producer, topics, topicPrefix: env.TOPIC_PREFIX, consumerGroup: env.CONSUMER_GROUP, cases, logger }) : null;
   const ch: ClickHouse | null = env.CLICKHOUSE_URL ? createClickHouse({ url: env.CLICKHOUSE_URL, database: env.CLICKHOUSE_DATABASE, logger }) : null;
   let app: Awaited<ReturnType<typeof buildApp>> | null = null;
   let sweeper: NodeJS.Timeout | null = null;

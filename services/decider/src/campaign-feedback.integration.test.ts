@@ -30,7 +30,7 @@ async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: numbe
   }
 }
 
-/** Kafka's murmur2 (the Java client's, which kafkajs' default partitioner also uses). */
+/** Kafka's murmur2 (the Java client's, which the producer's partitioner also uses). */
 function murmur2(key: string): number {
   const data = Buffer.from(key, "utf8");
   const m = 0x5bd1e995;
@@ -158,7 +158,7 @@ describe.skipIf(!brokers || !clickhouseUrl)("campaign feedback loop: cluster-wid
 
   it("two workers that each see part of a 30-sender campaign get the senders boost once the loop has counted it in ClickHouse", async () => {
     for (let w = 0; w < 2; w++) {
-      const service = await createScorerService(loadScorerEnv({ ...common, CONSUMER_GROUP: `${prefix}scorer`, RULES_WATCH: "0" }), logger);
+      const service = await createScorerService(loadScorerEnv({ ...common, CONSUMER_GROUP: "scorer", RULES_WATCH: "0" }), logger);
       await service.start();
       cleanup.push(() => service.stop());
     }

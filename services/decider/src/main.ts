@@ -15,7 +15,7 @@ import {
   type ReviewLabel,
 } from "@spam/contracts";
 import type { z } from "zod";
-import { BatchingProducer, CompactedTopicFollower, createKafkaClient, SchemaConsumer, type OutgoingMessage } from "@spam/kafka";
+import { BatchingProducer, CompactedTopicFollower, consumerGroup, createKafkaClient, SchemaConsumer, type OutgoingMessage } from "@spam/kafka";
 import { batchCommittedRecorder, createServiceMetrics, ObservabilityServer } from "@spam/observability";
 import { defaultReplyTemplatesPath, loadReplyTemplates } from "@spam/replies";
 import { createServiceLogger, loadEnvOrExit, runService, type ServiceHandle } from "@spam/service-runtime";
@@ -62,7 +62,7 @@ export function createDecider(env: DeciderEnv, logger: Logger, deps: DeciderDeps
   });
   const lookup = deps.lookup ?? clickHouseTrafficLookup(ch);
   const producer = new BatchingProducer({ kafka, logger, lingerMs: 2 });
-  const group = `${env.TOPIC_PREFIX}${env.CONSUMER_GROUP}`;
+  const group = (purpose: string) => consumerGroup(env.TOPIC_PREFIX, env.CONSUMER_GROUP, purpose);
   const metrics = createServiceMetrics({ service: "decider" });
   const http = env.METRICS_PORT > 0 ? new ObservabilityServer({ metrics, logger, host: env.METRICS_HOST, port: env.METRICS_PORT }) : null;
   let consuming = false;
@@ -92,7 +92,7 @@ export function createDecider(env: DeciderEnv, logger: Logger, deps: DeciderDeps
     logger,
     topic: topics.blocklist,
     schema: BlockListEntryV1,
-    groupId: `${group}.blocklist.${env.INSTANCE_ID}`,
+    groupId: group(`blocklist.${env.INSTANCE_ID}`),
     onRecord: (_key, value) => {
       if (value) core.applyBlock(value);
     },
@@ -101,12 +101,12 @@ export function createDecider(env: DeciderEnv, logger: Logger, deps: DeciderDeps
   const reports = new SchemaConsumer<Report>({
     kafka,
     logger,
-    groupId: `${group}.reports`,
+    groupId: group("reports"),
     topics: [topics.reports],
     schema: ReportV1,
     deadLetter: { producer, topic: topics.deadLetter, service: "decider" },
     onBatchCommitted,
-    // ~250 reports a batch (kafkajs' default 1 MiB is thousands): a backlog batch is decided in seconds, so its
+    // ~250 reports a batch (the default 1 MiB is thousands): a backlog batch is decided in seconds, so its
     // replies are not held back for minutes, and a stopping decider finishes its batch within its grace period.
     fetchMaxBytesPerPartition: 128 * 1024,
     handleBatch: createReportHandler({ core, lookup, policy, lookupConcurrency: env.DECIDER_LOOKUP_CONCURRENCY, logger, now, publish }),
@@ -116,7 +116,7 @@ export function createDecider(env: DeciderEnv, logger: Logger, deps: DeciderDeps
     kafka,
     logger,
     // Every instance reads every label and acts on the cases it owns.
-    groupId: `${group}.labels.${env.INSTANCE_ID}`,
+    groupId: group(`labels.${env.INSTANCE_ID}`),
     topics: [topics.reviewLabels],
     schema: ReviewLabelV1,
     deadLetter: { producer, topic: topics.deadLetter, service: "decider" },
@@ -141,7 +141,7 @@ export function createDecider(env: DeciderEnv, logger: Logger, deps: DeciderDeps
     kafka,
     logger,
     // Every instance sees every sender's verdicts (reports about a sender may reach any instance).
-    groupId: `${group}.verdicts.${env.INSTANCE_ID}`,
+    groupId: group(`verdicts.${env.INSTANCE_ID}`),
     topics: [topics.verdicts],
     // From now on: what came before, within the window, is read back from ClickHouse at start (rebuild.ts).
     fromBeginning: false,
@@ -186,7 +186,7 @@ export function createDecider(env: DeciderEnv, logger: Logger, deps: DeciderDeps
       logger,
       topic: topics.campaignCounts,
       schema: CampaignCountsV1,
-      groupId: `${group}.campaign-counts.${env.INSTANCE_ID}`,
+      groupId: group(`campaign-counts.${env.INSTANCE_ID}`),
       onRecord: (key, value) => campaignCounts.load(key, value),
     });
     try {

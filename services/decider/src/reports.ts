@@ -35,7 +35,7 @@ export function createReportHandler(d: ReportHandlerDeps) {
           limit(async () => {
             const a = await assessReport(r, d.lookup, d.policy);
             // A slow ClickHouse can stretch a batch past the group session: keep the membership
-            // (kafkajs sends at most one heartbeat per interval).
+            // (kept for clients that heartbeat only when asked).
             await context.heartbeat();
             return a;
           }),

@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import { Counter, Histogram } from "prom-client";
 import { BlockListEntryV1, topicNames } from "@spam/contracts";
-import { BatchingProducer, CompactedTopicFollower, createKafkaClient, ensureTopics } from "@spam/kafka";
+import { BatchingProducer, CompactedTopicFollower, consumerGroup, createKafkaClient, ensureTopics } from "@spam/kafka";
 import { PendingReports, type PendingReportData } from "@spam/report-parser";
 import { loadReplyTemplates } from "@spam/replies";
 import { createServiceMetrics, ObservabilityServer } from "@spam/observability";
@@ -159,7 +159,7 @@ export function createGateway(env: GatewayEnv, logger: Logger, local: LocalDecid
     logger,
     topic: topics.blocklist,
     schema: BlockListEntryV1,
-    groupId: `gateway-${env.GATEWAY_ID}-blocklist`,
+    groupId: consumerGroup(env.TOPIC_PREFIX, "gateway", `blocklist.${env.GATEWAY_ID}`), // plus a random suffix: the follower commits nothing
     onRecord: (key, value) => blockList.apply(key, value),
   });
   const esme = env.ESME_HOST
@@ -180,7 +180,8 @@ export function createGateway(env: GatewayEnv, logger: Logger, local: LocalDecid
         kafka,
         logger,
         topic: topics.repliesOutbound,
-        groupId: `${env.TOPIC_PREFIX}gateway-replies`,
+        groupId: consumerGroup(env.TOPIC_PREFIX, "gateway", "replies"),
+        formerGroupId: `${env.TOPIC_PREFIX}gateway-replies`,
         deadLetter: { producer, topic: topics.deadLetter, service: "gateway" },
         // Reply links only; in client mode the upstream SMSC link too.
         receivers: (to) => {
@@ -238,7 +239,7 @@ export function createGateway(env: GatewayEnv, logger: Logger, local: LocalDecid
 
 /**
  * Right after topics are created the broker may not have a leader yet
- * (NOT_LEADER_FOR_PARTITION while reading offsets): retry what kafkajs marks retriable.
+ * (NOT_LEADER_FOR_PARTITION while reading offsets): retry what the Kafka client marks retriable.
  */
 async function startWithRetry(start: () => Promise<void>, logger: Logger, attempts = 10): Promise<void> {
   for (let i = 1; ; i++) {

@@ -11,6 +11,8 @@ export interface ReplyDispatcherOptions {
   readonly logger: Logger;
   readonly topic: string;
   readonly groupId: string;
+  /** The group's id before a rename (see SchemaConsumerOptions.formerGroupId). */
+  readonly formerGroupId?: string;
   readonly deadLetter: DeadLetterTarget;
   /** Sessions that may carry a reply to this recipient (reply links only). */
   readonly receivers: (to: string) => ReceiverSession[];
@@ -67,6 +69,7 @@ export class ReplyDispatcher {
       kafka: o.kafka,
       logger: o.logger,
       groupId: o.groupId,
+      ...(o.formerGroupId ? { formerGroupId: o.formerGroupId } : {}),
       topics: [o.topic],
       schema: OutboundReplyV1,
       deadLetter: o.deadLetter,

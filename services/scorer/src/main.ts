@@ -3,7 +3,7 @@ import { loadModel } from "@spam/classifier";
 import { ModelRegistry } from "@spam/learning";
 import { createSentenceEmbedder, embeddingModelId, type SentenceEmbedder } from "@spam/embedding";
 import { CampaignCountsV1, topicNames, type CampaignCounts } from "@spam/contracts";
-import { BatchingProducer, CompactedTopicFollower, createKafkaClient, PartitionReader } from "@spam/kafka";
+import { BatchingProducer, CompactedTopicFollower, consumerGroup, createKafkaClient, PartitionReader } from "@spam/kafka";
 import { createServiceMetrics, ObservabilityServer } from "@spam/observability";
 import { createRuleWatcher, type RuleSet } from "@spam/rules";
 import { createScorer } from "@spam/scoring";
@@ -75,14 +75,14 @@ export async function createScorerService(env: ScorerEnv, logger: Logger): Promi
         producer,
         logger,
         topic: topics.velocitySnapshots,
-        reader: new PartitionReader({ kafka, logger, topic: topics.velocitySnapshots, groupId: `${env.CONSUMER_GROUP}-snapshots` }),
+        reader: new PartitionReader({ kafka, logger, topic: topics.velocitySnapshots, groupId: consumerGroup(env.TOPIC_PREFIX, env.CONSUMER_GROUP, "snapshots") }),
       })
     : null;
   const velocity = env.VELOCITY_REPLAY
     ? new VelocityReplay({
         logger,
         engine,
-        reader: new PartitionReader({ kafka, logger, topic: topics.trafficRaw, groupId: env.CONSUMER_GROUP }),
+        reader: new PartitionReader({ kafka, logger, topic: topics.trafficRaw, groupId: consumerGroup(env.TOPIC_PREFIX, env.CONSUMER_GROUP, "replay") }),
         ...(snapshots ? { snapshots } : {}),
       })
     : null;
@@ -92,7 +92,7 @@ export async function createScorerService(env: ScorerEnv, logger: Logger): Promi
         logger,
         topic: topics.campaignCounts,
         schema: CampaignCountsV1,
-        groupId: `${env.CONSUMER_GROUP}-campaign-counts`, // every worker reads every campaign
+        groupId: consumerGroup(env.TOPIC_PREFIX, env.CONSUMER_GROUP, "campaign-counts"), // every worker reads every campaign
         onRecord: (id, counts) => (counts ? clusterCampaigns.set(id, counts) : clusterCampaigns.delete(id)),
       })
     : null;
@@ -100,7 +100,8 @@ export async function createScorerService(env: ScorerEnv, logger: Logger): Promi
     kafka,
     producer,
     topics,
-    groupId: env.CONSUMER_GROUP,
+    topicPrefix: env.TOPIC_PREFIX,
+    consumerGroup: env.CONSUMER_GROUP,
     logger,
     fetchMinBytes: env.SCORER_FETCH_MIN_BYTES,
     fetchMaxWaitMs: env.SCORER_FETCH_MAX_WAIT_MS,

@@ -28,7 +28,7 @@ describe.skipIf(!brokers)("scorer metrics", () => {
     await ensureTopics({ kafka, names: topics, partitions: 2, logger });
     await producer.connect();
     const port = await freePort();
-    const env = loadScorerEnv({ KAFKA_BROKERS: brokers, TOPIC_PREFIX: prefix, CONSUMER_GROUP: `${prefix}scorer`, RULES_WATCH: "0", LOG_LEVEL: "silent", METRICS_PORT: String(port) });
+    const env = loadScorerEnv({ KAFKA_BROKERS: brokers, TOPIC_PREFIX: prefix, CONSUMER_GROUP: "scorer", RULES_WATCH: "0", LOG_LEVEL: "silent", METRICS_PORT: String(port) });
     const service = await createScorerService(env, logger);
     await service.start();
     try {

@@ -63,7 +63,7 @@ describe.skipIf(!brokers)("scorer workers against the real broker", () => {
   }
 
   async function worker(prefix: string, dir = rulesDir, extra: Record<string, string> = {}): Promise<ScorerService> {
-    const env = loadScorerEnv({ KAFKA_BROKERS: brokers, TOPIC_PREFIX: prefix, CONSUMER_GROUP: `${prefix}scorer`, RULES_DIR: dir, RULES_WATCH: "0", LOG_LEVEL: "silent", ...extra });
+    const env = loadScorerEnv({ KAFKA_BROKERS: brokers, TOPIC_PREFIX: prefix, CONSUMER_GROUP: "scorer", RULES_DIR: dir, RULES_WATCH: "0", LOG_LEVEL: "silent", ...extra });
     const service = await createScorerService(env, logger);
     await service.start();
     let stopped = false;

@@ -12,7 +12,7 @@ import {
   type TopicNames,
   type Verdict,
 } from "@spam/contracts";
-import { SchemaConsumer, type BatchContext, type BatchingProducer, type ConsumedMessage, type Kafka, type OutgoingMessage } from "@spam/kafka";
+import { consumerGroup, SchemaConsumer, type BatchContext, type BatchingProducer, type ConsumedMessage, type Kafka, type OutgoingMessage } from "@spam/kafka";
 import { batchCommittedRecorder, type ServiceMetrics } from "@spam/observability";
 
 /** What the worker needs from the scoring library: one synchronous verdict per message. */
@@ -39,7 +39,9 @@ export interface ScoringWorkerOptions {
   readonly kafka: Kafka;
   readonly producer: BatchingProducer;
   readonly topics: TopicNames;
-  readonly groupId: string;
+  readonly topicPrefix: string;
+  /** The service's group name: groups are `consumerGroup(topicPrefix, consumerGroup, <what>)`. */
+  readonly consumerGroup: string;
   readonly logger: Logger;
   /** Returns the live scorer: a rule reload swaps it between batches. */
   readonly scorer: () => MessageScorer;
@@ -157,7 +159,8 @@ export class ScoringWorker {
   private readonly consumers: SchemaConsumer<unknown>[];
 
   constructor(private readonly options: ScoringWorkerOptions) {
-    const { kafka, producer, topics, logger, groupId } = options;
+    const { kafka, producer, topics, logger, topicPrefix } = options;
+    const group = options.consumerGroup;
     const deadLetter = { producer, topic: topics.deadLetter, service: "scorer" };
     const { metrics } = options;
     const { velocity } = options;
@@ -192,7 +195,8 @@ export class ScoringWorker {
       new SchemaConsumer<RawMessage>({
         kafka,
         logger,
-        groupId,
+        groupId: consumerGroup(topicPrefix, group),
+        formerGroupId: group, // the id before the one spelling: no prefix
         topics: [topics.trafficRaw],
         schema: RawMessageV1,
         deadLetter,
@@ -207,7 +211,8 @@ export class ScoringWorker {
       new SchemaConsumer<Report>({
         kafka,
         logger,
-        groupId: `${groupId}-reports`,
+        groupId: consumerGroup(topicPrefix, group, "reports"),
+        formerGroupId: `${group}-reports`,
         topics: [topics.reports],
         schema: ReportV1,
         deadLetter,
@@ -220,7 +225,7 @@ export class ScoringWorker {
       new SchemaConsumer<ControlCommand>({
         kafka,
         logger,
-        groupId: `${groupId}-control-${randomUUID()}`,
+        groupId: consumerGroup(topicPrefix, group, `control.${randomUUID()}`),
         topics: [topics.rulesControl],
         schema: ControlCommandV1,
         deadLetter,
@@ -234,8 +239,7 @@ export class ScoringWorker {
       }),
     ] as SchemaConsumer<unknown>[];
     if (velocity) {
-      const raw = this.consumers[0]!.raw;
-      raw.on(raw.events.GROUP_JOIN, (event) => velocity.onAssignment(event.payload.memberAssignment[topics.trafficRaw] ?? []));
+      this.consumers[0]!.observe({ onAssignment: (assignment) => velocity.onAssignment(assignment[topics.trafficRaw] ?? []) });
     }
   }
 

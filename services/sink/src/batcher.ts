@@ -35,8 +35,8 @@ export interface TableBatcherOptions {
   readonly maxRows: number;
   /**
    * How long the first buffered row waits for the other partitions' batches of
-   * the same fetch. Waiting longer gains nothing: kafkajs fetches a partition
-   * again only after its batch is committed, i.e. after this insert. Insert
+   * the same fetch. Waiting longer gains nothing: the consumer hands over a partition's
+   * next batch only after this one was handled, i.e. after this insert. Insert
    * size at load is set by the fetch size (min bytes / max wait), not here.
    */
   readonly lingerMs: number;

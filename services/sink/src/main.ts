@@ -16,7 +16,7 @@ import {
   type DeadLetter,
   type TopicKey,
 } from "@spam/contracts";
-import { BatchingProducer, createKafkaClient, redactDeadLetter, SchemaConsumer, type BatchContext, type ConsumedMessage } from "@spam/kafka";
+import { BatchingProducer, buildDeadLetter, consumerGroup, createKafkaClient, deadLetterKey, SchemaConsumer, type BatchContext, type ConsumedMessage } from "@spam/kafka";
 import { createServiceMetrics, instrumentConsumer, ObservabilityServer } from "@spam/observability";
 import { createServiceLogger, loadEnvOrExit, runService, type ServiceHandle } from "@spam/service-runtime";
 import { TableBatcher, type FlushInfo, type InsertFn, type SinkRow } from "./batcher.js";
@@ -140,21 +140,9 @@ export function createSink(env: SinkEnv, logger: Logger, deps: SinkDeps = {}): S
   const deadLetter = async (rows: readonly SinkRow[], error: string) => {
     const letters: DeadLetter[] = rows
       .filter((r) => r.origin.topic !== topics.deadLetter) // never loop on our own dead letters
-      .map((r) =>
-        redactDeadLetter({
-          v: 1,
-          sourceTopic: r.origin.topic,
-          partition: r.origin.partition,
-          offset: r.origin.offset,
-          key: r.origin.key,
-          valueBase64: Buffer.from(JSON.stringify(r.origin.value)).toString("base64"),
-          error: error.slice(0, 4_000),
-          service: "sink",
-          failedAt: Date.now(),
-        }),
-      );
+      .map((r) => buildDeadLetter({ ...r.origin, value: Buffer.from(JSON.stringify(r.origin.value)), error, service: "sink" }));
     if (letters.length < rows.length) logger.error({ rows: rows.length - letters.length, error }, "dead_letters row rejected; logged only");
-    await producer.sendMany(letters.map((d) => ({ topic: topics.deadLetter, key: `${d.sourceTopic}:${d.partition}:${d.offset}`, value: d })));
+    await producer.sendMany(letters.map((d) => ({ topic: topics.deadLetter, key: deadLetterKey(d), value: d })));
   };
 
   const batchers = new Map<string, TableBatcher>();
@@ -201,7 +189,7 @@ export function createSink(env: SinkEnv, logger: Logger, deps: SinkDeps = {}): S
         kafka,
         logger,
         // The prefix keeps a test run's (or tenant's) group apart from every other on the broker.
-        groupId: `${env.TOPIC_PREFIX}${env.CONSUMER_GROUP}.${rt.key}`,
+        groupId: consumerGroup(env.TOPIC_PREFIX, env.CONSUMER_GROUP, rt.key),
         topics: [topics[rt.key]],
         schema: rt.schema,
         deadLetter: { producer, topic: topics.deadLetter, service: "sink" },
@@ -238,7 +226,7 @@ export function createSink(env: SinkEnv, logger: Logger, deps: SinkDeps = {}): S
     async start() {
       await http?.listen();
       await producer.connect();
-      // Consumers start one by one: kafkajs joins are cheap; failing fast on the first is clearer.
+      // Consumers start one by one: joins are cheap; failing fast on the first is clearer.
       for (const c of consumers) await c.start();
       consuming = true;
       logger.info({ topics: routes.map((r) => topics[r.key]) }, "sink consuming");
