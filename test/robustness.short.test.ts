@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
+import { REPO_ROOT } from "@spam/repo-paths";
 
 /**
  * Short forms of the fault test and the SMPP and HTTP fuzzers (the long forms are
@@ -10,7 +11,7 @@ import { describe, expect, it } from "vitest";
  * and the fault test uses a private Kafka broker and ClickHouse server on
  * ports of its own, so the shared servers other tests use are never touched.
  */
-const ROOT = resolve(import.meta.dirname, "..");
+const ROOT = REPO_ROOT;
 
 function runTool(script: string, args: string[], timeoutMs: number): Promise<{ code: number | null; output: string }> {
   return new Promise((resolveRun) => {

@@ -1,11 +1,12 @@
 import { spawnSync } from "node:child_process";
 import { resolve } from "node:path";
+import { REPO_ROOT } from "@spam/repo-paths";
 
 // Usage: node benchmarks/dist/classifier-cv.js [--real]
 // Reproduces the 5-fold CV figures of packages/classifier/models/MODEL_CARD.md through the CLI
 // (same defaults as the shipped model) and prints one JSON line per data set. With --real, also the
 // 5-fold CV of the whole scorer on the real Chinese sample (MODEL_CARD.md "Issue #18", table 3).
-const root = resolve(import.meta.dirname, "../..");
+const root = REPO_ROOT;
 const data = resolve(root, "../shared/data");
 const sets = ["sms-en-train.tsv", "sms-zh-train.tsv", "sms-zh-spam-categories-train.tsv"];
 for (const set of sets) {

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { repoPath } from "@spam/repo-paths";
 
 /**
  * Texts to benchmark on: `--data FILE` (label<TAB>text, repeatable), else the shared
@@ -10,7 +10,7 @@ export function loadCorpus(argv: readonly string[]): { texts: string[]; source: 
   const files: string[] = [];
   for (let i = 0; i < argv.length; i++) if (argv[i] === "--data" && argv[i + 1] !== undefined) files.push(argv[++i]!);
   if (files.length === 0) {
-    const shared = resolve(import.meta.dirname, "../../../shared/data/sms-zh-spam-categories-train.tsv");
+    const shared = repoPath("../shared/data/sms-zh-spam-categories-train.tsv");
     if (existsSync(shared)) files.push(shared);
   }
   const texts: string[] = [];

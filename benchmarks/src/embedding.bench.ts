@@ -3,6 +3,7 @@ import { loadavg } from "node:os";
 import { resolve } from "node:path";
 import { createSentenceEmbedder } from "@spam/embedding";
 import { percentile } from "./corpus.js";
+import { REPO_ROOT } from "@spam/repo-paths";
 
 // Usage: node benchmarks/dist/embedding.bench.js [--data FILE.tsv] [--n 1000] [--batch 16] [--threads 1]
 // Sentence-embedding cost (all-MiniLM-L6-v2 on onnxruntime, CPU) for N English messages,
@@ -12,7 +13,7 @@ const arg = (name: string): string | undefined => {
   const i = argv.indexOf(name);
   return i >= 0 ? argv[i + 1] : undefined;
 };
-const root = resolve(import.meta.dirname, "../..");
+const root = REPO_ROOT;
 const n = Number(arg("--n") ?? 1000);
 const batchSize = Number(arg("--batch") ?? 16);
 const threads = Number(arg("--threads") ?? 1);

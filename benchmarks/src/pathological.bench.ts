@@ -6,6 +6,7 @@ import { extractUrls } from "@spam/normalize";
 import { loadRuleSet } from "@spam/rules";
 import { createScorer } from "@spam/scoring";
 import { percentile } from "./corpus.js";
+import { REPO_ROOT } from "@spam/repo-paths";
 
 // Usage: node benchmarks/dist/pathological.bench.js [--kb N] [--seconds-per-case S] [--old]
 // Cost per message of 64 KB pathological texts (`message_payload` allows that much) on the
@@ -20,7 +21,7 @@ const arg = (name: string): string | undefined => {
 };
 const chars = Number(arg("--kb") ?? 64) * 1024;
 const perCase = Number(arg("--seconds-per-case") ?? 0.5);
-const root = resolve(import.meta.dirname, "../..");
+const root = REPO_ROOT;
 
 const fill = (unit: string) => unit.repeat(Math.ceil(chars / unit.length)).slice(0, chars);
 const TEXTS: Record<string, string> = {

@@ -1,8 +1,8 @@
 import { loadavg } from "node:os";
-import { resolve } from "node:path";
 import { normalize } from "@spam/normalize";
 import { loadRuleSet } from "@spam/rules";
 import { loadCorpus, percentile } from "./corpus.js";
+import { repoPath } from "@spam/repo-paths";
 
 // Usage: node benchmarks/dist/rules.bench.js [--rules DIR] [--data FILE.tsv] [--seconds N]
 // Times rule evaluation alone (texts normalised beforehand) and normalise + rules together.
@@ -12,7 +12,7 @@ const arg = (name: string): string | undefined => {
   return i >= 0 ? argv[i + 1] : undefined;
 };
 const seconds = Number(arg("--seconds") ?? 3);
-const dir = arg("--rules") ?? resolve(import.meta.dirname, "../../rules");
+const dir = arg("--rules") ?? repoPath("rules");
 const { texts, source } = loadCorpus(argv);
 const rs = await loadRuleSet(dir);
 const normalized = texts.map((t) => normalize(t));

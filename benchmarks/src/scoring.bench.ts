@@ -7,6 +7,7 @@ import { createScorer } from "@spam/scoring";
 import { percentile } from "./corpus.js";
 import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
+import { REPO_ROOT } from "@spam/repo-paths";
 
 // Usage: node benchmarks/dist/scoring.bench.js [--model FILE] [--rules DIR] [--data FILE.tsv] [--seconds N] [--embeddings] [--baseline FILE]
 // --baseline: old model against --model in one run, interleaved in blocks of the same messages (no embeddings).
@@ -20,7 +21,7 @@ const arg = (name: string): string | undefined => {
   return i >= 0 ? argv[i + 1] : undefined;
 };
 const seconds = Number(arg("--seconds") ?? 5);
-const root = resolve(import.meta.dirname, "../..");
+const root = REPO_ROOT;
 const modelPath = arg("--model") ?? resolve(root, "packages/classifier/models/default.model.json");
 const rulesDir = arg("--rules") ?? resolve(root, "rules");
 const dataPath = arg("--data") ?? resolve(root, "../shared/data/sms-zh-train.tsv");

@@ -9,13 +9,13 @@
  */
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import pino from "pino";
 import { z } from "zod";
 import { createClickHouse, migrateDatabase, ident, join, sql, v } from "@spam/clickhouse";
 import { topicNames, type Verdict } from "@spam/contracts";
 import { loadLocalConfig } from "@spam/infra-local";
 import { BatchingProducer, createKafkaClient, ensureTopics } from "@spam/kafka";
+import { repoPath } from "@spam/repo-paths";
 
 const args = process.argv.slice(2);
 const arg = (name: string, fallback: number) => {
@@ -33,8 +33,8 @@ const logger = pino({ level: "warn" }, pino.destination(2));
 const run = `bench_sink_${Date.now().toString(36)}`;
 const prefix = `${run}.`;
 const topics = topicNames(prefix);
-const MIGRATIONS = fileURLToPath(new URL("../../infra/clickhouse/migrations", import.meta.url));
-const SINK = fileURLToPath(new URL("../../services/sink/dist/main.js", import.meta.url));
+const MIGRATIONS = repoPath("infra/clickhouse/migrations");
+const SINK = repoPath("services/sink/dist/main.js");
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -1,18 +1,18 @@
 import { mkdirSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import type pg from "pg";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ClickHouse } from "@spam/api-service";
 import { loginAs as login, PW, startHarness, type Harness } from "./harness.js";
 import { seedCases } from "./seed.js";
+import { repoPath } from "@spam/repo-paths";
 
 /**
  * The console in a real browser (Debian's Chromium via playwright-core).
  * SCREENSHOTS=1 writes the main pages to docs/screenshots/ (committed, shown in
  * the README); otherwise they go to the ignored test-results/.
  */
-const SHOT_DIR = fileURLToPath(new URL(process.env.SCREENSHOTS === "1" ? "../../docs/screenshots/" : "../../test-results/screenshots/", import.meta.url));
+const SHOT_DIR = repoPath(process.env.SCREENSHOTS === "1" ? "docs/screenshots/" : "test-results/screenshots/");
 let h: Harness;
 let base: string;
 let browser: Harness["browser"];

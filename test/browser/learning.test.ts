@@ -2,11 +2,11 @@ import { execFile } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loginAs as login, startHarness, type Harness } from "./harness.js";
+import { REPO_ROOT } from "@spam/repo-paths";
 
 /**
  * The console's Models page in Chromium: an admin promotes a registered version with a reason; an
@@ -14,7 +14,7 @@ import { loginAs as login, startHarness, type Harness } from "./harness.js";
  * sees neither. Under the console's CSP, with no script error.
  */
 const run = promisify(execFile);
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const ROOT = REPO_ROOT;
 const CLI = join(ROOT, "packages/cli/dist/main.js");
 const FIXTURE = join(ROOT, "packages/classifier/fixtures/train.tsv");
 let h: Harness;

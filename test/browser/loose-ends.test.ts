@@ -1,10 +1,10 @@
 import { mkdirSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CaseStore, deciderCase, flaggedVerdict, ingestDecisionEvents, ingestVerdicts, reportAssessed } from "@spam/api-service";
 import { CATEGORY_GROUPS, REPORT_VERIFICATIONS, SPAM_CATEGORIES } from "@spam/contracts";
 import { loginAs, startHarness, type Harness } from "./harness.js";
+import { repoPath } from "@spam/repo-paths";
 
 /**
  * The console without loose ends (issue 19): every page in both languages shows no raw i18n key and, in
@@ -13,7 +13,7 @@ import { loginAs, startHarness, type Harness } from "./harness.js";
  */
 
 const HOUR = 3_600_000;
-const SHOT_DIR = fileURLToPath(new URL("../../test-results/screenshots/", import.meta.url));
+const SHOT_DIR = repoPath("test-results/screenshots/");
 /** Every category a case can carry: the taxonomy, its groups, and the scorer's commercial class. */
 const CATEGORIES = [...SPAM_CATEGORIES, ...CATEGORY_GROUPS, "commercial"];
 const REPORT_SENDER = "13512340000";

@@ -3,8 +3,6 @@ import { z } from "zod";
 import { REPO_ROOT } from "@spam/repo-paths";
 import { DEVELOPMENT_DEFAULTS } from "@spam/service-runtime";
 
-export { REPO_ROOT };
-
 const port = z.coerce.number().int().min(1).max(65_535);
 
 const LocalEnv = z.object({

@@ -1,4 +1,4 @@
-export { loadLocalConfig, REPO_ROOT, ConfigError } from "./config.js";
+export { loadLocalConfig, ConfigError } from "./config.js";
 export type { LocalConfig } from "./config.js";
 export { startInfra, stopInfra, migrate, createTopics } from "./infra.js";
 export type { InfraHandle } from "./infra.js";

@@ -4,7 +4,8 @@ import { join, resolve } from "node:path";
 import type { Logger } from "pino";
 import { restrictedDatabase } from "@spam/clickhouse";
 import { createKafkaClient } from "@spam/kafka";
-import { REPO_ROOT, type LocalConfig } from "./config.js";
+import { REPO_ROOT } from "@spam/repo-paths";
+import type { LocalConfig } from "./config.js";
 import { InfraError, isAlive, portOpen, readPid, renderTemplate, spawnDetached, stopPid, waitFor } from "./proc.js";
 import { execFileSync } from "node:child_process";
 

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { REPO_ROOT, type LocalConfig } from "./config.js";
+import { REPO_ROOT } from "@spam/repo-paths";
+import type { LocalConfig } from "./config.js";
 import { DEVELOPMENT_DEFAULTS } from "@spam/service-runtime";
 
 /**

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Tokenizer } from "@huggingface/tokenizers";
+import { repoPath } from "@spam/repo-paths";
 // onnxruntime-node is imported when a model is loaded, not with this module: a scorer that never sees
 // an undecided English message never loads the native runtime.
 type OnnxRuntime = typeof import("onnxruntime-node");
@@ -43,7 +44,7 @@ const MODEL_FILES = ["model.json", "model.onnx", "tokenizer.json", "tokenizer_co
  */
 export function defaultEmbeddingModelDir(): string {
   // Both src/ and dist/ sit at packages/embedding/<dir>, three levels below the repo root.
-  return resolve(import.meta.dirname, "../../../.tools/models/all-minilm-l6-v2");
+  return repoPath(".tools/models/all-minilm-l6-v2");
 }
 
 interface ModelInfo {

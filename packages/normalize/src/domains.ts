@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { getDomain, parse } from "tldts";
 import { extractUrls } from "./normalize.js";
+import { repoPath } from "@spam/repo-paths";
 
 // Private suffixes (github.io, blogspot.com…) count as suffixes: anyone can get a name under them.
 const PSL = { allowPrivateDomains: true } as const;
@@ -68,7 +68,7 @@ export function loadDomainAllowList(path: string): DomainAllowList {
 
 /** rules/allowlist/brand-domains.txt of the repository (services run from the repo). */
 export function defaultDomainAllowListPath(): string {
-  return fileURLToPath(new URL("../../../rules/allowlist/brand-domains.txt", import.meta.url));
+  return repoPath("rules/allowlist/brand-domains.txt");
 }
 
 let defaultList: DomainAllowList | undefined;

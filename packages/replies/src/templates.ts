@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { REPLY_KINDS, type ReplyKind } from "@spam/contracts";
 import { z } from "zod";
+import { repoPath } from "@spam/repo-paths";
 
 /** Variables a reply template may use. A typo in a file fails at load, not when a subscriber is waiting. */
 export const REPLY_VARIABLES = ["reportId", "reportedNumber", "shortCode", "windowMinutes"] as const;
@@ -96,7 +96,7 @@ export function loadReplyTemplates(path: string): ReplyTemplates {
 
 /** The repository's rules/replies/<locale>.json (resolved from this package, for services run from the repo). */
 export function defaultReplyTemplatesPath(locale = "zh-CN"): string {
-  return fileURLToPath(new URL(`../../../rules/replies/${locale}.json`, import.meta.url));
+  return repoPath("rules", "replies", `${locale}.json`);
 }
 
 let defaults: ReplyTemplates | undefined;

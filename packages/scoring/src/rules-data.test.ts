@@ -1,14 +1,14 @@
-import { resolve } from "node:path";
 import { loadModel } from "@spam/classifier";
 import { loadRuleSet } from "@spam/rules";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createScorer, type Scorer } from "./scorer.js";
+import { repoPath } from "@spam/repo-paths";
 
 // The shipped model and the shipped rule data together, as the scorer runs them.
 let scorer: Scorer;
 beforeAll(async () => {
-  const model = await loadModel(resolve(import.meta.dirname, "../../classifier/models/default.model.json"));
-  const ruleSet = await loadRuleSet(resolve(import.meta.dirname, "../../../rules"));
+  const model = await loadModel(repoPath("packages/classifier/models/default.model.json"));
+  const ruleSet = await loadRuleSet(repoPath("rules"));
   scorer = createScorer({ ruleSet, model });
 });
 

@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import { fileURLToPath } from "node:url";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -7,11 +6,12 @@ import { createClickHouse, ensureDatabase, ident, runMigrations, sql, v, type Cl
 import type { Verdict } from "@spam/contracts";
 import { verdictRow } from "@spam/sink-service";
 import { queryCampaignCounts, type CampaignWindow } from "./campaign-counts.js";
+import { repoPath } from "@spam/repo-paths";
 
 // The campaign-counts query against the real ClickHouse (18.16 locally), on rows as the sink writes them.
 const clickhouseUrl = process.env.CLICKHOUSE_URL;
 const logger = pino({ level: "silent" });
-const MIGRATIONS = fileURLToPath(new URL("../../../infra/clickhouse/migrations", import.meta.url));
+const MIGRATIONS = repoPath("infra/clickhouse/migrations");
 const MIN = 60_000;
 // 10:30 UTC: with a 10-minute window the cutoff is 10:20 and the counted hours start at 10:00.
 const NOW = Date.UTC(2026, 0, 15, 10, 30);

@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import { fileURLToPath } from "node:url";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -10,6 +9,7 @@ import { createScorerService, loadScorerEnv } from "@spam/scorer-service";
 import { createSink, loadSinkEnv } from "@spam/sink-service";
 import { loadDeciderEnv } from "./env.js";
 import { createDecider } from "./main.js";
+import { repoPath } from "@spam/repo-paths";
 
 // The campaign feedback loop across real processes' parts, in-process, on the real broker and ClickHouse:
 // two scorer workers in one group → verdicts → sink → ClickHouse → the decider's campaign-counts job →
@@ -18,7 +18,7 @@ const brokers = process.env.KAFKA_BROKERS;
 const clickhouseUrl = process.env.CLICKHOUSE_URL;
 const runId = process.env.TEST_RUN_ID ?? "local";
 const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
-const MIGRATIONS = fileURLToPath(new URL("../../../infra/clickhouse/migrations", import.meta.url));
+const MIGRATIONS = repoPath("infra/clickhouse/migrations");
 const PARTITIONS = 4;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -1,4 +1,3 @@
-import { fileURLToPath } from "node:url";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -9,13 +8,14 @@ import { createSink, loadSinkEnv, type Sink } from "@spam/sink-service";
 import { loadDeciderEnv } from "./env.js";
 import { createDecider } from "./main.js";
 import type { TrafficLookup } from "./verify.js";
+import { repoPath } from "@spam/repo-paths";
 
 // The decider and the sink against the real broker and ClickHouse 18.16.
 const brokers = process.env.KAFKA_BROKERS?.split(",");
 const clickhouseUrl = process.env.CLICKHOUSE_URL;
 const runId = process.env.TEST_RUN_ID ?? "local";
 const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
-const MIGRATIONS = fileURLToPath(new URL("../../../infra/clickhouse/migrations", import.meta.url));
+const MIGRATIONS = repoPath("infra/clickhouse/migrations");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function until<T>(probe: () => Promise<T | null | undefined | false>, timeoutMs: number, what: string): Promise<T> {

@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import { fileURLToPath } from "node:url";
 import pino from "pino";
 import { describe, expect, it } from "vitest";
 import { createClickHouse, ensureDatabase, ident, runMigrations, sql } from "@spam/clickhouse";
@@ -8,12 +7,13 @@ import { BatchingProducer, createKafkaClient, ensureTopics } from "@spam/kafka";
 import { freePort } from "@spam/infra-local";
 import { loadDeciderEnv } from "./env.js";
 import { createDecider } from "./main.js";
+import { repoPath } from "@spam/repo-paths";
 
 // Real broker and ClickHouse from the vitest global setup; the decider in-process with METRICS_PORT set.
 const brokers = process.env.KAFKA_BROKERS;
 const clickhouseUrl = process.env.CLICKHOUSE_URL;
 const logger = pino({ level: "silent" });
-const MIGRATIONS = fileURLToPath(new URL("../../../infra/clickhouse/migrations", import.meta.url));
+const MIGRATIONS = repoPath("infra/clickhouse/migrations");
 
 describe.skipIf(!brokers || !clickhouseUrl)("decider metrics", () => {
   it("serves /healthz, /readyz and /metrics, counting the reports it consumed", async () => {

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
 import { z } from "zod";
+import { repoPath } from "@spam/repo-paths";
 
 const positive = z.number().positive();
 const share = z.number().min(0).max(1);
@@ -54,5 +54,5 @@ export function loadPolicy(path: string): Policy {
 
 /** rules/policy.yaml of the repository (services run from the repo). */
 export function defaultPolicyPath(): string {
-  return fileURLToPath(new URL("../../../rules/policy.yaml", import.meta.url));
+  return repoPath("rules/policy.yaml");
 }

@@ -1,13 +1,13 @@
-import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { enforceProduction, envSchemas, EnvError, parseEnv } from "@spam/service-runtime";
 import { MAX_PASSWORD, MAX_SYSTEM_ID, parseInlineAccounts, validateAccountSpec, type AccountSpec } from "./accounts.js";
 import { parseRoutes } from "./relay/routes.js";
+import { repoPath } from "@spam/repo-paths";
 
-const defaultAllowList = fileURLToPath(new URL("../../../rules/allowlist/report-senders.json", import.meta.url));
-const defaultModel = fileURLToPath(new URL("../../../packages/classifier/models/default.model.json", import.meta.url));
-const defaultRules = fileURLToPath(new URL("../../../rules", import.meta.url));
-const defaultReplies = fileURLToPath(new URL("../../../rules/replies/zh-CN.json", import.meta.url));
+const defaultAllowList = repoPath("rules/allowlist/report-senders.json");
+const defaultModel = repoPath("packages/classifier/models/default.model.json");
+const defaultRules = repoPath("rules");
+const defaultReplies = repoPath("rules/replies/zh-CN.json");
 const ms = (def: number) => z.coerce.number().int().positive().default(def);
 
 export const gatewayEnvShape = {

@@ -1,10 +1,9 @@
 import { resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { DEFAULT_THRESHOLDS } from "@spam/scoring";
 import { enforceProduction, envSchemas, parseEnv } from "@spam/service-runtime";
+import { REPO_ROOT } from "@spam/repo-paths";
 
-const REPO_ROOT = resolve(fileURLToPath(new URL(".", import.meta.url)), "../../..");
 
 export const scorerEnvShape = {
   KAFKA_BROKERS: envSchemas.brokers,

@@ -1,18 +1,19 @@
 import { randomUUID } from "node:crypto";
 import { cp, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { VerdictV1, topicNames, type RawMessage, type RulesControl, type TopicNames, type Verdict } from "@spam/contracts";
 import { BatchingProducer, SchemaConsumer, createKafkaClient, ensureTopics } from "@spam/kafka";
 import { loadScorerEnv } from "./env.js";
 import { createScorerService, type ScorerService } from "./main.js";
+import { repoPath } from "@spam/repo-paths";
 
 // Real broker (vitest global setup), scorer workers in-process so a test can start and stop them.
 const brokers = process.env.KAFKA_BROKERS;
 const logger = pino({ level: "silent" });
-const repoRules = resolve(import.meta.dirname, "../../../rules");
+const repoRules = repoPath("rules");
 
 async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 60_000, what = "condition"): Promise<void> {
   const deadline = Date.now() + timeoutMs;

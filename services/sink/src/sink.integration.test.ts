@@ -2,7 +2,6 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import pino from "pino";
 import { afterAll, describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -22,7 +21,7 @@ const clickhouseUrl = process.env.CLICKHOUSE_URL;
 const runId = process.env.TEST_RUN_ID ?? "local";
 const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
 const MIGRATIONS = repoPath("infra/clickhouse/migrations");
-const SINK_MAIN = fileURLToPath(new URL("../dist/main.js", import.meta.url));
+const SINK_MAIN = repoPath("services/sink/dist/main.js");
 const Count = z.object({ n: z.coerce.number() });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,9 +1,9 @@
-import { fileURLToPath } from "node:url";
 import pino from "pino";
 import { describe, expect, it } from "vitest";
 import { createLocalDecider } from "./local-decider.js";
+import { repoPath } from "@spam/repo-paths";
 
-const root = (p: string) => fileURLToPath(new URL(`../../../../${p}`, import.meta.url));
+const root = (p: string) => repoPath(p);
 
 describe("local decider (RELAY_FALLBACK=local)", () => {
   it("scores with the shipped model and rules: blocks a corroborated spam text, allows an ordinary one", async () => {
