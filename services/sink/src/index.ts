@@ -1,4 +1,5 @@
-export { createSink, SINK_ROUTES } from "./main.js";
+export { createSink } from "./main.js";
+export { SINK_ROUTES } from "./routes.js";
 export type { Sink, SinkDeps, TableStats } from "./main.js";
 export { loadSinkEnv, sinkEnvShape } from "./env.js";
 export type { SinkEnv } from "./env.js";
