@@ -82,6 +82,9 @@ export const DEMO_CONSOLE_PASSWORD = process.env.API_DEMO_PASSWORD ?? "demo-cons
  * (docs/SCORING.md); 32 MiB semi-spaces let a fetch's short-lived records die young instead
  * of being promoted, which cut a scorer's CPU per message by about 12 % (docs/PERFORMANCE.md).
  */
+/** The model registry the scorer and the console share under `npm start` (`spam models …` take it as MODEL_REGISTRY_DIR). */
+export const modelRegistryDir = (c: LocalConfig): string => resolve(c.LOCAL_DIR, "models");
+
 export const SCORER_NODE_OPTIONS = "--max-old-space-size=320 --max-semi-space-size=32";
 
 export const SERVICES: readonly ServiceSpec[] = [
@@ -100,15 +103,16 @@ export const SERVICES: readonly ServiceSpec[] = [
   {
     name: "scorer",
     entry: "services/scorer/dist/main.js",
-    env: (_c, common) => ({ ...common, NODE_OPTIONS: SCORER_NODE_OPTIONS, METRICS_PORT: String(METRICS_PORTS.scorer) }),
+    env: (c, common) => ({ ...common, NODE_OPTIONS: SCORER_NODE_OPTIONS, METRICS_PORT: String(METRICS_PORTS.scorer), MODEL_REGISTRY_DIR: modelRegistryDir(c) }),
     url: () => `metrics ${metricsUrl(METRICS_PORTS.scorer)}`,
   },
   {
     name: "api",
     entry: "services/api/dist/main.js",
-    env: (_c, common) => ({
+    env: (c, common) => ({
       ...common,
       API_PORT: String(LOCAL_PORTS.api),
+      MODEL_REGISTRY_DIR: modelRegistryDir(c),
       DATABASE_URL: process.env.DATABASE_URL ?? `postgres://spam:spam@127.0.0.1:${LOCAL_PORTS.postgres}/spam_api`,
       API_DEMO_PASSWORD: DEMO_CONSOLE_PASSWORD,
     }),
