@@ -2,7 +2,8 @@ import { mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CaseStore, deciderCase, flaggedVerdict, ingestDecisionEvents, ingestVerdicts, reportAssessed } from "@spam/api-service";
+import { CaseStore, ingestDecisionEvents, ingestVerdicts } from "@spam/api-service";
+import { deciderCase, flaggedVerdict, reportAssessed } from "@spam/api-service/testing";
 import { CATEGORY_GROUPS, REPORT_VERIFICATIONS, SPAM_CATEGORIES } from "@spam/contracts";
 import { loginAs, startHarness, type Harness } from "./harness.js";
 

@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { createClickHouse, ensureDatabase, migrateDatabase, raw, readMigrations, restrictedDatabase, runMigrations, sql, ident, v, type ClickHouse, type ClickHouseOptions } from "@spam/clickhouse";
 import type { BlockListEntry, RawMessage } from "@spam/contracts";
-import { ClickHouseReportAnalytics, ClickHouseSenderHistory, ClickHouseTrafficAnalytics, deciderCase, flaggedVerdict, parsedReport, reportAssessed } from "@spam/api-service";
+import { ClickHouseReportAnalytics, ClickHouseSenderHistory, ClickHouseTrafficAnalytics } from "@spam/api-service";
+import { deciderCase, flaggedVerdict, parsedReport, reportAssessed } from "@spam/api-service/testing";
 import { clickHouseTrafficLookup, DeciderCore, defaultPolicyPath, loadPolicy, queryCampaignCounts, rebuildFromClickHouse } from "@spam/decider-service";
 import { blockListRows, deadLetterRows, decisionRows, enforcementRows, replyRows, reportRows, reviewLabelRows, rowsForInsert, trafficRows, verdictRows, type TableRow } from "@spam/sink-service";
 
