@@ -90,20 +90,25 @@ export function frameworkErrors(error: FastifyError, request: FastifyRequest, re
 
 export function installErrorHandling(app: FastifyInstance): void {
   const allowed = methodTable(app);
+  /** No route for this method and path: 405 with Allow when the path offers other methods, else 404. */
+  const unrouted = (request: FastifyRequest, reply: FastifyReply) => {
+    const path = request.url.split("?")[0] ?? "/";
+    const methods = allowed(path);
+    const error =
+      methods.length > 0
+        ? new ApiError("method_not_allowed", `${request.method} is not offered here; allowed: ${methods.join(", ")}`)
+        : new ApiError("not_found", `no route ${request.method} ${path}`);
+    const { status, body } = toErrorBody(error, request.id);
+    if (methods.length > 0) void reply.header("allow", methods.join(", "));
+    void reply.status(status).send(body);
+  };
   app.setErrorHandler((error, request, reply) => {
+    // A method fastify reads a body for (QUERY, …) fails on that body before the not-found handler runs.
+    if (request.is404) return unrouted(request, reply);
     const { status, body } = toErrorBody(error, request.id);
     if (status >= 500) request.log.error({ err: error }, "request failed");
     else request.log.info({ code: body.error.code, status }, "request rejected");
     void reply.status(status).send(body);
   });
-  app.setNotFoundHandler((request, reply) => {
-    const path = request.url.split("?")[0] ?? "/";
-    const methods = allowed(path);
-    if (methods.length > 0) {
-      const { status, body } = toErrorBody(new ApiError("method_not_allowed", `${request.method} is not offered here; allowed: ${methods.join(", ")}`), request.id);
-      void reply.status(status).header("allow", methods.join(", ")).send(body);
-      return;
-    }
-    void reply.status(404).send({ error: { code: "not_found", message: maskText(`no route ${request.method} ${request.url.split("?")[0]}`), requestId: request.id } });
-  });
+  app.setNotFoundHandler(unrouted);
 }
