@@ -7,7 +7,7 @@ import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CaseStore, createPool, ingestVerdicts, type ClickHouse } from "@spam/api-service";
 import { flaggedVerdict, seedClickHouse } from "@spam/api-service/testing";
-import { REPO_ROOT } from "@spam/infra-local";
+import { REPO_ROOT } from "@spam/repo-paths";
 import { createApiUser, startServiceProcess, testPgDatabase, type ServiceProcess, type TestPgDatabase } from "../support/index.js";
 
 /**

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { REPO_ROOT } from "@spam/infra-local";
+import { REPO_ROOT } from "@spam/repo-paths";
 import { sql, v } from "@spam/clickhouse";
 import { hashReporter } from "@spam/report-parser";
 import { EsmeClient, SMPP_STATUS, SmppClientError } from "@spam/smpp-client";

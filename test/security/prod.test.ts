@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { REPO_ROOT } from "@spam/infra-local";
+import { REPO_ROOT } from "@spam/repo-paths";
 
 /**
  * Finding 8: production must refuse development secrets. Each real service process is started with

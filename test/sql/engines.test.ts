@@ -1,11 +1,11 @@
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import pino from "pino";
 import { createChdbConnection } from "chdb/connection";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
+import { repoPath } from "@spam/repo-paths";
 import { createClickHouse, ensureDatabase, migrateDatabase, raw, readMigrations, restrictedDatabase, runMigrations, sql, ident, v, type ClickHouse, type ClickHouseOptions } from "@spam/clickhouse";
 import type { BlockListEntry, RawMessage } from "@spam/contracts";
 import { ClickHouseReportAnalytics, ClickHouseSenderHistory, ClickHouseTrafficAnalytics } from "@spam/api-service";
@@ -17,8 +17,8 @@ import { blockListRows, deadLetterRows, decisionRows, enforcementRows, replyRows
 // runs) and on current ClickHouse (chdb, in-process), with the same rows: both must answer alike.
 const clickhouseUrl = process.env.CLICKHOUSE_URL;
 const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
-const MIGRATIONS = fileURLToPath(new URL("../../infra/clickhouse/migrations", import.meta.url));
-const RESTRICTED = fileURLToPath(new URL("../../infra/clickhouse/restricted", import.meta.url));
+const MIGRATIONS = repoPath("infra/clickhouse/migrations");
+const RESTRICTED = repoPath("infra/clickhouse/restricted");
 const database = `t_${process.env.TEST_RUN_ID ?? "local"}_sql_${Date.now().toString(36)}`.replace(/[^a-z0-9_]/gi, "_");
 
 const HOUR = 3_600_000;
@@ -265,5 +265,14 @@ describe.skipIf(!clickhouseUrl)("the SQL on ClickHouse 18.16 and on current Clic
       await current.ch.query(raw(`EXPLAIN AST ${statement}`), z.unknown()).catch((e: Error) => refused.push(`${e.message}\n${statement}`));
     }
     expect(refused).toEqual([]);
+  });
+
+  // Users who run the compose file get the engine these statements were proven on, not an older one.
+  it("the compose file runs the ClickHouse release the current engine here is", async () => {
+    const compose = readFileSync(repoPath("infra/compose/docker-compose.yml"), "utf8");
+    const image = /image:\s*clickhouse\/clickhouse-server:(\d+\.\d+)/.exec(compose)?.[1];
+    const [{ version }] = (await current.ch.query(raw("SELECT version() AS version"), z.object({ version: z.string() }))) as [{ version: string }];
+    expect(image).toBeDefined();
+    expect(version.split(".").slice(0, 2).join(".")).toBe(image);
   });
 });

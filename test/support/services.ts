@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { resolve } from "node:path";
 import { createInterface } from "node:readline";
-import { REPO_ROOT } from "@spam/infra-local";
+import { REPO_ROOT } from "@spam/repo-paths";
 
 export interface ServiceProcess {
   readonly name: string;

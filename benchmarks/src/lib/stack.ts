@@ -4,7 +4,8 @@ import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import pino, { type Logger } from "pino";
 import { topicNames, type TopicNames } from "@spam/contracts";
-import { createTopics, freePort, loadLocalConfig, migrate, removeRunArtifacts, REPO_ROOT, SCORER_NODE_OPTIONS, type LocalConfig } from "@spam/infra-local";
+import { createTopics, freePort, loadLocalConfig, migrate, removeRunArtifacts, SCORER_NODE_OPTIONS, type LocalConfig } from "@spam/infra-local";
+import { REPO_ROOT } from "@spam/repo-paths";
 
 export const BENCH_ACCOUNT = { systemId: "bench", password: "bench-pw" } as const;
 

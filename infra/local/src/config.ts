@@ -1,10 +1,9 @@
 import { resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { z } from "zod";
+import { REPO_ROOT } from "@spam/repo-paths";
 import { DEVELOPMENT_DEFAULTS } from "@spam/service-runtime";
 
-/** Repository root, from this file's place in infra/local/dist. */
-export const REPO_ROOT = resolve(fileURLToPath(new URL(".", import.meta.url)), "../../..");
+export { REPO_ROOT };
 
 const port = z.coerce.number().int().min(1).max(65_535);
 

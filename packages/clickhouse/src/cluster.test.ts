@@ -1,10 +1,10 @@
-import { fileURLToPath } from "node:url";
+import { repoPath } from "@spam/repo-paths";
 import { describe, expect, it } from "vitest";
 import { clusterMigrations } from "./cluster.js";
 import { readMigrations } from "./migrations.js";
 
-const MIGRATIONS = fileURLToPath(new URL("../../../infra/clickhouse/migrations", import.meta.url));
-const RESTRICTED = fileURLToPath(new URL("../../../infra/clickhouse/restricted", import.meta.url));
+const MIGRATIONS = repoPath("infra/clickhouse/migrations");
+const RESTRICTED = repoPath("infra/clickhouse/restricted");
 const file = (statements: string[]) => [{ version: 1, name: "0001_x.sql", checksum: "c", statements }];
 
 describe("the cluster variant of the schema", () => {

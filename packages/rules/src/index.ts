@@ -11,5 +11,5 @@ export type { VelocityOptions, VelocitySnapshot, SenderVelocity, WindowCounts } 
 export { AhoCorasick } from "./aho-corasick.js";
 export { regexSafetyProblem } from "./regex-guard.js";
 export { canonicalSender } from "./sender.js";
-export { RULE_CATEGORIES, RULE_KINDS, CATEGORY_GROUPS, categoryGroup, RuleDef } from "./schema.js";
-export type { RuleCategory, RuleKind, CategoryGroup } from "./schema.js";
+export { RULE_CATEGORIES, RULE_KINDS, RuleDef } from "./schema.js";
+export type { RuleCategory, RuleKind } from "./schema.js";

@@ -1,8 +1,9 @@
 import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { normalize } from "@spam/normalize";
 import pino from "pino";
+import { repoPath } from "@spam/repo-paths";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   AhoCorasick,
@@ -134,7 +135,7 @@ describe("allow list", () => {
   });
 
   it("ships a starter set that loads and allow-lists operators and banks", async () => {
-    const rs = await loadRuleSet(resolve(import.meta.dirname, "../../../rules"));
+    const rs = await loadRuleSet(repoPath("rules"));
     expect(rs.isAllowListedSender("10086")).toBe(true);
     expect(rs.isAllowListedSender("95588")).toBe(true);
     expect(rs.keywordCount).toBeGreaterThan(200);

@@ -1,25 +1,9 @@
 import { z } from "zod";
-import {
-  CATEGORY_GROUPS as SHARED_GROUPS,
-  SPAM_CATEGORIES,
-  VERDICT_ACTIONS,
-  categoryGroup as sharedCategoryGroup,
-  type CategoryGroup as SharedGroup,
-} from "@spam/contracts";
+import { SPAM_CATEGORIES, VERDICT_ACTIONS } from "@spam/contracts";
 
 /** Fine categories: the shared 14 labels plus `service` for notification senders. */
 export const RULE_CATEGORIES = [...SPAM_CATEGORIES, "service"] as const;
 export type RuleCategory = (typeof RULE_CATEGORIES)[number];
-
-/** The three spam groups a rule can fall in. */
-export const CATEGORY_GROUPS = SHARED_GROUPS.filter((g): g is Exclude<SharedGroup, "other"> => g !== "other");
-export type CategoryGroup = (typeof CATEGORY_GROUPS)[number];
-
-/** Coarse group of a fine category (null for `Other` and `service`). */
-export function categoryGroup(category: string): CategoryGroup | null {
-  const group = sharedCategoryGroup(category);
-  return group === "other" ? null : group;
-}
 
 export const RULE_KINDS = ["keyword", "regex", "domain", "sender", "velocity", "allowlist"] as const;
 export type RuleKind = (typeof RULE_KINDS)[number];

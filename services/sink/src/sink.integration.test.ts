@@ -12,6 +12,7 @@ import { BatchingProducer, createKafkaClient, ensureTopics } from "@spam/kafka";
 import { freePort, loadLocalConfig, startClickHouse, stopServer } from "@spam/infra-local";
 import { TableBatcher, type SinkRow } from "./batcher.js";
 import { loadSinkEnv } from "./env.js";
+import { repoPath } from "@spam/repo-paths";
 import { createSink } from "./main.js";
 import { trafficRows, verdictRow } from "./rows.js";
 
@@ -20,7 +21,7 @@ const brokers = process.env.KAFKA_BROKERS?.split(",");
 const clickhouseUrl = process.env.CLICKHOUSE_URL;
 const runId = process.env.TEST_RUN_ID ?? "local";
 const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
-const MIGRATIONS = fileURLToPath(new URL("../../../infra/clickhouse/migrations", import.meta.url));
+const MIGRATIONS = repoPath("infra/clickhouse/migrations");
 const SINK_MAIN = fileURLToPath(new URL("../dist/main.js", import.meta.url));
 const Count = z.object({ n: z.coerce.number() });
 
