@@ -351,6 +351,9 @@ describe("sessions and accounts (security)", () => {
       expect(me.statusCode).toBe(200);
       // The unprefixed name is not read: a cookie planted by a sibling subdomain does not sign anyone in.
       expect((await secure.inject({ url: "/api/auth/me", cookies: { spam_session: cookie?.value ?? "" } })).statusCode).toBe(401);
+      // The document names the cookie that is read.
+      const doc = (await secure.inject({ url: "/openapi.json", cookies: { "__Host-spam_session": cookie?.value ?? "" } })).json();
+      expect(doc.components.securitySchemes.cookie.name).toBe("__Host-spam_session");
     } finally {
       await secure.close();
     }

@@ -117,7 +117,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       route.config = { ...(route.config ?? {}), public: true };
     }
   });
-  await registerOpenApi(app);
+  await registerOpenApi(app, sessionCookieName(deps.config.cookieSecure));
   await app.register(fastifyCookie);
   await app.register(fastifyRateLimit, { global: false });
   installAuth(app, deps.users, sessionCookieName(deps.config.cookieSecure));

@@ -96,6 +96,7 @@ describe("the OpenAPI document: happy", () => {
     expect(op("/api/auth/login", "post").security).toEqual([]);
     expect(op("/healthz", "get").security).toEqual([]);
     expect(Object.keys(op("/api/export/fraud-cases.csv", "get").responses["200"]?.content ?? {})).toEqual(["text/csv"]);
+    expect((doc as unknown as { components: { securitySchemes: { cookie: { name: string } } } }).components.securitySchemes.cookie.name).toBe("spam_session");
   });
 
   it("answers every window its document allows: any two date-times, an empty or reversed one included", async () => {

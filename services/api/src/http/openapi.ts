@@ -24,9 +24,10 @@ function transform(input: TransformInput): ReturnType<typeof jsonSchemaTransform
 
 /**
  * The OpenAPI document, generated from the route schemas, at /openapi.json, and Swagger UI at /docs:
- * both for signed-in staff only (they map every route and parameter).
+ * both for signed-in staff only (they map every route and parameter). `sessionCookie` is the cookie's name
+ * as configured (`__Host-` prefixed over HTTPS).
  */
-export async function registerOpenApi(app: FastifyInstance): Promise<void> {
+export async function registerOpenApi(app: FastifyInstance, sessionCookie: string): Promise<void> {
   await app.register(fastifySwagger, {
     openapi: {
       info: {
@@ -37,7 +38,7 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
           "Every failure has the body `{ error: { code, message, fields?, requestId } }`; `code` is a closed set, each code has one HTTP status. " +
           "A method a path does not offer is answered 405 with `Allow`.",
       },
-      components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" }, cookie: { type: "apiKey", in: "cookie", name: "spam_session" } } },
+      components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" }, cookie: { type: "apiKey", in: "cookie", name: sessionCookie } } },
       security: [{ bearer: [] }, { cookie: [] }],
     },
     transform,
