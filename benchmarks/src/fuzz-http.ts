@@ -22,16 +22,13 @@ import {
   CaseStore,
   combinedReviewAnalytics,
   createPool,
-  createTestDatabase,
-  flaggedVerdict,
   ingestReports,
   ingestVerdicts,
   migratePg,
-  parsedReport,
   PgReviewAnalytics,
-  seedClickHouse,
   UserStore,
 } from "@spam/api-service";
+import { createTestDatabase, flaggedVerdict, parsedReport, seedClickHouse } from "@spam/api-service/testing";
 import { ident, sql } from "@spam/clickhouse";
 import { readableDigits } from "@spam/privacy";
 import { loadLocalConfig } from "@spam/infra-local";

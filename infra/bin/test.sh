@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # npm test: set up whatever is missing, then run every test: unit and
 # integration tests beside the code (in parallel), then the cross-service
-# end-to-end, browser, fault and fuzz tests under test/ (one file at a time:
+# end-to-end, browser, fault, fuzz and API contract tests under test/ (one file at a time:
 # each runs a whole pipeline of real processes, and on two cores they would
 # only slow each other down). All against the real Kafka, ClickHouse and
 # PostgreSQL: started here when not running, stopped afterwards.
@@ -10,6 +10,8 @@ ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$ROOT"
 bash infra/bin/bootstrap.sh --test
 source infra/bin/node-env.sh
+# The OpenAPI contract fuzzer of test/contract/ (a pinned schemathesis in a venv under .tools/).
+bash infra/bin/schemathesis.sh >/dev/null
 
 INFRA="node infra/local/dist/cli.js"
 was_running=0

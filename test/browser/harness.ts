@@ -1,7 +1,8 @@
 import pino from "pino";
 import type pg from "pg";
 import type { Page } from "playwright-core";
-import { createApiService, createPool, createTestDatabase, parseEnv, seedClickHouse, UserStore, type ApiService, type ClickHouse } from "@spam/api-service";
+import { createApiService, createPool, parseEnv, UserStore, type ApiService, type ClickHouse } from "@spam/api-service";
+import { createTestDatabase, seedClickHouse } from "@spam/api-service/testing";
 import { launchChromium } from "./chromium.js";
 
 export const PW = "browser-test-password";

@@ -1,7 +1,8 @@
 import { mkdirSync } from "node:fs";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CaseStore, deciderCase, flaggedVerdict, ingestDecisionEvents, ingestVerdicts, reportAssessed } from "@spam/api-service";
+import { CaseStore, ingestDecisionEvents, ingestVerdicts } from "@spam/api-service";
+import { deciderCase, flaggedVerdict, reportAssessed } from "@spam/api-service/testing";
 import { CATEGORY_GROUPS, REPORT_VERIFICATIONS, SPAM_CATEGORIES } from "@spam/contracts";
 import { loginAs, startHarness, type Harness } from "./harness.js";
 import { repoPath } from "@spam/repo-paths";

@@ -1,11 +1,10 @@
 import {
   CaseStore,
   createPool,
-  flaggedVerdict,
   ingestReports,
   ingestVerdicts,
-  parsedReport,
 } from "@spam/api-service";
+import { flaggedVerdict, parsedReport } from "@spam/api-service/testing";
 
 const HOUR = 3_600_000;
 

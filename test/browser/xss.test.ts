@@ -1,7 +1,8 @@
 import type pg from "pg";
 import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CaseStore, flaggedVerdict, ingestReports, ingestVerdicts, parsedReport } from "@spam/api-service";
+import { CaseStore, ingestReports, ingestVerdicts } from "@spam/api-service";
+import { flaggedVerdict, parsedReport } from "@spam/api-service/testing";
 import { loginAs as login, PW, startHarness, type Harness } from "./harness.js";
 
 /**

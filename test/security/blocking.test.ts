@@ -4,15 +4,13 @@ import { z } from "zod";
 import {
   CaseStore,
   createPool,
-  createTestDatabase,
   kafkaPublisher,
   migratePg,
   OutboxRelay,
-  parsedReport,
   reportUpsert,
   UserStore,
-  type PgDatabase,
 } from "@spam/api-service";
+import { createTestDatabase, parsedReport, type PgDatabase } from "@spam/api-service/testing";
 import { sql } from "@spam/clickhouse";
 import { BatchingProducer, createKafkaClient } from "@spam/kafka";
 import { createTestStack, eventually, startServiceProcess, type ServiceProcess, type TestStack } from "../support/index.js";

@@ -1,7 +1,8 @@
 import pino from "pino";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CaseStore, createApiService, createPool, createTestDatabase, flaggedVerdict, ingestVerdicts, parseEnv, UserStore, type ApiService } from "@spam/api-service";
+import { CaseStore, createApiService, createPool, ingestVerdicts, parseEnv, UserStore, type ApiService } from "@spam/api-service";
+import { createTestDatabase, flaggedVerdict } from "@spam/api-service/testing";
 
 /**
  * Finding 2, 12 and 13 of issue #17 as probes against a real API process (HTTP on loopback, PostgreSQL):

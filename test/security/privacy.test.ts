@@ -14,16 +14,13 @@ import {
   CaseStore,
   createApiService,
   createPool,
-  deciderCase,
-  flaggedVerdict,
   ingestReports,
   ingestVerdicts,
   parseEnv,
-  parsedReport,
-  seedClickHouse,
   UserStore,
   type ApiService,
 } from "@spam/api-service";
+import { deciderCase, flaggedVerdict, parsedReport, seedClickHouse } from "@spam/api-service/testing";
 import { ident, sql, type ClickHouse } from "@spam/clickhouse";
 import { testPgDatabase, type TestPgDatabase } from "../support/index.js";
 

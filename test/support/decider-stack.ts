@@ -1,7 +1,7 @@
 import pino from "pino";
 import type { DecisionEvent } from "@spam/contracts";
 import { BatchingProducer, createKafkaClient } from "@spam/kafka";
-import type { PgDatabase } from "@spam/api-service";
+import type { PgDatabase } from "@spam/api-service/testing";
 import { demoSmppAccountsEnv, freePort } from "@spam/infra-local";
 import { testPgDatabase } from "./postgres.js";
 import { startServiceProcess, type ServiceProcess } from "./services.js";

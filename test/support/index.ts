@@ -6,4 +6,4 @@ export { startDeciderStack, startPipeline } from "./decider-stack.js";
 export type { DeciderStack, Pipeline, PipelineOptions } from "./decider-stack.js";
 export type { TestStack } from "./stack.js";
 export { testPgDatabase, createApiUser } from "./postgres.js";
-export type { PgDatabase as TestPgDatabase } from "@spam/api-service";
+export type { PgDatabase as TestPgDatabase } from "@spam/api-service/testing";

@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { resolve } from "node:path";
 import { promisify } from "node:util";
-import { pgDatabaseOn, type PgDatabase } from "@spam/api-service";
+import { pgDatabaseOn, type PgDatabase } from "@spam/api-service/testing";
 import { REPO_ROOT } from "@spam/repo-paths";
 
 const run = promisify(execFile);

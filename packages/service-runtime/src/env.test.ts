@@ -20,4 +20,11 @@ describe("parseEnv", () => {
       expect((e as EnvError).message).toContain("PORT");
     }
   });
+
+  it("reads an optional broker list: absent or empty is none", () => {
+    const optional = { KAFKA_BROKERS: envSchemas.optionalBrokers };
+    expect(parseEnv(optional, {}).KAFKA_BROKERS).toEqual([]);
+    expect(parseEnv(optional, { KAFKA_BROKERS: "" }).KAFKA_BROKERS).toEqual([]);
+    expect(parseEnv(optional, { KAFKA_BROKERS: "a:1,,b:2 " }).KAFKA_BROKERS).toEqual(["a:1", "b:2"]);
+  });
 });

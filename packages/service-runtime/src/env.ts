@@ -28,6 +28,11 @@ export const envSchemas = {
     .string()
     .min(1)
     .transform((s) => s.split(",").map((b) => b.trim()).filter((b) => b.length > 0)),
+  /** For a service that runs without Kafka when none is given (the API keeps decisions in its outbox). */
+  optionalBrokers: z
+    .string()
+    .default("")
+    .transform((s) => s.split(",").map((b) => b.trim()).filter((b) => b.length > 0)),
   bool: z
     .enum(["0", "1", "true", "false"])
     .transform((s) => s === "1" || s === "true"),

@@ -1,7 +1,8 @@
 import type { Logger } from "pino";
 
-export interface ServiceHandle {
-  start(): Promise<void>;
+/** `Started` is what start() resolves with, for callers that need it (the API's URL); runService ignores it. */
+export interface ServiceHandle<Started = void> {
+  start(): Promise<Started>;
   /** Drains in-flight work and closes connections; must be safe to call once. */
   stop(): Promise<void>;
 }
@@ -10,8 +11,8 @@ export interface ServiceHandle {
  * Runs a service until SIGTERM/SIGINT, then stops it (draining) and exits 0.
  * A second signal, or a stop that takes longer than `stopTimeoutMs`, exits 1.
  */
-export function runService(name: string, logger: Logger, build: () => Promise<ServiceHandle> | ServiceHandle, stopTimeoutMs = 30_000): void {
-  let handle: ServiceHandle | null = null;
+export function runService(name: string, logger: Logger, build: () => Promise<ServiceHandle<unknown>> | ServiceHandle<unknown>, stopTimeoutMs = 30_000): void {
+  let handle: ServiceHandle<unknown> | null = null;
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) {

@@ -21,4 +21,12 @@ describe("env", () => {
     expect(parseEnv({ TRUST_PROXY: "true" }).TRUST_PROXY).toBe(true);
     expect(() => parseEnv({ SESSION_IDLE_MINUTES: "0" })).toThrow(/SESSION_IDLE_MINUTES/);
   });
+  it("reads brokers, booleans and the log level with the shared runtime's schemas, and has a stop timeout", () => {
+    expect(parseEnv({}).KAFKA_BROKERS).toEqual([]);
+    expect(parseEnv({ KAFKA_BROKERS: "a:1, b:2" }).KAFKA_BROKERS).toEqual(["a:1", "b:2"]);
+    expect(parseEnv({ CASE_INTAKE: "0" }).CASE_INTAKE).toBe(false);
+    expect(parseEnv({}).API_STOP_TIMEOUT_MS).toBe(30_000);
+    expect(() => parseEnv({ LOG_LEVEL: "loud" })).toThrow(/LOG_LEVEL/);
+    expect(() => parseEnv({ CASE_INTAKE: "yes" })).toThrow(/CASE_INTAKE/);
+  });
 });

@@ -1,22 +1,18 @@
 import { z } from "zod";
-import { EnvError, enforceProduction, parseEnv as parseServiceEnv } from "@spam/service-runtime";
+import { EnvError, enforceProduction, envSchemas, parseEnv as parseServiceEnv } from "@spam/service-runtime";
 
 export { EnvError };
-
-const bool = z
-  .enum(["true", "false", "1", "0"])
-  .transform((v) => v === "true" || v === "1");
 
 /** Every setting of the API service, parsed once at start; a bad value stops the process naming the variable. */
 export const ApiEnv = z.object({
   API_HOST: z.string().default("127.0.0.1"),
   API_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
-  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  LOG_LEVEL: envSchemas.logLevel.default("info"),
   /** PostgreSQL holds users, sessions, claims, decisions, audit log and the Kafka outbox. */
   DATABASE_URL: z.string().url().default("postgres://spam:spam@127.0.0.1:15432/spam_api"),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
   /** Comma-separated host:port list. Empty: decisions stay in the outbox until Kafka is configured. */
-  KAFKA_BROKERS: z.string().default(""),
+  KAFKA_BROKERS: envSchemas.optionalBrokers,
   TOPIC_PREFIX: z.string().default(""),
   CLICKHOUSE_URL: z.string().default(""),
   CLICKHOUSE_DATABASE: z.string().default("spam"),
@@ -30,7 +26,7 @@ export const ApiEnv = z.object({
    * Secure cookies need HTTPS in front; local runs are plain HTTP. When true the session cookie is
    * `__Host-spam_session` with Secure, and HSTS and upgrade-insecure-requests are sent.
    */
-  COOKIE_SECURE: bool.default("false"),
+  COOKIE_SECURE: envSchemas.bool.default("false"),
   /** Per client address (see TRUST_PROXY). */
   LOGIN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(10),
   /** Consecutive failed sign-ins before an account locks; each further failure doubles the lock. */
@@ -59,13 +55,15 @@ export const ApiEnv = z.object({
   /** Short code the outcome replies are sent from (the reporting number). */
   REPORT_SHORT_CODE: z.string().default("10086999"),
   /** Consume verdicts and reports from Kafka to open review cases. */
-  CASE_INTAKE: bool.default("true"),
+  CASE_INTAKE: envSchemas.bool.default("true"),
   CONSUMER_GROUP: z.string().default("api-case-intake"),
   /**
    * Local demo only (npm start): when no user exists, create reviewer/analyst/admin
    * accounts with the password given here and log their names. Empty: off.
    */
   API_DEMO_PASSWORD: z.string().default(""),
+  /** On SIGTERM, in-flight requests and outbox sends get this long before the process exits anyway. */
+  API_STOP_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(300_000).default(30_000),
 });
 export type ApiEnv = z.infer<typeof ApiEnv>;
 

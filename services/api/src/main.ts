@@ -1,15 +1,15 @@
-import { pathToFileURL } from "node:url";
 import type { Logger } from "pino";
 import { topicNames } from "@spam/contracts";
 import { createClickHouse, type ClickHouse } from "@spam/clickhouse";
 import { ModelRegistry, runBacktest, shadowReport } from "@spam/learning";
 import { BatchingProducer, createKafkaClient, ensureTopics } from "@spam/kafka";
 import { createServiceMetrics } from "@spam/observability";
-import { createServiceLogger } from "@spam/service-runtime";
+import { createServiceLogger, loadEnvOrExit, runService, type ServiceHandle } from "@spam/service-runtime";
 import { ClickHouseReportAnalytics, ClickHouseTrafficAnalytics, combinedReviewAnalytics, emptyTrafficAnalytics } from "./analytics/clickhouse.js";
 import { PgReviewAnalytics } from "./analytics/pg.js";
 import { ClickHouseSenderHistory } from "./analytics/sender.js";
 import { UserStore } from "./auth/users.js";
+import { createDemoUsers } from "./demo-users.js";
 import { migratePg, ensurePgDatabase } from "./db/migrate.js";
 import { createPool, pg } from "./db/pool.js";
 import { parseEnv, type ApiEnv } from "./env.js";
@@ -19,10 +19,8 @@ import { createCaseIntake } from "./intake.js";
 import { OutboxRelay, kafkaPublisher, type Publisher } from "./outbox.js";
 import { CaseStore } from "./review/cases.js";
 
-export interface ApiService {
-  start(): Promise<{ url: string }>;
-  stop(): Promise<void>;
-}
+/** start() resolves with the URL the API listens on. */
+export type ApiService = ServiceHandle<{ url: string }>;
 
 /** Composition root: builds every part by hand; `start` opens connections and listens, `stop` drains. */
 export function createApiService(env: ApiEnv, logger: Logger, overrides: { publisher?: Publisher } = {}): ApiService {
@@ -39,8 +37,7 @@ export function createApiService(env: ApiEnv, logger: Logger, overrides: { publi
     revealsPerHour: env.REVEAL_RATE_LIMIT_PER_HOUR,
     effects: { blockTtlMs: env.BLOCK_TTL_DAYS * 86_400_000, shortCode: env.REPORT_SHORT_CODE },
   });
-  const brokers = env.KAFKA_BROKERS.split(",").map((b) => b.trim()).filter(Boolean);
-  const kafka = brokers.length > 0 ? createKafkaClient({ brokers, clientId: "api", logger }) : null;
+  const kafka = env.KAFKA_BROKERS.length > 0 ? createKafkaClient({ brokers: env.KAFKA_BROKERS, clientId: "api", logger }) : null;
   const producer = kafka ? new BatchingProducer({ kafka, logger, lingerMs: 5 }) : null;
   const topics = topicNames(env.TOPIC_PREFIX);
   const metrics = createServiceMetrics({ service: "api" });
@@ -112,45 +109,9 @@ export function createApiService(env: ApiEnv, logger: Logger, overrides: { publi
   };
 }
 
-/** Demo accounts for a local `npm start`, only into an empty user table. */
-export async function createDemoUsers(users: UserStore, password: string, logger: Logger): Promise<boolean> {
-  if ((await users.count()) > 0) return false;
-  for (const [username, displayName, role] of [
-    ["reviewer", "审核员", "reviewer"],
-    ["analyst", "分析师", "analyst"],
-    ["admin", "管理员", "admin"],
-  ] as const) {
-    await users.createUser({ username, displayName, role, password });
-  }
-  logger.info({ users: ["reviewer", "analyst", "admin"] }, "created demo users (API_DEMO_PASSWORD)");
-  return true;
-}
-
-async function main(): Promise<void> {
-  const env = parseEnv();
+const isMain = import.meta.url === `file://${process.argv[1]}`;
+if (isMain) {
+  const env = loadEnvOrExit("api", () => parseEnv());
   const logger = createServiceLogger("api", env.LOG_LEVEL);
-  const service = createApiService(env, logger);
-  let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, "draining");
-    service.stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err }, "stop failed");
-        process.exit(1);
-      },
-    );
-  };
-  process.on("SIGTERM", () => shutdown("SIGTERM"));
-  process.on("SIGINT", () => shutdown("SIGINT"));
-  await service.start();
-}
-
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  main().catch((err: unknown) => {
-    process.stderr.write(`api failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
-  });
+  runService("api", logger, () => createApiService(env, logger), env.API_STOP_TIMEOUT_MS);
 }

@@ -1,6 +1,6 @@
 import { performance } from "node:perf_hooks";
-import { fileURLToPath } from "node:url";
 import pino from "pino";
+import { repoPath } from "@spam/repo-paths";
 import { createClickHouse, ensureDatabase, ident, runMigrations, sql } from "@spam/clickhouse";
 import { ClickHouseReportAnalytics, ClickHouseTrafficAnalytics } from "../analytics/clickhouse.js";
 
@@ -10,7 +10,7 @@ import { ClickHouseReportAnalytics, ClickHouseTrafficAnalytics } from "../analyt
  *   CLICKHOUSE_URL=http://127.0.0.1:8123 node services/api/dist/bench/analytics.js [verdicts]
  * Uses its own database (api_bench), dropped at the end unless KEEP=1.
  */
-const MIGRATIONS = fileURLToPath(new URL("../../../../infra/clickhouse/migrations/", import.meta.url));
+const MIGRATIONS = repoPath("infra", "clickhouse", "migrations");
 const url = process.env.CLICKHOUSE_URL ?? "http://127.0.0.1:8123";
 const total = Number(process.argv[2] ?? 1_000_000);
 const logger = pino({ level: "warn" });

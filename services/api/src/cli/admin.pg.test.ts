@@ -2,7 +2,7 @@ import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { UserStore } from "../auth/users.js";
 import { createPool } from "../db/pool.js";
-import { createDemoUsers } from "../main.js";
+import { createDemoUsers } from "../demo-users.js";
 import { createTestDatabase } from "../testing/postgres.js";
 import { runAdminCli } from "./admin.js";
 

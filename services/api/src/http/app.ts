@@ -5,10 +5,8 @@ import fastifyCookie from "@fastify/cookie";
 import fastifyHelmet from "@fastify/helmet";
 import fastifyRateLimit from "@fastify/rate-limit";
 import fastifyStatic from "@fastify/static";
-import fastifySwagger from "@fastify/swagger";
-import fastifySwaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import type pg from "pg";
 import type { ServiceMetrics } from "@spam/observability";
 import type { Logger } from "pino";
@@ -18,7 +16,8 @@ import type { ReviewAnalytics, TrafficAnalytics } from "../analytics/types.js";
 import type { UserStore } from "../auth/users.js";
 import type { CaseStore } from "../review/cases.js";
 import { installAuth, sessionCookieName } from "./auth.js";
-import { installErrorHandling } from "./errors.js";
+import { MAX_PARAM_LENGTH, frameworkErrors, installErrorHandling } from "./errors.js";
+import { registerOpenApi } from "./openapi.js";
 import { adminRoutes } from "./routes/admin.js";
 import { analyticsRoutes } from "./routes/analytics.js";
 import { authRoutes } from "./routes/auth.js";
@@ -104,6 +103,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     loggerInstance: deps.logger as FastifyBaseLogger,
     trustProxy: deps.config.trustProxy ?? false,
     bodyLimit: 256 * 1024,
+    // Long path parameters reach validation and get the closed 400 body, not fastify's own 414.
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors,
     // Request ids let a user quote an error to support without seeing internals.
     genReqId: () => crypto.randomUUID(),
   }).withTypeProvider<ZodTypeProvider>();
@@ -121,20 +123,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       route.config = { ...(route.config ?? {}), public: true };
     }
   });
-  await app.register(fastifySwagger, {
-    openapi: {
-      info: { title: "Spam SMS review and analytics API", version: "1.0.0", description: "Review console, analytics and exports. Sign in with POST /api/auth/login; send the token as `Authorization: Bearer …` or use the session cookie." },
-      components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" }, cookie: { type: "apiKey", in: "cookie", name: "spam_session" } } },
-      security: [{ bearer: [] }, { cookie: [] }],
-    },
-    transform: jsonSchemaTransform,
-  });
-  await app.register(fastifySwaggerUi, {
-    routePrefix: "/docs",
-    uiConfig: { docExpansion: "list" },
-    // Swagger UI sets inline styles; scripts stay 'self' only, and the page holds no case data.
-    transformStaticCSP: (header) => header.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'"),
-  });
+  await registerOpenApi(app, sessionCookieName(deps.config.cookieSecure));
   await app.register(fastifyCookie);
   await app.register(fastifyRateLimit, { global: false });
   installAuth(app, deps.users, sessionCookieName(deps.config.cookieSecure));
@@ -178,14 +167,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   app.get(
     "/healthz",
-    { config: { public: true }, schema: { tags: ["ops"], summary: "Liveness", response: { 200: z.object({ ok: z.literal(true) }) } } },
+    { config: { public: true }, schema: { tags: ["ops"], summary: "Liveness", security: [], response: { 200: z.object({ ok: z.literal(true) }) } } },
     async () => ({ ok: true as const }),
   );
   app.get(
     "/readyz",
     {
       config: { public: true },
-      schema: { tags: ["ops"], summary: "Readiness: PostgreSQL and dependencies", response: { 200: z.object({ ok: z.boolean(), checks: z.record(z.boolean()) }), 503: z.object({ ok: z.boolean(), checks: z.record(z.boolean()) }) } },
+      schema: { tags: ["ops"], summary: "Readiness: PostgreSQL and dependencies", security: [], response: { 200: z.object({ ok: z.boolean(), checks: z.record(z.boolean()) }), 503: z.object({ ok: z.boolean(), checks: z.record(z.boolean()) }) } },
     },
     async (_request, reply) => {
       const checks: Record<string, boolean> = {};
@@ -215,7 +204,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(fastifyStatic, { root: PUBLIC_DIR, prefix: "/assets/", index: false });
   await app.register(fastifyStatic, { root: ECHARTS_DIR, prefix: "/vendor/echarts/", decorateReply: false, index: false });
-  app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
   // The console is a single page; its own script asks for a session and shows the login form.
   for (const path of ["/", "/login", "/queue", "/case/*", "/analytics", "/audit", "/sessions", "/models"]) {
     app.get(path, { config: { public: true }, schema: { hide: true } }, async (_request, reply) => reply.sendFile("index.html", PUBLIC_DIR));

@@ -1,8 +1,8 @@
-import { fileURLToPath } from "node:url";
+import { repoPath } from "@spam/repo-paths";
 import type { Logger } from "pino";
 import { createClickHouse, ensureDatabase, runMigrations, type ClickHouse } from "@spam/clickhouse";
 
-const MIGRATIONS = fileURLToPath(new URL("../../../../infra/clickhouse/migrations/", import.meta.url));
+const MIGRATIONS = repoPath("infra", "clickhouse", "migrations");
 const HOUR = 3_600_000;
 
 /** A ClickHouse database with the project's migrations and 30 days of verdicts, for the traffic charts. */

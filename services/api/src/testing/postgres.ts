@@ -1,11 +1,10 @@
 import { execFile } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import pg from "pg";
+import { repoPath } from "@spam/repo-paths";
 import { ensurePgDatabase } from "../db/migrate.js";
 
 const run = promisify(execFile);
-const REPO_ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
 
 /**
  * Starts the project-local PostgreSQL (infra/postgres/start.sh: installs,
@@ -14,7 +13,7 @@ const REPO_ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
  */
 export async function startLocalPostgres(): Promise<string> {
   if (process.env.TEST_DATABASE_SERVER_URL) return process.env.TEST_DATABASE_SERVER_URL;
-  const { stdout } = await run("bash", [`${REPO_ROOT}infra/postgres/start.sh`], { timeout: 300_000 });
+  const { stdout } = await run("bash", [repoPath("infra", "postgres", "start.sh")], { timeout: 300_000 });
   const url = stdout.trim().split("\n").pop() ?? "";
   if (!url.startsWith("postgres://")) throw new Error(`infra/postgres/start.sh printed no URL: ${stdout}`);
   return url;

@@ -4,9 +4,9 @@ import { audit, AuditEntry, listAudit } from "../../audit.js";
 import { Password, ROLES, SessionInfo, User, Username, type UserStore } from "../../auth/users.js";
 import { ApiError } from "../../errors.js";
 import { requireUser } from "../auth.js";
-import { ErrorResponse } from "../schemas.js";
+import { ROLE_LIMITED, SessionId, WITH_BODY, WITH_INPUT, errorResponses } from "../schemas.js";
 
-const Errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse };
+// Any name may be asked about (older accounts, typos): 404 when there is no such user.
 const UserParam = z.object({ username: z.string().min(1).max(64) });
 
 export const adminRoutes: FastifyPluginAsyncZod<{ users: UserStore }> = async (app, opts) => {
@@ -23,7 +23,7 @@ export const adminRoutes: FastifyPluginAsyncZod<{ users: UserStore }> = async (a
           action: z.string().max(32).optional(),
           username: z.string().max(64).optional(),
         }),
-        response: { 200: z.object({ items: z.array(AuditEntry) }), ...Errors },
+        response: { 200: z.object({ items: z.array(AuditEntry) }), ...errorResponses(...ROLE_LIMITED, ...WITH_INPUT) },
       },
     },
     async (request) => ({ items: await listAudit(app.pg, request.query) }),
@@ -36,7 +36,7 @@ export const adminRoutes: FastifyPluginAsyncZod<{ users: UserStore }> = async (a
       schema: {
         tags: ["admin"],
         summary: "Users",
-        response: { 200: z.object({ items: z.array(User.extend({ disabled: z.boolean(), createdAt: z.string() })) }), ...Errors },
+        response: { 200: z.object({ items: z.array(User.extend({ disabled: z.boolean(), createdAt: z.string() })) }), ...errorResponses(...ROLE_LIMITED) },
       },
     },
     async () => ({ items: await opts.users.list() }),
@@ -49,8 +49,8 @@ export const adminRoutes: FastifyPluginAsyncZod<{ users: UserStore }> = async (a
       schema: {
         tags: ["admin"],
         summary: "Create a user",
-        body: z.object({ username: Username, displayName: z.string().min(1).max(64).optional(), role: z.enum(ROLES), password: Password }),
-        response: { 200: User, ...Errors },
+        body: z.object({ username: Username, displayName: z.string().min(1).max(64).optional(), role: z.enum(ROLES), password: Password }).strict(),
+        response: { 200: User, ...errorResponses(...ROLE_LIMITED, ...WITH_BODY, 409) },
       },
     },
     async (request) => {
@@ -68,17 +68,18 @@ export const adminRoutes: FastifyPluginAsyncZod<{ users: UserStore }> = async (a
         tags: ["admin"],
         summary: "Disable or enable a user, or set a new password; either ends all of the user's sessions",
         params: UserParam,
-        body: z
-          .object({ disabled: z.boolean().optional(), password: Password.optional() })
-          .refine((b) => b.disabled !== undefined || b.password !== undefined, { message: "give disabled or password" }),
-        response: { 200: z.object({ ok: z.literal(true) }), ...Errors },
+        // At least one of the two: a union, so the document says so too (an empty object matches neither).
+        body: z.union([z.object({ disabled: z.boolean(), password: Password.optional() }).strict(), z.object({ password: Password }).strict()]),
+        response: { 200: z.object({ ok: z.literal(true) }), ...errorResponses(...ROLE_LIMITED, ...WITH_BODY, 404) },
       },
     },
     async (request) => {
       const admin = requireUser(request);
       const { username } = request.params;
-      const { disabled, password } = request.body;
-      if (disabled === true && username === admin.username) throw new ApiError("bad_request", "you cannot disable yourself");
+      const { password } = request.body;
+      const disabled = "disabled" in request.body ? request.body.disabled : undefined;
+      // A well-formed request the server refuses to carry out: 403, not 400.
+      if (disabled === true && username === admin.username) throw new ApiError("forbidden", "you cannot disable yourself");
       if (password !== undefined) {
         await opts.users.setPassword(username, password);
         await audit(app.pg, admin, "set_password", username);
@@ -95,7 +96,7 @@ export const adminRoutes: FastifyPluginAsyncZod<{ users: UserStore }> = async (a
     "/api/admin/users/:username/sessions",
     {
       config: { roles: ["admin"] },
-      schema: { tags: ["admin"], summary: "A user's live sessions", params: UserParam, response: { 200: z.object({ items: z.array(SessionInfo) }), ...Errors } },
+      schema: { tags: ["admin"], summary: "A user's live sessions", params: UserParam, response: { 200: z.object({ items: z.array(SessionInfo) }), ...errorResponses(...ROLE_LIMITED, ...WITH_INPUT, 404) } },
     },
     async (request) => ({ items: await opts.users.sessionsOf(await opts.users.userId(request.params.username), request.sessionToken) }),
   );
@@ -104,7 +105,7 @@ export const adminRoutes: FastifyPluginAsyncZod<{ users: UserStore }> = async (a
     "/api/admin/users/:username/sessions",
     {
       config: { roles: ["admin"] },
-      schema: { tags: ["admin"], summary: "End all of a user's sessions", params: UserParam, response: { 200: z.object({ ended: z.number().int() }), ...Errors } },
+      schema: { tags: ["admin"], summary: "End all of a user's sessions", params: UserParam, response: { 200: z.object({ ended: z.number().int() }), ...errorResponses(...ROLE_LIMITED, ...WITH_BODY, 404) } },
     },
     async (request) => {
       await opts.users.userId(request.params.username);
@@ -118,7 +119,7 @@ export const adminRoutes: FastifyPluginAsyncZod<{ users: UserStore }> = async (a
     "/api/admin/users/:username/sessions/:id",
     {
       config: { roles: ["admin"] },
-      schema: { tags: ["admin"], summary: "End one session of a user", params: UserParam.extend({ id: z.string().max(64) }), response: { 200: z.object({ ok: z.literal(true) }), ...Errors } },
+      schema: { tags: ["admin"], summary: "End one session of a user", params: UserParam.extend({ id: SessionId }), response: { 200: z.object({ ok: z.literal(true) }), ...errorResponses(...ROLE_LIMITED, ...WITH_BODY, 404) } },
     },
     async (request) => {
       const { username, id } = request.params;

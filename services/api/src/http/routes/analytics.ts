@@ -16,7 +16,7 @@ import {
 import { fraudCsv } from "../../analytics/csv.js";
 import { POLICY, maskNumber, maskText } from "@spam/privacy";
 import { requireUser } from "../auth.js";
-import { ErrorResponse } from "../schemas.js";
+import { DateTimeParam, ROLE_LIMITED, WITH_INPUT, errorResponses } from "../schemas.js";
 
 export interface AnalyticsRoutesOptions {
   readonly traffic: TrafficAnalytics;
@@ -25,25 +25,31 @@ export interface AnalyticsRoutesOptions {
 }
 
 const DAY = 86_400_000;
-const CLICKHOUSE_DATETIME_END_MS = 2 ** 32 * 1_000;
-/** Default window: the last 30 days; `to` is exclusive. */
+const MAX_WINDOW_DAYS = 400;
+/** ClickHouse DateTime is unsigned 32-bit seconds. */
+const CLICKHOUSE_DATETIME_END_MS = 2 ** 32 * 1_000 - 1_000;
+const clampMs = (ms: number) => Math.min(Math.max(ms, 0), CLICKHOUSE_DATETIME_END_MS);
+
+/**
+ * The window of an analytics query, `to` exclusive; default the last 30 days. Any two date-times the document
+ * allows are answered: the window is cut to what ClickHouse DateTime holds (1970 to 2106) and to the 400 days
+ * ending at `to`, and a window whose `from` is not before `to` is empty.
+ */
 export const RangeQuery = z
   .object({
-    from: z.coerce.date().optional(),
-    to: z.coerce.date().optional(),
+    from: DateTimeParam.optional(),
+    to: DateTimeParam.optional(),
   })
   .transform((q) => {
-    const to = q.to ?? new Date(Date.now() + 60_000);
-    const from = q.from ?? new Date(to.getTime() - 30 * DAY);
-    return { from, to };
-  })
-  // ClickHouse DateTime is unsigned 32-bit seconds: a window outside it is a 400, not an encoder error (found by fuzz-http).
-  .refine((r) => r.from.getTime() >= 0, { message: "from must not be before 1970-01-01", path: ["from"] })
-  .refine((r) => r.to.getTime() < CLICKHOUSE_DATETIME_END_MS, { message: "to must be before 2106-02-07", path: ["to"] })
-  .refine((r) => r.from < r.to, { message: "from must be before to", path: ["from"] })
-  .refine((r) => r.to.getTime() - r.from.getTime() <= 400 * DAY, { message: "at most 400 days", path: ["to"] });
+    const to = clampMs(q.to !== undefined ? Date.parse(q.to) : Date.now() + 60_000);
+    const from = clampMs(Math.max(q.from !== undefined ? Date.parse(q.from) : to - 30 * DAY, to - MAX_WINDOW_DAYS * DAY));
+    return { from: new Date(Math.min(from, to)), to: new Date(to) };
+  });
+export type Range = z.output<typeof RangeQuery>;
 
-const Errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 503: ErrorResponse };
+const RANGE_DESCRIPTION = `\`from\`/\`to\` (RFC 3339 date-time, \`to\` exclusive) default to the last 30 days; a longer window is cut to the ${MAX_WINDOW_DAYS} days ending at \`to\`, and one whose \`from\` is not before \`to\` is empty.`;
+const Range = { from: DateTimeParam.optional(), to: DateTimeParam.optional() };
+const ERRORS = errorResponses(...ROLE_LIMITED, ...WITH_INPUT);
 const VIEWERS = ["analyst", "admin", "reviewer"] as const;
 
 export const analyticsRoutes: FastifyPluginAsyncZod<AnalyticsRoutesOptions> = async (app, opts) => {
@@ -57,8 +63,9 @@ export const analyticsRoutes: FastifyPluginAsyncZod<AnalyticsRoutesOptions> = as
       schema: {
         tags,
         summary: "Spam verdicts over time by category and action",
-        querystring: z.object({ bucket: Bucket.default("day"), from: z.string().optional(), to: z.string().optional() }),
-        response: { 200: z.object({ points: z.array(VolumePoint) }), ...Errors },
+        description: RANGE_DESCRIPTION,
+        querystring: z.object({ bucket: Bucket.default("day"), ...Range }),
+        response: { 200: z.object({ points: z.array(VolumePoint) }), ...ERRORS },
       },
     },
     async (request) => {
@@ -71,7 +78,7 @@ export const analyticsRoutes: FastifyPluginAsyncZod<AnalyticsRoutesOptions> = as
     "/api/analytics/reports",
     {
       config: { roles: VIEWERS },
-      schema: { tags, summary: "Reports per day and the share verified", querystring: z.object({ from: z.string().optional(), to: z.string().optional() }), response: { 200: z.object({ points: z.array(ReportsPoint) }), ...Errors } },
+      schema: { tags, summary: "Reports per day and the share verified", description: RANGE_DESCRIPTION, querystring: z.object(Range), response: { 200: z.object({ points: z.array(ReportsPoint) }), ...ERRORS } },
     },
     async (request) => ({ points: await review.reportsPerDay(RangeQuery.parse(request.query)) }),
   );
@@ -86,10 +93,10 @@ export const analyticsRoutes: FastifyPluginAsyncZod<AnalyticsRoutesOptions> = as
         querystring: z.object({
           kind: z.enum(["sender", "domain", "campaign"]).default("sender"),
           limit: z.coerce.number().int().min(1).max(100).default(10),
-          from: z.string().optional(),
-          to: z.string().optional(),
+          ...Range,
         }),
-        response: { 200: z.object({ items: z.array(TopItem) }), ...Errors },
+        description: RANGE_DESCRIPTION,
+        response: { 200: z.object({ items: z.array(TopItem) }), ...ERRORS },
       },
     },
     async (request) => {
@@ -104,7 +111,7 @@ export const analyticsRoutes: FastifyPluginAsyncZod<AnalyticsRoutesOptions> = as
     "/api/analytics/report-outcome",
     {
       config: { roles: VIEWERS },
-      schema: { tags, summary: "Time from report to outcome reply (p50/p90) against the SLA", querystring: z.object({ from: z.string().optional(), to: z.string().optional() }), response: { 200: OutcomeStats, ...Errors } },
+      schema: { tags, summary: "Time from report to outcome reply (p50/p90) against the SLA", description: RANGE_DESCRIPTION, querystring: z.object(Range), response: { 200: OutcomeStats, ...ERRORS } },
     },
     async (request) => review.reportOutcome(RangeQuery.parse(request.query), opts.slaHours),
   );
@@ -113,7 +120,7 @@ export const analyticsRoutes: FastifyPluginAsyncZod<AnalyticsRoutesOptions> = as
     "/api/analytics/rules",
     {
       config: { roles: VIEWERS },
-      schema: { tags, summary: "Rule hit counts (traffic) and precision (review labels)", querystring: z.object({ from: z.string().optional(), to: z.string().optional() }), response: { 200: z.object({ items: z.array(RuleStat) }), ...Errors } },
+      schema: { tags, summary: "Rule hit counts (traffic) and precision (review labels)", description: RANGE_DESCRIPTION, querystring: z.object(Range), response: { 200: z.object({ items: z.array(RuleStat) }), ...ERRORS } },
     },
     async (request) => {
       const range = RangeQuery.parse(request.query);
@@ -126,7 +133,7 @@ export const analyticsRoutes: FastifyPluginAsyncZod<AnalyticsRoutesOptions> = as
     "/api/analytics/throughput",
     {
       config: { roles: VIEWERS },
-      schema: { tags, summary: "Decisions per reviewer per day", querystring: z.object({ from: z.string().optional(), to: z.string().optional() }), response: { 200: z.object({ points: z.array(ThroughputPoint) }), ...Errors } },
+      schema: { tags, summary: "Decisions per reviewer per day", description: RANGE_DESCRIPTION, querystring: z.object(Range), response: { 200: z.object({ points: z.array(ThroughputPoint) }), ...ERRORS } },
     },
     async (request) => ({ points: await review.reviewerThroughput(RangeQuery.parse(request.query)) }),
   );
@@ -138,8 +145,9 @@ export const analyticsRoutes: FastifyPluginAsyncZod<AnalyticsRoutesOptions> = as
       schema: {
         tags,
         summary: "CSV of confirmed fraud (decisions with an FR_* category) for the regulator (12321); full numbers for admins, masked for analysts",
-        querystring: z.object({ from: z.string().optional(), to: z.string().optional() }),
-        produces: ["text/csv"],
+        description: RANGE_DESCRIPTION,
+        querystring: z.object(Range),
+        response: { 200: { description: "CSV, UTF-8, one row per confirmed fraud decision", content: { "text/csv": { schema: { type: "string" } } } }, ...ERRORS },
       },
     },
     async (request, reply) => {

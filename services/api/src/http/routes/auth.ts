@@ -4,7 +4,7 @@ import { audit } from "../../audit.js";
 import { AccountLockedError, Password, SessionInfo, User, type UserStore } from "../../auth/users.js";
 import { ApiError } from "../../errors.js";
 import { requireUser, sessionCookieName } from "../auth.js";
-import { ErrorResponse } from "../schemas.js";
+import { SessionId, SIGNED_IN, WITH_BODY, errorResponses } from "../schemas.js";
 
 export interface AuthRoutesOptions {
   readonly users: UserStore;
@@ -26,11 +26,12 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (app, 
         tags: ["auth"],
         summary: "Sign in; sets the session cookie and returns a bearer token",
         description: "Repeated failures lock the account name for a growing time (429 with Retry-After), whichever address they come from.",
-        body: z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(200) }),
+        // Anonymous: no security requirement; 401 is a wrong name or password.
+        security: [],
+        body: z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(200) }).strict(),
         response: {
-          200: z.object({ user: User, token: z.string(), expiresAt: z.string() }),
-          401: ErrorResponse,
-          429: ErrorResponse,
+          200: z.object({ user: User, token: z.string(), expiresAt: z.string().datetime() }),
+          ...errorResponses(...WITH_BODY, 401, 429),
         },
       },
     },
@@ -63,7 +64,7 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (app, 
 
   app.post(
     "/api/auth/logout",
-    { schema: { tags: ["auth"], summary: "End the session", response: { 200: Ok } } },
+    { schema: { tags: ["auth"], summary: "End the session", response: { 200: Ok, ...errorResponses(...SIGNED_IN, ...WITH_BODY) } } },
     async (request, reply) => {
       if (request.sessionToken) await opts.users.logout(request.sessionToken);
       await audit(app.pg, requireUser(request), "logout", requireUser(request).username);
@@ -74,7 +75,7 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (app, 
 
   app.get(
     "/api/auth/me",
-    { schema: { tags: ["auth"], summary: "The signed-in user", response: { 200: User, 401: ErrorResponse } } },
+    { schema: { tags: ["auth"], summary: "The signed-in user", response: { 200: User, ...errorResponses(...SIGNED_IN) } } },
     async (request) => requireUser(request),
   );
 
@@ -85,8 +86,9 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (app, 
       schema: {
         tags: ["auth"],
         summary: "Change my password; my other sessions end",
-        body: z.object({ currentPassword: z.string().min(1).max(200), newPassword: Password }),
-        response: { 200: Ok, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 429: ErrorResponse },
+        description: "403 when the current password is wrong; repeated failures lock the account (429 with Retry-After).",
+        body: z.object({ currentPassword: z.string().min(1).max(200), newPassword: Password }).strict(),
+        response: { 200: Ok, ...errorResponses(...SIGNED_IN, ...WITH_BODY, 403, 429) },
       },
     },
     async (request, reply) => {
@@ -109,7 +111,7 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (app, 
       schema: {
         tags: ["auth"],
         summary: "My live sessions (where and when opened, last used); `current` is this one",
-        response: { 200: z.object({ items: z.array(SessionInfo) }), 401: ErrorResponse },
+        response: { 200: z.object({ items: z.array(SessionInfo) }), ...errorResponses(...SIGNED_IN) },
       },
     },
     async (request) => ({ items: await opts.users.sessionsOf(requireUser(request).id, request.sessionToken) }),
@@ -121,8 +123,8 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (app, 
       schema: {
         tags: ["auth"],
         summary: "End one of my sessions",
-        params: z.object({ id: z.string().max(64) }),
-        response: { 200: Ok, 401: ErrorResponse, 404: ErrorResponse },
+        params: z.object({ id: SessionId }),
+        response: { 200: Ok, ...errorResponses(...SIGNED_IN, ...WITH_BODY, 404) },
       },
     },
     async (request) => {

@@ -5,7 +5,7 @@ import { CASE_SOURCES, REVEAL_FIELDS, type CaseStore } from "../../review/cases.
 import { CaseDetail, CaseSummary, detail, summarize } from "../../review/view.js";
 import { SenderTraffic, type SenderHistorySource } from "../../analytics/sender.js";
 import { requireUser } from "../auth.js";
-import { ErrorResponse } from "../schemas.js";
+import { CaseIdParam, ROLE_LIMITED, SIGNED_IN, WITH_BODY, WITH_INPUT, errorResponses } from "../schemas.js";
 
 export interface ReviewRoutesOptions {
   readonly cases: CaseStore;
@@ -16,7 +16,9 @@ export interface ReviewRoutesOptions {
   readonly onDecided: () => void;
 }
 
-const CaseId = z.object({ id: z.string().min(1).max(128) });
+const CaseId = CaseIdParam;
+/** Ages in hours: up to ten years, beyond any case's life. */
+const AgeHours = z.coerce.number().min(0).max(24 * 366 * 10);
 const Filters = z.object({
   status: z.enum(["open", "escalated"]).optional(),
   // The flagged category of a case: a taxonomy group from the scorer, its commercial class (the cases the
@@ -24,11 +26,14 @@ const Filters = z.object({
   category: z.enum([...CATEGORY_GROUPS, "commercial", ...SPAM_CATEGORIES]).optional(),
   source: z.enum(CASE_SOURCES).optional(),
   campaignId: z.string().max(64).optional(),
-  minAgeHours: z.coerce.number().min(0).optional(),
-  maxAgeHours: z.coerce.number().min(0).optional(),
+  minAgeHours: AgeHours.optional(),
+  maxAgeHours: AgeHours.optional(),
 });
-const Errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse, 429: ErrorResponse };
 const DECIDERS = ["reviewer", "admin"] as const;
+// Closed taxonomy: a category is a label, never free text that ends up in someone's console.
+const DecisionCategory = z.enum(SPAM_CATEGORIES);
+const Comment = z.string().max(2000).default("");
+const WholeCampaign = z.boolean().default(false);
 
 export const reviewRoutes: FastifyPluginAsyncZod<ReviewRoutesOptions> = async (app, opts) => {
   const { cases, slaHours } = opts;
@@ -50,7 +55,7 @@ export const reviewRoutes: FastifyPluginAsyncZod<ReviewRoutesOptions> = async (a
       schema: {
         tags: ["review"],
         summary: "The category taxonomy: fine labels a spam decision takes, and the groups cases are flagged with",
-        response: { 200: z.object({ spam: z.array(z.enum(SPAM_CATEGORIES)), groups: z.array(z.enum(CATEGORY_GROUPS)) }), 401: ErrorResponse },
+        response: { 200: z.object({ spam: z.array(z.enum(SPAM_CATEGORIES)), groups: z.array(z.enum(CATEGORY_GROUPS)) }), ...errorResponses(...SIGNED_IN) },
       },
     },
     async () => ({ spam: [...SPAM_CATEGORIES], groups: [...CATEGORY_GROUPS] }),
@@ -67,7 +72,7 @@ export const reviewRoutes: FastifyPluginAsyncZod<ReviewRoutesOptions> = async (a
           // Bounded: 1e21 coerces to an "integer" PostgreSQL cannot parse (found by fuzz-http).
           offset: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
         }),
-        response: { 200: z.object({ items: z.array(CaseSummary), total: z.number().int() }), ...Errors },
+        response: { 200: z.object({ items: z.array(CaseSummary), total: z.number().int() }), ...errorResponses(...SIGNED_IN, ...WITH_INPUT) },
       },
     },
     async (request) => {
@@ -83,8 +88,8 @@ export const reviewRoutes: FastifyPluginAsyncZod<ReviewRoutesOptions> = async (a
       schema: {
         tags: ["review"],
         summary: "Claim the highest-ranked free case",
-        body: Filters.pick({ status: true, category: true, source: true }).default({}),
-        response: { 200: z.object({ case: CaseDetail.nullable() }), ...Errors },
+        body: Filters.pick({ status: true, category: true, source: true }).strict().default({}),
+        response: { 200: z.object({ case: CaseDetail.nullable() }), ...errorResponses(...ROLE_LIMITED, ...WITH_BODY) },
       },
     },
     async (request) => {
@@ -96,7 +101,7 @@ export const reviewRoutes: FastifyPluginAsyncZod<ReviewRoutesOptions> = async (a
 
   app.get(
     "/api/cases/:id",
-    { schema: { tags: ["review"], summary: "A case with why it was flagged, reports, campaign and sender history", params: CaseId, response: { 200: CaseDetail, ...Errors } } },
+    { schema: { tags: ["review"], summary: "A case with why it was flagged, reports, campaign and sender history", params: CaseId, response: { 200: CaseDetail, ...errorResponses(...SIGNED_IN, ...WITH_INPUT, 404) } } },
     async (request) => loadDetail(request.params.id, requireUser(request)),
   );
 
@@ -107,7 +112,7 @@ export const reviewRoutes: FastifyPluginAsyncZod<ReviewRoutesOptions> = async (a
         tags: ["review"],
         summary: "What the case's sender sent in the last 30 days (by label) and its block-list state",
         params: CaseId,
-        response: { 200: SenderTraffic.nullable(), ...Errors },
+        response: { 200: SenderTraffic.nullable(), ...errorResponses(...SIGNED_IN, ...WITH_INPUT, 404) },
       },
     },
     async (request) => {
@@ -119,7 +124,7 @@ export const reviewRoutes: FastifyPluginAsyncZod<ReviewRoutesOptions> = async (a
 
   app.post(
     "/api/cases/:id/claim",
-    { config: { roles: DECIDERS }, schema: { tags: ["review"], summary: "Claim a case (exclusive, expires)", params: CaseId, response: { 200: CaseDetail, ...Errors } } },
+    { config: { roles: DECIDERS }, schema: { tags: ["review"], summary: "Claim a case (exclusive, expires)", params: CaseId, response: { 200: CaseDetail, ...errorResponses(...ROLE_LIMITED, ...WITH_BODY, 404, 409) } } },
     async (request) => {
       const user = requireUser(request);
       await cases.claim(request.params.id, user);
@@ -129,7 +134,7 @@ export const reviewRoutes: FastifyPluginAsyncZod<ReviewRoutesOptions> = async (a
 
   app.post(
     "/api/cases/:id/release",
-    { config: { roles: DECIDERS }, schema: { tags: ["review"], summary: "Give a claimed case back to the queue", params: CaseId, response: { 200: z.object({ ok: z.literal(true) }), ...Errors } } },
+    { config: { roles: DECIDERS }, schema: { tags: ["review"], summary: "Give a claimed case back to the queue", params: CaseId, response: { 200: z.object({ ok: z.literal(true) }), ...errorResponses(...ROLE_LIMITED, ...WITH_BODY, 404, 409) } } },
     async (request) => {
       await cases.release(request.params.id, requireUser(request));
       return { ok: true as const };
@@ -144,22 +149,22 @@ export const reviewRoutes: FastifyPluginAsyncZod<ReviewRoutesOptions> = async (a
         tags: ["review"],
         summary: "Decide a claimed case: spam (with category), not spam, or escalate",
         params: CaseId,
-        body: z
-          .object({
-            label: z.enum(["spam", "ham", "escalate"]),
-            // Closed taxonomy: a category is a label, never free text that ends up in someone's console.
-            category: z.enum(SPAM_CATEGORIES).nullable().optional(),
-            comment: z.string().max(2000).default(""),
-            wholeCampaign: z.boolean().default(false),
-          })
-          .superRefine((b, ctx) => {
-            if (b.label === "spam" && !b.category) ctx.addIssue({ code: "custom", path: ["category"], message: "a spam decision needs a category" });
-            if (b.label === "escalate" && b.comment.trim().length === 0)
-              ctx.addIssue({ code: "custom", path: ["comment"], message: "say why the case is escalated" });
-          }),
+        // One shape per label, so the document says what each needs: a category for spam, a reason to escalate.
+        body: z.discriminatedUnion("label", [
+          z.object({ label: z.literal("spam"), category: z.enum(SPAM_CATEGORIES, { required_error: "a spam decision needs a category" }), comment: Comment, wholeCampaign: WholeCampaign }).strict(),
+          z.object({ label: z.literal("ham"), category: DecisionCategory.nullable().optional(), comment: Comment, wholeCampaign: WholeCampaign }).strict(),
+          z
+            .object({
+              label: z.literal("escalate"),
+              category: DecisionCategory.nullable().optional(),
+              comment: z.string().max(2000).regex(/\S/, "say why the case is escalated"),
+              wholeCampaign: WholeCampaign,
+            })
+            .strict(),
+        ]),
         response: {
           200: z.object({ decisionId: z.string(), decidedCases: z.array(z.string()), skippedCases: z.array(z.string()), messages: z.number().int() }),
-          ...Errors,
+          ...errorResponses(...ROLE_LIMITED, ...WITH_BODY, 404, 409),
         },
       },
     },
@@ -167,7 +172,7 @@ export const reviewRoutes: FastifyPluginAsyncZod<ReviewRoutesOptions> = async (a
       const b = request.body;
       const result = await cases.decide(request.params.id, requireUser(request), {
         label: b.label,
-        category: b.label === "spam" ? (b.category ?? null) : null,
+        category: b.label === "spam" ? b.category : null,
         comment: b.comment,
         wholeCampaign: b.wholeCampaign,
       });
@@ -185,11 +190,16 @@ export const reviewRoutes: FastifyPluginAsyncZod<ReviewRoutesOptions> = async (a
         params: CaseId,
         body: z.object({
           field: z.enum(REVEAL_FIELDS),
-          reason: z.string().trim().min(5, "give a reason of at least 5 characters").max(500),
-        }),
+          // At least 5 characters between the first and last non-space one (the document's pattern says the same).
+          reason: z
+            .string()
+            .max(500)
+            .regex(/\S[\s\S]{3,}\S/, "give a reason of at least 5 characters")
+            .transform((r) => r.trim()),
+        }).strict(),
         response: {
           200: z.object({ sender: z.string().optional(), text: z.string().optional() }),
-          ...Errors,
+          ...errorResponses(...ROLE_LIMITED, ...WITH_BODY, 404, 409, 429),
         },
       },
     },
