@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { sql, v, type ClickHouse } from "@spam/clickhouse";
 import { DELIVERY_OUTCOMES, DELIVERY_REASONS } from "@spam/contracts";
-import { ErrorResponse } from "../schemas.js";
+import { DateTimeParam, ROLE_LIMITED, WITH_INPUT, errorResponses } from "../schemas.js";
 import { RangeQuery } from "./analytics.js";
 
 /** Relay mode: how many messages the gateway forwarded, stopped or deferred, and why (no numbers, no texts). */
@@ -40,7 +40,7 @@ export class ClickHouseDeliveryCounts implements DeliveryCounts {
 
 export const emptyDeliveryCounts: DeliveryCounts = { counts: async () => [] };
 
-const Errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 503: ErrorResponse };
+const Errors = errorResponses(...ROLE_LIMITED, ...WITH_INPUT, 503);
 
 export const deliveryRoutes: FastifyPluginAsyncZod<{ readonly counts: DeliveryCounts }> = async (app, opts) => {
   app.get(
@@ -50,7 +50,7 @@ export const deliveryRoutes: FastifyPluginAsyncZod<{ readonly counts: DeliveryCo
       schema: {
         tags: ["analytics"],
         summary: "Relay mode: messages forwarded, stopped and deferred by the gateway, by reason",
-        querystring: z.object({ from: z.string().optional(), to: z.string().optional() }),
+        querystring: z.object({ from: DateTimeParam.optional(), to: DateTimeParam.optional() }),
         response: {
           200: z.object({ delivered: z.number().int(), stopped: z.number().int(), deferred: z.number().int(), failOpen: z.number().int(), counts: z.array(DeliveryCount) }),
           ...Errors,

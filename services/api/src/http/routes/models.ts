@@ -6,7 +6,7 @@ import { maskNumber } from "@spam/privacy";
 import { audit } from "../../audit.js";
 import { ApiError, type ApiErrorCode } from "../../errors.js";
 import { requireUser } from "../auth.js";
-import { ErrorResponse } from "../schemas.js";
+import { DateTimeParam, ROLE_LIMITED, WITH_BODY, WITH_INPUT, errorResponses } from "../schemas.js";
 import { RangeQuery } from "./analytics.js";
 
 /** What the model pages need; each part absent when the deployment has none (503 on its routes). */
@@ -24,7 +24,11 @@ const CONSOLE_BACKTEST_MAX_DAYS = 30;
 
 const ModelId = z.string().regex(/^[a-f0-9]{8,64}$/, "a model id is 8–64 lowercase hex digits");
 const Reason = z.string().trim().min(3).max(500);
-const Errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse, 503: ErrorResponse };
+/** The registry may be missing (503); a change names a version it does not hold (404) or cannot apply (409). */
+const READ_ERRORS = errorResponses(...ROLE_LIMITED, 503);
+const CHANGE_ERRORS = errorResponses(...ROLE_LIMITED, ...WITH_BODY, 404, 409, 503);
+const BACKTEST_ERRORS = errorResponses(...ROLE_LIMITED, ...WITH_BODY, 409, 429, 503);
+const REPORT_ERRORS = errorResponses(...ROLE_LIMITED, ...WITH_INPUT, 503);
 
 const Metrics = z.record(z.string(), z.unknown());
 const ModelEntry = z.object({
@@ -103,7 +107,7 @@ export const modelsRoutes: FastifyPluginAsyncZod<ModelsRoutesOptions> = async (a
     "/api/models",
     {
       config: { roles: ["admin", "analyst"] },
-      schema: { tags, summary: "Registered model versions with their cards, which is live and in shadow, and the change history", response: { 200: z.object({ state: State, models: z.array(ModelEntry), changes: z.array(Change) }), ...Errors } },
+      schema: { tags, summary: "Registered model versions with their cards, which is live and in shadow, and the change history", response: { 200: z.object({ state: State, models: z.array(ModelEntry), changes: z.array(Change) }), ...READ_ERRORS } },
     },
     async () => {
       const reg = registry();
@@ -119,7 +123,7 @@ export const modelsRoutes: FastifyPluginAsyncZod<ModelsRoutesOptions> = async (a
   const change = (path: string, summary: string, body: z.ZodTypeAny, run: (reg: ModelRegistry, body: { id?: string | null; reason: string }, by: string) => Promise<RegistryState>, action: "model_promote" | "model_rollback" | "model_shadow") =>
     app.post(
       path,
-      { config: { roles: ["admin"] }, schema: { tags, summary, body, response: { 200: State, ...Errors } } },
+      { config: { roles: ["admin"] }, schema: { tags, summary, body, response: { 200: State, ...CHANGE_ERRORS } } },
       async (request) => {
         const user = requireUser(request);
         const input = request.body as { id?: string | null; reason: string };
@@ -130,9 +134,9 @@ export const modelsRoutes: FastifyPluginAsyncZod<ModelsRoutesOptions> = async (a
       },
     );
 
-  change("/api/models/promote", "Make a registered version live on every scorer", z.object({ id: ModelId, reason: Reason }), (reg, b, by) => reg.promote(b.id!, by), "model_promote");
-  change("/api/models/rollback", "Put back the version that was live before the current one", z.object({ reason: Reason }), (reg, _b, by) => reg.rollback(by), "model_rollback");
-  change("/api/models/shadow", "Run a registered version in shadow beside the live one (null: stop)", z.object({ id: ModelId.nullable(), reason: Reason }), (reg, b, by) => reg.setShadow(b.id ?? null, by), "model_shadow");
+  change("/api/models/promote", "Make a registered version live on every scorer", z.object({ id: ModelId, reason: Reason }).strict(), (reg, b, by) => reg.promote(b.id!, by), "model_promote");
+  change("/api/models/rollback", "Put back the version that was live before the current one", z.object({ reason: Reason }).strict(), (reg, _b, by) => reg.rollback(by), "model_rollback");
+  change("/api/models/shadow", "Run a registered version in shadow beside the live one (null: stop)", z.object({ id: ModelId.nullable(), reason: Reason }).strict(), (reg, b, by) => reg.setShadow(b.id ?? null, by), "model_shadow");
 
   // One backtest at a time per API process: each streams up to a month of stored traffic.
   let backtesting = false;
@@ -143,7 +147,7 @@ export const modelsRoutes: FastifyPluginAsyncZod<ModelsRoutesOptions> = async (a
       schema: {
         tags: ["rules"],
         summary: "Run a candidate rule file over the stored traffic of the last N days: hits, senders, campaigns, precision on reviewed messages, masked samples",
-        body: z.object({ rules: z.string().min(1).max(64 * 1024), days: z.number().int().min(1).max(CONSOLE_BACKTEST_MAX_DAYS), samples: z.number().int().min(0).max(50).default(10) }),
+        body: z.object({ rules: z.string().min(1).max(64 * 1024), days: z.number().int().min(1).max(CONSOLE_BACKTEST_MAX_DAYS), samples: z.number().int().min(0).max(50).default(10) }).strict(),
         response: {
           200: z.object({
             rulesetVersion: z.string(), from: z.number(), to: z.number(), scanned: z.number(), hits: z.number(), distinctSenders: z.number(), campaigns: z.number(),
@@ -153,7 +157,7 @@ export const modelsRoutes: FastifyPluginAsyncZod<ModelsRoutesOptions> = async (a
             skippedVelocityRules: z.array(z.string()),
             seconds: z.number(),
           }),
-          ...Errors,
+          ...BACKTEST_ERRORS,
         },
       },
     },
@@ -185,8 +189,8 @@ export const modelsRoutes: FastifyPluginAsyncZod<ModelsRoutesOptions> = async (a
       schema: {
         tags,
         summary: "The shadow model beside the live one: volume, would-be precision on reviewed messages, latest disagreements",
-        querystring: z.object({ from: z.string().optional(), to: z.string().optional(), limit: z.coerce.number().int().min(1).max(500).default(50) }),
-        response: { 200: z.object({ models: z.array(Figures), disagreements: z.array(Disagreement) }), ...Errors },
+        querystring: z.object({ from: DateTimeParam.optional(), to: DateTimeParam.optional(), limit: z.coerce.number().int().min(1).max(500).default(50) }),
+        response: { 200: z.object({ models: z.array(Figures), disagreements: z.array(Disagreement) }), ...REPORT_ERRORS },
       },
     },
     async (request) => {
