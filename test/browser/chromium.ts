@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type BrowserContext } from "playwright-core";
 
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 /** A small CJK font so Chinese renders in screenshots instead of empty boxes. */
 const CJK_FONT = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc";
 
@@ -20,7 +20,7 @@ function aptInstall(packages: string[]): void {
 }
 
 /** Installs Debian's Chromium (and a CJK font) when missing; idempotent, so the suite brings what it needs. */
-export function ensureChromium(): string {
+function ensureChromium(): string {
   const missing = [...(existsSync(CHROMIUM_PATH) ? [] : ["chromium"]), ...(existsSync(CJK_FONT) ? [] : ["fonts-wqy-microhei"])];
   if (missing.length > 0) aptInstall(missing);
   if (!existsSync(CHROMIUM_PATH)) throw new Error(`chromium not found at ${CHROMIUM_PATH} after apt-get install`);

@@ -10,7 +10,7 @@ const require = createRequire(import.meta.url);
 const smpp = require("smpp") as SmppModule;
 
 /** SMPP 3.4 §5.2: C-Octet Strings, the sizes include the terminating NUL. */
-export const SMPP34_LIMITS = { system_id: 16, password: 9, system_type: 13 } as const;
+const SMPP34_LIMITS = { system_id: 16, password: 9, system_type: 13 } as const;
 
 export class SmppLimitError extends Error {
   override readonly name = "SmppLimitError";

@@ -36,7 +36,7 @@ export interface LoadOptions {
   readonly onSecond?: (second: number, snapshot: SecondSnapshot) => void | Promise<void>;
 }
 
-export interface SecondSnapshot {
+interface SecondSnapshot {
   readonly second: number;
   readonly sent: number;
   readonly accepted: number;
@@ -46,7 +46,7 @@ export interface SecondSnapshot {
   readonly inFlight: number;
 }
 
-export interface AcceptedMessage {
+interface AcceptedMessage {
   readonly kind: MessageKind;
   readonly sentAt: number;
   readonly source: string;

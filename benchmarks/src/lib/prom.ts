@@ -46,7 +46,7 @@ export function counterValue(text: string, name: string, labelMatch: string): nu
 }
 
 /** Collections, seconds paused in all, and collections that paused 10 ms or more. */
-export interface GcPauses {
+interface GcPauses {
   count: number;
   seconds: number;
   atLeast10ms: number;

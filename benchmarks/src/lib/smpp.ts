@@ -131,7 +131,6 @@ export class LoadSession {
 }
 
 export type MessageKind = "traffic" | "report" | "spam" | "multipart";
-export const MESSAGE_KINDS: readonly MessageKind[] = ["traffic", "report", "spam", "multipart"];
 
 export interface PlannedMessage {
   readonly kind: MessageKind;

@@ -7,7 +7,7 @@ import type { DemoSmppAccount } from "./services.js";
  * public data sets): everyday chat, service notices, spam of several
  * categories, a campaign from rotating senders, and reports to 10086999.
  */
-export const DEMO_TRAFFIC: ReadonlyArray<{ source: string; destination: string; text: string }> = [
+const DEMO_TRAFFIC: ReadonlyArray<{ source: string; destination: string; text: string }> = [
   { source: "13800138001", destination: "13900139001", text: "晚上七点老地方吃饭，别迟到哦" },
   { source: "13800138002", destination: "13900139002", text: "妈，我到学校了，一切都好，周末给你打电话" },
   { source: "95588", destination: "13900139003", text: "【工商银行】您尾号1234的账户11月23日18:20支出人民币58.00元，余额1,024.50元。" },
@@ -23,7 +23,7 @@ export const DEMO_TRAFFIC: ReadonlyArray<{ source: string; destination: string; 
 ];
 
 /** One template from rotating senders with varied digits: should cluster into one campaign. */
-export function demoCampaign(count: number): Array<{ source: string; destination: string; text: string }> {
+function demoCampaign(count: number): Array<{ source: string; destination: string; text: string }> {
   return Array.from({ length: count }, (_, i) => ({
     source: `1710000${String(2000 + i).padStart(4, "0")}`,
     destination: `1390014${String(1000 + i).padStart(4, "0")}`,
@@ -31,7 +31,7 @@ export function demoCampaign(count: number): Array<{ source: string; destination
   }));
 }
 
-export const DEMO_REPORTS: ReadonlyArray<{ reporter: string; text: string }> = [
+const DEMO_REPORTS: ReadonlyArray<{ reporter: string; text: string }> = [
   { reporter: "13900139007", text: "17000001111*代开各类发票，增值税专用发票，点数低" },
   { reporter: "13900139008", text: "举报 17000001112 * 无抵押无担保贷款，当天放款" },
   { reporter: "13900139010", text: "＋86 170-0000-1114＊您的银行卡积分即将清零" },

@@ -1,13 +1,8 @@
-export { loadLocalConfig, ConfigError } from "./config.js";
+export { loadLocalConfig } from "./config.js";
 export type { LocalConfig } from "./config.js";
-export { startInfra, stopInfra, migrate, createTopics } from "./infra.js";
-export type { InfraHandle } from "./infra.js";
+export { migrate, createTopics } from "./infra.js";
 export { startKafka, startClickHouse, stopServer } from "./servers.js";
-export type { ServerName, ServerStatus } from "./servers.js";
-export { InfraError, waitFor, sleep, portOpen, freePort } from "./proc.js";
-export { removeRunArtifacts, removeFinishedRuns, runStartedAt } from "./cleanup.js";
-export type { RunArtifacts } from "./cleanup.js";
+export { freePort } from "./proc.js";
+export { removeRunArtifacts } from "./cleanup.js";
 export { SCORER_NODE_OPTIONS, DEMO_SMPP_ACCOUNTS, demoSmppAccountsEnv } from "./services.js";
-export type { DemoSmppAccount } from "./services.js";
 export { runDemoFeed } from "./demo-feed.js";
-export type { DemoFeedResult } from "./demo-feed.js";

@@ -28,7 +28,7 @@ export const LOCAL_PORTS = {
 export const TOPIC_PREFIX = process.env.TOPIC_PREFIX ?? "";
 
 /** /healthz, /readyz and /metrics of each worker service (the api serves them on its own port). */
-export const METRICS_PORTS = {
+const METRICS_PORTS = {
   sink: Number(process.env.SINK_METRICS_PORT ?? 9461),
   decider: Number(process.env.DECIDER_METRICS_PORT ?? 9462),
   scorer: Number(process.env.SCORER_METRICS_PORT ?? 9463),
@@ -69,13 +69,13 @@ export const demoSmppAccountsEnv = (): string =>
 export const RELAY_MODE = process.env.RELAY !== "0";
 
 /** Local demo only: the stub accepts any bind; the gateway binds to it with these. */
-export const LOCAL_RELAY_ROUTES = (): string =>
+const LOCAL_RELAY_ROUTES = (): string =>
   JSON.stringify([
     { name: "local", smscs: [{ name: "smsc-stub", host: "127.0.0.1", port: LOCAL_PORTS.smsc, systemId: "relay", password: "relay-pw", bindMode: "transceiver" }] },
   ]);
 
 /** Local demo only: the console's demo users get this password (never set in production). */
-export const DEMO_CONSOLE_PASSWORD = process.env.API_DEMO_PASSWORD ?? "demo-console-2026";
+const DEMO_CONSOLE_PASSWORD = process.env.API_DEMO_PASSWORD ?? "demo-console-2026";
 
 /**
  * A scorer's V8 flags: a capped old space keeps it under 512 MiB RSS under a flood
@@ -83,7 +83,7 @@ export const DEMO_CONSOLE_PASSWORD = process.env.API_DEMO_PASSWORD ?? "demo-cons
  * of being promoted, which cut a scorer's CPU per message by about 12 % (docs/PERFORMANCE.md).
  */
 /** The model registry the scorer and the console share under `npm start` (`spam models …` take it as MODEL_REGISTRY_DIR). */
-export const modelRegistryDir = (c: LocalConfig): string => resolve(c.LOCAL_DIR, "models");
+const modelRegistryDir = (c: LocalConfig): string => resolve(c.LOCAL_DIR, "models");
 
 export const SCORER_NODE_OPTIONS = "--max-old-space-size=320 --max-semi-space-size=32";
 

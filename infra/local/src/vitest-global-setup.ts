@@ -12,6 +12,7 @@ import { startInfra, type InfraHandle } from "./infra.js";
  */
 let handle: InfraHandle | null = null;
 
+/** @public vitest calls it (vitest.config.ts globalSetup). */
 export async function setup(): Promise<void> {
   process.env.TEST_RUN_ID ??= `t${Date.now().toString(36)}${randomBytes(2).toString("hex")}`;
   if (process.env.SKIP_INFRA === "1") return;
@@ -22,6 +23,7 @@ export async function setup(): Promise<void> {
   process.env.CLICKHOUSE_URL = config.clickhouseUrl;
 }
 
+/** @public vitest calls it after the run. */
 export async function teardown(): Promise<void> {
   if (!handle) return;
   const stopping = process.env.KEEP_INFRA !== "1" && handle.servers.every((s) => s.state === "started");

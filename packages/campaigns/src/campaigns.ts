@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { DistinctCounter, hash32 } from "./hll.js";
+import { DistinctCounter } from "./hll.js";
 
 /**
  * Near-duplicate campaign clustering for short texts: MinHash over character
@@ -20,7 +20,7 @@ export interface CampaignOptions {
   readonly minLength: number;
 }
 
-export const DEFAULT_CAMPAIGN_OPTIONS: CampaignOptions = {
+const DEFAULT_CAMPAIGN_OPTIONS: CampaignOptions = {
   shingle: 3,
   bands: 10,
   rowsPerBand: 3,
@@ -72,15 +72,9 @@ function mixSeed(h: number, seed: number): number {
   return (x ^ (x >>> 16)) >>> 0;
 }
 
-/** MinHash signature of the masked text, or null when it is too short. */
 let codeBuf = new Int32Array(512);
 let sigBuf = new Uint32Array(64);
 let filledBuf = new Uint8Array(64);
-
-export function minhash(masked: string, o: CampaignOptions = DEFAULT_CAMPAIGN_OPTIONS): Uint32Array | null {
-  const sig = minhashShared(masked, o);
-  return sig && sig.slice();
-}
 
 /** minhash into a module scratch buffer (valid until the next call): no allocation per message. */
 function minhashShared(masked: string, o: CampaignOptions): Uint32Array | null {
@@ -151,7 +145,7 @@ export interface ObserveInput {
 }
 
 const CounterJson = z.union([z.object({ exact: z.array(z.number().int()) }), z.object({ hll: z.string() })]);
-export const CampaignSnapshotV1 = z.object({
+const CampaignSnapshotV1 = z.object({
   v: z.literal(1),
   options: z.object({
     shingle: z.number().int().positive(),

@@ -7,7 +7,7 @@ const M = 1 << P;
 const EXACT_LIMIT = 64;
 const POW2NEG = Float64Array.from({ length: 64 }, (_, i) => 2 ** -i);
 
-export function hash32(s: string): number {
+function hash32(s: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) {
     h ^= s.charCodeAt(i);

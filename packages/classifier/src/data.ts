@@ -2,7 +2,7 @@
 
 import { SPAM_CATEGORIES } from "@spam/contracts";
 
-export interface LabelledRow {
+interface LabelledRow {
   /** 1-based line number in its file. */
   readonly line: number;
   readonly spam: boolean;
@@ -11,7 +11,7 @@ export interface LabelledRow {
   readonly text: string;
 }
 
-export interface MalformedLine {
+interface MalformedLine {
   readonly line: number;
   readonly reason: string;
 }

@@ -92,7 +92,7 @@ export const LATIN_TAG = 1 << 30;
 const BLOCK_SHIFT = 26;
 const BLOCK_BITS = 3 << BLOCK_SHIFT;
 /** The bucket of a tagged count-vector entry (bits ≤ 24). */
-export const INDEX_MASK = (1 << 24) - 1;
+const INDEX_MASK = (1 << 24) - 1;
 const DIGIT_MASK = 0x78; // 'x': the Chinese training set masks digits as x, so live digits map there too
 
 function mix(h: number, v: number): number {

@@ -5,8 +5,8 @@ import { FeatureExtractor, type FeatureOptions, type SparseVector } from "./feat
 import { inBand, stackedProbability, type LatinStack } from "./stack.js";
 import { plattProbability, type LinearModel, type Platt } from "./train.js";
 
-export const MODEL_FORMAT = "spam-classifier";
-export const MODEL_FORMAT_VERSION = 1;
+const MODEL_FORMAT = "spam-classifier";
+const MODEL_FORMAT_VERSION = 1;
 
 const SparseWeightsV1 = z.object({
   nnz: z.number().int().nonnegative(),

@@ -187,7 +187,7 @@ export function assignFolds(examples: readonly Example[], k: number, seed: numbe
 }
 
 /** Platt fits for CJK messages (also the fallback) and for Latin-script messages (null: use the first). */
-export interface Calibration {
+interface Calibration {
   readonly platt: Platt;
   readonly plattLatin: Platt | null;
 }

@@ -94,7 +94,7 @@ function solve3(m: number[][], v: number[]): number[] {
 }
 
 /** Embedding score: w·e + b. */
-export function embeddingScore(stack: LatinStack, e: ArrayLike<number>): number {
+function embeddingScore(stack: LatinStack, e: ArrayLike<number>): number {
   const w = stack.embedding.weights;
   if (e.length !== w.length) throw new RangeError(`embedding has ${e.length} dimensions, the model expects ${w.length}`);
   let s = stack.embedding.bias;

@@ -61,7 +61,7 @@ export async function loadExamples(files: readonly string[], io: CommandIo, weig
  * Embeddings for the Latin-script examples (the rows the model's second look trains on); other rows
  * are returned unchanged. About 8 ms a message on one core, so a progress bar is shown.
  */
-export async function attachEmbeddings(examples: readonly Example[], embedder: SentenceEmbedder, io: CommandIo): Promise<Example[]> {
+async function attachEmbeddings(examples: readonly Example[], embedder: SentenceEmbedder, io: CommandIo): Promise<Example[]> {
   const idx = examples.flatMap((e, i) => (e.category === null && isLatinScript(e.text) ? [i] : []));
   const out = [...examples];
   const progress = progressBar(io);

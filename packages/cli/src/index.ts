@@ -1,3 +1,2 @@
-export { COMMANDS, main } from "./main.js";
-export { UsageError } from "./command.js";
-export type { Command, CommandIo } from "./command.js";
+export { main } from "./main.js";
+export type { CommandIo } from "./command.js";

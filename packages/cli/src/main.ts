@@ -12,7 +12,7 @@ import { scoreCommand } from "./commands/score.js";
 import { trainCommand } from "./commands/train.js";
 
 /** The command registry: add a command by writing commands/<name>.ts and listing it here. */
-export const COMMANDS: readonly Command[] = [trainCommand, evalCommand, scoreCommand, cvCommand, parseReportCliCommand, datasetCommand, modelsCommand, rulesCommand];
+const COMMANDS: readonly Command[] = [trainCommand, evalCommand, scoreCommand, cvCommand, parseReportCliCommand, datasetCommand, modelsCommand, rulesCommand];
 
 function help(io: CommandIo): void {
   io.stdout.write("usage: spam <command> [options]\n\n");

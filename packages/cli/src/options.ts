@@ -114,7 +114,7 @@ export function pipelineOptions(v: {
 }
 
 /** `--fixture-weight`: fixtures (SMS-like ham) count more than the web-text ham of the shared set. */
-export function fixtureWeight(file: string, weight: number): number {
+function fixtureWeight(file: string, weight: number): number {
   return /fixtures\//.test(file.replace(/\\/g, "/")) ? weight : 1;
 }
 
@@ -134,13 +134,13 @@ export function fileWeight(specs: readonly string[] | undefined, fixture: number
  * labelled ham train as spam, so the text model scores them like the promotions of the Chinese set
  * (spam there); the scorer's commercial class decides what happens to them.
  */
-export function commercialAsSpam(e: Example): Example {
+function commercialAsSpam(e: Example): Example {
   if (e.spam || e.category !== null) return e;
   return messageKind(notificationSignals(normalize(e.raw ?? e.text))) === "commercial" ? { ...e, spam: true } : e;
 }
 
 /** `--commercial-out`: brand promotions labelled ham do not train (null); other rows are kept. */
-export function commercialOut(e: Example): Example | null {
+function commercialOut(e: Example): Example | null {
   return commercialAsSpam(e) === e ? e : null;
 }
 

@@ -4,9 +4,9 @@ import { z, type ZodType, type ZodTypeDef } from "zod";
 import type { SqlQuery } from "./sql.js";
 import { ident, sql } from "./sql.js";
 
-export type ClickHouseErrorCode = "query_failed" | "insert_failed" | "row_invalid" | "unavailable";
+type ClickHouseErrorCode = "query_failed" | "insert_failed" | "row_invalid" | "unavailable";
 
-export class ClickHouseError extends Error {
+class ClickHouseError extends Error {
   override readonly name = "ClickHouseError";
   constructor(
     readonly code: ClickHouseErrorCode,

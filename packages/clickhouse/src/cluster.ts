@@ -24,7 +24,7 @@ const DROP_TABLE = /^DROP TABLE IF EXISTS (\w+)$/;
 const ALTER_ADD = /^ALTER TABLE (\w+)\s+(ADD COLUMN [\s\S]*)$/;
 const ORDER_BY = /\bORDER BY\s+(\([^)]*\)|\w+)/;
 
-export const LOCAL_SUFFIX = "_local";
+const LOCAL_SUFFIX = "_local";
 
 /** The statements of `files` for a cluster; tables are those the files create (in order). */
 export function clusterMigrations(files: readonly MigrationFile[], options: ClusterOptions): MigrationFile[] {

@@ -7,7 +7,7 @@ import { createClickHouse, ensureDatabase, restrictedDatabase, type ClickHouse, 
 import { clusterMigrations, type ClusterOptions } from "./cluster.js";
 import { ident, join as joinSql, raw, sql, v } from "./sql.js";
 
-export class MigrationError extends Error {
+class MigrationError extends Error {
   override readonly name = "MigrationError";
 }
 
@@ -21,7 +21,7 @@ export interface MigrationFile {
 const FILE_NAME = /^(\d{4})_([a-z0-9_]+)\.sql$/;
 
 /** Splits a file on `;` at line ends; `--` comment lines are dropped. */
-export function splitStatements(text: string): string[] {
+function splitStatements(text: string): string[] {
   const withoutComments = text
     .split("\n")
     .filter((line) => !line.trim().startsWith("--"))

@@ -20,7 +20,7 @@ function fragment(text: string): SqlFragment {
   return { [FRAGMENT]: true, text };
 }
 
-export function isSqlFragment(value: unknown): value is SqlFragment {
+function isSqlFragment(value: unknown): value is SqlFragment {
   return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[FRAGMENT] === true;
 }
 

@@ -19,7 +19,6 @@ export const SPAM_CATEGORIES = [
   "IL_Political_propaganda",
   "Other",
 ] as const;
-export type SpamCategory = (typeof SPAM_CATEGORIES)[number];
 
 export const CATEGORY_GROUPS = ["advertising", "fraud", "illegal", "other"] as const;
 export type CategoryGroup = (typeof CATEGORY_GROUPS)[number];

@@ -1,36 +1,25 @@
-export { TOPIC_KEYS, TOPIC_SPECS, topicNames } from "./topics.js";
-export type { TopicKey, TopicNames, TopicSpec } from "./topics.js";
+export { TOPIC_SPECS, topicNames } from "./topics.js";
+export type { TopicKey, TopicNames } from "./topics.js";
 export {
   RawMessageV1,
   ReportV1,
-  REPORT_STATUSES,
   ContributionV1,
   VerdictV1,
   VERDICT_LABELS,
   VERDICT_ACTIONS,
   BlockListEntryV1,
-  BLOCK_KINDS,
   BLOCK_STATES,
   blockListKey,
   OutboundReplyV1,
   REPLY_KINDS,
   ReviewLabelV1,
   EnforcementEventV1,
-  RulesControlV1,
   ControlCommandV1,
   CampaignCountsV1,
-  VelocitySnapshotManifestV1,
-  VelocitySnapshotChunkV1,
   VelocitySnapshotRecordV1,
   DeadLetterV1,
   REPORT_VERIFICATIONS,
-  ReportAssessedV1,
-  CASE_STATES,
-  CASE_DECISIONS,
   CaseEvidenceV1,
-  CaseEventV1,
-  ReportOutcomeV1,
-  AuditEventV1,
   DecisionEventV1,
   DeliveryRecordV1,
   DELIVERY_OUTCOMES,
@@ -46,7 +35,6 @@ export type {
   VerdictAction,
   BlockListEntry,
   BlockKind,
-  BlockState,
   OutboundReply,
   ReplyKind,
   ReviewLabel,
@@ -57,7 +45,6 @@ export type {
   CampaignCounts,
   VelocitySnapshotManifest,
   VelocitySnapshotChunk,
-  VelocitySnapshotRecord,
   DeadLetter,
   ReportVerification,
   ReportAssessed,
@@ -65,13 +52,12 @@ export type {
   CaseEvidence,
   CaseEvent,
   ReportOutcome,
-  AuditEvent,
   DecisionEvent,
   DeliveryRecord,
   DeliveryOutcome,
   DeliveryReason,
 } from "./messages.js";
 export { SPAM_CATEGORIES, CATEGORY_GROUPS, categoryGroup } from "./categories.js";
-export type { SpamCategory, CategoryGroup } from "./categories.js";
+export type { CategoryGroup } from "./categories.js";
 export { canonicalSender } from "./addresses.js";
 export { newCaseId, CASE_ID_PATTERN } from "./ids.js";

@@ -27,7 +27,7 @@ export const RawMessageV1 = z.object({
 });
 export type RawMessage = z.infer<typeof RawMessageV1>;
 
-export const REPORT_STATUSES = ["parsed", "pending_number", "completed_two_step", "unparseable"] as const;
+const REPORT_STATUSES = ["parsed", "pending_number", "completed_two_step", "unparseable"] as const;
 export type ReportStatus = (typeof REPORT_STATUSES)[number];
 
 export const ReportV1 = z.object({
@@ -106,10 +106,9 @@ export const VerdictV1 = z.object({
 });
 export type Verdict = z.infer<typeof VerdictV1>;
 
-export const BLOCK_KINDS = ["sender", "domain", "fingerprint"] as const;
+const BLOCK_KINDS = ["sender", "domain", "fingerprint"] as const;
 export type BlockKind = (typeof BLOCK_KINDS)[number];
 export const BLOCK_STATES = ["active", "expired", "lifted"] as const;
-export type BlockState = (typeof BLOCK_STATES)[number];
 
 export const BlockListEntryV1 = z.object({
   v: z.literal(1),
@@ -272,7 +271,7 @@ const velocitySnapshotRecord = z.object({
   snapshotId: z.string().min(1).max(64),
 });
 
-export const VelocitySnapshotManifestV1 = velocitySnapshotRecord.extend({
+const VelocitySnapshotManifestV1 = velocitySnapshotRecord.extend({
   kind: z.literal("manifest"),
   offset: z.string().regex(/^\d{1,20}$/),
   chunks: z.number().int().nonnegative().max(100_000),
@@ -280,7 +279,7 @@ export const VelocitySnapshotManifestV1 = velocitySnapshotRecord.extend({
 });
 export type VelocitySnapshotManifest = z.infer<typeof VelocitySnapshotManifestV1>;
 
-export const VelocitySnapshotChunkV1 = velocitySnapshotRecord.extend({
+const VelocitySnapshotChunkV1 = velocitySnapshotRecord.extend({
   kind: z.literal("chunk"),
   index: z.number().int().nonnegative(),
   /** Per sender: per window length, flattened (timestamp, 53-bit recipient hash) pairs, oldest first. */
@@ -294,7 +293,6 @@ export const VelocitySnapshotChunkV1 = velocitySnapshotRecord.extend({
 export type VelocitySnapshotChunk = z.infer<typeof VelocitySnapshotChunkV1>;
 
 export const VelocitySnapshotRecordV1 = z.discriminatedUnion("kind", [VelocitySnapshotManifestV1, VelocitySnapshotChunkV1]);
-export type VelocitySnapshotRecord = z.infer<typeof VelocitySnapshotRecordV1>;
 
 /**
  * Exact counts of one campaign across every scoring worker, computed in ClickHouse by the decider's
@@ -342,7 +340,7 @@ export type DeadLetter = z.infer<typeof DeadLetterV1>;
 export const REPORT_VERIFICATIONS = ["verified", "unverified", "fabricated", "not_checkable"] as const;
 export type ReportVerification = (typeof REPORT_VERIFICATIONS)[number];
 
-export const ReportAssessedV1 = z.object({
+const ReportAssessedV1 = z.object({
   v: z.literal(1),
   type: z.literal("report_assessed"),
   id,
@@ -365,8 +363,8 @@ export const ReportAssessedV1 = z.object({
 });
 export type ReportAssessed = z.infer<typeof ReportAssessedV1>;
 
-export const CASE_STATES = ["open", "decided"] as const;
-export const CASE_DECISIONS = ["pending", "blocked", "not_spam", "escalated"] as const;
+const CASE_STATES = ["open", "decided"] as const;
+const CASE_DECISIONS = ["pending", "blocked", "not_spam", "escalated"] as const;
 export type CaseDecision = (typeof CASE_DECISIONS)[number];
 
 export const CaseEvidenceV1 = z.object({
@@ -386,7 +384,7 @@ export const CaseEvidenceV1 = z.object({
 });
 export type CaseEvidence = z.infer<typeof CaseEvidenceV1>;
 
-export const CaseEventV1 = z.object({
+const CaseEventV1 = z.object({
   v: z.literal(1),
   type: z.literal("case"),
   id,
@@ -412,7 +410,7 @@ export const CaseEventV1 = z.object({
 });
 export type CaseEvent = z.infer<typeof CaseEventV1>;
 
-export const ReportOutcomeV1 = z.object({
+const ReportOutcomeV1 = z.object({
   v: z.literal(1),
   type: z.literal("report_outcome"),
   id,
@@ -426,7 +424,7 @@ export const ReportOutcomeV1 = z.object({
 });
 export type ReportOutcome = z.infer<typeof ReportOutcomeV1>;
 
-export const AuditEventV1 = z.object({
+const AuditEventV1 = z.object({
   v: z.literal(1),
   type: z.literal("audit"),
   id,
@@ -438,7 +436,6 @@ export const AuditEventV1 = z.object({
   reason: z.string().max(2_000),
   detail: z.string().max(4_000),
 });
-export type AuditEvent = z.infer<typeof AuditEventV1>;
 
 export const DecisionEventV1 = z.discriminatedUnion("type", [ReportAssessedV1, CaseEventV1, ReportOutcomeV1, AuditEventV1]);
 export type DecisionEvent = z.infer<typeof DecisionEventV1>;

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { Tokenizer } from "@huggingface/tokenizers";
 import { repoPath } from "@spam/repo-paths";
 // onnxruntime-node is imported when a model is loaded, not with this module: a scorer that never sees

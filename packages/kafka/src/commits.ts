@@ -8,7 +8,7 @@ export interface CommittedBatch {
 }
 
 /** Sends one partition's offset to the group coordinator. */
-export type CommitOffset = (topic: string, partition: number, offset: bigint, leaderEpoch: number) => Promise<void>;
+type CommitOffset = (topic: string, partition: number, offset: bigint, leaderEpoch: number) => Promise<void>;
 
 interface PendingCommit {
   readonly topic: string;

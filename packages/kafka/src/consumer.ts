@@ -26,7 +26,7 @@ export interface DeadLetterTarget {
 }
 
 /** What a batch's commit covered, with the partition's lag as last measured. */
-export interface BatchCommittedInfo {
+interface BatchCommittedInfo {
   readonly topic: string;
   readonly partition: number;
   readonly count: number;

@@ -33,7 +33,7 @@ interface Pending {
   readonly reject: (error: Error) => void;
 }
 
-export function encodeValue(value: unknown): Buffer | string | null {
+function encodeValue(value: unknown): Buffer | string | null {
   if (value === null) return null;
   if (Buffer.isBuffer(value) || typeof value === "string") return value;
   return JSON.stringify(value);

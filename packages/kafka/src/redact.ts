@@ -34,7 +34,7 @@ function redactJson(value: unknown): unknown {
  * A record's value with the numbers of reporters and recipients masked: JSON keeps its structure
  * (every string masked), anything else is masked as text. Base64 in and out, as dead letters store it.
  */
-export function redactValue(value: Buffer): Buffer {
+function redactValue(value: Buffer): Buffer {
   const text = value.toString("utf8");
   try {
     return Buffer.from(JSON.stringify(redactJson(JSON.parse(text) as unknown)), "utf8");

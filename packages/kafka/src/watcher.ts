@@ -12,7 +12,7 @@ export interface KafkaWatcherConfig {
 }
 
 /** A record as the watcher hands it over (offsets and timestamps as decimal strings). */
-export interface WatchedMessage {
+interface WatchedMessage {
   readonly key: Buffer | null;
   readonly value: Buffer | null;
   readonly offset: string;
@@ -20,7 +20,7 @@ export interface WatchedMessage {
   readonly headers: Readonly<Record<string, Buffer>>;
 }
 
-export interface WatchedBatch {
+interface WatchedBatch {
   readonly topic: string;
   readonly partition: number;
   readonly messages: readonly WatchedMessage[];
@@ -39,7 +39,7 @@ export interface WatcherRunOptions {
 
 type RawMessage = Message<Buffer, Buffer, Buffer, Buffer>;
 
-export function toWatched(m: RawMessage): WatchedMessage {
+function toWatched(m: RawMessage): WatchedMessage {
   const headers: Record<string, Buffer> = {};
   for (const [k, v] of m.headers) headers[k.toString("utf8")] = v;
   return { key: m.key ?? null, value: m.value ?? null, offset: String(m.offset), timestamp: String(m.timestamp), headers };

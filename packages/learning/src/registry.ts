@@ -32,7 +32,6 @@ const ChangeV1 = z.object({
   from: z.string().nullable(),
   to: z.string().nullable(),
 });
-type RegistryChange = z.infer<typeof ChangeV1>;
 
 const RegistryStateV1 = z.object({
   v: z.literal(1),

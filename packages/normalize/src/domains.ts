@@ -21,7 +21,7 @@ export function isPublicSuffix(host: string): boolean {
   return p.publicSuffix === host || (p.domain === null && !p.isIp);
 }
 
-export class DomainAllowListError extends Error {
+class DomainAllowListError extends Error {
   override readonly name = "DomainAllowListError";
 }
 
@@ -62,19 +62,19 @@ export function parseDomainAllowList(text: string, origin = "domain allow list")
   return new DomainAllowList(out);
 }
 
-export function loadDomainAllowList(path: string): DomainAllowList {
+function loadDomainAllowList(path: string): DomainAllowList {
   return parseDomainAllowList(readFileSync(path, "utf8"), path);
 }
 
 /** rules/allowlist/brand-domains.txt of the repository (services run from the repo). */
-export function defaultDomainAllowListPath(): string {
+function defaultDomainAllowListPath(): string {
   return repoPath("rules/allowlist/brand-domains.txt");
 }
 
 let defaultList: DomainAllowList | undefined;
 
 /** The repository's brand allow list, read once. */
-export function defaultDomainAllowList(): DomainAllowList {
+function defaultDomainAllowList(): DomainAllowList {
   defaultList ??= loadDomainAllowList(defaultDomainAllowListPath());
   return defaultList;
 }

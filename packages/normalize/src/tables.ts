@@ -18,7 +18,7 @@ export const C_DROP = 6;
 /** Chinese numerals that become digits when they form a number run. */
 export const C_NUMERAL = 7;
 /** Sentence punctuation: kept in text, dropped in compact. */
-export const C_PUNCT = 8;
+const C_PUNCT = 8;
 
 /** Mapped code unit for each BMP code unit. */
 export const MAP = new Uint16Array(65536);

@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
 /** The pipeline's latency stages, in the order a message passes them. */
-export const LATENCY_STAGES = [
+const LATENCY_STAGES = [
   "smpp_receive_to_kafka_ack",
   "kafka_to_scored",
   "scored_to_verdict_published",
@@ -13,11 +13,11 @@ export type LatencyStage = (typeof LATENCY_STAGES)[number];
  * Seconds, 0.1 ms … 5 s: the fine end resolves in-process stages (SMPP→Kafka
  * ack is a few ms), the coarse end a ClickHouse flush or a broker stall.
  */
-export const LATENCY_BUCKETS_SECONDS: readonly number[] = [
+const LATENCY_BUCKETS_SECONDS: readonly number[] = [
   0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 2.5, 5,
 ];
 
-export const BATCH_SIZE_BUCKETS: readonly number[] = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000];
+const BATCH_SIZE_BUCKETS: readonly number[] = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000];
 
 export interface ServiceMetricsOptions {
   /** Service name, attached to every series as the `service` label. */

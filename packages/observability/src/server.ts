@@ -127,13 +127,3 @@ export class ObservabilityServer {
     }
   }
 }
-
-/** Convenience for a service's start(): port 0 or undefined means "metrics off" → null. */
-export async function startObservabilityServer(
-  options: ObservabilityServerOptions & { readonly enabled?: boolean },
-): Promise<ObservabilityServer | null> {
-  if (options.enabled === false) return null;
-  const server = new ObservabilityServer(options);
-  await server.listen();
-  return server;
-}

@@ -11,7 +11,7 @@
 /** Texts longer than this are cut before they are scanned or shown (SMS payloads are at most 64 KiB). */
 export const MAX_TEXT_CHARS = 65_536;
 /** A run with at least this many digits is a number to mask; verification codes (4–6 digits) stay readable. */
-export const MIN_NUMBER_DIGITS = 7;
+const MIN_NUMBER_DIGITS = 7;
 /** Visible separator characters allowed between two digits of one number ("138 - 0013"). */
 const MAX_SEPARATORS = 6;
 

@@ -35,7 +35,7 @@ function leaf(path: readonly string[]): string {
  * The censor pino calls for every redacted path: numbers masked by the one policy, texts and
  * credentials replaced, free text kept with its numbers masked. `path` is pino's array of keys.
  */
-export function censorLogValue(value: unknown, path: readonly string[]): unknown {
+function censorLogValue(value: unknown, path: readonly string[]): unknown {
   if (value === undefined || value === null) return value;
   const key = leaf(path);
   if (SECRET_KEYS.includes(key)) return "[redacted]";

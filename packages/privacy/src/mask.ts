@@ -27,7 +27,7 @@ export function maskDigits(digits: string): string {
 }
 
 /** Cuts a text to what may be scanned and shown; the cut is marked, never silently dropped. */
-export function capText(text: string): string {
+function capText(text: string): string {
   return text.length > MAX_TEXT_CHARS ? `${text.slice(0, MAX_TEXT_CHARS)}…[cut]` : text;
 }
 

@@ -1,6 +1,6 @@
 import { maskNumber, maskText } from "./mask.js";
 
-export const ROLES = ["reviewer", "analyst", "admin"] as const;
+const ROLES = ["reviewer", "analyst", "admin"] as const;
 export type Role = (typeof ROLES)[number];
 
 /**

@@ -4,8 +4,8 @@ import { z } from "zod";
 import { repoPath } from "@spam/repo-paths";
 
 /** Variables a reply template may use. A typo in a file fails at load, not when a subscriber is waiting. */
-export const REPLY_VARIABLES = ["reportId", "reportedNumber", "shortCode", "windowMinutes"] as const;
-export type ReplyVariable = (typeof REPLY_VARIABLES)[number];
+const REPLY_VARIABLES = ["reportId", "reportedNumber", "shortCode", "windowMinutes"] as const;
+type ReplyVariable = (typeof REPLY_VARIABLES)[number];
 export type ReplyVars = Partial<Record<ReplyVariable, string | number>>;
 
 export type ReplyTemplateErrorCode = "invalid_file" | "unknown_variable" | "missing_variable" | "too_long";
@@ -25,13 +25,13 @@ const PLACEHOLDER = /\{([^{}]*)\}/g;
 const MAX_TEXT = 2_000;
 
 const TemplateText = z.string().min(1).max(MAX_TEXT);
-export const ReplyTemplatesFile = z.object({
+const ReplyTemplatesFile = z.object({
   locale: z.string().min(2).max(16),
   templates: z.object(
     Object.fromEntries(REPLY_KINDS.map((k) => [k, TemplateText])) as Record<ReplyKind, typeof TemplateText>,
   ).strict(),
 }).strict();
-export type ReplyTemplatesFile = z.infer<typeof ReplyTemplatesFile>;
+type ReplyTemplatesFile = z.infer<typeof ReplyTemplatesFile>;
 
 export interface ReplyTemplates {
   readonly locale: string;

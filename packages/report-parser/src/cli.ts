@@ -1,7 +1,7 @@
 import { loneReportStatus } from "./flow.js";
 import { parseReportText } from "./parse.js";
 
-export interface ParseReportOutput {
+interface ParseReportOutput {
   readonly reportedNumber: string | null;
   readonly content: string | null;
   /** Parser status: complete | content_only | number_only | error. */
@@ -12,7 +12,7 @@ export interface ParseReportOutput {
   readonly error: { readonly code: string; readonly message: string } | null;
 }
 
-export function parseReportOutput(text: string): ParseReportOutput {
+function parseReportOutput(text: string): ParseReportOutput {
   const r = parseReportText(text);
   return {
     reportedNumber: "reportedNumber" in r ? r.reportedNumber : null,

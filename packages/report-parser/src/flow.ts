@@ -9,7 +9,7 @@ export interface PendingReportData {
   readonly content: string;
 }
 
-export type ReportParseError = ParseErrorCode | "number_without_pending";
+type ReportParseError = ParseErrorCode | "number_without_pending";
 
 /** The report fields of ReportV1 plus the reply to send. */
 export interface ReportDecision {

@@ -1,11 +1,6 @@
-export { parseReportText } from "./parse.js";
-export type { ParseResult, ParseErrorCode } from "./parse.js";
-export { classifyNumber, normaliseNumber, foldWidth } from "./number.js";
-export type { NumberKind, NormalisedNumber } from "./number.js";
+export { normaliseNumber } from "./number.js";
 export { PendingReports } from "./pending.js";
-export type { PendingReportsOptions, PendingEntry } from "./pending.js";
-export { decideReport, loneReportStatus } from "./flow.js";
-export type { ReportDecision, PendingReportData, ReportParseError } from "./flow.js";
+export { decideReport } from "./flow.js";
+export type { PendingReportData } from "./flow.js";
 export { hashReporter } from "./hash.js";
-export { parseReportCommand, parseReportOutput, CliUsageError } from "./cli.js";
-export type { ParseReportOutput } from "./cli.js";
+export { parseReportCommand, CliUsageError } from "./cli.js";

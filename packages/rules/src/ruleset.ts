@@ -332,7 +332,7 @@ export function keywordForm(kw: string): string {
   return normalize(kw).compact;
 }
 
-export function domainForm(d: string): string {
+function domainForm(d: string): string {
   let s = d.trim().toLowerCase().replace(/^\*\./, "").replace(/^\.+|\.+$/g, "");
   if (s.startsWith("www.")) s = s.slice(4);
   const ascii = domainToASCII(s);

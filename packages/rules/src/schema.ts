@@ -2,8 +2,7 @@ import { z } from "zod";
 import { SPAM_CATEGORIES, VERDICT_ACTIONS } from "@spam/contracts";
 
 /** Fine categories: the shared 14 labels plus `service` for notification senders. */
-export const RULE_CATEGORIES = [...SPAM_CATEGORIES, "service"] as const;
-export type RuleCategory = (typeof RULE_CATEGORIES)[number];
+const RULE_CATEGORIES = [...SPAM_CATEGORIES, "service"] as const;
 
 export const RULE_KINDS = ["keyword", "regex", "domain", "sender", "velocity", "allowlist"] as const;
 export type RuleKind = (typeof RULE_KINDS)[number];
@@ -28,7 +27,7 @@ const common = {
   version: z.number().int().min(1),
 };
 
-export const KeywordRule = z
+const KeywordRule = z
   .object({
     ...common,
     kind: z.literal("keyword"),
@@ -38,7 +37,7 @@ export const KeywordRule = z
   })
   .strict();
 
-export const RegexRule = z
+const RegexRule = z
   .object({
     ...common,
     kind: z.literal("regex"),
@@ -48,7 +47,7 @@ export const RegexRule = z
   })
   .strict();
 
-export const DomainRule = z
+const DomainRule = z
   .object({
     ...common,
     kind: z.literal("domain"),
@@ -65,14 +64,14 @@ const senderMatch = {
   ranges: z.array(numberRange).default([]),
 };
 
-export const SenderRule = z
+const SenderRule = z
   .object({ ...common, kind: z.literal("sender"), ...senderMatch })
   .strict()
   .refine((r) => r.senders.length + r.prefixes.length + r.ranges.length > 0, {
     message: "needs at least one of senders, prefixes, ranges",
   });
 
-export const VelocityRule = z
+const VelocityRule = z
   .object({
     ...common,
     kind: z.literal("velocity"),
@@ -83,7 +82,7 @@ export const VelocityRule = z
   })
   .strict();
 
-export const AllowListRule = z
+const AllowListRule = z
   .object({
     ...common,
     kind: z.literal("allowlist"),
@@ -106,12 +105,6 @@ export const RuleDef = z.discriminatedUnion("kind", [
   AllowListRule.innerType(),
 ]);
 export type RuleDef = z.infer<typeof RuleDef>;
-export type KeywordRuleDef = z.infer<typeof KeywordRule>;
-export type RegexRuleDef = z.infer<typeof RegexRule>;
-export type DomainRuleDef = z.infer<typeof DomainRule>;
-export type SenderRuleDef = z.infer<typeof SenderRule>;
-export type VelocityRuleDef = z.infer<typeof VelocityRule>;
-export type AllowListRuleDef = z.infer<typeof AllowListRule>;
 
 export const REFINED: Partial<Record<RuleKind, z.ZodTypeAny>> = { sender: SenderRule, allowlist: AllowListRule };
 

@@ -281,7 +281,7 @@ export class WindowTable {
 const flatEvents = z.array(z.number()).refine((a) => a.length % 2 === 0, "flattened (timestamp, recipientHash) pairs");
 
 /** v1: recipients as strings (older workers); v2: recipients as 53-bit hashes, flattened pairs. */
-export const VelocitySnapshotV1 = z.union([
+const VelocitySnapshotV1 = z.union([
   z.object({
     v: z.literal(1),
     windows: z.array(
@@ -305,7 +305,7 @@ export const VelocitySnapshotV1 = z.union([
 export type VelocitySnapshot = z.infer<typeof VelocitySnapshotV1>;
 
 /** One sender's events in every window (what a scorer's velocity snapshot carries per sender). */
-export const SenderVelocityV1 = z.array(z.tuple([z.number().int().positive(), flatEvents]));
+const SenderVelocityV1 = z.array(z.tuple([z.number().int().positive(), flatEvents]));
 export type SenderVelocity = z.infer<typeof SenderVelocityV1>;
 
 export class VelocityState {

@@ -16,7 +16,7 @@ export interface RuleWatcherOptions {
   velocity?: VelocityState | VelocityOptions;
 }
 
-export type ReloadOutcome =
+type ReloadOutcome =
   | { status: "reloaded"; version: string; previousVersion: string }
   | { status: "unchanged"; version: string }
   | { status: "failed"; version: string; error: unknown };

@@ -81,7 +81,7 @@ export const DEFAULT_THRESHOLDS: Thresholds = {
   campaignMinReports: 3,
 };
 
-export interface ScoreInput {
+interface ScoreInput {
   readonly id: string;
   readonly text: string;
   readonly source: string;
@@ -108,7 +108,7 @@ export interface ClusterCampaignCounts {
 }
 
 /** Looks up a campaign's cluster-wide counts by id; a `Map<string, ClusterCampaignCounts>` will do. */
-export interface ClusterCampaignSource {
+interface ClusterCampaignSource {
   get(campaignId: string): ClusterCampaignCounts | undefined;
 }
 

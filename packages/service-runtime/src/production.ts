@@ -24,7 +24,7 @@ export const DEVELOPMENT_DEFAULTS = {
 } as const;
 
 /** Minimum key material for REPORTER_HASH_KEY, in bytes (HMAC-SHA256 wants at least its output size). */
-export const MIN_KEY_BYTES = 32;
+const MIN_KEY_BYTES = 32;
 
 /**
  * Decodes a key written as hex or base64/base64url; null when it is neither (a passphrase is not

@@ -1,2 +1,1 @@
 export { EsmeClient, SmppClientError, SMPP_STATUS } from "./client.js";
-export type { DeliveredMessage, EsmeOptions, SubmitOptions, SubmitResult } from "./client.js";

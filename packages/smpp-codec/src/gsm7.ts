@@ -19,7 +19,7 @@ const EXTENSION: ReadonlyArray<readonly [number, string]> = [
   [0x65, "€"],
 ];
 
-export const GSM_ESCAPE = 0x1b;
+const GSM_ESCAPE = 0x1b;
 
 const basicDecode: string[] = Array.from(BASIC);
 const extDecode = new Map<number, string>(EXTENSION);
@@ -86,7 +86,7 @@ export function encodeGsmSeptets(text: string): Uint8Array {
 }
 
 /** First septet's bit position after `headerOctets` of UDH (fill bits up to a septet boundary). */
-export function septetStartBit(headerOctets: number): number {
+function septetStartBit(headerOctets: number): number {
   return Math.ceil((headerOctets * 8) / 7) * 7;
 }
 

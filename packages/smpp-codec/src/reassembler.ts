@@ -36,7 +36,7 @@ export interface AssembledMessage<TMeta> {
 }
 
 /** "evicted": this part's own set had to leave at once (as partial) to respect the memory bounds. */
-export type PushStatus = "single" | "completed" | "pending" | "duplicate" | "evicted";
+type PushStatus = "single" | "completed" | "pending" | "duplicate" | "evicted";
 
 export interface PushResult<TMeta> {
   readonly status: PushStatus;

@@ -30,7 +30,7 @@ export interface SmppServer extends NetServer {
   sessions: SmppSession[];
 }
 
-export interface SmppPduConstructor {
+interface SmppPduConstructor {
   new (command: string, options?: Record<string, unknown>): SmppPdu;
   new (buffer: Buffer): SmppPdu;
   maxLength: number;

@@ -3,7 +3,7 @@ import { SmppCodecError } from "./errors.js";
 import { decodeGsmSeptets, encodeGsmSeptets, isGsmEncodable, unpackSeptets } from "./gsm7.js";
 
 /** data_coding values the gateway understands (SMPP 3.4 §5.2.19). */
-export const DATA_CODING = {
+const DATA_CODING = {
   /** SMSC default alphabet: GSM 03.38 on this network. */
   GSM7: 0x00,
   /** IA5 / ASCII. */
@@ -43,15 +43,6 @@ export function codecFor(dataCoding: number): TextCodec {
   }
 }
 
-export function isSupportedDataCoding(dataCoding: number): boolean {
-  try {
-    codecFor(dataCoding);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 function decodeUtf16be(bytes: Uint8Array): string {
@@ -85,7 +76,7 @@ export function decodeUserData(bytes: Uint8Array, dataCoding: number): string {
 }
 
 /** Unpacked septets look like octets < 0x80; anything above means the sender packed them. */
-export function looksPacked(bytes: Uint8Array): boolean {
+function looksPacked(bytes: Uint8Array): boolean {
   for (const b of bytes) if (b >= 0x80) return true;
   return false;
 }

@@ -1,2 +1,1 @@
 export { SmscStub, preciseNow } from "./stub.js";
-export type { SmscStubOptions, ReceivedSubmit, StubMode } from "./stub.js";

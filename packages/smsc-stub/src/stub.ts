@@ -4,7 +4,6 @@ import type { ConcatInfo } from "@spam/smpp-codec";
 
 const smpp = loadSmpp({ rawMessages: true });
 const E = smpp.errors;
-const OK = 0;
 
 /** How the stub answers submit_sm: as a healthy SMSC, as a throttling one, or as one in trouble. */
 export type StubMode = "accept" | "throttle" | "fail";

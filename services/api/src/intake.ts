@@ -5,7 +5,7 @@ import type { CaseStore } from "./review/cases.js";
 import { ingestDecisionEvents, ingestVerdicts } from "./review/intake.js";
 
 /** Bounded map of recent message texts: verdicts carry no text, raw traffic does. */
-export class TextCache {
+class TextCache {
   private readonly map = new Map<string, string>();
   constructor(private readonly max = 50_000) {}
   set(id: string, text: string): void {

@@ -109,7 +109,6 @@ export const REASON_CODES = [
   "reviewed_escalated",
   "lifted_on_review",
 ] as const;
-export type ReasonCode = (typeof REASON_CODES)[number];
 
 const empty = (): DeciderOutput => ({ decisions: [], replies: [], blocks: [] });
 

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { enforceProduction, envSchemas, parseEnv } from "@spam/service-runtime";
 
-export const deciderEnvShape = {
+const deciderEnvShape = {
   KAFKA_BROKERS: envSchemas.brokers,
   TOPIC_PREFIX: z.string().default(""),
   CONSUMER_GROUP: z.string().min(1).default("decider"),

@@ -1,14 +1,5 @@
-export { createDecider } from "./main.js";
-export type { DeciderDeps } from "./main.js";
-export { loadDeciderEnv, deciderEnvShape } from "./env.js";
-export type { DeciderEnv } from "./env.js";
 export { DeciderCore } from "./core.js";
-export type { AssessedReport, MatchedVerdict, DeciderOutput, ReputationRecord, RenderReply } from "./core.js";
-export { loadPolicy, parsePolicy, defaultPolicyPath, PolicyFile, PolicyError } from "./policy.js";
-export type { Policy } from "./policy.js";
-export { assessReport, clickHouseTrafficLookup } from "./verify.js";
-export type { TrafficLookup, DeliveredMessage } from "./verify.js";
-export { textSimilarity, numberVariants } from "./similarity.js";
+export { loadPolicy, defaultPolicyPath } from "./policy.js";
+export { clickHouseTrafficLookup } from "./verify.js";
 export { rebuildFromClickHouse } from "./rebuild.js";
-export { campaignCountsQuery, queryCampaignCounts, clickHouseCampaignCounts, CampaignCountsPublisher } from "./campaign-counts.js";
-export type { CampaignCountsPublisherOptions, CampaignCountsSource, CampaignScope, CampaignWindow, TickResult } from "./campaign-counts.js";
+export { queryCampaignCounts } from "./campaign-counts.js";

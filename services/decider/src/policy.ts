@@ -6,7 +6,7 @@ import { repoPath } from "@spam/repo-paths";
 const positive = z.number().positive();
 const share = z.number().min(0).max(1);
 
-export const PolicyFile = z
+const PolicyFile = z
   .object({
     windowHours: positive,
     verification: z.object({ lookbackHours: positive, minSimilarity: share }).strict(),
@@ -30,7 +30,7 @@ export const PolicyFile = z
   .strict();
 export type Policy = z.infer<typeof PolicyFile>;
 
-export class PolicyError extends Error {
+class PolicyError extends Error {
   override readonly name = "PolicyError";
 }
 

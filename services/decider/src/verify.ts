@@ -5,7 +5,7 @@ import type { AssessedReport, MatchedVerdict } from "./core.js";
 import type { Policy } from "./policy.js";
 import { numberVariants, textSimilarity } from "./similarity.js";
 
-export interface DeliveredMessage {
+interface DeliveredMessage {
   readonly id: string;
   readonly text: string;
   readonly receivedAt: number;

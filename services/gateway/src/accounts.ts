@@ -9,8 +9,8 @@ import { SourceRanges } from "./source-ranges.js";
  * - `traffic`: its messages to any other destination are scored traffic.
  * - `reply`: receives replies to reporters as deliver_sm.
  */
-export const CAPABILITIES = ["report", "traffic", "reply"] as const;
-export type Capability = (typeof CAPABILITIES)[number];
+const CAPABILITIES = ["report", "traffic", "reply"] as const;
+type Capability = (typeof CAPABILITIES)[number];
 
 export interface Account {
   readonly systemId: string;
@@ -49,7 +49,7 @@ export interface AccountDefaults {
   readonly hashCost?: { logN: number; r: number; p: number };
 }
 
-export const AccountsFile = z.array(
+const AccountsFile = z.array(
   z
     .object({
       systemId: z.string(),

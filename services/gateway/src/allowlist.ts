@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { normaliseNumber } from "@spam/report-parser";
 
-export const AllowListFile = z.object({
+const AllowListFile = z.object({
   description: z.string().optional(),
   senders: z.array(z.object({ number: z.string().regex(/^\+?\d{3,20}$/), name: z.string().min(1).max(200) })).max(100_000),
 });

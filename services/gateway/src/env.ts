@@ -10,7 +10,7 @@ const defaultRules = repoPath("rules");
 const defaultReplies = repoPath("rules/replies/zh-CN.json");
 const ms = (def: number) => z.coerce.number().int().positive().default(def);
 
-export const gatewayEnvShape = {
+const gatewayEnvShape = {
   GATEWAY_ID: z.string().min(1).max(64).default("gw-1"),
   SMPP_HOST: z.string().default("127.0.0.1"),
   SMPP_PORT: z.coerce.number().int().min(0).max(65_535).default(2775),

@@ -31,7 +31,7 @@ export interface ReplyDispatcherOptions {
   readonly maxRecipientsInFlight?: number;
 }
 
-export class NoReceiverError extends Error {
+class NoReceiverError extends Error {
   override readonly name = "NoReceiverError";
 }
 

@@ -53,7 +53,7 @@ export interface RouterOptions {
 const RAW_TEXT_MAX = 20_000;
 
 /** Short, readable report id for the acknowledgement SMS: R + time (base36) + random. */
-export function newReportId(now: number): string {
+function newReportId(now: number): string {
   return `R${now.toString(36).toUpperCase()}${randomBytes(3).toString("hex").toUpperCase()}`;
 }
 

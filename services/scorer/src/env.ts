@@ -5,7 +5,7 @@ import { enforceProduction, envSchemas, parseEnv } from "@spam/service-runtime";
 import { REPO_ROOT } from "@spam/repo-paths";
 
 
-export const scorerEnvShape = {
+const scorerEnvShape = {
   KAFKA_BROKERS: envSchemas.brokers,
   TOPIC_PREFIX: z.string().default(""),
   CONSUMER_GROUP: z.string().min(1).default("scorer"),

@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 
 /** Where a row came from, so a row ClickHouse rejects can be dead-lettered with its record. */
-export interface RowOrigin {
+interface RowOrigin {
   readonly topic: string;
   readonly partition: number;
   readonly offset: string;
@@ -73,7 +73,7 @@ export function classifyInsertError(error: unknown): InsertFailure {
   return "transient";
 }
 
-export class BatcherStoppedError extends Error {
+class BatcherStoppedError extends Error {
   override readonly name = "BatcherStoppedError";
 }
 

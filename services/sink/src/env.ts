@@ -3,7 +3,7 @@ import { enforceProduction, envSchemas, parseEnv } from "@spam/service-runtime";
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
-export const sinkEnvShape = {
+const sinkEnvShape = {
   KAFKA_BROKERS: envSchemas.brokers,
   TOPIC_PREFIX: z.string().default(""),
   /** Each topic is consumed by its own group `<TOPIC_PREFIX><CONSUMER_GROUP>.<topic key>`. */

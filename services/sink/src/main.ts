@@ -9,7 +9,7 @@ import { loadSinkEnv, type SinkEnv } from "./env.js";
 import { SINK_ROUTES, type Route } from "./routes.js";
 import { rowsForInsert } from "./rows.js";
 
-export interface TableStats {
+interface TableStats {
   inserts: number;
   rows: number;
   rejected: number;
@@ -31,7 +31,7 @@ export interface SinkDeps {
 }
 
 /** Tables of the restricted contact store (rows.ts names them; they live in the restricted database). */
-export function isRestrictedTable(table: string): boolean {
+function isRestrictedTable(table: string): boolean {
   return table.startsWith("restricted_");
 }
 

@@ -68,7 +68,7 @@ export function needsRehash(stored: string, params: ScryptParams = SCRYPT_PARAMS
 }
 
 /** A hash to compare against when the user does not exist, so timing does not reveal valid usernames. */
-export const DUMMY_HASH_PROMISE: { value: Promise<string> | null } = { value: null };
+const DUMMY_HASH_PROMISE: { value: Promise<string> | null } = { value: null };
 export function dummyHash(): Promise<string> {
   DUMMY_HASH_PROMISE.value ??= hashPassword("not-a-real-password");
   return DUMMY_HASH_PROMISE.value;

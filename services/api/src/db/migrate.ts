@@ -4,11 +4,11 @@ import { fileURLToPath } from "node:url";
 import type pg from "pg";
 import type { Logger } from "pino";
 
-export class MigrationError extends Error {
+class MigrationError extends Error {
   override readonly name = "MigrationError";
 }
 
-export interface PgMigration {
+interface PgMigration {
   readonly version: string;
   readonly sql: string;
   readonly checksum: string;
@@ -17,7 +17,7 @@ export interface PgMigration {
 /** The SQL files ship beside src/ and dist/, so the same relative path works from both. */
 export const MIGRATIONS_DIR = fileURLToPath(new URL("../../migrations/", import.meta.url));
 
-export async function readPgMigrations(dir = MIGRATIONS_DIR): Promise<PgMigration[]> {
+async function readPgMigrations(dir = MIGRATIONS_DIR): Promise<PgMigration[]> {
   const files = (await readdir(dir)).filter((f) => /^\d{3,}_[a-z0-9_]+\.sql$/.test(f)).sort();
   return Promise.all(
     files.map(async (file) => {

@@ -61,14 +61,14 @@ export interface AppDeps {
 export const PUBLIC_DIR = fileURLToPath(new URL("../../public/", import.meta.url));
 const require = createRequire(import.meta.url);
 /** ECharts served from node_modules: the review floor has no internet, so no CDN. */
-export const ECHARTS_DIR = join(dirname(require.resolve("echarts/package.json")), "dist");
+const ECHARTS_DIR = join(dirname(require.resolve("echarts/package.json")), "dist");
 
 /**
  * The console renders every server value as text, and the policy enforces what that promises: scripts
  * and styles only from this origin, no inline script or handler, no plugins, no <base>, no framing.
  * HSTS and upgrade-insecure-requests only when served over HTTPS (COOKIE_SECURE).
  */
-export function securityHeaders(https: boolean) {
+function securityHeaders(https: boolean) {
   return {
     global: true,
     contentSecurityPolicy: {

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { ApiError } from "../errors.js";
 import type { Role, User, UserStore } from "../auth/users.js";
 
-export const SESSION_COOKIE = "spam_session";
+const SESSION_COOKIE = "spam_session";
 /**
  * Over HTTPS the cookie carries the `__Host-` prefix: the browser then only accepts it Secure, for
  * path /, from this exact host (no Domain attribute), so a sibling subdomain cannot plant or shadow it.

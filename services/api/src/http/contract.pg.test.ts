@@ -61,7 +61,6 @@ const op = (path: string, method: string) => {
   return o;
 };
 const param = (path: string, method: string, name: string) => op(path, method).parameters?.find((p) => p.name === name)?.schema ?? {};
-const bodySchema = (path: string, method: string) => op(path, method).requestBody?.content["application/json"]?.schema ?? {};
 
 describe("the OpenAPI document: happy", () => {
   it("gives formats and bounds: date-time windows, case id pattern and length, session ids, enums", () => {

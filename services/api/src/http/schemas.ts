@@ -2,7 +2,7 @@ import { z, type ZodTypeAny } from "zod";
 import { API_ERROR_CODES, codesFor } from "../errors.js";
 
 /** The one error body: `code` is the closed set of `STATUS_BY_CODE`, `message` is masked, `fields` name bad inputs. */
-export const ErrorResponse = z.object({
+const ErrorResponse = z.object({
   error: z.object({
     code: z.enum(API_ERROR_CODES),
     message: z.string(),

@@ -229,7 +229,7 @@ export async function applyDeciderCase(pool: pg.Pool, e: CaseEvent): Promise<voi
  * Open campaign cases all of whose known senders are now blocked (a decided spam sender case each) have
  * nothing left to decide for a person: they close with the reason code `senders_blocked`.
  */
-export async function closeMootCampaigns(tx: Queryable, sender: string): Promise<string[]> {
+async function closeMootCampaigns(tx: Queryable, sender: string): Promise<string[]> {
   const { rows } = await tx.query<{ id: string }>(
     `UPDATE review_cases cmp SET status = 'decided', closed_reason = 'senders_blocked', decided_at = now(),
             claimed_by = NULL, claim_expires = NULL, updated_at = now()

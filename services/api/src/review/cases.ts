@@ -9,12 +9,10 @@ import type { EffectsConfig } from "./effects.js";
 import { prioritySql } from "./priority.js";
 import { CaseRow, MessageRow, ReportRow, SELECT_CASE, withTx, CASE_SOURCES, type Tx } from "./rows.js";
 
-export { CASE_KINDS, CASE_SOURCES, CASE_STATUSES, CaseRow, ReportRow, MessageRow } from "./rows.js";
-export { REVEAL_FIELDS, DEFAULT_REVEALS_PER_HOUR } from "./claims.js";
-export type { RevealField, Revealed } from "./claims.js";
+export { CASE_SOURCES, CaseRow, ReportRow, MessageRow } from "./rows.js";
+export { REVEAL_FIELDS } from "./claims.js";
 export type { CaseUpsert, ReportUpsert } from "./case-intake.js";
 export type { DecideInput, DecideResult } from "./decisions.js";
-export { enqueueOutbox } from "./decisions.js";
 
 export interface QueueFilter {
   readonly status?: "open" | "escalated" | undefined;

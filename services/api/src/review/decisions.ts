@@ -158,7 +158,7 @@ async function dropLegitimateSamples(tx: Queryable, caseIds: readonly string[]):
   );
 }
 
-export async function enqueueOutbox(tx: Queryable, messages: readonly OutboxMessage[]): Promise<void> {
+async function enqueueOutbox(tx: Queryable, messages: readonly OutboxMessage[]): Promise<void> {
   if (messages.length === 0) return;
   await tx.query(
     `INSERT INTO outbox (topic_key, msg_key, payload)

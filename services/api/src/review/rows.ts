@@ -4,8 +4,8 @@ import { ContributionV1 } from "@spam/contracts";
 
 export const CASE_KINDS = ["message", "report", "campaign"] as const;
 export const CASE_SOURCES = ["classifier", "report", "campaign"] as const;
-export const CASE_STATUSES = ["open", "escalated", "decided"] as const;
-export const SUBJECT_KINDS = ["sender", "campaign"] as const;
+const CASE_STATUSES = ["open", "escalated", "decided"] as const;
+const SUBJECT_KINDS = ["sender", "campaign"] as const;
 export type SubjectKind = (typeof SUBJECT_KINDS)[number];
 /**
  * Why a case closed without a review of its own, as review_cases.closed_reason holds it: `policy.<rule>` for

@@ -30,7 +30,7 @@ export const CaseSummary = z.object({
 });
 export type CaseSummary = z.infer<typeof CaseSummary>;
 
-export const ReportView = z.object({
+const ReportView = z.object({
   reportId: z.string(),
   reporter: z.string(),
   reportedNumber: z.string().nullable(),
@@ -62,11 +62,11 @@ export const CaseDetail = CaseSummary.extend({
 export type CaseDetail = z.infer<typeof CaseDetail>;
 
 /** Ham (by decision, or by the model when nobody has overruled it) is private correspondence. */
-export function isHam(c: Pick<CaseRow, "decision" | "model_label">): boolean {
+function isHam(c: Pick<CaseRow, "decision" | "model_label">): boolean {
   return c.decision === "ham" || (c.model_label === "ham" && c.decision !== "spam");
 }
 
-export function canReadText(c: Pick<CaseRow, "decision" | "model_label">): boolean {
+function canReadText(c: Pick<CaseRow, "decision" | "model_label">): boolean {
   return !isHam(c);
 }
 

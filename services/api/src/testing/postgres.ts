@@ -11,7 +11,7 @@ const run = promisify(execFile);
  * initialises and starts it when needed; a no-op when it runs) and returns the
  * server URL. Tests call this themselves, so `vitest run services/api` works alone.
  */
-export async function startLocalPostgres(): Promise<string> {
+async function startLocalPostgres(): Promise<string> {
   if (process.env.TEST_DATABASE_SERVER_URL) return process.env.TEST_DATABASE_SERVER_URL;
   const { stdout } = await run("bash", [repoPath("infra", "postgres", "start.sh")], { timeout: 300_000 });
   const url = stdout.trim().split("\n").pop() ?? "";

@@ -225,7 +225,7 @@ export class DownstreamLink {
 }
 
 /** The downstream id a receipt is about: the receipted_message_id TLV, else `id:` in its text. */
-export function receiptedId(pdu: SmppPdu): string | null {
+function receiptedId(pdu: SmppPdu): string | null {
   const tlv = pdu["receipted_message_id"];
   if (typeof tlv === "string" && tlv.length > 0) return tlv.slice(0, 65);
   const sm = pdu["short_message"];

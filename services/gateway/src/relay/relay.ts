@@ -46,7 +46,7 @@ export type RelayAnswer =
   | { readonly kind: "temporary"; readonly throttled: boolean };
 
 /** Which verdicts stop a message. `block`: the scorer's block, which already needs a second signal (docs/SCORING.md). `never`: watch only. */
-export type StopPolicy = "block" | "never";
+type StopPolicy = "block" | "never";
 /** At the deadline: forward (`open`), or stop a sender under an alarm (a block verdict within the alarm window). */
 export type FailPolicy = "open" | "closed_under_alarm";
 

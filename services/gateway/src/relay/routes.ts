@@ -22,7 +22,7 @@ export const SmscSpec = z
   .strict();
 export type SmscSpec = z.infer<typeof SmscSpec>;
 
-export const RouteSpec = z
+const RouteSpec = z
   .object({
     name: z.string().min(1).max(64),
     /** Upstream accounts (system_id) this route serves; absent: any account. */
@@ -33,7 +33,7 @@ export const RouteSpec = z
   })
   .strict();
 
-export const RoutesSpec = z.array(RouteSpec).min(1).max(256);
+const RoutesSpec = z.array(RouteSpec).min(1).max(256);
 
 export interface Route {
   readonly name: string;

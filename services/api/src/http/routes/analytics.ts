@@ -45,7 +45,7 @@ export const RangeQuery = z
     const from = clampMs(Math.max(q.from !== undefined ? Date.parse(q.from) : to - 30 * DAY, to - MAX_WINDOW_DAYS * DAY));
     return { from: new Date(Math.min(from, to)), to: new Date(to) };
   });
-export type Range = z.output<typeof RangeQuery>;
+type Range = z.output<typeof RangeQuery>;
 
 const RANGE_DESCRIPTION = `\`from\`/\`to\` (RFC 3339 date-time, \`to\` exclusive) default to the last 30 days; a longer window is cut to the ${MAX_WINDOW_DAYS} days ending at \`to\`, and one whose \`from\` is not before \`to\` is empty.`;
 const Range = { from: DateTimeParam.optional(), to: DateTimeParam.optional() };
