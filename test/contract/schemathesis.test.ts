@@ -38,11 +38,14 @@ beforeAll(async () => {
   if (!clickhouseUrl) throw new Error("CLICKHOUSE_URL must be set (the vitest global setup does this)");
   const chDatabase = `api_contract_${runId}`;
   ch = await seedClickHouse(clickhouseUrl, chDatabase, logger);
+  work = mkdtempSync(join(tmpdir(), "api-contract-"));
   api = startServiceProcess("api", {
     API_PORT: "0",
     DATABASE_URL: db.url,
     CLICKHOUSE_URL: clickhouseUrl,
     CLICKHOUSE_DATABASE: chDatabase,
+    // An empty registry: the model routes answer as documented (404, 409), not 503 for a missing store.
+    MODEL_REGISTRY_DIR: join(work, "models"),
     KAFKA_BROKERS: "",
     // The fuzzer signs in and changes passwords far more often than a person: the limits would leave
     // those routes' logic untested (their behaviour has route tests of its own).
@@ -60,7 +63,6 @@ beforeAll(async () => {
   } finally {
     await pool.end();
   }
-  work = mkdtempSync(join(tmpdir(), "api-contract-"));
 }, 180_000);
 
 afterAll(async () => {

@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { freePort } from "../support/index.js";
-import { repoPath } from "@spam/repo-paths";
+import { REPO_ROOT } from "@spam/repo-paths";
 
 /**
  * `npm start` as an operator runs it, stopped the ways a terminal, a supervisor or a closing session
@@ -13,7 +13,7 @@ import { repoPath } from "@spam/repo-paths";
  * (each drains) and the script must say so. The stack runs in a namespace of its own (topics, database,
  * ports, run directory) on the shared test servers, which it finds running and leaves running.
  */
-const ROOT = resolve(repoPath(".."));
+const ROOT = REPO_ROOT;
 const runId = process.env.TEST_RUN_ID ?? "local";
 const dirs: string[] = [];
 const pgServer = process.env.TEST_DATABASE_SERVER_URL;
