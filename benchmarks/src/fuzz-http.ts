@@ -12,6 +12,9 @@
  * the real PostgreSQL (infra/postgres) and ClickHouse (seeded), in databases of
  * its own that are dropped afterwards. Exit code 0 only when it holds.
  */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import fc from "fast-check";
 import pino from "pino";
@@ -32,6 +35,7 @@ import { createTestDatabase, flaggedVerdict, parsedReport, seedClickHouse } from
 import { ident, sql } from "@spam/clickhouse";
 import { readableDigits } from "@spam/privacy";
 import { loadLocalConfig } from "@spam/infra-local";
+import { ModelRegistry, runBacktest, shadowReport } from "@spam/learning";
 import { table } from "./lib/stats.js";
 
 const { values: a } = parseArgs({
@@ -271,6 +275,12 @@ async function main(): Promise<number> {
       review: combinedReviewAnalytics(new ClickHouseReportAnalytics(ch), new PgReviewAnalytics(pool)),
       // The login limiter answers 429 (fine), but would starve the logins below.
       config: { slaHours: 48, cookieSecure: false, loginPerMinute: 1_000_000 },
+      // As the service wires them: an empty registry, the shadow report and backtests on the seeded database.
+      models: {
+        registry: new ModelRegistry(mkdtempSync(join(tmpdir(), "fuzz-models-"))),
+        shadow: { report: (range, limit) => shadowReport(ch, range, limit) },
+        backtest: (rules, days, samples) => runBacktest({ ch, rules, days, samples, logger }),
+      },
     });
     const login = async (username: string) => {
       const res = await app!.inject({ method: "POST", url: "/api/auth/login", payload: { username, password: PW } });
