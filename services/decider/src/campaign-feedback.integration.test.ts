@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { createClickHouse, migrateDatabase, ident, sql, v, type ClickHouse } from "@spam/clickhouse";
 import { CampaignCountsV1, VerdictV1, topicNames, type CampaignCounts, type RawMessage, type Verdict } from "@spam/contracts";
-import { BatchingProducer, CompactedTopicFollower, SchemaConsumer, createKafkaClient, ensureTopics } from "@spam/kafka";
+import { BatchingProducer, CompactedTopicFollower, SchemaConsumer, createKafkaClient, ensureTopics, partitionForKey } from "@spam/kafka";
 import { createScorerService, loadScorerEnv } from "@spam/scorer-service";
 import { createSink, loadSinkEnv } from "@spam/sink-service";
 import { loadDeciderEnv } from "./env.js";
@@ -30,29 +30,8 @@ async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: numbe
   }
 }
 
-/** Kafka's murmur2 (the Java client's, which the producer's partitioner also uses). */
-function murmur2(key: string): number {
-  const data = Buffer.from(key, "utf8");
-  const m = 0x5bd1e995;
-  let h = 0x9747b28c ^ data.length;
-  const whole = data.length & ~3;
-  for (let i = 0; i < whole; i += 4) {
-    let k = data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16) | (data[i + 3]! << 24);
-    k = Math.imul(k, m);
-    k ^= k >>> 24;
-    k = Math.imul(k, m);
-    h = Math.imul(h, m) ^ k;
-  }
-  const rest = data.length & 3;
-  if (rest === 3) h ^= data[whole + 2]! << 16;
-  if (rest >= 2) h ^= data[whole + 1]! << 8;
-  if (rest >= 1) h = Math.imul(h ^ data[whole]!, m);
-  h ^= h >>> 13;
-  h = Math.imul(h, m);
-  h ^= h >>> 15;
-  return h;
-}
-const partitionOf = (key: string) => (murmur2(key) & 0x7fffffff) % PARTITIONS;
+// Where the producer puts a sender's records (the Java client's murmur2, as @spam/kafka partitions).
+const partitionOf = (key: string) => partitionForKey(key, PARTITIONS);
 
 /**
  * 30 senders spread 8/7/8/7 over the four partitions: with two workers holding two partitions each,
