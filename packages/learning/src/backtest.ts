@@ -58,8 +58,6 @@ export interface BacktestResult {
   readonly hitsLiveAllowed: number;
   readonly byRule: readonly RuleFigures[];
   readonly samples: readonly BacktestSample[];
-  /** Velocity rules need each sender's traffic in time order and are not backtested. */
-  readonly skippedVelocityRules: readonly string[];
   readonly seconds: number;
 }
 
@@ -103,9 +101,9 @@ const TrafficRow = z.object({
 const LabelRow = z.object({ message: z.string(), reviewed: z.string() });
 
 /**
- * Traffic of the window, each message once (FINAL), with the live verdict's label and campaign.
- * ANY LEFT JOIN: 18.16 needs the strictness spelled out, current ClickHouse the aliases; an unmatched
- * message gets '' for both.
+ * Traffic of the window, each message once (FINAL), with the live verdict's label and campaign, in time
+ * order so velocity rules see each sender's messages as the scorer did. ANY LEFT JOIN: 18.16 needs the
+ * strictness spelled out, current ClickHouse the aliases; an unmatched message gets '' for both.
  */
 function backtestTrafficQuery(from: number, to: number): SqlQuery {
   return sql`SELECT id, source, destination, toUInt32(received_at) AS at, text, label, campaign
@@ -113,7 +111,8 @@ FROM (SELECT id, source, destination, received_at, text FROM traffic_raw FINAL
       WHERE received_at >= ${v.dateTime(from)} AND received_at < ${v.dateTime(to)}) AS stored
 ANY LEFT JOIN (SELECT message_id AS id, any(label) AS label, any(ifNull(campaign_id, '')) AS campaign FROM verdicts
       WHERE received_at >= ${v.dateTime(from)} AND received_at < ${v.dateTime(to)} AND kind = 'traffic'
-      GROUP BY message_id) AS live USING id`;
+      GROUP BY message_id) AS live USING id
+ORDER BY at, id`;
 }
 
 /** Reviewers' latest spam / not-spam label per message (escalations are no label). */
@@ -151,7 +150,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   for await (const row of options.ch.stream(backtestTrafficQuery(from, to), TrafficRow)) {
     scanned++;
     if (scanned % 100_000 === 0) options.onProgress?.(scanned);
-    const ruleHits = rules.evaluate({ normalized: normalize(row.text), sender: row.source, recipient: row.destination, at: row.at * 1000, velocity: "skip" });
+    const ruleHits = rules.evaluate({ normalized: normalize(row.text), sender: row.source, recipient: row.destination, at: row.at * 1000, velocity: "record" });
     if (ruleHits.length === 0) continue;
     const label = reviewed.get(row.id);
     let spamward = false;
@@ -201,7 +200,6 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     hitsLiveAllowed,
     byRule: [...byRule].map(([ruleId, f]) => ({ ruleId, ...f })).filter((f) => f.hits > 0),
     samples,
-    skippedVelocityRules: rules.rules.filter((r) => r.kind === "velocity").map((r) => r.id),
     seconds,
   };
 }

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createClickHouse, ident, migrateDatabase, restrictedDatabase, sql, type ClickHouse } from "@spam/clickhouse";
 import { repoPath } from "@spam/repo-paths";
 import { loadRuleSet } from "@spam/rules";
-import { runBacktest } from "./backtest.js";
+import { candidateRules, runBacktest } from "./backtest.js";
 import { exportDataset, toTsv } from "./dataset.js";
 import { shadowReport } from "./shadow.js";
 
@@ -120,6 +120,28 @@ describe.skipIf(!clickhouseUrl)("learning loop over ClickHouse 18.16", () => {
     expect(byId.get("hit-1")!.sender).toBe("138******01");
     expect(byId.get("hit-3")!.text).toBeNull();
     expect(JSON.stringify(result.samples.map((s) => [s.sender, s.text]))).not.toMatch(/1[3-9]\d{9}/);
+  });
+
+  it("backtest: a velocity rule fires on the messages a sender's burst puts over its threshold, in time order", async () => {
+    const burst = "13800000088";
+    // Inserted out of time order: the backtest must still count them as the scorer did, oldest first.
+    const times = [40, 10, 30, 20].map((s) => NOW - 2 * DAY + s * 1000);
+    await ch.insert(
+      "traffic_raw",
+      [
+        ...times.map((at, i) => ({ id: `burst-${i}`, at, source: burst, destination: `1390000010${i}` })),
+        // Same sender count, spread over hours: never within one window.
+        ...[0, 1, 2, 3].map((i) => ({ id: `spread-${i}`, at: NOW - 3 * DAY + i * 3_600_000, source: "13800000089", destination: `1390000020${i}` })),
+      ].map((m) => ({ id: m.id, received_at: sec(m.at), inserted_at: sec(NOW), gateway_id: "gw", account: "acc", source: m.source, destination: m.destination, text: "明天见", data_coding: 8, parts: 1, partial: 0 })),
+    );
+    const rules = candidateRules(
+      "rules:\n  - id: cand.burst\n    kind: velocity\n    metric: messages\n    threshold: 3\n    windowSeconds: 60\n    score: 0.5\n    category: AD_Other\n    action: flag\n    owner: test\n    version: 1\n    description: burst\n",
+    );
+    const result = await runBacktest({ ch, rules, days: 7, now: NOW, samples: 10, logger });
+    // More than 3 in 60 s: only the burst's fourth message by time (burst-0, at +40 s; it was inserted first).
+    expect(result.samples.map((s) => s.messageId)).toEqual(["burst-0"]);
+    expect(result.byRule).toEqual([{ ruleId: "cand.burst", hits: 1, reviewedSpam: 0, reviewedHam: 0 }]);
+    expect(result.distinctSenders).toBe(1);
   });
 
   it("dataset export: reviewed messages once per campaign, numbers masked, no reporter data, latest week held out", async () => {

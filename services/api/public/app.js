@@ -537,7 +537,6 @@ function backtestCard() {
       show(out,
         el("p", {}, t("bt.summary", { n: r.scanned, h: r.hits, s: r.distinctSenders, c: r.campaigns, sec: r.seconds.toFixed(1) })),
         el("p", {}, t("bt.reviewed", { s: r.reviewedSpam, h: r.reviewedHam, p: pct(r.precisionEstimate), a: r.hitsLiveAllowed })),
-        r.skippedVelocityRules.length ? el("p", { class: "muted" }, t("bt.velocity"), " ", r.skippedVelocityRules.join(", ")) : null,
         table({}, [t("a.rule"), t("a.hits"), t("bt.reviewedSpam"), t("bt.reviewedHam")], r.byRule.map((f) => el("tr", {}, el("td", {}, el("code", {}, f.ruleId)), el("td", {}, f.hits), el("td", {}, f.reviewedSpam), el("td", {}, f.reviewedHam)))),
         el("h3", {}, t("bt.samples")),
         table({}, [t("c.receivedAt"), t("col.sender"), t("a.rule"), t("col.preview")], r.samples.map((x) => el("tr", {}, el("td", {}, fmtTime(new Date(x.receivedAt).toISOString())), el("td", {}, el("code", {}, x.sender)),

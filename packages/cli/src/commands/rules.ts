@@ -43,7 +43,6 @@ function report(r: BacktestResult): string {
     `reviewed       ${r.reviewedSpam} spam, ${r.reviewedHam} not spam: precision estimate ${pct(r.precisionEstimate)}`,
     `live allowed   ${r.hitsLiveAllowed} of the hits (the live scorer labelled them ham)`,
   ];
-  if (r.skippedVelocityRules.length > 0) lines.push(`not backtested (velocity): ${r.skippedVelocityRules.join(", ")}`);
   lines.push("", "rule                                     hits  reviewed spam  reviewed ham");
   for (const f of [...r.byRule].sort((a, b) => b.hits - a.hits)) {
     lines.push(`${f.ruleId.padEnd(40)} ${String(f.hits).padStart(5)}  ${String(f.reviewedSpam).padStart(13)}  ${String(f.reviewedHam).padStart(12)}`);

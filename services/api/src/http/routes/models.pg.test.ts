@@ -43,7 +43,7 @@ const RESULT: BacktestResult = {
   rulesetVersion: "x", from: 0, to: 1, scanned: 100, hits: 2, distinctSenders: 1, campaigns: 0, reviewedSpam: 1, reviewedHam: 0, precisionEstimate: 1, hitsLiveAllowed: 1,
   byRule: [{ ruleId: "cand.zebra", hits: 2, reviewedSpam: 1, reviewedHam: 0 }],
   samples: [{ messageId: "m-1", receivedAt: 0, sender: "13812345678", text: "斑马灯笼 138******78", rules: ["cand.zebra"], liveLabel: "spam", reviewed: "spam" }],
-  skippedVelocityRules: [], seconds: 0.1,
+  seconds: 0.1,
 };
 const RULE = "rules:\n  - id: cand.zebra\n    kind: keyword\n    keywords: [斑马灯笼]\n    score: 0.6\n    category: AD_Retail\n    action: flag\n    owner: t\n    version: 1\n    description: d\n";
 const tokens: Record<string, string> = {};

@@ -154,7 +154,6 @@ export const modelsRoutes: FastifyPluginAsyncZod<ModelsRoutesOptions> = async (a
             reviewedSpam: z.number(), reviewedHam: z.number(), precisionEstimate: z.number().nullable(), hitsLiveAllowed: z.number(),
             byRule: z.array(z.object({ ruleId: z.string(), hits: z.number(), reviewedSpam: z.number(), reviewedHam: z.number() })),
             samples: z.array(z.object({ messageId: z.string(), receivedAt: z.number(), sender: z.string(), text: z.string().nullable(), rules: z.array(z.string()), liveLabel: z.string(), reviewed: z.enum(["spam", "ham"]).nullable() })),
-            skippedVelocityRules: z.array(z.string()),
             seconds: z.number(),
           }),
           ...BACKTEST_ERRORS,
@@ -175,7 +174,7 @@ export const modelsRoutes: FastifyPluginAsyncZod<ModelsRoutesOptions> = async (a
       try {
         // Samples come masked, legitimate texts withheld (runBacktest); senders once more through the policy module.
         const result = await opts.backtest(rules, request.body.days, request.body.samples);
-        return { ...result, byRule: [...result.byRule], skippedVelocityRules: [...result.skippedVelocityRules], samples: result.samples.map((x) => ({ ...x, rules: [...x.rules], sender: maskNumber(x.sender) })) };
+        return { ...result, byRule: [...result.byRule], samples: result.samples.map((x) => ({ ...x, rules: [...x.rules], sender: maskNumber(x.sender) })) };
       } finally {
         backtesting = false;
       }
