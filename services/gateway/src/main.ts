@@ -81,7 +81,7 @@ export function createGateway(env: GatewayEnv, logger: Logger, local: LocalDecid
   });
   // Relay mode: verdicts through Kafka (README "Where the decision comes from").
   const verdicts = env.RELAY_ENABLED
-    ? new VerdictWaiter({ kafka, logger, topic: topics.verdicts, groupId: `gateway-${env.GATEWAY_ID}-verdicts`, alarmMs: env.RELAY_ALARM_MS })
+    ? new VerdictWaiter({ kafka, logger, topic: topics.verdicts, groupId: consumerGroup(env.TOPIC_PREFIX, "gateway", `verdicts.${env.GATEWAY_ID}`), alarmMs: env.RELAY_ALARM_MS })
     : null;
   const outcomes = new Counter({
     name: "spam_relay_outcomes_total",
