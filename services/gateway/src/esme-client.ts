@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import { SmppCodecError, extractPart, fieldsFromSmppPdu, loadSmpp, type GsmPacking, type SmppPdu, type SmppSession } from "@spam/smpp-codec";
 import type { Answer, MessageIntake } from "./intake.js";
-import { responseTo } from "./pdu.js";
+import { closeSession, responseTo } from "./pdu.js";
 import type { ReceiverSession } from "./smpp-server.js";
 
 const smpp = loadSmpp({ rawMessages: true });
@@ -71,18 +71,7 @@ export class EsmeClient {
     if (this.enquireTimer) clearInterval(this.enquireTimer);
     const s = this.session;
     if (!s) return;
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(() => {
-        s.destroy();
-        resolve();
-      }, 2_000);
-      s.once("close", () => {
-        clearTimeout(t);
-        resolve();
-      });
-      if (this.bound) (s["unbind"] as (o: object, cb: () => void) => void).call(s, {}, () => s.close());
-      else s.close();
-    });
+    await closeSession(s, this.bound);
   }
 
   private connect(): void {

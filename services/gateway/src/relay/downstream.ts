@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import { loadSmpp, type SmppPdu, type SmppSession } from "@spam/smpp-codec";
-import { responseTo } from "../pdu.js";
+import { closeSession, responseTo } from "../pdu.js";
 import { TokenBucket } from "../throttle.js";
 import type { SmscSpec } from "./routes.js";
 
@@ -86,18 +86,7 @@ export class DownstreamLink {
     if (this.enquireTimer) clearInterval(this.enquireTimer);
     const s = this.session;
     if (!s) return;
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(() => {
-        s.destroy();
-        resolve();
-      }, 2_000);
-      s.once("close", () => {
-        clearTimeout(t);
-        resolve();
-      });
-      if (this.bound) (s["unbind"] as (o: object, cb: () => void) => void).call(s, {}, () => s.close());
-      else s.close();
-    });
+    await closeSession(s, this.bound);
   }
 
   /**
