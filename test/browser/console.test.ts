@@ -156,6 +156,8 @@ describe("review console in Chromium", () => {
     await page.goto(`${base}/case/${encodeURIComponent("msg:b-loan-1")}`);
     await page.waitForSelector("[data-testid=case-sender]");
     expect(await page.locator("[data-testid=case-sender]").textContent()).toBe("136******78");
+    // Which model version's verdict flagged it (issue 22).
+    expect(await page.locator("[data-testid=case-model]").textContent()).toBe("判定模型版本：m1");
     // A reveal needs an active claim of the case (issue 17, finding 9).
     await page.click("[data-testid=claim]");
     await page.waitForSelector("#release");

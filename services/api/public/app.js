@@ -232,6 +232,7 @@ async function renderCase(id) {
     c.claimedByMe && (c.canRevealText || (canDecide && c.text !== null)) ? el("p", {}, el("button", { type: "button", id: "reveal-text" }, t("c.revealText"))) : null,
   );
   const why = el("div", { class: "card" }, el("h3", {}, t("c.why")),
+    c.modelVersion ? el("p", { class: "muted", dataset: { testid: "case-model" } }, t("c.modelVersion", { v: c.modelVersion })) : null,
     table({}, null, c.contributions.map((x) => el("tr", {},
       el("td", {}, named("src", x.source)),
       el("td", {}, el("code", {}, x.id)),

@@ -14,6 +14,8 @@ export interface CaseUpsert {
   readonly campaignId: string | null;
   readonly category: string | null;
   readonly modelLabel: string | null;
+  /** The model version of the verdict (absent for cases that no verdict opened). */
+  readonly modelVersion?: string | null;
   readonly score: number;
   readonly text: string;
   readonly contributions: z.infer<typeof ContributionV1>[];
@@ -47,9 +49,9 @@ export async function addFlaggedMessage(pool: pg.Pool, c: CaseUpsert): Promise<v
     if (!caseId) {
       caseId = c.id;
       await tx.query(
-        `INSERT INTO review_cases (id, kind, source, subject_kind, subject, sender, message_id, verdict_id, campaign_id, category, model_label, score, text, contributions, opened_at)
-         VALUES ($1,'message','classifier','sender',$2,$2,$3,$4,$5,$6,$7,$8,$9,$10,to_timestamp($11 / 1000.0))`,
-        [caseId, c.sender, messageId, c.verdictId, c.campaignId, c.category, c.modelLabel, c.score, c.text, JSON.stringify(c.contributions), c.openedAt],
+        `INSERT INTO review_cases (id, kind, source, subject_kind, subject, sender, message_id, verdict_id, campaign_id, category, model_label, score, text, contributions, opened_at, model_version)
+         VALUES ($1,'message','classifier','sender',$2,$2,$3,$4,$5,$6,$7,$8,$9,$10,to_timestamp($11 / 1000.0),$12)`,
+        [caseId, c.sender, messageId, c.verdictId, c.campaignId, c.category, c.modelLabel, c.score, c.text, JSON.stringify(c.contributions), c.openedAt, c.modelVersion ?? null],
       );
     } else {
       await tx.query(
@@ -57,9 +59,9 @@ export async function addFlaggedMessage(pool: pg.Pool, c: CaseUpsert): Promise<v
            category = COALESCE(category, $3), model_label = COALESCE(model_label, $4), campaign_id = COALESCE(campaign_id, $5),
            message_id = COALESCE(message_id, $6), verdict_id = COALESCE(verdict_id, $7),
            contributions = CASE WHEN contributions = '[]'::jsonb THEN $8::jsonb ELSE contributions END,
-           text = CASE WHEN text = '' THEN $9 ELSE text END, updated_at = now()
+           text = CASE WHEN text = '' THEN $9 ELSE text END, model_version = COALESCE($10, model_version), updated_at = now()
          WHERE id = $1`,
-        [caseId, c.score, c.category, c.modelLabel, c.campaignId, messageId, c.verdictId, JSON.stringify(c.contributions), c.text],
+        [caseId, c.score, c.category, c.modelLabel, c.campaignId, messageId, c.verdictId, JSON.stringify(c.contributions), c.text, c.modelVersion ?? null],
       );
     }
     await tx.query(
@@ -101,16 +103,17 @@ export async function addCampaignMember(pool: pg.Pool, c: CaseUpsert & { campaig
     ]);
     if (!ins.rowCount) return;
     await tx.query(
-      `INSERT INTO review_cases (id, kind, source, subject_kind, subject, sender, campaign_id, category, model_label, score, text, contributions, samples, opened_at, recipients)
-       VALUES ($1,'campaign','campaign','campaign',$3,$2,$3,$4,$5,$6,$7,$8,$9,to_timestamp($10 / 1000.0),1)
+      `INSERT INTO review_cases (id, kind, source, subject_kind, subject, sender, campaign_id, category, model_label, score, text, contributions, samples, opened_at, recipients, model_version)
+       VALUES ($1,'campaign','campaign','campaign',$3,$2,$3,$4,$5,$6,$7,$8,$9,to_timestamp($10 / 1000.0),1,$11)
        ON CONFLICT (id) DO UPDATE SET
          recipients = review_cases.recipients + 1,
+         model_version = COALESCE(EXCLUDED.model_version, review_cases.model_version),
          score = GREATEST(review_cases.score, EXCLUDED.score),
          category = COALESCE(review_cases.category, EXCLUDED.category),
          samples = CASE WHEN jsonb_array_length(review_cases.samples) < 5 AND NOT review_cases.samples ? $7
                         THEN review_cases.samples || jsonb_build_array($7::text) ELSE review_cases.samples END,
          updated_at = now()`,
-      [`cmp:${c.campaignId}`, c.sender, c.campaignId, c.category, c.modelLabel, c.score, c.text, JSON.stringify(c.contributions), JSON.stringify([c.text]), c.openedAt],
+      [`cmp:${c.campaignId}`, c.sender, c.campaignId, c.category, c.modelLabel, c.score, c.text, JSON.stringify(c.contributions), JSON.stringify([c.text]), c.openedAt, c.modelVersion ?? null],
     );
   });
 }

@@ -53,6 +53,15 @@ describe("case store on PostgreSQL", () => {
     expect((await store.reports(mine[0]!.id)).map((x) => x.report_id)).toEqual([r.id]);
   });
 
+  it("a case records the model version of the verdict that flagged its latest message (issue 22)", async () => {
+    await ingestVerdicts(store, [flaggedVerdict({ source: "13000000031", modelVersion: "live-a" })]);
+    await ingestVerdicts(store, [flaggedVerdict({ source: "13000000031", modelVersion: "live-b" })]);
+    const { items } = await store.queue({ limit: 200, offset: 0 });
+    const mine = items.filter((c) => c.sender === "13000000031");
+    expect(mine).toHaveLength(1);
+    expect(mine[0]!.model_version).toBe("live-b");
+  });
+
   it("a text the raw reader takes in while a case is being opened still reaches the case", async () => {
     // The raw reader caches the text and fills cases that exist; here that happens after the intake
     // looked the text up and before its write commits, so that fill finds nothing to fill.

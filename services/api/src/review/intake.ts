@@ -14,6 +14,7 @@ export function caseFromVerdict(v: Verdict): { message: CaseUpsert | null; campa
     campaignId: v.campaignId,
     category: v.category,
     modelLabel: v.label,
+    modelVersion: v.modelVersion,
     score: v.score,
     text: "",
     contributions: v.contributions,

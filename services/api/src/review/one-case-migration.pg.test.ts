@@ -47,7 +47,8 @@ describe("migration 006: one case per subject", () => {
       );
     }
 
-    expect(await migratePg(pool, logger)).toEqual(["006_one_case_per_subject"]);
+    // 006 and whatever came after it.
+    expect((await migratePg(pool, logger))[0]).toBe("006_one_case_per_subject");
 
     const open = await pool.query("SELECT * FROM review_cases WHERE status <> 'decided' ORDER BY id");
     expect(open.rows.map((r: { id: string; subject_kind: string; subject: string }) => [r.id, r.subject_kind, r.subject])).toEqual([

@@ -29,6 +29,7 @@ export const CaseRow = z.object({
   campaign_id: z.string().nullable(),
   category: z.string().nullable(),
   model_label: z.string().nullable(),
+  model_version: z.string().nullable().default(null),
   score: z.coerce.number(),
   recipients: z.coerce.number().int(),
   report_count: z.coerce.number().int(),

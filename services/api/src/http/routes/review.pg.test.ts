@@ -25,6 +25,12 @@ describe("review routes: happy", () => {
     expect((await decide("msg:rr-c", { label: "escalate", comment: "needs a second look" })).statusCode).toBe(200);
   });
 
+  it("shows which model version's verdict flagged the case", async () => {
+    const res = await t.app.inject({ url: "/api/cases/msg:rr-d", headers: t.as("rev") });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().modelVersion).toBe("m1");
+  });
+
   it("lists the queue within the documented bounds", async () => {
     const res = await t.app.inject({ url: "/api/queue?limit=200&maxAgeHours=87840", headers: t.as("rev") });
     expect(res.statusCode).toBe(200);
