@@ -1,13 +1,11 @@
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FastifyInstance } from "fastify";
-import { emptyTrafficAnalytics } from "../analytics/clickhouse.js";
-import { PgReviewAnalytics } from "../analytics/pg.js";
 import { UserStore } from "../auth/users.js";
 import { migratePg } from "../db/migrate.js";
 import { createPool } from "../db/pool.js";
-import { CaseStore } from "../review/cases.js";
 import { createTestDatabase } from "../testing/postgres.js";
+import { testAppDeps } from "../testing/app.js";
 import { buildApp } from "./app.js";
 
 // Inputs HTTP fuzzing (benchmarks/src/fuzz-http.ts) answered with 500: each must be a 4xx.
@@ -23,15 +21,7 @@ beforeAll(async () => {
   await migratePg(pool, logger);
   const users = new UserStore(pool, 3_600_000);
   await users.createUser({ username: "admin", role: "admin", password: "correct-horse-battery" });
-  app = await buildApp({
-    logger,
-    pool,
-    users,
-    cases: new CaseStore(pool, { slaHours: 48, claimTtlMinutes: 15, effects: { blockTtlMs: 86_400_000, shortCode: "10086999" } }),
-    traffic: emptyTrafficAnalytics,
-    review: new PgReviewAnalytics(pool),
-    config: { slaHours: 48, cookieSecure: false, loginPerMinute: 100 },
-  });
+  app = await buildApp(testAppDeps(pool, users, { loginPerMinute: 100 }));
   const login = await app.inject({ method: "POST", url: "/api/auth/login", payload: { username: "admin", password: "correct-horse-battery" } });
   auth = { authorization: `Bearer ${login.json().token}` };
 });

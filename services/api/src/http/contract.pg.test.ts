@@ -1,14 +1,12 @@
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FastifyInstance } from "fastify";
-import { emptyTrafficAnalytics } from "../analytics/clickhouse.js";
-import { PgReviewAnalytics } from "../analytics/pg.js";
 import { UserStore } from "../auth/users.js";
 import { migratePg } from "../db/migrate.js";
 import { createPool } from "../db/pool.js";
 import { STATUS_BY_CODE } from "../errors.js";
-import { CaseStore } from "../review/cases.js";
 import { createTestDatabase } from "../testing/postgres.js";
+import { testAppDeps } from "../testing/app.js";
 import { buildApp } from "./app.js";
 
 // The API answers as its OpenAPI document says (issue 19, "The API's contract"); schemathesis checks the same
@@ -33,15 +31,7 @@ beforeAll(async () => {
   const users = new UserStore(pool, 3_600_000);
   await users.createUser({ username: "admin", role: "admin", password: PW });
   await users.createUser({ username: "ana", role: "analyst", password: PW });
-  app = await buildApp({
-    logger,
-    pool,
-    users,
-    cases: new CaseStore(pool, { slaHours: 48, claimTtlMinutes: 15, effects: { blockTtlMs: 86_400_000, shortCode: "10086999" } }),
-    traffic: emptyTrafficAnalytics,
-    review: new PgReviewAnalytics(pool),
-    config: { slaHours: 48, cookieSecure: false, loginPerMinute: 100 },
-  });
+  app = await buildApp(testAppDeps(pool, users, { loginPerMinute: 100 }));
   for (const u of ["admin", "ana"]) {
     const res = await app.inject({ method: "POST", url: "/api/auth/login", payload: { username: u, password: PW } });
     tokens[u] = res.json().token;

@@ -11,6 +11,26 @@ import { createTestDatabase, type PgDatabase } from "./postgres.js";
 
 export const TEST_PASSWORD = "correct-horse-battery";
 
+type AppDeps = Parameters<typeof buildApp>[0];
+
+/**
+ * What route tests build the API from: their PostgreSQL pool, no ClickHouse (empty traffic analytics),
+ * a 48-hour SLA; `over` replaces any of it (a route's own dependency, another login limit).
+ */
+export function testAppDeps(pool: ReturnType<typeof createPool>, users: UserStore, over: Partial<AppDeps> & { loginPerMinute?: number } = {}): AppDeps {
+  const { loginPerMinute = 1000, ...rest } = over;
+  return {
+    logger: pino({ level: "silent" }),
+    pool,
+    users,
+    cases: new CaseStore(pool, { slaHours: 48, claimTtlMinutes: 15, revealsPerHour: 20, effects: { blockTtlMs: 86_400_000, shortCode: "10086999" } }),
+    traffic: emptyTrafficAnalytics,
+    review: new PgReviewAnalytics(pool),
+    config: { slaHours: 48, cookieSecure: false, loginPerMinute },
+    ...rest,
+  };
+}
+
 export interface TestApp {
   readonly app: FastifyInstance;
   readonly pool: ReturnType<typeof createPool>;
@@ -28,16 +48,9 @@ export async function startTestApp(label: string, accounts: Record<string, Role>
   const pool = createPool(db.url, 5);
   await migratePg(pool, logger);
   const users = new UserStore(pool, 3_600_000);
-  const cases = new CaseStore(pool, { slaHours: 48, claimTtlMinutes: 15, revealsPerHour: 20, effects: { blockTtlMs: 86_400_000, shortCode: "10086999" } });
-  const app = await buildApp({
-    logger,
-    pool,
-    users,
-    cases,
-    traffic: emptyTrafficAnalytics,
-    review: new PgReviewAnalytics(pool),
-    config: { slaHours: 48, cookieSecure: false, loginPerMinute: options.loginPerMinute ?? 1000 },
-  });
+  const deps = testAppDeps(pool, users, options);
+  const cases = deps.cases;
+  const app = await buildApp(deps);
   const tokens: Record<string, string> = {};
   for (const [username, role] of Object.entries(accounts)) {
     await users.createUser({ username, role, password: TEST_PASSWORD });

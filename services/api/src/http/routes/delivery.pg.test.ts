@@ -1,13 +1,11 @@
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FastifyInstance } from "fastify";
-import { emptyTrafficAnalytics } from "../../analytics/clickhouse.js";
-import { PgReviewAnalytics } from "../../analytics/pg.js";
 import { UserStore } from "../../auth/users.js";
 import { migratePg } from "../../db/migrate.js";
 import { createPool } from "../../db/pool.js";
-import { CaseStore } from "../../review/cases.js";
 import { createTestDatabase } from "../../testing/postgres.js";
+import { testAppDeps } from "../../testing/app.js";
 import { buildApp } from "../app.js";
 import type { DeliveryCount, DeliveryCounts } from "./delivery.js";
 
@@ -40,16 +38,7 @@ beforeAll(async () => {
   await migratePg(pool, logger);
   const users = new UserStore(pool, 3_600_000);
   await users.createUser({ username: "ana", role: "analyst", password: PW });
-  app = await buildApp({
-    logger,
-    pool,
-    users,
-    cases: new CaseStore(pool, { slaHours: 48, claimTtlMinutes: 15, effects: { blockTtlMs: 1, shortCode: "10086999" } }),
-    traffic: emptyTrafficAnalytics,
-    review: new PgReviewAnalytics(pool),
-    delivery: counts,
-    config: { slaHours: 48, cookieSecure: false, loginPerMinute: 5 },
-  });
+  app = await buildApp(testAppDeps(pool, users, { delivery: counts, loginPerMinute: 5 }));
   const res = await app.inject({ method: "POST", url: "/api/auth/login", payload: { username: "ana", password: PW } });
   token = res.json().token;
 });

@@ -7,14 +7,12 @@ import type { FastifyInstance } from "fastify";
 import { DEFAULT_PIPELINE_OPTIONS, serializeModel, trainModel } from "@spam/classifier";
 import type { ModelControl } from "@spam/contracts";
 import { ModelRegistry, type BacktestResult, type ShadowReport } from "@spam/learning";
-import { emptyTrafficAnalytics } from "../../analytics/clickhouse.js";
-import { PgReviewAnalytics } from "../../analytics/pg.js";
 import { listAudit } from "../../audit.js";
 import { UserStore } from "../../auth/users.js";
 import { migratePg } from "../../db/migrate.js";
 import { createPool } from "../../db/pool.js";
-import { CaseStore } from "../../review/cases.js";
 import { createTestDatabase } from "../../testing/postgres.js";
+import { testAppDeps } from "../../testing/app.js";
 import { buildApp } from "../app.js";
 
 const logger = pino({ level: "silent" });
@@ -67,15 +65,7 @@ beforeAll(async () => {
   registry = new ModelRegistry(dir);
   a = (await registry.add(model("网贷秒批"), {})).id;
   b = (await registry.add(model("刷单返利"), { metrics: { "holdout.tsv": { candidate: { recall: 0.9 }, live: { recall: 0.1 } } } })).id;
-  const deps = {
-    logger,
-    pool,
-    users,
-    cases: new CaseStore(pool, { slaHours: 48, claimTtlMinutes: 15, effects: { blockTtlMs: 86_400_000, shortCode: "10086999" } }),
-    traffic: emptyTrafficAnalytics,
-    review: new PgReviewAnalytics(pool),
-    config: { slaHours: 48, cookieSecure: false, loginPerMinute: 50 },
-  };
+  const deps = testAppDeps(pool, users, { loginPerMinute: 50 });
   app = await buildApp({
     ...deps,
     models: {
