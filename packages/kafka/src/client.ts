@@ -1,4 +1,11 @@
 import type { BaseOptions } from "@platformatic/kafka";
+
+/**
+ * How long the broker may hold a fetch that has fewer than its minimum bytes. A fetch asking for one
+ * byte returns as soon as a record arrives, so this only paces an idle topic's fetches: each is a
+ * request on both sides, and a consumer of a quiet topic would otherwise ask ten times a second.
+ */
+export const FETCH_MAX_WAIT_MS = 500;
 import type { Logger } from "pino";
 import { KafkaAdmin } from "./admin.js";
 import { KafkaWatcher, type KafkaWatcherConfig } from "./watcher.js";

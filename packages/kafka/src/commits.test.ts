@@ -1,6 +1,6 @@
 import pino from "pino";
 import { describe, expect, it } from "vitest";
-import { CommitTracker, type CommittedBatch } from "./commits.js";
+import { coalescedCommits, CommitTracker, type CommittedBatch, type PartitionOffset } from "./commits.js";
 import { PartitionPipeline, type InFlightBatch } from "./pipeline.js";
 
 const logger = pino({ level: "silent" });
@@ -82,5 +82,74 @@ describe("PartitionPipeline", () => {
     expect(await p.settle()).toBe(false);
     expect(failures).toEqual([0n]);
     expect(done).toEqual([]);
+  });
+});
+
+describe("coalescedCommits", () => {
+  it("sends the commits asked for in one turn of the event loop as one request, the highest offset per partition", async () => {
+    const requests: PartitionOffset[][] = [];
+    const commit = coalescedCommits(async (offsets) => void requests.push(offsets));
+    await Promise.all([commit("t", 0, 10n, 1), commit("t", 1, 5n, 1), commit("t", 0, 12n, 1), commit("u", 0, 3n, 2), commit("t", 0, 11n, 1)]);
+    expect(requests).toEqual([
+      [
+        { topic: "t", partition: 0, offset: 12n, leaderEpoch: 1 },
+        { topic: "t", partition: 1, offset: 5n, leaderEpoch: 1 },
+        { topic: "u", partition: 0, offset: 3n, leaderEpoch: 2 },
+      ],
+    ]);
+    await commit("t", 0, 20n, 1);
+    expect(requests).toHaveLength(2);
+    expect(requests[1]).toEqual([{ topic: "t", partition: 0, offset: 20n, leaderEpoch: 1 }]);
+  });
+
+  it("a failed request rejects every commit it carried, and the next request is a new one", async () => {
+    let fail = true;
+    const requests: PartitionOffset[][] = [];
+    const commit = coalescedCommits(async (offsets) => {
+      requests.push(offsets);
+      if (fail) throw new Error("coordinator moved");
+    });
+    const results = await Promise.allSettled([commit("t", 0, 1n, 0), commit("t", 1, 1n, 0)]);
+    expect(results.map((r) => r.status)).toEqual(["rejected", "rejected"]);
+    fail = false;
+    await expect(commit("t", 0, 2n, 0)).resolves.toBeUndefined();
+    expect(requests.map((r) => r.length)).toEqual([2, 1]);
+  });
+
+  it("a consumer's tracker commits its partitions' pending offsets through one request when flushed together", async () => {
+    const requests: PartitionOffset[][] = [];
+    const t = new CommitTracker({
+      logger,
+      intervalMs: 20,
+      background: () => true,
+      commit: coalescedCommits(async (offsets) => void requests.push(offsets)),
+      onCommitted: () => undefined,
+    });
+    for (let p = 0; p < 6; p++) t.markHandled("t", p, BigInt(p + 1), 0, 1);
+    await t.flushAll();
+    expect(requests).toHaveLength(1);
+    expect(requests[0]?.map((o) => o.partition)).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
+  it("in the background, the partitions handled within one interval share one request", async () => {
+    const requests: PartitionOffset[][] = [];
+    const t = new CommitTracker({
+      logger,
+      intervalMs: 30,
+      background: () => true,
+      commit: coalescedCommits(async (offsets) => void requests.push(offsets)),
+      onCommitted: () => undefined,
+    });
+    t.schedule(t.markHandled("t", 0, 5n, 0, 1));
+    await sleep(10);
+    t.schedule(t.markHandled("t", 1, 7n, 0, 1));
+    t.schedule(t.markHandled("t", 0, 9n, 0, 1));
+    await sleep(80);
+    expect(requests).toEqual([
+      [
+        { topic: "t", partition: 0, offset: 9n, leaderEpoch: 0 },
+        { topic: "t", partition: 1, offset: 7n, leaderEpoch: 0 },
+      ],
+    ]);
   });
 });

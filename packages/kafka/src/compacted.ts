@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { Consumer, MessagesStreamModes, type Message, type MessagesStream } from "@platformatic/kafka";
 import type { Logger } from "pino";
 import type { ZodType, ZodTypeDef } from "zod";
-import type { Kafka } from "./client.js";
+import { FETCH_MAX_WAIT_MS, type Kafka } from "./client.js";
 import { KafkaModuleError } from "./errors.js";
 import { decodeRecord } from "./records.js";
 
@@ -41,7 +41,7 @@ export class CompactedTopicFollower<T> {
     this.consumer = new Consumer({
       ...options.kafka.baseOptions(),
       groupId: `${options.groupId}-${randomUUID()}`,
-      maxWaitTime: 100,
+      maxWaitTime: FETCH_MAX_WAIT_MS,
       sessionTimeout: 10_000,
       heartbeatInterval: 3_000,
     });

@@ -2,8 +2,8 @@ import { Consumer, MessagesStreamFallbackModes, MessagesStreamModes, type Consum
 import type { Logger } from "pino";
 import type { ZodType, ZodTypeDef } from "zod";
 import type { DeadLetter } from "@spam/contracts";
-import type { Kafka } from "./client.js";
-import { CommitTracker } from "./commits.js";
+import { FETCH_MAX_WAIT_MS, type Kafka } from "./client.js";
+import { coalescedCommits, CommitTracker } from "./commits.js";
 import { PartitionPipeline, type InFlightBatch } from "./pipeline.js";
 import type { BatchingProducer } from "./producer.js";
 import { buildDeadLetter, deadLetterKey, decodeRecord, toConsumed, type ConsumedMessage, type KafkaRecord } from "./records.js";
@@ -66,6 +66,10 @@ export interface SchemaConsumerOptions<T> {
   readonly fromBeginning?: boolean;
   /** Broker waits for this many bytes (or `fetchMaxWaitMs`) before answering: larger batches. */
   readonly fetchMinBytes?: number;
+  /**
+   * Default 500. With the default `fetchMinBytes` (1) a fetch returns as soon as a record arrives, so
+   * the wait only paces the fetches of an idle topic (each is a request on both sides).
+   */
   readonly fetchMaxWaitMs?: number;
   /**
    * Upper bounds of one fetch. The consumer reads ahead at most `maxBufferedRecords`
@@ -142,11 +146,11 @@ export class SchemaConsumer<T> {
       logger: this.logger,
       intervalMs: options.commitIntervalMs ?? 100,
       background: () => this.running && this.options.commitInBackground === true,
-      commit: (topic, partition, offset, leaderEpoch) => {
+      commit: coalescedCommits((offsets) => {
         const client = this.client;
         if (!client) return Promise.reject(new Error("consumer is closed"));
-        return client.commit({ offsets: [{ topic, partition, offset, leaderEpoch }] });
-      },
+        return client.commit({ offsets });
+      }),
       onCommitted: ({ topic, partition, count }) => {
         const lag = this.lags.get(`${topic}:${partition}`) ?? 0;
         for (const o of this.observers) o.onBatchCommitted?.({ topic, partition, count, lag });
@@ -226,7 +230,7 @@ export class SchemaConsumer<T> {
       groupId: o.groupId,
       autocommit: false,
       minBytes: o.fetchMinBytes ?? 1,
-      maxWaitTime: o.fetchMaxWaitMs ?? 100,
+      maxWaitTime: o.fetchMaxWaitMs ?? FETCH_MAX_WAIT_MS,
       ...(o.fetchMaxBytes ? { maxBytes: o.fetchMaxBytes } : {}),
       ...(o.fetchMaxBytesPerPartition ? { maxBytesPerPartition: o.fetchMaxBytesPerPartition } : {}),
       highWaterMark: o.maxBufferedRecords ?? 2_048,

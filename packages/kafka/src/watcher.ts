@@ -1,7 +1,7 @@
 import { EventEmitter } from "node:events";
 import { Consumer, MessagesStreamFallbackModes, MessagesStreamModes, type Message, type MessagesStream } from "@platformatic/kafka";
 import type { Logger } from "pino";
-import type { Kafka } from "./client.js";
+import { FETCH_MAX_WAIT_MS, type Kafka } from "./client.js";
 
 export interface KafkaWatcherConfig {
   readonly groupId: string;
@@ -66,7 +66,7 @@ export class KafkaWatcher {
     this.consumer = new Consumer({
       ...kafka.baseOptions(),
       groupId: config.groupId,
-      maxWaitTime: config.maxWaitTimeInMs ?? 100,
+      maxWaitTime: config.maxWaitTimeInMs ?? FETCH_MAX_WAIT_MS,
       minBytes: config.minBytes ?? 1,
       sessionTimeout: 10_000,
       heartbeatInterval: 3_000,

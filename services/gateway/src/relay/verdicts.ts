@@ -66,7 +66,7 @@ export class VerdictWaiter implements VerdictSource {
   constructor(private readonly o: VerdictWaiterOptions) {
     this.now = o.now ?? Date.now;
     this.log = o.logger.child({ component: "verdict-waiter" });
-    this.consumer = o.kafka.consumer({ groupId: `${o.groupId}-${randomUUID()}`, maxWaitTimeInMs: 20, allowAutoTopicCreation: false });
+    this.consumer = o.kafka.consumer({ groupId: `${o.groupId}-${randomUUID()}`, allowAutoTopicCreation: false });
   }
 
   get held(): number {
