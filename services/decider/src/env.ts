@@ -35,8 +35,11 @@ const deciderEnvShape = {
   CAMPAIGN_COUNTS_MIN_SENDERS: z.coerce.number().int().positive().default(2),
   /** At most this many campaigns are published (most senders first). */
   CAMPAIGN_COUNTS_MAX: z.coerce.number().int().positive().max(1_000_000).default(20_000),
-  /** Reports of a batch whose traffic lookups (ClickHouse queries) run at once; decisions still go one by one. */
-  DECIDER_LOOKUP_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
+  /**
+   * Reports of a batch verified at once: their lookups go to ClickHouse together, one query each kind
+   * (src/verify.ts); decisions still go one by one.
+   */
+  DECIDER_LOOKUP_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(64),
   /** /healthz, /readyz, /metrics; 0 = off. */
   METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(0),
   METRICS_HOST: envSchemas.metricsHost,

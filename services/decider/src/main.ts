@@ -148,6 +148,11 @@ export function createDecider(env: DeciderEnv, logger: Logger, deps: DeciderDeps
     schema: VerdictFields,
     deadLetter: { producer, topic: topics.deadLetter, service: "decider" },
     onBatchCommitted,
+    // Every verdict of the traffic, for evidence a report reads seconds later at the earliest: larger
+    // fetches and commits that do not hold the next batch keep the broker's requests few.
+    fetchMinBytes: 256 * 1024,
+    fetchMaxWaitMs: 250,
+    commitInBackground: true,
     handleBatch: async (messages) => {
       const t = now();
       await publish(messages.filter((m) => m.value.kind === "traffic").map((m) => core.onVerdict(senderVerdict(m.value), t)));
