@@ -145,7 +145,7 @@ export function createSink(env: SinkEnv, logger: Logger, deps: SinkDeps = {}): S
         topics: [topics[rt.key]],
         schema: rt.schema,
         deadLetter: { producer, topic: topics.deadLetter, service: "sink" },
-        fetchMinBytes: env.SINK_FETCH_MIN_BYTES,
+        fetchMinBytes: Math.min(env.SINK_FETCH_MIN_BYTES, env.SINK_FETCH_MAX_BYTES_PER_PARTITION * 4),
         fetchMaxWaitMs: env.SINK_FETCH_MAX_WAIT_MS,
         fetchMaxBytesPerPartition: env.SINK_FETCH_MAX_BYTES_PER_PARTITION,
         fetchMaxBytes: env.SINK_FETCH_MAX_BYTES_PER_PARTITION * 4,
