@@ -50,6 +50,8 @@ const { values: a } = parseArgs({
     "node-args": { type: "string", default: "" },
     /** CPU niceness per service, e.g. sink=10,decider=10 (see StackOptions.nice). */
     nice: { type: "string", default: "" },
+    /** A setting for one spawned service, `service.NAME=value`; repeat it for more (e.g. --env sink.SINK_FETCH_MAX_WAIT_MS=250). */
+    env: { type: "string", multiple: true, default: [] },
     /**
      * Niceness of this load generator (0–19), set after the services started. It stands in for
      * the SMSCs and ESMEs that run on other machines in production; at a higher niceness it takes
@@ -65,6 +67,7 @@ if (a.help) {
   [--host H --port P --system-id S --password W --brokers B --topic-prefix X]   (against a running gateway)
   [--sessions 4] [--window 64] [--rate 2000] [--duration 20] [--drain 30] [--warmup 0]
   [--mix traffic=0.8,spam=0.1,report=0.05,multipart=0.05] [--label name] [--out file.json] [--no-check] [--cpu-prof DIR] [--node-args "--trace-gc"] [--nice sink=10,decider=10,scorer=10] [--loadgen-nice 0..19]
+  [--env service.NAME=value ...]
 `);
   process.exit(0);
 }
@@ -77,6 +80,18 @@ function parseNice(text: string): Record<string, number> {
     const n = Number(value);
     if (!name || !Number.isInteger(n) || n < 0 || n > 19) throw new Error(`--nice: expected service=0..19, got "${item}"`);
     out[name] = n;
+  }
+  return out;
+}
+
+/** ["sink.A=1", "sink.B=2"] → { sink: { A: "1", B: "2" } }. */
+function parseServiceEnv(items: readonly string[]): Record<string, Record<string, string>> {
+  const out: Record<string, Record<string, string>> = {};
+  for (const item of items) {
+    const match = /^([a-z-]+)\.([A-Z][A-Z0-9_]*)=(.*)$/.exec(item);
+    if (!match) throw new Error(`--env: expected service.NAME=value, got "${item}"`);
+    const [, service = "", name = "", value = ""] = match;
+    (out[service] ??= {})[name] = value;
   }
   return out;
 }
@@ -110,6 +125,7 @@ async function main(): Promise<void> {
       extra: gatewayOnly || hotPath ? [] : ["decider"],
       config,
       nice: parseNice(a.nice ?? ""),
+      serviceEnv: parseServiceEnv(a.env ?? []),
       nodeArgs: [
         ...(a["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${resolve(REPO_ROOT, a["cpu-prof"])}`] : []),
         ...(a["node-args"] ?? "").split(" ").filter(Boolean),

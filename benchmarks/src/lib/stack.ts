@@ -133,6 +133,8 @@ export interface StackOptions {
    * production each tier has machines of its own.
    */
   readonly nice?: Readonly<Record<string, number>>;
+  /** Settings per service name, over the stack's own (e.g. { sink: { SINK_FETCH_MAX_WAIT_MS: "250" } }). */
+  readonly serviceEnv?: Readonly<Record<string, Readonly<Record<string, string>>>>;
 }
 
 /**
@@ -204,7 +206,7 @@ export class PrivateStack {
     }
     for (let i = 0; i < this.o.sinks && serviceBuilt("sink"); i++) {
       const metrics = await freePort();
-      this.add("sink", `sink-${i + 1}`, { ...base, ...groups("sink"), SINK_FETCH_MAX_WAIT_MS: "100", METRICS_PORT: String(metrics) }, metrics);
+      this.add("sink", `sink-${i + 1}`, { ...base, ...groups("sink"), METRICS_PORT: String(metrics) }, metrics);
     }
     for (const s of this.services) s.start();
     try {
@@ -218,7 +220,7 @@ export class PrivateStack {
     for (const svc of this.o.extra ?? []) {
       if (!serviceBuilt(svc)) continue;
       const metrics = await freePort();
-      const child = new ServiceChild(svc, svc, { ...base, ...groups(svc), METRICS_PORT: String(metrics) }, this.logDir, this.o.nodeArgs, this.o.nice?.[svc] ?? 0);
+      const child = new ServiceChild(svc, svc, { ...base, ...groups(svc), METRICS_PORT: String(metrics), ...this.o.serviceEnv?.[svc] }, this.logDir, this.o.nodeArgs, this.o.nice?.[svc] ?? 0);
       child.start();
       try {
         await child.waitStarted(30_000);
@@ -232,7 +234,7 @@ export class PrivateStack {
   }
 
   private add(name: string, instance: string, env: Record<string, string>, metricsPort: number): void {
-    this.services.push(new ServiceChild(name, instance, env, this.logDir, this.o.nodeArgs, this.o.nice?.[name] ?? 0));
+    this.services.push(new ServiceChild(name, instance, { ...env, ...this.o.serviceEnv?.[name] }, this.logDir, this.o.nodeArgs, this.o.nice?.[name] ?? 0));
     this.metricsPorts.set(instance, metricsPort);
   }
 
