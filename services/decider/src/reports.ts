@@ -46,14 +46,20 @@ export function createReportHandler(d: ReportHandlerDeps) {
       throw err;
     }
     // In offset order: each decision moves the per-sender state the next one sees.
+    const verifications: Record<string, number> = {};
+    const decisions: Record<string, number> = {};
+    const debug = d.logger.isLevelEnabled("debug");
     const outs = assessed.map((a) => {
       const out = d.core.onReport(a, d.now());
-      d.logger.info(
-        { reportId: a.reportId, verification: a.verification, decisions: out.decisions.map((e) => (e.type === "case" ? `${e.type}:${e.decision}` : e.type)) },
-        "report decided",
-      );
+      const kinds = out.decisions.map((e) => (e.type === "case" ? `${e.type}:${e.decision}` : e.type));
+      verifications[a.verification] = (verifications[a.verification] ?? 0) + 1;
+      for (const k of kinds) decisions[k] = (decisions[k] ?? 0) + 1;
+      if (debug) d.logger.debug({ reportId: a.reportId, verification: a.verification, decisions: kinds }, "report decided");
       return out;
     });
+    // One line a batch at info: every report's decision is also an event on the decisions topic (and in
+    // ClickHouse), and a line per report (through the log redaction) was a seventh of the decider's CPU at 250 reports a second.
+    if (assessed.length > 0) d.logger.info({ reports: assessed.length, verifications, decisions }, "reports decided");
     await d.publish(outs);
   };
 }
