@@ -56,6 +56,12 @@ export interface SchemaConsumerOptions<T> {
   readonly formerGroupId?: string;
   readonly topics: readonly string[];
   readonly schema: ZodType<T, ZodTypeDef, unknown>;
+  /**
+   * A cheap look at a record's bytes before it is parsed: false skips the record (not validated, not
+   * handed over, committed with its batch). For a consumer that acts on few of a topic's records; it
+   * must let through every record the handler could act on (a superset test on the bytes).
+   */
+  readonly prefilter?: (value: Buffer) => boolean;
   readonly deadLetter: DeadLetterTarget;
   /**
    * Called with the valid messages of one partition batch, in offset order.
@@ -331,7 +337,9 @@ export class SchemaConsumer<T> {
     if (epoch !== this.epoch || !this.isAssigned(topic, partition)) return;
     const valid: ConsumedMessage<T>[] = [];
     const dead: DeadLetter[] = [];
+    const prefilter = this.options.prefilter;
     for (const record of records) {
+      if (prefilter && record.value && !prefilter(record.value)) continue;
       const decoded = decodeRecord(this.options.schema, record.value);
       if (decoded.ok) valid.push(toConsumed(record as KafkaRecord, decoded.value));
       else {

@@ -196,6 +196,39 @@ describe.skipIf(!brokers)("Kafka module against the real broker", () => {
     expect(delivered.slice(before).map((m) => m.value.n)).toEqual([4]);
   });
 
+  it("a prefilter skips records before they are parsed, and the skipped ones are committed with their batch", async () => {
+    const topic = topics.delivery;
+    // Odd numbers pass the prefilter; the even ones are not even valid JSON, and are neither handled nor dead-lettered.
+    await producer.sendMany(Array.from({ length: 20 }, (_, n) => ({ topic, key: "k", value: n % 2 === 1 ? { v: 1, n } : `not json ${n}` })));
+    const groupId = `${prefix}g-prefilter`;
+    const seen: number[] = [];
+    let deadLettered = 0;
+    const make = () =>
+      new SchemaConsumer<Item>({
+        kafka,
+        logger,
+        groupId,
+        topics: [topic],
+        schema: Item,
+        prefilter: (value) => !value.toString("utf8").includes("not json"),
+        deadLetter: { producer: { sendMany: async (m: readonly unknown[]) => void (deadLettered += m.length) } as unknown as BatchingProducer, topic: topics.deadLetter, service: "test" },
+        handleBatch: async (messages) => void seen.push(...messages.map((m) => m.value.n)),
+      });
+    const first = make();
+    await first.start();
+    await waitUntil(() => seen.length >= 10, 40_000);
+    await first.stop();
+    expect(seen).toEqual([1, 3, 5, 7, 9, 11, 13, 15, 17, 19]);
+    expect(deadLettered).toBe(0);
+    // The next member starts after the last record, skipped or not.
+    const second = make();
+    await second.start();
+    await producer.send({ topic, key: "k", value: { v: 1, n: 21 } });
+    await waitUntil(() => seen.length >= 11, 40_000);
+    await second.stop();
+    expect(seen.slice(10)).toEqual([21]);
+  });
+
   it("with background commits, a stopped member has committed every batch it handled: the next member replays nothing", async () => {
     const topic = topics.reviewLabels;
     await producer.sendMany(Array.from({ length: 400 }, (_, n) => ({ topic, key: `k${n % 7}`, value: { v: 1, n } })));

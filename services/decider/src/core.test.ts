@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { CASE_ID_PATTERN, type BlockListEntry, type CaseEvent, type DecisionEvent, type Report } from "@spam/contracts";
-import { DeciderCore, REASON_CODES, type AssessedReport, type DeciderOutput, type SenderVerdict } from "./core.js";
+import { CASE_ID_PATTERN, VERDICT_LABELS, type BlockListEntry, type CaseEvent, type DecisionEvent, type Report, type VerdictLabel } from "@spam/contracts";
+import { DeciderCore, mayBeVelocityEvidence, REASON_CODES, type AssessedReport, type DeciderOutput, type SenderVerdict } from "./core.js";
 import { defaultPolicyPath, loadPolicy, parsePolicy } from "./policy.js";
 import { assessReport, type TrafficLookup } from "./verify.js";
 import { defaultReplyTemplatesPath, loadReplyTemplates } from "@spam/replies";
@@ -184,6 +184,21 @@ describe("decider policy", () => {
       expect(out.blocks[0]?.evidence.verdictIds).toContain("vd-burst");
       expect(cases(out)[0]).toMatchObject({ state: "decided", decision: "blocked", rule: "velocity_high_score" });
       expect(out.replies.map((r) => r.kind)).toEqual(["outcome_blocked"]);
+    });
+
+    it("the prefilter on the verdict records' bytes lets through every verdict that can be evidence, and no ham or suspect one", () => {
+      const verdictJson = (label: VerdictLabel, ruleIds: string[]) =>
+        Buffer.from(JSON.stringify({ v: 1, id: "vd", messageId: "m", kind: "traffic", source: `+86${SENDER}`, label, score: 0.97, category: "spam.like", contributions: ruleIds.map((id) => ({ source: "rule", id, weight: 0.5 })) }));
+      for (const label of VERDICT_LABELS) {
+        for (const ruleIds of [["velocity.fanout"], ["fraud.prize"], []]) {
+          const core = new DeciderCore(policy, render);
+          core.onReport(report("1", { verdict: early }), T0);
+          const evidence = core.onVerdict(burst({ label, ruleIds, receivedAt: T0 + 5_000 }), T0 + 6_000).blocks.length > 0;
+          if (evidence) expect(mayBeVelocityEvidence(verdictJson(label, ruleIds)), `${label} ${ruleIds.join()}`).toBe(true);
+          if (label !== "spam") expect(mayBeVelocityEvidence(verdictJson(label, ruleIds)), `${label} ${ruleIds.join()}`).toBe(false);
+        }
+      }
+      expect(mayBeVelocityEvidence(verdictJson("spam", ["velocity.fanout"]))).toBe(true);
     });
 
     it("an early recipient's verified report arriving after the sender's velocity verdict blocks at once", () => {

@@ -122,6 +122,17 @@ const withVerdict = (e: CaseEvidence, verdictId: string): CaseEvidence => ({ ...
  * are keyed by reported number on Kafka, so each decider instance owns the
  * senders of its partitions; `restore*` rebuilds it from ClickHouse at start.
  */
+const SPAM_LABEL_JSON = Buffer.from(JSON.stringify("spam" satisfies VerdictLabel));
+
+/**
+ * A look at a verdict record's bytes before it is parsed: only a spam verdict can be velocity evidence
+ * (isVelocityHit), and a spam verdict's JSON holds `"spam"` as our scorer writes it (JSON.stringify,
+ * never an escaped form). Cheap next to parsing and validating each of the traffic's verdicts.
+ */
+export function mayBeVelocityEvidence(record: Buffer): boolean {
+  return record.includes(SPAM_LABEL_JSON);
+}
+
 export class DeciderCore {
   private readonly windows = new Map<string, WindowReport[]>();
   private readonly openCases = new Map<string, CaseState>(); // by subject

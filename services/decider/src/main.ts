@@ -20,7 +20,7 @@ import { batchCommittedRecorder, createServiceMetrics, ObservabilityServer } fro
 import { defaultReplyTemplatesPath, loadReplyTemplates } from "@spam/replies";
 import { createServiceLogger, loadEnvOrExit, runService, type ServiceHandle } from "@spam/service-runtime";
 import { CampaignCountsPublisher, clickHouseCampaignCounts } from "./campaign-counts.js";
-import { DeciderCore, type DeciderOutput, type SenderVerdict } from "./core.js";
+import { DeciderCore, mayBeVelocityEvidence, type DeciderOutput, type SenderVerdict } from "./core.js";
 import { loadDeciderEnv, type DeciderEnv } from "./env.js";
 import { defaultPolicyPath, loadPolicy } from "./policy.js";
 import { rebuildFromClickHouse } from "./rebuild.js";
@@ -146,6 +146,8 @@ export function createDecider(env: DeciderEnv, logger: Logger, deps: DeciderDeps
     // From now on: what came before, within the window, is read back from ClickHouse at start (rebuild.ts).
     fromBeginning: false,
     schema: VerdictFields,
+    // Most verdicts cannot be evidence: skipped before they are parsed.
+    prefilter: mayBeVelocityEvidence,
     deadLetter: { producer, topic: topics.deadLetter, service: "decider" },
     onBatchCommitted,
     // Every verdict of the traffic, for evidence a report reads seconds later at the earliest: larger
