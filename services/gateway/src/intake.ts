@@ -109,12 +109,15 @@ export class MessageIntake {
   }
 
   private publish(m: AssembledMessage<PartMeta>): void {
-    const id = randomUUID();
     const first = m.metas[0]!;
+    const relay = this.o.relay && !this.o.router.isReport(m.destination) && m.metas.every((x) => x.relay !== null) ? this.o.relay : null;
+    // A resend of a message the downstream deferred was published and scored the first time.
+    const again = relay?.resend(first.account, m.metas.map((x) => x.relay!.wire)) ?? null;
+    if (relay && again) return this.track(this.relayDecide(relay, m, again.id, again.wait));
+    const id = randomUUID();
     if (m.partial) {
       this.o.logger.warn({ messageId: id, reason: m.reason, missing: m.missingParts.length, total: m.totalParts }, "publishing incomplete multipart message");
     }
-    const relay = this.o.relay && !this.o.router.isReport(m.destination) && m.metas.every((x) => x.relay !== null) ? this.o.relay : null;
     const wait = relay?.expect(id) ?? null;
     const done = this.o.router
       .route({
@@ -131,29 +134,7 @@ export class MessageIntake {
       .then(
         async (outcome) => {
           if (relay && wait) {
-            if (outcome.kind === "traffic") {
-              const answer = await relay
-                .decide(
-                  {
-                    id,
-                    account: first.account,
-                    source: m.source,
-                    destination: m.destination,
-                    receivedAt: first.receivedAt,
-                    text: m.text,
-                    wire: m.metas.map((x) => x.relay!.wire),
-                    upstreamIds: m.metas.map((x) => x.ackedId ?? id),
-                    receipts: first.relay!.receipts,
-                  },
-                  wait,
-                )
-                .catch((err: unknown): Answer => {
-                  this.o.logger.error({ err, messageId: id }, "relay decision failed: answering with a temporary error");
-                  return { kind: "temporary", throttled: false };
-                });
-              for (const meta of m.metas) if (!meta.acked) meta.respond(answer);
-              return;
-            }
+            if (outcome.kind === "traffic") return this.relayDecide(relay, m, id, wait);
             relay.abandon(id);
             if (outcome.kind === "blocked") {
               relay.recordBlockList({ id, account: first.account, source: m.source, destination: m.destination, receivedAt: first.receivedAt, parts: Math.max(1, m.receivedParts) });
@@ -168,20 +149,55 @@ export class MessageIntake {
           if (relay) relay.abandon(id);
           const throttled = err instanceof KafkaModuleError && err.code === "queue_full";
           this.o.logger.error({ err, messageId: id }, "Kafka did not accept the message: answering with a temporary error");
-          // The set was never published: its parts must not count as resends of it.
-          if (m.reference !== null) this.reassembler.forgetCompleted(m.source, m.destination, m.reference, first.account);
-          for (const meta of m.metas) {
-            if (meta.acked) {
-              // Already answered: hold it again until the sender retries the rest.
-              for (const e of this.reassembler.push(meta.part, meta, meta.account).emitted) this.publish(e);
-            } else {
-              meta.respond({ kind: "temporary", throttled });
-            }
-          }
-          this.armExpiry();
+          this.holdAgain(m);
+          for (const meta of m.metas) if (!meta.acked) meta.respond({ kind: "temporary", throttled });
         },
       );
-    this.inFlight.add(done);
-    void done.finally(() => this.inFlight.delete(done));
+    this.track(done);
+  }
+
+  /** Relay mode: the message waits for its decision; the PDUs not yet answered get it. */
+  private async relayDecide(relay: Relay, m: AssembledMessage<PartMeta>, id: string, wait: ReturnType<Relay["expect"]>): Promise<void> {
+    const first = m.metas[0]!;
+    const answer = await relay
+      .decide(
+        {
+          id,
+          account: first.account,
+          source: m.source,
+          destination: m.destination,
+          receivedAt: first.receivedAt,
+          text: m.text,
+          wire: m.metas.map((x) => x.relay!.wire),
+          upstreamIds: m.metas.map((x) => x.ackedId ?? id),
+          receipts: first.relay!.receipts,
+        },
+        wait,
+      )
+      .catch((err: unknown): Answer => {
+        this.o.logger.error({ err, messageId: id }, "relay decision failed: answering with a temporary error");
+        return { kind: "temporary", throttled: false };
+      });
+    // The upstream resends only the part it was refused: the parts it was told were OK wait for it.
+    if (answer.kind === "temporary") this.holdAgain(m);
+    for (const meta of m.metas) if (!meta.acked) meta.respond(answer);
+  }
+
+  /**
+   * A message that was not taken (Kafka, or the downstream, said later): its parts already
+   * answered OK are held again, and its set is forgotten, so the resent part completes it anew.
+   */
+  private holdAgain(m: AssembledMessage<PartMeta>): void {
+    if (m.reference === null) return;
+    this.reassembler.forgetCompleted(m.source, m.destination, m.reference, m.metas[0]!.account);
+    for (const meta of m.metas) {
+      if (meta.acked) for (const e of this.reassembler.push(meta.part, meta, meta.account).emitted) this.publish(e);
+    }
+    this.armExpiry();
+  }
+
+  private track(p: Promise<void>): void {
+    this.inFlight.add(p);
+    void p.finally(() => this.inFlight.delete(p));
   }
 }

@@ -109,6 +109,8 @@ export function createGateway(env: GatewayEnv, logger: Logger, local: LocalDecid
         local,
         maxHeld: env.RELAY_MAX_HELD,
         maxReceipts: env.RELAY_MAX_RECEIPTS,
+        maxDeferred: env.RELAY_MAX_DEFERRED,
+        deferredTtlMs: env.RELAY_DEFERRED_TTL_MS,
         publish: (messages) => producer.sendMany(messages),
         sendReceipt: (target, upstreamId, pdu, downstreamId) => smppRef?.sendReceipt(target, upstreamId, pdu, downstreamId) ?? false,
         onOutcome: (outcome, reason, ms) => {

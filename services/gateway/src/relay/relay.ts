@@ -13,6 +13,7 @@ import {
 import type { OutgoingMessage } from "@spam/kafka";
 import type { BlockList } from "../blocklist.js";
 import { DownstreamLink, RouteLinks, type DownstreamReceipt, type SubmitOutcome, type WirePdu } from "./downstream.js";
+import { DeferredMessages, resendDigest } from "./deferred.js";
 import { findRoute, type Route } from "./routes.js";
 import type { LocalDecider } from "./local-decider.js";
 import type { RelayVerdict, VerdictSource } from "./verdicts.js";
@@ -65,6 +66,9 @@ export interface RelayOptions {
   readonly maxHeld: number;
   /** Receipt mappings kept (downstream id → upstream id); the oldest go first. */
   readonly maxReceipts: number;
+  /** Deferred messages remembered so that a resend is not published again (count, and age in ms). */
+  readonly maxDeferred?: number;
+  readonly deferredTtlMs?: number;
   /** Fire and forget: records are journal, the answer does not wait for them. */
   readonly publish: (messages: readonly OutgoingMessage[]) => Promise<void>;
   /** Passes a receipt on to the upstream; false when no session of that account can take it. */
@@ -97,10 +101,14 @@ export class Relay {
   private readonly late = new Map<string, LateWatch>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly now: () => number;
+  private readonly deferred: DeferredMessages;
   receiptsUnroutable = 0;
 
   constructor(private readonly o: RelayOptions) {
     this.now = o.now ?? Date.now;
+    this.deferred = new DeferredMessages(o.maxDeferred ?? 100_000, o.deferredTtlMs ?? 10 * 60_000, (e) => {
+      if (e.verdict === null) o.verdicts.cancel(e.id);
+    });
     this.links = new Map(
       o.routes.map((r) => {
         const links = r.smscs.map((s) => new DownstreamLink(s, o.logger, (rc) => this.onReceipt(rc)));
@@ -155,6 +163,22 @@ export class Relay {
     return { verdict, take };
   }
 
+  /**
+   * A resend of a message the downstream deferred: its first attempt's id, and that attempt's
+   * verdict (at once when known, else when it comes). Null for anything else. Like `expect`, it
+   * holds the message: `decide` must follow.
+   */
+  resend(account: string, wire: readonly WirePdu[]): { id: string; wait: { verdict: Promise<RelayVerdict | null>; take: (v: RelayVerdict | null) => void } } | null {
+    const e = this.deferred.take(resendDigest(account, wire), this.now());
+    if (!e) return null;
+    this.held++;
+    let take!: (v: RelayVerdict | null) => void;
+    const verdict = new Promise<RelayVerdict | null>((resolve) => (take = resolve));
+    if (e.verdict) take(e.verdict);
+    else this.o.verdicts.expect(e.id, (v) => take(v));
+    return { id: e.id, wait: { verdict, take } };
+  }
+
   /** The raw record never reached Kafka: no verdict will come. */
   abandon(messageId: string): void {
     this.o.verdicts.cancel(messageId);
@@ -196,7 +220,7 @@ export class Relay {
           }
         }
         this.watchLate(m, route.name);
-        return await this.forward(m, route, "deadline_open", null);
+        return await this.forward(m, route, "deadline_open", null, null);
       }
       if (verdict.action === "block" && this.o.stopPolicy === "block") {
         this.record(m, route.name, "stopped", "block", verdict.action, []);
@@ -207,13 +231,13 @@ export class Relay {
         this.record(m, route.name, "stopped", "campaign_block", verdict.action, []);
         return { kind: "rejected" };
       }
-      return await this.forward(m, route, verdict.action, verdict.action);
+      return await this.forward(m, route, verdict.action, verdict.action, verdict);
     } finally {
       this.held--;
     }
   }
 
-  private async forward(m: RelayMessage, route: Route, reason: DeliveryReason, action: VerdictAction | null): Promise<RelayAnswer> {
+  private async forward(m: RelayMessage, route: Route, reason: DeliveryReason, action: VerdictAction | null, verdict: RelayVerdict | null): Promise<RelayAnswer> {
     const links = this.links.get(route.name)!;
     const outcome: SubmitOutcome = await links.submit(m.wire);
     if (outcome.ok) {
@@ -221,14 +245,20 @@ export class Relay {
       this.record(m, route.name, "forwarded", reason, action, outcome.ids, undefined, outcome.smsc);
       return { kind: "accepted", messageId: m.id };
     }
+    this.late.delete(m.id);
+    this.remember(m, verdict);
     if (outcome.reason === "rejected") {
-      this.late.delete(m.id);
       this.record(m, route.name, "deferred", "unavailable", action, [], undefined, outcome.smsc);
       return { kind: "rejected", status: outcome.status };
     }
-    this.late.delete(m.id);
     this.record(m, route.name, "deferred", outcome.reason, action, [], undefined, outcome.smsc);
     return { kind: "temporary", throttled: outcome.reason === "throttled" };
+  }
+
+  /** A deferred message: the upstream resends it, and the resend must not count as a new message. */
+  private remember(m: RelayMessage, verdict: RelayVerdict | null): void {
+    const e = this.deferred.add(resendDigest(m.account, m.wire), m.id, verdict, this.now());
+    if (verdict === null) this.o.verdicts.expect(m.id, (v) => (e.verdict = v));
   }
 
   private watchLate(m: RelayMessage, route: string): void {
