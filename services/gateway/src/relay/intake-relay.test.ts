@@ -11,6 +11,7 @@ import { BlockList } from "../blocklist.js";
 import { MessageIntake, type Answer } from "../intake.js";
 import { MessageRouter } from "../router.js";
 import { waitFor } from "../test-helpers.js";
+import { RelayJournal, type HeldPart } from "./journal.js";
 import { Relay } from "./relay.js";
 import { parseRoutes } from "./routes.js";
 import type { RelayVerdict, VerdictSource } from "./verdicts.js";
@@ -42,6 +43,16 @@ let relay: Relay;
 let intake: MessageIntake;
 let verdicts: FakeVerdicts;
 let published: OutgoingMessage[];
+let journalWrites: Array<{ key: string | null; value: unknown }>;
+/** The journal's Kafka: each write waits for `journalGate` (a test holds it shut to see what waits). */
+let journalGate: Promise<void>;
+let journal: RelayJournal;
+
+/** A killed gateway's intake is simply dropped: its long reassembly timeout never fires within a test. */
+function startIntake(timeoutMs = 60_000): void {
+  intake = new MessageIntake({ router, relay, journal, logger, reassembly: { timeoutMs, maxPendingSets: 100, maxPendingBytes: 1_000_000 } });
+}
+let router: MessageRouter;
 
 const raws = () => published.filter((p) => p.topic === topics.trafficRaw).map((p) => p.value as RawMessage);
 
@@ -50,6 +61,8 @@ beforeEach(async () => {
   await stub.listen();
   verdicts = new FakeVerdicts();
   published = [];
+  journalWrites = [];
+  journalGate = Promise.resolve();
   const blockList = new BlockList();
   const publish = async (m: readonly OutgoingMessage[]) => void published.push(...m);
   relay = new Relay({
@@ -67,7 +80,7 @@ beforeEach(async () => {
     sendReceipt: () => true,
     logger,
   });
-  const router = new MessageRouter({
+  router = new MessageRouter({
     gatewayId: "gw-ir",
     topics,
     shortCodes: ["10086999"],
@@ -81,7 +94,16 @@ beforeEach(async () => {
     publish,
     logger,
   });
-  intake = new MessageIntake({ router, relay, logger, reassembly: { timeoutMs: 60_000, maxPendingSets: 100, maxPendingBytes: 1_000_000 } });
+  journal = new RelayJournal({
+    gatewayId: "gw-ir",
+    topic: topics.relayHeld,
+    publish: async (m) => {
+      await journalGate;
+      journalWrites.push(...m.map((x) => ({ key: x.key, value: x.value })));
+    },
+    logger,
+  });
+  startIntake();
   relay.start();
   await waitFor(() => relay.boundLinks === 1, 5_000);
 });
@@ -162,3 +184,78 @@ describe("relay intake: a deferred message resent by the upstream", () => {
     expect(stub.received.map((r) => r.text)).toEqual(["first half, ", "second half"]);
   });
 });
+
+describe("relay intake: the journal of held parts (SIGKILL between two parts)", () => {
+  const live = () => {
+    const m = new Map<string, unknown>();
+    for (const w of journalWrites) {
+      if (w.value === null) m.delete(w.key!);
+      else m.set(w.key!, w.value);
+    }
+    return m;
+  };
+
+  it("answers a held part OK only once its journal record is on Kafka, and tombstones it when the message is forwarded", async () => {
+    let open!: () => void;
+    journalGate = new Promise((r) => (open = r));
+    let answered: Answer | null = null;
+    void submit("first half, ", { ref: 21, total: 2, seq: 1 }).then((a) => (answered = a));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(answered).toBeNull();
+    open();
+    await waitFor(() => answered !== null, 2_000);
+    expect(answered).toMatchObject({ kind: "accepted" });
+    expect(live().size).toBe(1);
+    const p2 = submit("second half", { ref: 21, total: 2, seq: 2 });
+    await verdictFor(1, "allow");
+    await expect(p2).resolves.toMatchObject({ kind: "accepted" });
+    await waitFor(() => live().size === 0, 2_000);
+    expect(stub.received.map((r) => r.text)).toEqual(["first half, ", "second half"]);
+  });
+
+  it("a restarted gateway holds the journaled part again: the completing part sent after the restart forwards the whole message, once", async () => {
+    const p1 = await submit("before the kill, ", { ref: 22, total: 2, seq: 1 });
+    expect(p1.kind).toBe("accepted");
+    const records = [...live().values()];
+    expect(records).toHaveLength(1);
+    // The process dies here; a new intake reads back what the journal holds.
+    const recovered = records.map((r) => decodeHeld(r));
+    startIntake();
+    intake.restore(recovered);
+    const p2 = submit("after the restart", { ref: 22, total: 2, seq: 2 });
+    await verdictFor(1, "allow");
+    await expect(p2).resolves.toMatchObject({ kind: "accepted" });
+    expect(stub.received.map((r) => r.text)).toEqual(["before the kill, ", "after the restart"]);
+    expect(stub.received.map((r) => r.concat?.seq)).toEqual([1, 2]);
+    // The part keeps the id the upstream was given before the kill (its receipt comes back with it).
+    expect(recovered[0]!.ackedId).toBe((p1 as { messageId: string }).messageId);
+    await waitFor(() => live().size === 0, 2_000);
+    expect(raws()).toHaveLength(1);
+  });
+
+  it("a recovered part whose message never completes is forwarded as it is after the reassembly timeout, and stopped by a block verdict", async () => {
+    await submit("only half, ", { ref: 23, total: 2, seq: 1 });
+    await submit("only half of spam, ", { ref: 24, total: 2, seq: 1 });
+    const recovered = [...live().values()].map((r) => decodeHeld(r));
+    expect(recovered).toHaveLength(2);
+    startIntake(300);
+    intake.restore(recovered);
+    await waitFor(() => raws().length === 2, 3_000);
+    for (const r of raws()) verdicts.give(r.id, r.text.includes("spam") ? "block" : "allow");
+    await waitFor(() => live().size === 0, 3_000);
+    expect(raws().every((r) => r.partial)).toBe(true);
+    expect(stub.received.map((r) => r.text)).toEqual(["only half, "]);
+  });
+});
+
+/** What RelayJournal.recover hands back for a record (the same decoding, without Kafka). */
+function decodeHeld(value: unknown): HeldPart {
+  const v = JSON.parse(JSON.stringify(value)) as {
+    account: string; receivedAt: number; ackedId: string; receipts: HeldPart["receipts"];
+    part: { source: string; destination: string; dataCoding: number; concat: NonNullable<MessagePart["concat"]>; userData: { b64: string } };
+    wire: Record<string, string | number | { b64: string }>;
+  };
+  const wire: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v.wire)) wire[k] = typeof x === "object" ? Buffer.from(x.b64, "base64") : x;
+  return { account: v.account, receivedAt: v.receivedAt, ackedId: v.ackedId, receipts: v.receipts, wire, part: { ...v.part, userData: Buffer.from(v.part.userData.b64, "base64") } };
+}

@@ -31,6 +31,11 @@ export interface RelayMessage {
   readonly source: string;
   readonly destination: string;
   readonly receivedAt: number;
+  /**
+   * When the message was whole and published (its last part's arrival; a set held across a restart,
+   * its completion): the scorer starts then, so the deadline runs from then. Default: receivedAt.
+   */
+  readonly wholeAt?: number;
   /** The decoded text (the local fallback scores it). */
   readonly text: string;
   /** The upstream PDUs in sequence order, as they are to be forwarded. */
@@ -198,7 +203,7 @@ export class Relay {
         this.record(m, null, "no_route", "no_route", null, []);
         return { kind: "rejected", status: NO_ROUTE_STATUS };
       }
-      const left = m.receivedAt + this.o.deadlineMs - this.now();
+      const left = (m.wholeAt ?? m.receivedAt) + this.o.deadlineMs - this.now();
       const timer = setTimeout(() => wait.take(null), Math.max(0, left));
       const verdict = await wait.verdict;
       clearTimeout(timer);
