@@ -38,7 +38,8 @@ interface Outstanding {
  * One bind to one downstream SMSC as an ESME: its own window and throughput,
  * enquire_link, reconnect with exponential backoff. Whatever is outstanding when
  * the link drops is answered `unavailable` at once, so the upstream hears a
- * temporary error instead of waiting.
+ * temporary error instead of waiting. A transmitter with `receiver` set keeps a
+ * receiver bind beside it, for the receipts only.
  */
 export class DownstreamLink {
   private session: SmppSession | null = null;
@@ -51,33 +52,49 @@ export class DownstreamLink {
   private readonly outstanding = new Set<Outstanding>();
   private readonly log: Logger;
   private drained: (() => void) | null = null;
+  /** The receiver bind beside a transmitter (receipts only), when the spec asks for one. */
+  private readonly rx: DownstreamLink | null;
   binds = 0;
 
   constructor(
     readonly spec: SmscSpec,
     logger: Logger,
     private readonly onReceipt: (r: DownstreamReceipt) => void,
+    private readonly mode: "transmitter" | "transceiver" | "receiver" = spec.bindMode,
   ) {
     this.bucket = new TokenBucket(spec.throughputPerSec);
-    this.log = logger.child({ component: "downstream", smsc: spec.name });
+    this.log = logger.child({ component: "downstream", smsc: spec.name, ...(mode === "receiver" ? { bind: "receiver" } : {}) });
+    this.rx = spec.receiver && mode === "transmitter" ? new DownstreamLink(spec, logger, onReceipt, "receiver") : null;
   }
 
   get isBound(): boolean {
     return this.bound;
   }
 
+  /** The receiver bind beside this transmitter is up. */
+  get receiverBound(): boolean {
+    return this.rx?.isBound ?? false;
+  }
+
   /** Room left in the window. */
   get free(): number {
-    return this.bound ? this.spec.window - this.outstanding.size : 0;
+    return this.bound && this.mode !== "receiver" ? this.spec.window - this.outstanding.size : 0;
   }
 
   start(): void {
     this.stopping = false;
     this.connect();
+    this.rx?.start();
   }
 
   /** Waits for outstanding submits (bounded), then unbinds. */
   async stop(): Promise<void> {
+    // Receipts keep coming on the receiver until the transmitter is done.
+    await this.unbind();
+    await this.rx?.unbind();
+  }
+
+  private async unbind(): Promise<void> {
     this.stopping = true;
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     if (this.outstanding.size > 0) {
@@ -140,7 +157,7 @@ export class DownstreamLink {
     const s = smpp.connect({ host: this.spec.host, port: this.spec.port });
     this.session = s;
     s.on("connect", () => {
-      const bind = s[`bind_${this.spec.bindMode}`] as (o: object, cb: (pdu: SmppPdu) => void) => void;
+      const bind = s[`bind_${this.mode}`] as (o: object, cb: (pdu: SmppPdu) => void) => void;
       bind.call(s, { system_id: this.spec.systemId, password: this.spec.password }, (resp) => {
         if (resp.command_status !== OK) {
           this.log.error({ status: resp.command_status }, "downstream bind refused");
@@ -150,7 +167,7 @@ export class DownstreamLink {
         this.bound = true;
         this.binds++;
         this.backoffMs = 250;
-        this.log.info({ bindMode: this.spec.bindMode }, "bound to downstream SMSC");
+        this.log.info({ bindMode: this.mode }, "bound to downstream SMSC");
         this.enquireTimer = setInterval(() => {
           try {
             (s["enquire_link"] as (o: object) => void).call(s, {});

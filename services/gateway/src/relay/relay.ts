@@ -146,6 +146,11 @@ export class Relay {
     return this.allLinks.filter((l) => l.isBound).length;
   }
 
+  /** Receiver binds up beside transmitter links (`receiver: true`). */
+  get receiverBinds(): number {
+    return this.allLinks.filter((l) => l.receiverBound).length;
+  }
+
   start(): void {
     for (const l of this.allLinks) l.start();
   }
