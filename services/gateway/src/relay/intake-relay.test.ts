@@ -213,6 +213,31 @@ describe("relay intake: the journal of held parts (SIGKILL between two parts)", 
     expect(stub.received.map((r) => r.text)).toEqual(["first half, ", "second half"]);
   });
 
+  it("answers a held part whose journal write failed with a temporary error; its resend is journaled and answered OK, and the message completes", async () => {
+    let fail = true;
+    journal = new RelayJournal({
+      gatewayId: "gw-ir",
+      topic: topics.relayHeld,
+      publish: async (m) => {
+        if (fail) throw new Error("broker down");
+        journalWrites.push(...m.map((x) => ({ key: x.key, value: x.value })));
+      },
+      logger,
+    });
+    startIntake();
+    await expect(submit("held part, ", { ref: 25, total: 2, seq: 1 })).resolves.toEqual({ kind: "temporary", throttled: false });
+    expect(live().size).toBe(0);
+    fail = false;
+    const again = await submit("held part, ", { ref: 25, total: 2, seq: 1 });
+    expect(again.kind).toBe("accepted");
+    expect([...live().values()]).toMatchObject([{ ackedId: (again as { messageId: string }).messageId }]);
+    const p2 = submit("completing part", { ref: 25, total: 2, seq: 2 });
+    await verdictFor(1, "allow");
+    await expect(p2).resolves.toMatchObject({ kind: "accepted" });
+    expect(stub.received.map((r) => r.text)).toEqual(["held part, ", "completing part"]);
+    await waitFor(() => live().size === 0, 2_000);
+  });
+
   it("a restarted gateway holds the journaled part again: the completing part sent after the restart forwards the whole message, once", async () => {
     const p1 = await submit("before the kill, ", { ref: 22, total: 2, seq: 1 });
     expect(p1.kind).toBe("accepted");

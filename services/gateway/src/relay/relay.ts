@@ -179,6 +179,8 @@ export class Relay {
    * holds the message: `decide` must follow.
    */
   resend(account: string, wire: readonly WirePdu[]): { id: string; wait: { verdict: Promise<RelayVerdict | null>; take: (v: RelayVerdict | null) => void } } | null {
+    // Most of the time nothing is deferred: no digest for every message then.
+    if (this.deferred.size === 0) return null;
     const e = this.deferred.take(resendDigest(account, wire), this.now());
     if (!e) return null;
     this.held++;
