@@ -182,7 +182,7 @@ export class MessageIntake {
     for (const x of m.metas) if (x.journalKey !== null) this.unjournaled.delete(x.journalKey);
     const relay = this.o.relay && !this.o.router.isReport(m.destination) && m.metas.every((x) => x.relay !== null) ? this.o.relay : null;
     // A resend of a message the downstream deferred was published and scored the first time.
-    const again = relay?.resend(first.account, m.metas.map((x) => x.relay!.wire)) ?? null;
+    const again = relay?.resend({ account: first.account, source: m.source, text: m.text, wire: m.metas.map((x) => x.relay!.wire) }) ?? null;
     if (relay && again) return this.track(this.relayDecide(relay, m, again.id, again.wait, wholeAt));
     const id = randomUUID();
     if (m.partial) {

@@ -53,6 +53,7 @@ function startIntake(timeoutMs = 60_000): void {
   intake = new MessageIntake({ router, relay, journal, logger, reassembly: { timeoutMs, maxPendingSets: 100, maxPendingBytes: 1_000_000 } });
 }
 let router: MessageRouter;
+let blockList: BlockList;
 
 const raws = () => published.filter((p) => p.topic === topics.trafficRaw).map((p) => p.value as RawMessage);
 
@@ -63,7 +64,7 @@ beforeEach(async () => {
   published = [];
   journalWrites = [];
   journalGate = Promise.resolve();
-  const blockList = new BlockList();
+  blockList = new BlockList();
   const publish = async (m: readonly OutgoingMessage[]) => void published.push(...m);
   relay = new Relay({
     gatewayId: "gw-ir",
@@ -157,6 +158,22 @@ describe("relay intake: a deferred message resent by the upstream", () => {
     await expect(submit("win a prize")).resolves.toEqual({ kind: "rejected" });
     expect(raws()).toHaveLength(1);
     expect(stub.received).toEqual([]);
+  });
+
+  it("is stopped like any other message when its sender was blocked since the first attempt", async () => {
+    stub.mode = "throttle";
+    const first = submit("see you soon");
+    await verdictFor(1, "allow");
+    await expect(first).resolves.toMatchObject({ kind: "temporary" });
+    blockList.apply("sender:13800000001", {
+      v: 1, kind: "sender", value: "13800000001", state: "active", reason: "t", evidence: { reportIds: [], verdictIds: [] },
+      createdBy: "t", createdAt: Date.now(), expiresAt: null, version: 1,
+    });
+    stub.mode = "accept";
+    await expect(submit("see you soon")).resolves.toEqual({ kind: "rejected" });
+    expect(stub.received).toEqual([]);
+    expect(raws()).toHaveLength(1);
+    expect(published.some((p) => p.topic === topics.enforcement)).toBe(true);
   });
 
   it("only an exact resend matches: another text from the same sender is a message of its own", async () => {

@@ -178,11 +178,18 @@ export class Relay {
    * verdict (at once when known, else when it comes). Null for anything else. Like `expect`, it
    * holds the message: `decide` must follow.
    */
-  resend(account: string, wire: readonly WirePdu[]): { id: string; wait: { verdict: Promise<RelayVerdict | null>; take: (v: RelayVerdict | null) => void } } | null {
+  resend(
+    m: { account: string; source: string; text: string; wire: readonly WirePdu[] },
+  ): { id: string; wait: { verdict: Promise<RelayVerdict | null>; take: (v: RelayVerdict | null) => void } } | null {
     // Most of the time nothing is deferred: no digest for every message then.
     if (this.deferred.size === 0) return null;
-    const e = this.deferred.take(resendDigest(account, wire), this.now());
+    const e = this.deferred.take(resendDigest(m.account, m.wire), this.now());
     if (!e) return null;
+    if (this.o.blockList.match(m.source, m.text)) {
+      // Blocked since the first attempt: the router stops it as any other message (enforcement, record).
+      if (e.verdict === null) this.o.verdicts.cancel(e.id);
+      return null;
+    }
     this.held++;
     let take!: (v: RelayVerdict | null) => void;
     const verdict = new Promise<RelayVerdict | null>((resolve) => (take = resolve));
