@@ -30,6 +30,8 @@ interface PartMeta {
   /** Relay mode, a held part: its journal key, and its journal write (settled). */
   journalKey: string | null;
   journaled: Promise<void> | null;
+  /** In the reassembler, waiting for the rest of its message. */
+  held: boolean;
 }
 
 /** What relay mode needs of a PDU besides its decoded part. */
@@ -84,9 +86,10 @@ export class MessageIntake {
       const refused = this.o.relay.refuseUnrouted({ account, source: part.source, destination: part.destination, receivedAt: this.now() });
       if (refused) return respond(refused);
     }
-    const meta: PartMeta = { account, receivedAt: this.now(), part, respond, acked: false, ackedId: null, relay, journalKey: null, journaled: null };
+    const meta: PartMeta = { account, receivedAt: this.now(), part, respond, acked: false, ackedId: null, relay, journalKey: null, journaled: null, held: false };
     const result = this.reassembler.push(part, meta, account);
     if (result.status === "pending" || result.status === "duplicate") {
+      meta.held = result.status === "pending";
       meta.acked = true;
       meta.ackedId = randomUUID();
       const journal = relayed ? this.o.journal : null;
@@ -117,6 +120,7 @@ export class MessageIntake {
         relay: { wire: h.wire, receipts: h.receipts },
         journalKey: journal.key(h.account, h.part),
         journaled: Promise.resolve(),
+        held: true,
       };
       for (const m of this.reassembler.push(h.part, meta, h.account).emitted) this.publish(m);
     }
@@ -134,7 +138,8 @@ export class MessageIntake {
       () => respond({ kind: "accepted", messageId: meta.ackedId! }),
       (err: unknown) => {
         this.o.logger.error({ err }, "held part not journaled: answering with a temporary error");
-        this.unjournaled.set(key, meta);
+        // Still held: its resend writes it again. Already published: its message was decided without it.
+        if (meta.held) this.unjournaled.set(key, meta);
         respond({ kind: "temporary", throttled: err instanceof KafkaModuleError && err.code === "queue_full" });
       },
     );
@@ -179,7 +184,10 @@ export class MessageIntake {
   private publish(m: AssembledMessage<PartMeta>): void {
     const first = m.metas[0]!;
     const wholeAt = this.now();
-    for (const x of m.metas) if (x.journalKey !== null) this.unjournaled.delete(x.journalKey);
+    for (const x of m.metas) {
+      x.held = false;
+      if (x.journalKey !== null) this.unjournaled.delete(x.journalKey);
+    }
     const relay = this.o.relay && !this.o.router.isReport(m.destination) && m.metas.every((x) => x.relay !== null) ? this.o.relay : null;
     // A resend of a message the downstream deferred was published and scored the first time.
     const again = relay?.resend({ account: first.account, source: m.source, text: m.text, wire: m.metas.map((x) => x.relay!.wire) }) ?? null;
@@ -264,7 +272,9 @@ export class MessageIntake {
     if (m.reference === null) return;
     this.reassembler.forgetCompleted(m.source, m.destination, m.reference, m.metas[0]!.account);
     for (const meta of m.metas) {
-      if (meta.acked) for (const e of this.reassembler.push(meta.part, meta, meta.account).emitted) this.publish(e);
+      if (!meta.acked) continue;
+      meta.held = true;
+      for (const e of this.reassembler.push(meta.part, meta, meta.account).emitted) this.publish(e);
     }
     this.armExpiry();
   }
