@@ -65,6 +65,17 @@ async function sendAll(port: number, pending: Set<number>, onOk: () => void, sho
   return { inFlightAtEnd: left };
 }
 
+/** One part of a udh8 multipart message, as the upstream sends it; resolves with the answer's status. */
+function submitPart(s: SmppSession, destination: string, ref: number, seq: number, total: number, text: string): Promise<number> {
+  const udh = Buffer.from([0x05, 0x00, 0x03, ref, total, seq]);
+  return new Promise((resolve) =>
+    (s["submit_sm"] as (o: object, cb: (pdu: SmppPdu) => void) => void)(
+      { source_addr: "13800000002", destination_addr: destination, esm_class: 0x40, data_coding: 0, short_message: Buffer.concat([udh, Buffer.from(text, "latin1")]) },
+      (resp) => resolve(resp.command_status),
+    ),
+  );
+}
+
 describe("relay mode: SIGKILL of the gateway mid-stream", () => {
   let stack: TestStack;
   let stub: SmscStub;
@@ -86,6 +97,8 @@ describe("relay mode: SIGKILL of the gateway mid-stream", () => {
       RELAY_ENABLED: "true",
       RELAY_ROUTES: JSON.stringify([{ name: "main", smscs: [{ name: "stub", host: "127.0.0.1", port: stub.port, systemId: "relay", password: "relay-pw", window: 50 }] }]),
       METRICS_PORT: "0",
+      // A part whose message never completes waits this long, then goes on as it is.
+      REASSEMBLY_TIMEOUT_MS: "3000",
     };
   }, 60_000);
 
@@ -135,5 +148,33 @@ describe("relay mode: SIGKILL of the gateway mid-stream", () => {
     process.stdout.write(`relay SIGKILL: ${N} messages, ${okBeforeKill} answered OK before the kill, ${inFlightAtEnd} in flight at it, ${twice} forwarded twice\n`);
     expect(twice).toBeLessThanOrEqual(inFlightAtEnd);
     expect([...counts.values()].every((c) => c <= 2)).toBe(true);
+  }, 120_000);
+
+  it("a multipart message cut by a SIGKILL between its parts arrives whole, each part once; a part never completed arrives as it is", async () => {
+    gateway ??= await startGateway();
+    const WHOLE = "13911110001";
+    const HALF = "13911110002";
+    const before = await bind(port);
+    expect(await submitPart(before, WHOLE, 0xa1, 1, 2, "part one before the kill; ")).toBe(0);
+    expect(await submitPart(before, HALF, 0xb2, 1, 2, "a part whose message never completes")).toBe(0);
+    await gateway.kill();
+    gateway = await startGateway();
+    const after = await bind(port);
+    expect(await submitPart(after, WHOLE, 0xa1, 2, 2, "part two after the restart")).toBe(0);
+    const whole = await stub.waitFor((r) => {
+      const mine = r.filter((m) => m.destination === WHOLE);
+      return mine.length >= 2 ? mine : undefined;
+    }, 15_000);
+    expect(whole.map((p) => [p.concat?.reference, p.concat?.seq, p.text])).toEqual([
+      [0xa1, 1, "part one before the kill; "],
+      [0xa1, 2, "part two after the restart"],
+    ]);
+    // The never-completed part goes on after the reassembly timeout (3 s here) counted from the restart.
+    await stub.waitFor((r) => (r.some((m) => m.destination === HALF) ? true : undefined), 20_000);
+    // Time for a second copy of anything to show, were there one.
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(stub.received.filter((m) => m.destination === WHOLE)).toHaveLength(2);
+    expect(stub.received.filter((m) => m.destination === HALF).map((m) => m.text)).toEqual(["a part whose message never completes"]);
+    after.close();
   }, 120_000);
 });

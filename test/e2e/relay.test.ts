@@ -150,6 +150,25 @@ describe("relay mode: SMPP client → gateway (relay) → SMSC stub", () => {
     expect(stub.received.filter((m) => m.source === "13800000077")).toEqual([]);
   }, 30_000);
 
+  it("a message the SMSC deferred and the client resent is forwarded once and counted once in ClickHouse", async () => {
+    stub.mode = "throttle";
+    const err = await client.submit("周五的会议改到下午三点", { source: "13800000088", destination: "13900000008" }).catch((e: unknown) => e);
+    expect((err as SmppClientError).commandStatus).toBe(0x58); // ESME_RTHROTTLED: resend later
+    stub.mode = "accept";
+    const { messageIds } = await client.submit("周五的会议改到下午三点", { source: "13800000088", destination: "13900000008" });
+    expect(stub.received.filter((m) => m.source === "13800000088")).toHaveLength(1);
+    const Row = z.object({ id: z.string() });
+    const rows = await eventually(async () => {
+      const found = await stack.ch.query(sql`SELECT id FROM traffic_raw WHERE source = ${v.string("13800000088")}`, Row);
+      return found.length > 0 ? found : undefined;
+    }, 20_000, 250);
+    // Give a second copy, were there one, the time to arrive before counting.
+    await new Promise((r) => setTimeout(r, 1_500));
+    const again = await stack.ch.query(sql`SELECT id FROM traffic_raw WHERE source = ${v.string("13800000088")}`, Row);
+    expect(again).toEqual(rows);
+    expect(again.map((r) => r.id)).toEqual([messageIds[0]]);
+  }, 30_000);
+
   it("writes every outcome to ClickHouse (delivery_records)", async () => {
     const rows = await eventually(async () => {
       const found = await stack.ch.query(sql`SELECT message_id, outcome, reason, source FROM delivery_records FINAL WHERE source IN (${v.string("13800000001")}, ${v.string("17000009999")}, ${v.string(BLOCKED_SENDER)}, ${v.string("13800000055")}, ${v.string("13800000077")})`, DeliveryRow);

@@ -17,6 +17,7 @@ export const TOPIC_KEYS = [
   "campaignCounts",
   "velocitySnapshots",
   "delivery",
+  "relayHeld",
 ] as const;
 
 export type TopicKey = (typeof TOPIC_KEYS)[number];
@@ -36,6 +37,7 @@ const BASE_NAMES: TopicNames = {
   campaignCounts: "sms.campaigns.counts",
   velocitySnapshots: "sms.scorer.velocity.snapshots",
   delivery: "sms.delivery",
+  relayHeld: "sms.relay.held",
 };
 
 export interface TopicSpec {
@@ -67,6 +69,11 @@ export const TOPIC_SPECS: readonly TopicSpec[] = [
   { key: "velocitySnapshots", compacted: true, partitioned: true },
   /** The relay's outcome per message (forwarded, stopped, deferred), keyed by sender. */
   { key: "delivery", compacted: false, partitioned: true },
+  /**
+   * Relay mode's journal: each part of a multipart message answered OK while held, keyed by gateway and
+   * reassembly key, tombstoned once its message is forwarded or stopped. A restarted gateway holds them again.
+   */
+  { key: "relayHeld", compacted: true, partitioned: false },
 ];
 
 export function topicNames(prefix = ""): TopicNames {

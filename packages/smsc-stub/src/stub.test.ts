@@ -36,6 +36,25 @@ describe("SMSC stub", () => {
     s.destroy();
   });
 
+  it("sends the receipt for a transmitter's submit to a receiver session of the same system_id, never to another's", async () => {
+    stub = new SmscStub({ logger: pino({ level: "silent" }), receiptDelayMs: 1 });
+    await stub.listen();
+    const stranger = await connect(stub.port);
+    expect((await call(stranger, "bind_receiver", { system_id: "other", password: "x" })).command_status).toBe(0);
+    const strangerGot: SmppPdu[] = [];
+    stranger.on("deliver_sm", (p: SmppPdu) => { stranger.send(p.response()); strangerGot.push(p); });
+    const rx = await connect(stub.port);
+    expect((await call(rx, "bind_receiver", { system_id: "relay", password: "x" })).command_status).toBe(0);
+    const receipt = new Promise<SmppPdu>((resolve) => rx.on("deliver_sm", (p: SmppPdu) => { rx.send(p.response()); resolve(p); }));
+    const tx = await connect(stub.port);
+    expect((await call(tx, "bind_transmitter", { system_id: "relay", password: "x" })).command_status).toBe(0);
+    const resp = await call(tx, "submit_sm", { source_addr: "1", destination_addr: "2", registered_delivery: 1, short_message: Buffer.from("hello") });
+    expect((await receipt)["receipted_message_id"]).toBe(resp["message_id"]);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(strangerGot).toEqual([]);
+    for (const s of [stranger, rx, tx]) s.destroy();
+  });
+
   it("refuses a bind with the wrong credentials when it has its own, and throttles or fails on demand", async () => {
     stub = new SmscStub({ logger: pino({ level: "silent" }), systemId: "relay", password: "pw" });
     await stub.listen();

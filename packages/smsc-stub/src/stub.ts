@@ -47,7 +47,8 @@ export const preciseNow = (): number => performance.timeOrigin + performance.now
 /**
  * A downstream SMSC on loopback: accepts any bind (or the configured one),
  * answers every submit_sm with an id of its own, returns a delivery receipt
- * (DELIVRD) when one is asked for, and records what it got. Its mode can be
+ * (DELIVRD) when one is asked for (on the submitting session, or for a
+ * transmitter on a receiver of the same system_id), and records what it got. Its mode can be
  * switched at run time to test back-pressure (ESME_RTHROTTLED) and outages
  * (ESME_RSYSERR, or `close()` for a dead link).
  */
@@ -55,6 +56,8 @@ export class SmscStub {
   mode: StubMode = "accept";
   private server: SmppServer | null = null;
   private readonly sessions = new Set<SmppSession>();
+  /** Bound sessions that take deliver_sm (receiver, transceiver), by system_id: receipts go there. */
+  private readonly receivers = new Map<string, Set<SmppSession>>();
   private readonly recorded: ReceivedSubmit[] = [];
   private readonly waiters = new Set<() => void>();
   private next = 1;
@@ -119,8 +122,10 @@ export class SmscStub {
   private onSession(session: SmppSession): void {
     this.sessions.add(session);
     let systemId: string | null = null;
-    let receives = false;
-    session.on("close", () => this.sessions.delete(session));
+    session.on("close", () => {
+      this.sessions.delete(session);
+      if (systemId !== null) this.receivers.get(systemId)?.delete(session);
+    });
     session.on("error", (err: Error) => {
       this.o.logger.debug({ err: err.message }, "SMSC stub: session error");
       session.destroy();
@@ -139,7 +144,11 @@ export class SmscStub {
             return;
           }
           systemId = id;
-          receives = pdu.command !== "bind_transmitter";
+          if (pdu.command !== "bind_transmitter") {
+            let set = this.receivers.get(id);
+            if (!set) this.receivers.set(id, (set = new Set()));
+            set.add(session);
+          }
           session.send(pdu.response({ system_id: "smsc-stub" }));
           return;
         }
@@ -155,7 +164,7 @@ export class SmscStub {
             session.send(pdu.response({ command_status: E["ESME_RINVBNDSTS"] }));
             return;
           }
-          this.onSubmit(session, pdu, systemId, receives);
+          this.onSubmit(session, pdu, systemId);
           return;
         default:
           session.send(pdu.response({ command_status: E["ESME_RINVCMDID"] }));
@@ -163,7 +172,7 @@ export class SmscStub {
     });
   }
 
-  private onSubmit(session: SmppSession, pdu: SmppPdu, systemId: string, receives: boolean): void {
+  private onSubmit(session: SmppSession, pdu: SmppPdu, systemId: string): void {
     if (this.mode !== "accept") {
       this.refused++;
       session.send(pdu.response({ command_status: this.mode === "throttle" ? E["ESME_RTHROTTLED"] : E["ESME_RSYSERR"] }));
@@ -205,13 +214,16 @@ export class SmscStub {
     }
     session.send(pdu.response({ message_id: messageId }));
     for (const w of [...this.waiters]) w();
-    if (receives && (registeredDelivery & 0x03) !== 0) {
+    if ((registeredDelivery & 0x03) !== 0) {
       setTimeout(() => this.sendReceipt(session, submit), this.o.receiptDelayMs ?? 5).unref();
     }
   }
 
-  private sendReceipt(session: SmppSession, s: ReceivedSubmit): void {
-    if (!this.sessions.has(session)) return;
+  /** To the session that submitted when it receives, else to a receiving session of the same system_id. */
+  private sendReceipt(submitter: SmppSession, s: ReceivedSubmit): void {
+    const bound = this.receivers.get(s.systemId);
+    const session = bound?.has(submitter) ? submitter : bound?.values().next().value;
+    if (!session || !this.sessions.has(session)) return;
     const date = smppDate(new Date());
     const body = `id:${s.messageId} sub:001 dlvrd:001 submit date:${date} done date:${date} stat:DELIVRD err:000 text:`;
     try {

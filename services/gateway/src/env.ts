@@ -111,6 +111,9 @@ const gatewayEnvShape = {
   RELAY_MAX_HELD: z.coerce.number().int().positive().default(10_000),
   /** Downstream id → upstream id mappings kept for receipts (oldest dropped). */
   RELAY_MAX_RECEIPTS: z.coerce.number().int().positive().default(500_000),
+  /** Deferred messages remembered (by digest) so an upstream's resend reuses the first id instead of a new publish; and for how long. */
+  RELAY_MAX_DEFERRED: z.coerce.number().int().positive().default(100_000),
+  RELAY_DEFERRED_TTL_MS: ms(10 * 60_000),
   KAFKA_BROKERS: envSchemas.brokers,
   TOPIC_PREFIX: z.string().default(""),
   /** How long an accepted message waits for company before the batch goes to the broker (docs/PERFORMANCE.md). */

@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import { KafkaModuleError } from "@spam/kafka";
 import { Reassembler, type AssembledMessage, type MessagePart } from "@spam/smpp-codec";
 import type { WirePdu } from "./relay/downstream.js";
+import type { HeldPart, RelayJournal } from "./relay/journal.js";
 import type { ReceiptTarget, Relay } from "./relay/relay.js";
 import type { MessageRouter } from "./router.js";
 
@@ -26,6 +27,11 @@ interface PartMeta {
   ackedId: string | null;
   /** Relay mode: the PDU as it is to be forwarded, and who gets its receipts. */
   readonly relay: RelayOrigin | null;
+  /** Relay mode, a held part: its journal key, and its journal write (settled). */
+  journalKey: string | null;
+  journaled: Promise<void> | null;
+  /** In the reassembler, waiting for the rest of its message. */
+  held: boolean;
 }
 
 /** What relay mode needs of a PDU besides its decoded part. */
@@ -41,6 +47,8 @@ export interface IntakeOptions {
   readonly now?: () => number;
   /** Relay mode: traffic is held for its decision and forwarded downstream (relay/relay.ts). */
   readonly relay?: Relay | null;
+  /** Relay mode: parts answered OK while held are journaled on Kafka first (relay/journal.ts). */
+  readonly journal?: RelayJournal | null;
 }
 
 /**
@@ -57,6 +65,8 @@ export class MessageIntake {
   private expiryAt = Infinity;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly now: () => number;
+  /** Held parts whose journal write failed (answered with a temporary error): their resend writes it again. */
+  private readonly unjournaled = new Map<string, PartMeta>();
 
   constructor(private readonly o: IntakeOptions) {
     this.now = o.now ?? Date.now;
@@ -68,22 +78,85 @@ export class MessageIntake {
   }
 
   accept(part: MessagePart, account: string, respond: Responder, relay: RelayOrigin | null = null): void {
-    if (relay && this.o.relay && !this.o.router.isReport(part.destination)) {
+    const relayed = relay !== null && !!this.o.relay && !this.o.router.isReport(part.destination);
+    if (relayed && this.o.relay) {
       // Bounded: the relay holds at most so many messages; beyond, the sender retries later.
       if (this.o.relay.full) return respond({ kind: "temporary", throttled: true });
       // Nothing is published for a message no route would take.
       const refused = this.o.relay.refuseUnrouted({ account, source: part.source, destination: part.destination, receivedAt: this.now() });
       if (refused) return respond(refused);
     }
-    const meta: PartMeta = { account, receivedAt: this.now(), part, respond, acked: false, ackedId: null, relay };
+    const meta: PartMeta = { account, receivedAt: this.now(), part, respond, acked: false, ackedId: null, relay, journalKey: null, journaled: null, held: false };
     const result = this.reassembler.push(part, meta, account);
     if (result.status === "pending" || result.status === "duplicate") {
+      meta.held = result.status === "pending";
       meta.acked = true;
       meta.ackedId = randomUUID();
-      respond({ kind: "accepted", messageId: meta.ackedId });
+      const journal = relayed ? this.o.journal : null;
+      const unjournaled = journal && result.status === "duplicate" ? this.unjournaled.get(journal.key(account, part)) : undefined;
+      if (journal && result.status === "pending") this.journalHeld(journal, meta, respond);
+      else if (journal && unjournaled) this.journalHeld(journal, unjournaled, respond);
+      else respond({ kind: "accepted", messageId: meta.ackedId });
     }
     for (const m of result.emitted) this.publish(m);
     this.armExpiry();
+  }
+
+  /**
+   * Relay mode: holds again the parts a previous run of this gateway journaled and never decided
+   * (relay/journal.ts), as parts already answered OK. Call before serving.
+   */
+  restore(parts: readonly HeldPart[]): void {
+    const journal = this.o.journal;
+    if (!journal) return;
+    for (const h of parts) {
+      const meta: PartMeta = {
+        account: h.account,
+        receivedAt: h.receivedAt,
+        part: h.part,
+        respond: () => undefined,
+        acked: true,
+        ackedId: h.ackedId,
+        relay: { wire: h.wire, receipts: h.receipts },
+        journalKey: journal.key(h.account, h.part),
+        journaled: Promise.resolve(),
+        held: true,
+      };
+      for (const m of this.reassembler.push(h.part, meta, h.account).emitted) this.publish(m);
+    }
+    this.armExpiry();
+  }
+
+  /** A held part is answered OK only once Kafka has its journal record: a SIGKILL then cannot lose it. */
+  private journalHeld(journal: RelayJournal, meta: PartMeta, respond: Responder): void {
+    const key = journal.key(meta.account, meta.part);
+    meta.journalKey = key;
+    this.unjournaled.delete(key);
+    const written = journal.hold({ account: meta.account, receivedAt: meta.receivedAt, part: meta.part, ackedId: meta.ackedId!, wire: meta.relay!.wire, receipts: meta.relay!.receipts });
+    meta.journaled = written.catch(() => undefined);
+    written.then(
+      () => respond({ kind: "accepted", messageId: meta.ackedId! }),
+      (err: unknown) => {
+        this.o.logger.error({ err }, "held part not journaled: answering with a temporary error");
+        // Still held: its resend writes it again. Already published: its message was decided without it.
+        if (meta.held) this.unjournaled.set(key, meta);
+        respond({ kind: "temporary", throttled: err instanceof KafkaModuleError && err.code === "queue_full" });
+      },
+    );
+  }
+
+  /** The message is decided (forwarded or stopped): its parts leave the journal. */
+  private release(m: AssembledMessage<PartMeta>): void {
+    const journal = this.o.journal;
+    const metas = m.metas.filter((x) => x.journalKey !== null);
+    if (!journal || metas.length === 0) return;
+    const keys = metas.map((x) => x.journalKey!);
+    // After the holds themselves, or a tombstone could overtake its record.
+    this.track(
+      Promise.all(metas.map((x) => x.journaled))
+        .then(() => journal.release(keys))
+        .catch((err: unknown) => this.o.logger.warn({ err, parts: keys.length }, "journal tombstones not published: a restart forwards these parts again")),
+    );
   }
 
   /** Publishes incomplete sets as partial and waits for everything in flight. */
@@ -109,12 +182,20 @@ export class MessageIntake {
   }
 
   private publish(m: AssembledMessage<PartMeta>): void {
-    const id = randomUUID();
     const first = m.metas[0]!;
+    const wholeAt = this.now();
+    for (const x of m.metas) {
+      x.held = false;
+      if (x.journalKey !== null) this.unjournaled.delete(x.journalKey);
+    }
+    const relay = this.o.relay && !this.o.router.isReport(m.destination) && m.metas.every((x) => x.relay !== null) ? this.o.relay : null;
+    // A resend of a message the downstream deferred was published and scored the first time.
+    const again = relay?.resend({ account: first.account, source: m.source, text: m.text, wire: m.metas.map((x) => x.relay!.wire) }) ?? null;
+    if (relay && again) return this.track(this.relayDecide(relay, m, again.id, again.wait, wholeAt));
+    const id = randomUUID();
     if (m.partial) {
       this.o.logger.warn({ messageId: id, reason: m.reason, missing: m.missingParts.length, total: m.totalParts }, "publishing incomplete multipart message");
     }
-    const relay = this.o.relay && !this.o.router.isReport(m.destination) && m.metas.every((x) => x.relay !== null) ? this.o.relay : null;
     const wait = relay?.expect(id) ?? null;
     const done = this.o.router
       .route({
@@ -131,30 +212,9 @@ export class MessageIntake {
       .then(
         async (outcome) => {
           if (relay && wait) {
-            if (outcome.kind === "traffic") {
-              const answer = await relay
-                .decide(
-                  {
-                    id,
-                    account: first.account,
-                    source: m.source,
-                    destination: m.destination,
-                    receivedAt: first.receivedAt,
-                    text: m.text,
-                    wire: m.metas.map((x) => x.relay!.wire),
-                    upstreamIds: m.metas.map((x) => x.ackedId ?? id),
-                    receipts: first.relay!.receipts,
-                  },
-                  wait,
-                )
-                .catch((err: unknown): Answer => {
-                  this.o.logger.error({ err, messageId: id }, "relay decision failed: answering with a temporary error");
-                  return { kind: "temporary", throttled: false };
-                });
-              for (const meta of m.metas) if (!meta.acked) meta.respond(answer);
-              return;
-            }
+            if (outcome.kind === "traffic") return this.relayDecide(relay, m, id, wait, wholeAt);
             relay.abandon(id);
+            this.release(m);
             if (outcome.kind === "blocked") {
               relay.recordBlockList({ id, account: first.account, source: m.source, destination: m.destination, receivedAt: first.receivedAt, parts: Math.max(1, m.receivedParts) });
             }
@@ -168,20 +228,59 @@ export class MessageIntake {
           if (relay) relay.abandon(id);
           const throttled = err instanceof KafkaModuleError && err.code === "queue_full";
           this.o.logger.error({ err, messageId: id }, "Kafka did not accept the message: answering with a temporary error");
-          // The set was never published: its parts must not count as resends of it.
-          if (m.reference !== null) this.reassembler.forgetCompleted(m.source, m.destination, m.reference, first.account);
-          for (const meta of m.metas) {
-            if (meta.acked) {
-              // Already answered: hold it again until the sender retries the rest.
-              for (const e of this.reassembler.push(meta.part, meta, meta.account).emitted) this.publish(e);
-            } else {
-              meta.respond({ kind: "temporary", throttled });
-            }
-          }
-          this.armExpiry();
+          this.holdAgain(m);
+          for (const meta of m.metas) if (!meta.acked) meta.respond({ kind: "temporary", throttled });
         },
       );
-    this.inFlight.add(done);
-    void done.finally(() => this.inFlight.delete(done));
+    this.track(done);
+  }
+
+  /** Relay mode: the message waits for its decision; the PDUs not yet answered get it. */
+  private async relayDecide(relay: Relay, m: AssembledMessage<PartMeta>, id: string, wait: ReturnType<Relay["expect"]>, wholeAt: number): Promise<void> {
+    const first = m.metas[0]!;
+    const answer = await relay
+      .decide(
+        {
+          id,
+          account: first.account,
+          source: m.source,
+          destination: m.destination,
+          receivedAt: first.receivedAt,
+          wholeAt,
+          text: m.text,
+          wire: m.metas.map((x) => x.relay!.wire),
+          upstreamIds: m.metas.map((x) => x.ackedId ?? id),
+          receipts: first.relay!.receipts,
+        },
+        wait,
+      )
+      .catch((err: unknown): Answer => {
+        this.o.logger.error({ err, messageId: id }, "relay decision failed: answering with a temporary error");
+        return { kind: "temporary", throttled: false };
+      });
+    // The upstream resends only the part it was refused: the parts it was told were OK wait for it.
+    if (answer.kind === "temporary") this.holdAgain(m);
+    else this.release(m);
+    for (const meta of m.metas) if (!meta.acked) meta.respond(answer);
+  }
+
+  /**
+   * A message that was not taken (Kafka, or the downstream, said later): its parts already
+   * answered OK are held again, and its set is forgotten, so the resent part completes it anew.
+   */
+  private holdAgain(m: AssembledMessage<PartMeta>): void {
+    if (m.reference === null) return;
+    this.reassembler.forgetCompleted(m.source, m.destination, m.reference, m.metas[0]!.account);
+    for (const meta of m.metas) {
+      if (!meta.acked) continue;
+      meta.held = true;
+      for (const e of this.reassembler.push(meta.part, meta, meta.account).emitted) this.publish(e);
+    }
+    this.armExpiry();
+  }
+
+  private track(p: Promise<void>): void {
+    this.inFlight.add(p);
+    void p.finally(() => this.inFlight.delete(p));
   }
 }

@@ -13,6 +13,7 @@ import { loadGatewayEnv, type GatewayEnv } from "./env.js";
 import { EsmeClient } from "./esme-client.js";
 import { MessageIntake } from "./intake.js";
 import { ReplyDispatcher } from "./replies.js";
+import { RelayJournal, type HeldPart } from "./relay/journal.js";
 import { createLocalDecider, type LocalDecider } from "./relay/local-decider.js";
 import { Relay } from "./relay/relay.js";
 import { loadRoutes } from "./relay/routes.js";
@@ -109,6 +110,8 @@ export function createGateway(env: GatewayEnv, logger: Logger, local: LocalDecid
         local,
         maxHeld: env.RELAY_MAX_HELD,
         maxReceipts: env.RELAY_MAX_RECEIPTS,
+        maxDeferred: env.RELAY_MAX_DEFERRED,
+        deferredTtlMs: env.RELAY_DEFERRED_TTL_MS,
         publish: (messages) => producer.sendMany(messages),
         sendReceipt: (target, upstreamId, pdu, downstreamId) => smppRef?.sendReceipt(target, upstreamId, pdu, downstreamId) ?? false,
         onOutcome: (outcome, reason, ms) => {
@@ -119,9 +122,11 @@ export function createGateway(env: GatewayEnv, logger: Logger, local: LocalDecid
       })
     : null;
   if (relay) http?.addReadinessCheck("relay_downstream_bound", () => relay.boundLinks > 0);
+  const journal = relay ? new RelayJournal({ gatewayId: env.GATEWAY_ID, topic: topics.relayHeld, publish: (messages) => producer.sendMany(messages), logger }) : null;
   const intake = new MessageIntake({
     router,
     relay,
+    journal,
     logger,
     reassembly: {
       timeoutMs: env.REASSEMBLY_TIMEOUT_MS,
@@ -209,6 +214,15 @@ export function createGateway(env: GatewayEnv, logger: Logger, local: LocalDecid
       await replies?.start();
       if (verdicts) await startWithRetry(() => verdicts.start(), logger);
       relay?.start();
+      if (journal) {
+        // What a killed predecessor held and answered OK is held again before anyone can resend the rest.
+        let held: HeldPart[] = [];
+        await startWithRetry(async () => {
+          held = await journal.recover(kafka, consumerGroup(env.TOPIC_PREFIX, "gateway", `relay-held.${env.GATEWAY_ID}`));
+        }, logger);
+        intake.restore(held);
+        logger.info({ parts: held.length }, "relay: held parts recovered from the journal");
+      }
       await smpp.listen();
       logger.info(
         {

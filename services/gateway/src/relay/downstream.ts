@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import { loadSmpp, type SmppPdu, type SmppSession } from "@spam/smpp-codec";
-import { closeSession, responseTo } from "../pdu.js";
+import { EsmeLink } from "../esme-link.js";
+import { responseTo } from "../pdu.js";
 import { TokenBucket } from "../throttle.js";
 import type { SmscSpec } from "./routes.js";
 
@@ -38,55 +39,77 @@ interface Outstanding {
  * One bind to one downstream SMSC as an ESME: its own window and throughput,
  * enquire_link, reconnect with exponential backoff. Whatever is outstanding when
  * the link drops is answered `unavailable` at once, so the upstream hears a
- * temporary error instead of waiting.
+ * temporary error instead of waiting. A transmitter with `receiver` set keeps a
+ * receiver bind beside it, for the receipts only.
  */
 export class DownstreamLink {
-  private session: SmppSession | null = null;
-  private bound = false;
-  private stopping = false;
-  private backoffMs = 250;
-  private reconnectTimer: NodeJS.Timeout | null = null;
-  private enquireTimer: NodeJS.Timeout | null = null;
+  private readonly link: EsmeLink;
   private readonly bucket: TokenBucket;
   private readonly outstanding = new Set<Outstanding>();
   private readonly log: Logger;
   private drained: (() => void) | null = null;
-  binds = 0;
+  /** The receiver bind beside a transmitter (receipts only), when the spec asks for one. */
+  private readonly rx: DownstreamLink | null;
 
   constructor(
     readonly spec: SmscSpec,
     logger: Logger,
     private readonly onReceipt: (r: DownstreamReceipt) => void,
+    private readonly mode: "transmitter" | "transceiver" | "receiver" = spec.bindMode,
   ) {
     this.bucket = new TokenBucket(spec.throughputPerSec);
-    this.log = logger.child({ component: "downstream", smsc: spec.name });
+    this.log = logger.child({ component: "downstream", smsc: spec.name, ...(mode === "receiver" ? { bind: "receiver" } : {}) });
+    this.link = new EsmeLink({
+      host: spec.host,
+      port: spec.port,
+      systemId: spec.systemId,
+      password: spec.password,
+      bindMode: mode,
+      peer: "downstream",
+      enquireLinkMs: 30_000,
+      reconnectInitialMs: 250,
+      reconnectMaxMs: spec.reconnectMaxMs,
+      logger: this.log,
+      onDeliver: (s, pdu) => this.onDeliver(s, pdu),
+      // Nothing answers these any more: the upstream gets a temporary error and resends.
+      onClosed: () => {
+        for (const o of [...this.outstanding]) o.fail();
+      },
+    });
+    this.rx = spec.receiver && mode === "transmitter" ? new DownstreamLink(spec, logger, onReceipt, "receiver") : null;
   }
 
   get isBound(): boolean {
-    return this.bound;
+    return this.link.isBound;
+  }
+
+  get binds(): number {
+    return this.link.binds;
+  }
+
+  /** The receiver bind beside this transmitter is up. */
+  get receiverBound(): boolean {
+    return this.rx?.isBound ?? false;
   }
 
   /** Room left in the window. */
   get free(): number {
-    return this.bound ? this.spec.window - this.outstanding.size : 0;
+    return this.link.isBound && this.mode !== "receiver" ? this.spec.window - this.outstanding.size : 0;
   }
 
   start(): void {
-    this.stopping = false;
-    this.connect();
+    this.link.start();
+    this.rx?.start();
   }
 
-  /** Waits for outstanding submits (bounded), then unbinds. */
+  /** Waits for outstanding submits (bounded), then unbinds; the receiver last, so receipts keep coming meanwhile. */
   async stop(): Promise<void> {
-    this.stopping = true;
-    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    if (this.outstanding.size > 0) {
-      await Promise.race([new Promise<void>((r) => (this.drained = r)), new Promise((r) => setTimeout(r, SUBMIT_TIMEOUT_MS))]);
-    }
-    if (this.enquireTimer) clearInterval(this.enquireTimer);
-    const s = this.session;
-    if (!s) return;
-    await closeSession(s, this.bound);
+    await this.link.stop(async () => {
+      if (this.outstanding.size > 0) {
+        await Promise.race([new Promise<void>((r) => (this.drained = r)), new Promise((r) => setTimeout(r, SUBMIT_TIMEOUT_MS))]);
+      }
+    });
+    await this.rx?.stop();
   }
 
   /**
@@ -94,8 +117,8 @@ export class DownstreamLink {
    * of them, so a message is not cut in two by its own window; tokens are taken up front.
    */
   submit(pdus: readonly WirePdu[]): Promise<SubmitOutcome> {
-    const s = this.session;
-    if (!s || !this.bound) return Promise.resolve({ ok: false, reason: "unavailable", smsc: this.spec.name });
+    const s = this.link.boundSession;
+    if (!s) return Promise.resolve({ ok: false, reason: "unavailable", smsc: this.spec.name });
     if (this.free < pdus.length) return Promise.resolve({ ok: false, reason: "throttled", smsc: this.spec.name });
     for (let i = 0; i < pdus.length; i++) {
       if (!this.bucket.tryTake()) return Promise.resolve({ ok: false, reason: "throttled", smsc: this.spec.name });
@@ -136,80 +159,12 @@ export class DownstreamLink {
     });
   }
 
-  private connect(): void {
-    const s = smpp.connect({ host: this.spec.host, port: this.spec.port });
-    this.session = s;
-    s.on("connect", () => {
-      const bind = s[`bind_${this.spec.bindMode}`] as (o: object, cb: (pdu: SmppPdu) => void) => void;
-      bind.call(s, { system_id: this.spec.systemId, password: this.spec.password }, (resp) => {
-        if (resp.command_status !== OK) {
-          this.log.error({ status: resp.command_status }, "downstream bind refused");
-          s.close();
-          return;
-        }
-        this.bound = true;
-        this.binds++;
-        this.backoffMs = 250;
-        this.log.info({ bindMode: this.spec.bindMode }, "bound to downstream SMSC");
-        this.enquireTimer = setInterval(() => {
-          try {
-            (s["enquire_link"] as (o: object) => void).call(s, {});
-          } catch {
-            // the close handler reconnects
-          }
-        }, 30_000);
-        this.enquireTimer.unref();
-      });
-    });
-    s.on("pdu", (pdu: SmppPdu) => {
-      if (pdu.isResponse()) return;
-      try {
-        this.onRequest(s, pdu);
-      } catch (err) {
-        this.log.error({ err: (err as Error).message, command: pdu.command }, "downstream PDU handling failed");
-      }
-    });
-    s.on("error", (err: Error) => {
-      this.log.warn({ err: err.message }, "downstream session error");
-      s.destroy();
-    });
-    s.on("close", () => {
-      this.bound = false;
-      if (this.enquireTimer) clearInterval(this.enquireTimer);
-      this.enquireTimer = null;
-      if (this.session === s) this.session = null;
-      // Nothing answers these any more: the upstream gets a temporary error and resends.
-      for (const o of [...this.outstanding]) o.fail();
-      if (this.stopping) return;
-      const delay = this.backoffMs;
-      this.backoffMs = Math.min(this.backoffMs * 2, this.spec.reconnectMaxMs);
-      this.log.warn({ delayMs: delay }, "downstream link closed: reconnecting");
-      this.reconnectTimer = setTimeout(() => this.connect(), delay * (0.8 + Math.random() * 0.4));
-      this.reconnectTimer.unref();
-    });
-  }
-
-  private onRequest(s: SmppSession, pdu: SmppPdu): void {
-    switch (pdu.command) {
-      case "enquire_link":
-        s.send(responseTo(pdu));
-        return;
-      case "unbind":
-        s.send(responseTo(pdu));
-        s.close();
-        return;
-      case "deliver_sm":
-      case "data_sm": {
-        s.send(responseTo(pdu));
-        const esm = typeof pdu["esm_class"] === "number" ? pdu["esm_class"] : 0;
-        if ((esm & 0x3c) === 0) return; // MO traffic from downstream is not ours to relay
-        const id = receiptedId(pdu);
-        if (id) this.onReceipt({ smsc: this.spec.name, downstreamId: id, pdu });
-        return;
-      }
-      default:
-        s.send(responseTo(pdu, E["ESME_RINVCMDID"]));
-    }
+  private onDeliver(s: SmppSession, pdu: SmppPdu): void {
+    s.send(responseTo(pdu));
+    const esm = typeof pdu["esm_class"] === "number" ? pdu["esm_class"] : 0;
+    if ((esm & 0x3c) === 0) return; // MO traffic from downstream is not ours to relay
+    const id = receiptedId(pdu);
+    if (id) this.onReceipt({ smsc: this.spec.name, downstreamId: id, pdu });
   }
 }
 

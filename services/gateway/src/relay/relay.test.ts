@@ -41,13 +41,13 @@ let receipts: Array<{ target: ReceiptTarget; upstreamId: string }>;
 let blockList: BlockList;
 let seq = 0;
 
-async function startRelay(opts: { failPolicy?: FailPolicy; deadlineMs?: number; window?: number; local?: LocalDecider } = {}): Promise<void> {
+async function startRelay(opts: { failPolicy?: FailPolicy; deadlineMs?: number; window?: number; local?: LocalDecider; bindMode?: "transmitter"; receiver?: boolean } = {}): Promise<void> {
   relay = new Relay({
     gatewayId: "gw-t",
     topics,
     routes: parseRoutes(
       JSON.stringify([
-        { name: "main", destinations: ["13*"], smscs: [{ name: "stub", host: "127.0.0.1", port: stub.port, systemId: "relay", password: "pw", window: opts.window ?? 50 }] },
+        { name: "main", destinations: ["13*"], smscs: [{ name: "stub", host: "127.0.0.1", port: stub.port, systemId: "relay", password: "pw", window: opts.window ?? 50, bindMode: opts.bindMode ?? "transceiver", receiver: opts.receiver ?? false }] },
       ]),
       "test",
     ),
@@ -128,6 +128,19 @@ describe("relay: happy cases", () => {
     const answer = relay.decide(m, relay.expect(m.id));
     verdicts.give(m.id, "allow");
     await answer;
+    await waitFor(() => receipts.length === 1, 5_000);
+    expect(receipts[0]).toEqual({ target: { account: "a2p", sessionId: 7 }, upstreamId: m.id });
+  });
+
+  it("passes receipts back through a transmitter bind when a receiver bind stands beside it", async () => {
+    await startRelay({ deadlineMs: 5_000, bindMode: "transmitter", receiver: true });
+    // Both binds are up: the transmitter is the link, the receiver only takes receipts.
+    await waitFor(() => relay.receiverBinds === 1, 5_000);
+    expect(relay.boundLinks).toBe(1);
+    const m = message("receipt through a receiver", "13900000003", 1);
+    const answer = relay.decide(m, relay.expect(m.id));
+    verdicts.give(m.id, "allow");
+    await expect(answer).resolves.toMatchObject({ kind: "accepted" });
     await waitFor(() => receipts.length === 1, 5_000);
     expect(receipts[0]).toEqual({ target: { account: "a2p", sessionId: 7 }, upstreamId: m.id });
   });

@@ -13,6 +13,7 @@ import {
 import type { OutgoingMessage } from "@spam/kafka";
 import type { BlockList } from "../blocklist.js";
 import { DownstreamLink, RouteLinks, type DownstreamReceipt, type SubmitOutcome, type WirePdu } from "./downstream.js";
+import { DeferredMessages, resendDigest } from "./deferred.js";
 import { findRoute, type Route } from "./routes.js";
 import type { LocalDecider } from "./local-decider.js";
 import type { RelayVerdict, VerdictSource } from "./verdicts.js";
@@ -30,6 +31,11 @@ export interface RelayMessage {
   readonly source: string;
   readonly destination: string;
   readonly receivedAt: number;
+  /**
+   * When the message was whole and published (its last part's arrival; a set held across a restart,
+   * its completion): the scorer starts then, so the deadline runs from then. Default: receivedAt.
+   */
+  readonly wholeAt?: number;
   /** The decoded text (the local fallback scores it). */
   readonly text: string;
   /** The upstream PDUs in sequence order, as they are to be forwarded. */
@@ -65,6 +71,9 @@ export interface RelayOptions {
   readonly maxHeld: number;
   /** Receipt mappings kept (downstream id → upstream id); the oldest go first. */
   readonly maxReceipts: number;
+  /** Deferred messages remembered so that a resend is not published again (count, and age in ms). */
+  readonly maxDeferred?: number;
+  readonly deferredTtlMs?: number;
   /** Fire and forget: records are journal, the answer does not wait for them. */
   readonly publish: (messages: readonly OutgoingMessage[]) => Promise<void>;
   /** Passes a receipt on to the upstream; false when no session of that account can take it. */
@@ -97,10 +106,14 @@ export class Relay {
   private readonly late = new Map<string, LateWatch>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly now: () => number;
+  private readonly deferred: DeferredMessages;
   receiptsUnroutable = 0;
 
   constructor(private readonly o: RelayOptions) {
     this.now = o.now ?? Date.now;
+    this.deferred = new DeferredMessages(o.maxDeferred ?? 100_000, o.deferredTtlMs ?? 10 * 60_000, (e) => {
+      if (e.verdict === null) o.verdicts.cancel(e.id);
+    });
     this.links = new Map(
       o.routes.map((r) => {
         const links = r.smscs.map((s) => new DownstreamLink(s, o.logger, (rc) => this.onReceipt(rc)));
@@ -133,6 +146,11 @@ export class Relay {
     return this.allLinks.filter((l) => l.isBound).length;
   }
 
+  /** Receiver binds up beside transmitter links (`receiver: true`). */
+  get receiverBinds(): number {
+    return this.allLinks.filter((l) => l.receiverBound).length;
+  }
+
   start(): void {
     for (const l of this.allLinks) l.start();
   }
@@ -155,6 +173,31 @@ export class Relay {
     return { verdict, take };
   }
 
+  /**
+   * A resend of a message the downstream deferred: its first attempt's id, and that attempt's
+   * verdict (at once when known, else when it comes). Null for anything else. Like `expect`, it
+   * holds the message: `decide` must follow.
+   */
+  resend(
+    m: { account: string; source: string; text: string; wire: readonly WirePdu[] },
+  ): { id: string; wait: { verdict: Promise<RelayVerdict | null>; take: (v: RelayVerdict | null) => void } } | null {
+    // Most of the time nothing is deferred: no digest for every message then.
+    if (this.deferred.size === 0) return null;
+    const e = this.deferred.take(resendDigest(m.account, m.wire), this.now());
+    if (!e) return null;
+    if (this.o.blockList.match(m.source, m.text)) {
+      // Blocked since the first attempt: the router stops it as any other message (enforcement, record).
+      if (e.verdict === null) this.o.verdicts.cancel(e.id);
+      return null;
+    }
+    this.held++;
+    let take!: (v: RelayVerdict | null) => void;
+    const verdict = new Promise<RelayVerdict | null>((resolve) => (take = resolve));
+    if (e.verdict) take(e.verdict);
+    else this.o.verdicts.expect(e.id, (v) => take(v));
+    return { id: e.id, wait: { verdict, take } };
+  }
+
   /** The raw record never reached Kafka: no verdict will come. */
   abandon(messageId: string): void {
     this.o.verdicts.cancel(messageId);
@@ -174,7 +217,7 @@ export class Relay {
         this.record(m, null, "no_route", "no_route", null, []);
         return { kind: "rejected", status: NO_ROUTE_STATUS };
       }
-      const left = m.receivedAt + this.o.deadlineMs - this.now();
+      const left = (m.wholeAt ?? m.receivedAt) + this.o.deadlineMs - this.now();
       const timer = setTimeout(() => wait.take(null), Math.max(0, left));
       const verdict = await wait.verdict;
       clearTimeout(timer);
@@ -196,7 +239,7 @@ export class Relay {
           }
         }
         this.watchLate(m, route.name);
-        return await this.forward(m, route, "deadline_open", null);
+        return await this.forward(m, route, "deadline_open", null, null);
       }
       if (verdict.action === "block" && this.o.stopPolicy === "block") {
         this.record(m, route.name, "stopped", "block", verdict.action, []);
@@ -207,13 +250,13 @@ export class Relay {
         this.record(m, route.name, "stopped", "campaign_block", verdict.action, []);
         return { kind: "rejected" };
       }
-      return await this.forward(m, route, verdict.action, verdict.action);
+      return await this.forward(m, route, verdict.action, verdict.action, verdict);
     } finally {
       this.held--;
     }
   }
 
-  private async forward(m: RelayMessage, route: Route, reason: DeliveryReason, action: VerdictAction | null): Promise<RelayAnswer> {
+  private async forward(m: RelayMessage, route: Route, reason: DeliveryReason, action: VerdictAction | null, verdict: RelayVerdict | null): Promise<RelayAnswer> {
     const links = this.links.get(route.name)!;
     const outcome: SubmitOutcome = await links.submit(m.wire);
     if (outcome.ok) {
@@ -221,14 +264,20 @@ export class Relay {
       this.record(m, route.name, "forwarded", reason, action, outcome.ids, undefined, outcome.smsc);
       return { kind: "accepted", messageId: m.id };
     }
+    this.late.delete(m.id);
+    this.remember(m, verdict);
     if (outcome.reason === "rejected") {
-      this.late.delete(m.id);
       this.record(m, route.name, "deferred", "unavailable", action, [], undefined, outcome.smsc);
       return { kind: "rejected", status: outcome.status };
     }
-    this.late.delete(m.id);
     this.record(m, route.name, "deferred", outcome.reason, action, [], undefined, outcome.smsc);
     return { kind: "temporary", throttled: outcome.reason === "throttled" };
+  }
+
+  /** A deferred message: the upstream resends it, and the resend must not count as a new message. */
+  private remember(m: RelayMessage, verdict: RelayVerdict | null): void {
+    const e = this.deferred.add(resendDigest(m.account, m.wire), m.id, verdict, this.now());
+    if (verdict === null) this.o.verdicts.expect(m.id, (v) => (e.verdict = v));
   }
 
   private watchLate(m: RelayMessage, route: string): void {

@@ -18,7 +18,12 @@ describe("relay routes: happy", () => {
     expect(findRoute(routes, "a2p", "+8613900000001")?.name).toBe("a2p-mobile");
     expect(findRoute(routes, "mo", "13900000001")?.name).toBe("rest");
     expect(routes[1]!.smscs[0]).toMatchObject({ window: 5, bindMode: "transmitter", throughputPerSec: 1_000 });
-    expect(routes[0]!.smscs[0]).toMatchObject({ window: 50, bindMode: "transceiver" });
+    expect(routes[0]!.smscs[0]).toMatchObject({ window: 50, bindMode: "transceiver", receiver: false });
+  });
+
+  it("takes a transmitter bind with a receiver bind beside it (receipts through a transmitter-only SMSC)", () => {
+    const routes = parseRoutes(JSON.stringify([{ name: "tx", smscs: [{ ...smsc, bindMode: "transmitter", receiver: true }] }]), "RELAY_ROUTES");
+    expect(routes[0]!.smscs[0]).toMatchObject({ bindMode: "transmitter", receiver: true });
   });
 
   it("finds no route when none holds the message", () => {
@@ -37,6 +42,8 @@ describe("relay routes: errors fail fast at start", () => {
     expect(() => parseRoutes(JSON.stringify([{ name: "r", smscs: [] }]), "RELAY_ROUTES")).toThrow(/0\.smscs/);
     expect(() => parseRoutes(JSON.stringify([{ name: "r", destinations: ["13[0-9]"], smscs: [smsc] }]), "RELAY_ROUTES")).toThrow(/route "r": destinations/);
     expect(() => parseRoutes(JSON.stringify([{ name: "r", smscs: [smsc] }, { name: "r", smscs: [smsc] }]), "RELAY_ROUTES")).toThrow(/declared twice/);
+    // A transceiver receives already: a second bind beside it would split the receipts.
+    expect(() => parseRoutes(JSON.stringify([{ name: "r", smscs: [{ ...smsc, receiver: true }] }]), "RELAY_ROUTES")).toThrow(/receiver.*transmitter/);
     expect(() => loadGatewayEnv({ ...base, RELAY_ENABLED: "true", RELAY_ROUTES: JSON.stringify([{ name: "r", smscs: [{ ...smsc, port: 0 }] }]) })).toThrow(/port/);
   });
 });

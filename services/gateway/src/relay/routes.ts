@@ -11,15 +11,21 @@ export const SmscSpec = z
     port: z.number().int().min(1).max(65_535),
     systemId: z.string().min(1).max(MAX_SYSTEM_ID),
     password: z.string().min(1).max(MAX_PASSWORD),
-    /** transceiver: receipts come back on the same bind; transmitter: no receipts reach the relay. */
+    /** transceiver: receipts come back on the same bind; transmitter: none, unless `receiver` adds a receiver bind. */
     bindMode: z.enum(["transmitter", "transceiver"]).default("transceiver"),
+    /** With bindMode transmitter: a receiver bind beside it (same system_id) takes the receipts. */
+    receiver: z.boolean().default(false),
     /** Unanswered submit_sm on this bind; over it the upstream gets ESME_RTHROTTLED. */
     window: z.number().int().positive().max(10_000).default(50),
     /** submit_sm per second on this bind (token bucket). */
     throughputPerSec: z.number().int().positive().default(1_000),
     reconnectMaxMs: z.number().int().positive().default(30_000),
   })
-  .strict();
+  .strict()
+  .refine((s) => !s.receiver || s.bindMode === "transmitter", {
+    message: "receiver: true goes with bindMode transmitter (a transceiver receives its receipts already)",
+    path: ["receiver"],
+  });
 export type SmscSpec = z.infer<typeof SmscSpec>;
 
 const RouteSpec = z
