@@ -6,9 +6,10 @@ import { createClickHouse, ensureDatabase, ident, migrateDatabase, restrictedDat
 import { runBacktest } from "@spam/learning";
 import { loadRuleSet } from "@spam/rules";
 import { loadCorpus } from "./corpus.js";
+import { usageOnHelp } from "./lib/usage.js";
 
-// Usage: nice -n 10 node benchmarks/dist/backtest.bench.js [--rows 1000000] [--days 30] [--rules DIR] [--data FILE.tsv]
-//          [--database NAME --keep]   (reuse a scratch database filled by an earlier run; keep it afterwards)
+usageOnHelp(`usage: nice -n 10 node benchmarks/dist/backtest.bench.js [--rows 1000000] [--days 30] [--rules DIR] [--data FILE.tsv]
+  [--database NAME --keep]   (reuse a scratch database filled by an earlier run; keep it afterwards)`);
 // Fills a scratch ClickHouse database with N stored messages spread over the window (traffic, live
 // verdicts, a few thousand review labels), then times `spam rules backtest` over it (runBacktest).
 const argv = process.argv.slice(2);

@@ -1,8 +1,9 @@
 import { spawnSync } from "node:child_process";
 import { resolve } from "node:path";
 import { REPO_ROOT } from "@spam/repo-paths";
+import { usageOnHelp } from "./lib/usage.js";
 
-// Usage: node benchmarks/dist/classifier-cv.js [--real]
+usageOnHelp(`usage: node benchmarks/dist/classifier-cv.js [--real]`);
 // Reproduces the 5-fold CV figures of packages/classifier/models/MODEL_CARD.md through the CLI
 // (same defaults as the shipped model) and prints one JSON line per data set. With --real, also the
 // 5-fold CV of the whole scorer on the real Chinese sample (MODEL_CARD.md "Issue #18", table 3).

@@ -4,8 +4,9 @@ import { resolve } from "node:path";
 import { createSentenceEmbedder } from "@spam/embedding";
 import { percentile } from "./corpus.js";
 import { REPO_ROOT } from "@spam/repo-paths";
+import { usageOnHelp } from "./lib/usage.js";
 
-// Usage: node benchmarks/dist/embedding.bench.js [--data FILE.tsv] [--n 1000] [--batch 16] [--threads 1]
+usageOnHelp(`usage: node benchmarks/dist/embedding.bench.js [--data FILE.tsv] [--n 1000] [--batch 16] [--threads 1]`);
 // Sentence-embedding cost (all-MiniLM-L6-v2 on onnxruntime, CPU) for N English messages,
 // one at a time and in batches, over the shared UCI set by default (read at run time, never stored in the repo).
 const argv = process.argv.slice(2);

@@ -20,7 +20,9 @@ import { runLoad } from "./lib/engine.js";
 import { parseMix } from "./lib/smpp.js";
 import { BENCH_ACCOUNT, PrivateStack, sleep } from "./lib/stack.js";
 import { machineLoad, table } from "./lib/stats.js";
+import { usageOnHelp } from "./lib/usage.js";
 
+usageOnHelp("usage: node benchmarks/dist/fault.js [--short] [--rate N] [--phase-seconds S] [--clickhouse-down-seconds S] [--drain 180] [--keep] [--out FILE]");
 const { values: a } = parseArgs({
   options: {
     short: { type: "boolean", default: false },

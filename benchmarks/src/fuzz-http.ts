@@ -37,7 +37,9 @@ import { readableDigits } from "@spam/privacy";
 import { loadLocalConfig } from "@spam/infra-local";
 import { ModelRegistry, runBacktest, shadowReport } from "@spam/learning";
 import { table } from "./lib/stats.js";
+import { usageOnHelp } from "./lib/usage.js";
 
+usageOnHelp("usage: node benchmarks/dist/fuzz-http.js [--runs 200] [--seed N] [--clickhouse-url URL]");
 const { values: a } = parseArgs({
   options: {
     runs: { type: "string", default: "200" },

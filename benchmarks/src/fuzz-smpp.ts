@@ -12,7 +12,9 @@ import { encodeText } from "@spam/smpp-codec";
 import { LoadSession, smpp } from "./lib/smpp.js";
 import { BENCH_ACCOUNT, PrivateStack, sleep } from "./lib/stack.js";
 import { machineLoad } from "./lib/stats.js";
+import { usageOnHelp } from "./lib/usage.js";
 
+usageOnHelp("usage: node benchmarks/dist/fuzz-smpp.js [--spawn | --host 127.0.0.1 --port 2775 --system-id S --password W] [--iterations 100000] [--connections 4] [--seed 7]");
 const { values: a } = parseArgs({
   options: {
     spawn: { type: "boolean", default: false },

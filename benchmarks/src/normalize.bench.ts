@@ -1,7 +1,8 @@
 import { normalize } from "@spam/normalize";
 import { loadCorpus, percentile } from "./corpus.js";
+import { usageOnHelp } from "./lib/usage.js";
 
-// Usage: node benchmarks/dist/normalize.bench.js [--data FILE.tsv] [--seconds N]
+usageOnHelp(`usage: node benchmarks/dist/normalize.bench.js [--data FILE.tsv] [--seconds N]`);
 const argv = process.argv.slice(2);
 const secIdx = argv.indexOf("--seconds");
 const seconds = secIdx >= 0 ? Number(argv[secIdx + 1]) : 3;

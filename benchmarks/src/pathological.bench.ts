@@ -7,8 +7,9 @@ import { loadRuleSet } from "@spam/rules";
 import { createScorer } from "@spam/scoring";
 import { percentile } from "./corpus.js";
 import { REPO_ROOT } from "@spam/repo-paths";
+import { usageOnHelp } from "./lib/usage.js";
 
-// Usage: node benchmarks/dist/pathological.bench.js [--kb N] [--seconds-per-case S] [--old]
+usageOnHelp(`usage: node benchmarks/dist/pathological.bench.js [--kb N] [--seconds-per-case S] [--old]`);
 // Cost per message of 64 KB pathological texts (`message_payload` allows that much) on the
 // message path: the gateway's block-list match (with a domain block active, so the text is
 // scanned) and the scorer (normalise + rules + model + campaigns). With --old, the regexes

@@ -9,7 +9,9 @@
 import { parseArgs } from "node:util";
 import { maskText, MAX_TEXT_CHARS } from "@spam/privacy";
 import { table } from "./lib/stats.js";
+import { usageOnHelp } from "./lib/usage.js";
 
+usageOnHelp("usage: node benchmarks/dist/privacy.bench.js [--seconds 1]");
 const { values: a } = parseArgs({ options: { seconds: { type: "string", default: "1" } } });
 const seconds = Number(a.seconds);
 const fill = (unit: string) => unit.repeat(Math.ceil(MAX_TEXT_CHARS / unit.length)).slice(0, MAX_TEXT_CHARS);

@@ -7,6 +7,7 @@ import { freePort } from "@spam/infra-local";
 import { BENCH_ACCOUNT, PrivateStack, ServiceChild, serviceBuilt, sleep } from "./lib/stack.js";
 import { LoadSession, MessagePlanner, parseMix } from "./lib/smpp.js";
 import { LatencyHistogram, machineLoad, sampleProc, table, type ProcSample } from "./lib/stats.js";
+import { usageOnHelp } from "./lib/usage.js";
 
 /**
  * Relay mode (issue 21): a private gateway in relay mode and a scorer (real processes, shared
@@ -15,9 +16,9 @@ import { LatencyHistogram, machineLoad, sampleProc, table, type ProcSample } fro
  * the fail-open share, the messages the scorer labelled block that still reached the stub, the
  * receipt → verdict time as the gateway saw it, and CPU per relayed message of every process.
  *
- *   node benchmarks/dist/relay.bench.js [--rates 1000,2000] [--seconds 30] [--warmup 5]
- *     [--deadline 50] [--mix traffic=0.85,spam=0.15] [--window 2000] [--scorer-nice 0] [--fallback none|local|none,local]
  */
+const USAGE = `usage: node benchmarks/dist/relay.bench.js [--rates 1000,2000] [--seconds 30] [--warmup 5]
+  [--deadline 50] [--mix traffic=0.85,spam=0.15] [--window 2000] [--scorer-nice 0] [--fallback none|local|none,local]`;
 interface Args {
   rates: number[];
   seconds: number;
@@ -31,6 +32,7 @@ interface Args {
 }
 
 function parseArgs(argv: readonly string[]): Args {
+  usageOnHelp(USAGE, argv);
   const a: Args = { rates: [1000, 2000], seconds: 30, warmup: 5, deadline: 50, mix: "traffic=0.85,spam=0.15", window: 2000, scorerNice: 0, fallbacks: ["none"] };
   for (let i = 0; i < argv.length; i++) {
     const v = argv[i + 1];
@@ -73,7 +75,7 @@ function parseArgs(argv: readonly string[]): Args {
         i++;
         break;
       default:
-        throw new Error(`unknown argument ${argv[i]}`);
+        throw new Error(`unknown argument ${argv[i]} (--help lists them)`);
     }
   }
   return a;

@@ -3,8 +3,9 @@ import { normalize } from "@spam/normalize";
 import { loadRuleSet } from "@spam/rules";
 import { loadCorpus, percentile } from "./corpus.js";
 import { repoPath } from "@spam/repo-paths";
+import { usageOnHelp } from "./lib/usage.js";
 
-// Usage: node benchmarks/dist/rules.bench.js [--rules DIR] [--data FILE.tsv] [--seconds N]
+usageOnHelp(`usage: node benchmarks/dist/rules.bench.js [--rules DIR] [--data FILE.tsv] [--seconds N]`);
 // Times rule evaluation alone (texts normalised beforehand) and normalise + rules together.
 const argv = process.argv.slice(2);
 const arg = (name: string): string | undefined => {

@@ -8,8 +8,9 @@ import { percentile } from "./corpus.js";
 import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { REPO_ROOT } from "@spam/repo-paths";
+import { usageOnHelp } from "./lib/usage.js";
 
-// Usage: node benchmarks/dist/scoring.bench.js [--model FILE] [--rules DIR] [--data FILE.tsv] [--seconds N] [--embeddings] [--baseline FILE]
+usageOnHelp(`usage: node benchmarks/dist/scoring.bench.js [--model FILE] [--rules DIR] [--data FILE.tsv] [--seconds N] [--embeddings] [--baseline FILE]`);
 // --baseline: old model against --model in one run, interleaved in blocks of the same messages (no embeddings).
 // --embeddings: as the scorer service does, asks which messages want the model's second look and embeds
 // those (one at a time, one thread) before scoring them; the time per message includes both.

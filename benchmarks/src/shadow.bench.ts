@@ -6,8 +6,9 @@ import { loadRuleSet } from "@spam/rules";
 import { ModalRuleEngine, ModelSwitch } from "@spam/scorer-service";
 import { createScorer } from "@spam/scoring";
 import { loadCorpus } from "./corpus.js";
+import { usageOnHelp } from "./lib/usage.js";
 
-// Usage: nice -n 10 node benchmarks/dist/shadow.bench.js [--model FILE] [--shadow FILE] [--rules DIR] [--data FILE.tsv] [--rounds 6] [--per-round 20000]
+usageOnHelp(`usage: nice -n 10 node benchmarks/dist/shadow.bench.js [--model FILE] [--shadow FILE] [--rules DIR] [--data FILE.tsv] [--rounds 6] [--per-round 20000]`);
 // The scorer's cost per message without and with a shadow model, as the scoring worker runs it
 // (ModelSwitch over the live scorer; rules with velocity windows). Rounds alternate the two set-ups in
 // one process so both see the same machine load; CPU time of this process per message is reported.

@@ -16,7 +16,9 @@ import { topicNames, type Verdict } from "@spam/contracts";
 import { loadLocalConfig } from "@spam/infra-local";
 import { BatchingProducer, createKafkaClient, ensureTopics } from "@spam/kafka";
 import { repoPath } from "@spam/repo-paths";
+import { usageOnHelp } from "./lib/usage.js";
 
+usageOnHelp("usage: node benchmarks/dist/sink.bench.js [--rows 200000] [--load-rate 5000] [--seconds 20]   (against `node infra/local/dist/cli.js start`)");
 const args = process.argv.slice(2);
 const arg = (name: string, fallback: number) => {
   const i = args.indexOf(`--${name}`);
