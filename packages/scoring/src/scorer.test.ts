@@ -132,6 +132,43 @@ describe("createScorer", () => {
     });
   });
 
+  describe("a rule about the text, from the number registered to the signed brand", () => {
+    // Genuine notices from a bank's own number mention frozen cards and expiring points as phishing does.
+    const notice = "【招商银行】尊敬的客户，您尾号1234的信用卡因逾期已冻结，请尽快还款，详询95555。";
+    const phishing = new FakeRules(() => [{ ruleId: "phishing.bank.regex", score: 0.5, category: "FR_Phishing(Bank)", action: "block", detail: "" }]);
+    const sure = { suspect: 0.01, spam: 0.02, modelBlock: 0.999999 };
+    // Thresholds the model alone never reaches here: whatever is flagged, the rule flagged.
+    const lenient = { suspect: 0.99999, spam: 0.999999, modelBlock: 0.9999999 };
+    it("does not force a flag", () => {
+      const v = createScorer({ ruleSet: phishing, model, thresholds: lenient }).score(msg("r1", notice, "95555"));
+      expect(v.action).toBe("allow");
+      expect(v.contributions.map((c) => c.id)).toEqual(expect.arrayContaining(["phishing.bank.regex", "builtin.registered-sender"]));
+    });
+    it("does not corroborate a block: the text alone blocks only from modelBlock", () => {
+      const v = createScorer({ ruleSet: phishing, model, thresholds: sure }).score(msg("r2", spamTexts[1]!.replace(/^/, "【招商银行】"), "95555"));
+      expect(v.action).toBe("flag");
+    });
+    it("still flags and corroborates from any other sender", () => {
+      expect(createScorer({ ruleSet: phishing, model, thresholds: lenient }).score(msg("r3", notice, "")).action).toBe("flag");
+      expect(createScorer({ ruleSet: phishing, model, thresholds: lenient }).score(msg("r4", notice, "95588")).action).toBe("flag");
+      const fromMobile = createScorer({ ruleSet: phishing, model, thresholds: sure }).score(msg("r5", spamTexts[1]!.replace(/^/, "【招商银行】"), "13912345678"));
+      expect(fromMobile.action).toBe("block");
+      expect(fromMobile.contributions.map((c) => c.id)).not.toContain("builtin.registered-sender");
+    });
+  });
+
+  it("applies no allow rule to a message whose signature its sender spoofs", () => {
+    const allow = new FakeRules(() => [{ ruleId: "allow.signatures", score: -0.2, category: "service", action: "allow", detail: "signature 【工商银行】" }]);
+    const notice = "【工商银行】您尾号1234的储蓄卡3月5日支出人民币56.00元，余额789.10元。";
+    const scorer = createScorer({ ruleSet: allow, model });
+    const spoofed = scorer.score(msg("a1", notice, "13912345678")).contributions.find((c) => c.id === "allow.signatures");
+    expect(spoofed).toMatchObject({ score: 0, detail: expect.stringMatching(/^not applied, spoofed sender/) });
+    expect(scorer.score(msg("a2", notice, "95588")).contributions.find((c) => c.id === "allow.signatures")?.score).toBeLessThan(0);
+    // The score moves with it: the spoofed message scores as if the allow rule had not fired.
+    const without = createScorer({ ruleSet: new FakeRules(() => []), model }).score(msg("a3", notice, "13912345678"));
+    expect(scorer.score(msg("a4", notice, "13912345678")).score).toBe(without.score);
+  });
+
   describe("commercial class", () => {
     const promo = "【悦享超市】会员日全场商品八折，满200减30，详情见门店公告。回T退订";
     const a2p = "1069012345";

@@ -251,6 +251,10 @@ export function createScorer(opts: ScorerOptions): Scorer {
     let harmfulRule = false;
     let ruleCategory: string | null = null;
     let bestRule = 0;
+    // From a number registered to the brand it signs for, a rule about the text cannot mean that brand is
+    // impersonated: rules still score, but neither force a flag nor corroborate a block (the text model alone
+    // blocks from modelBlock, as everywhere).
+    const sender = checkSender(msg.source, msg.text);
     for (const h of hits) {
       const l = h.score * thresholds.ruleWeight;
       if (l > 0) {
@@ -258,26 +262,36 @@ export function createScorer(opts: ScorerOptions): Scorer {
         const used = Math.min(l, room);
         positive += used;
         z += used;
-        if (h.action === "block") blockRule = true;
-        if (isCorroborating(h)) corroboration.push(h.ruleId);
+        if (h.action === "block" && !sender.registered) blockRule = true;
+        if (isCorroborating(h) && !sender.registered) corroboration.push(h.ruleId);
         if (h.category.startsWith("FR_") || h.category.startsWith("IL_")) harmfulRule = true;
         const g = groupOf(h.category);
         if (g !== null && h.score > bestRule) {
           bestRule = h.score;
           ruleCategory = g;
         }
-      } else z += l;
+      } else if (sender.spoof === null) z += l;
+      // A spoofed signature is no allow signal (anyone can type 【招商银行】): an allow rule scores nothing then.
+      const applied = l <= 0 && sender.spoof !== null ? 0 : l;
       contributions.push({
         source: "rule",
         id: h.ruleId.slice(0, 128),
-        score: round(l),
+        score: round(applied),
         category: h.category.slice(0, 64),
-        detail: h.detail.slice(0, DETAIL_MAX),
+        detail: (applied === l ? h.detail : `not applied, spoofed sender: ${h.detail}`).slice(0, DETAIL_MAX),
       });
     }
 
     const sig = notificationSignals(normalized);
-    const sender = checkSender(msg.source, msg.text);
+    if (sender.registered && hits.some((h) => h.score > 0 && isCorroborating(h))) {
+      contributions.push({
+        source: "rule",
+        id: "builtin.registered-sender",
+        score: 0,
+        category: "service",
+        detail: `sender is registered to 【${sender.signature ?? ""}】: its rules neither corroborate a block nor force a flag`.slice(0, DETAIL_MAX),
+      });
+    }
     if (sender.spoof !== null) {
       z += thresholds.spoofLogit;
       corroboration.push("builtin.sender-spoof");

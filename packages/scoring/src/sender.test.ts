@@ -42,6 +42,18 @@ describe("checkSender", () => {
     expect(checkSender("1065812345", "【中国移动】您本月流量剩余2GB").spoof).toBeNull();
     expect(checkSender("1069012345", "【中国移动】您本月流量剩余2GB").spoof).toMatch(/registered/);
   });
+  it("says the sender is registered only when the registry lists it for the signed brand", () => {
+    expect(checkSender("95555", notice).registered).toBe(true);
+    expect(checkSender("+8695555", notice).registered).toBe(true);
+    expect(checkSender("1065795555", notice).registered).toBe(true); // an A2P code ending in its service number
+    expect(checkSender("1065812345", "【中国移动】您本月流量剩余2GB").registered).toBe(true); // a listed A2P prefix
+    // Not spoofed is not vouched for: an A2P code of a brand without listed prefixes, an unregistered brand.
+    expect(checkSender("1069012345", "【顺丰速运】您的快递已到达小区驿站，取件码 6-2-3018")).toMatchObject({ spoof: null, registered: false });
+    expect(checkSender("1069012345", "【悦享超市】会员日八折")).toMatchObject({ spoof: null, registered: false });
+    expect(checkSender("95588", notice).registered).toBe(false);
+    expect(checkSender("13912345678", notice).registered).toBe(false);
+    expect(checkSender("", notice).registered).toBe(false);
+  });
   it("accepts unregistered signatures from service and A2P numbers, and anything from an unknown sender", () => {
     expect(checkSender("1069012345", "【悦享超市】会员日八折").spoof).toBeNull();
     expect(checkSender("", notice).spoof).toBeNull();

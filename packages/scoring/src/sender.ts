@@ -72,25 +72,29 @@ export interface SpoofCheck {
   readonly signature: string | null;
   /** Why the signature cannot come from this sender, or null when nothing is wrong (or nothing is known). */
   readonly spoof: string | null;
+  /**
+   * The sender is a number the registry lists for the signed brand (its service number, an A2P code of its
+   * listed prefixes or one ending in its service number): the network, not the text, vouches for the brand.
+   */
+  readonly registered: boolean;
 }
 
 /** Whether a message's signature fits its sender; unknown senders (eval, tests without numbers) are never spoofs. */
 export function checkSender(sender: string, text: string): SpoofCheck {
   const kind = senderKind(sender);
   const signature = claimedSignature(text);
-  if (signature === null || kind === "unknown") return { kind, signature, spoof: null };
-  if (kind === "mobile" || kind === "international") return { kind, signature, spoof: `signature 【${signature}】 from a ${kind} number` };
+  if (signature === null || kind === "unknown") return { kind, signature, spoof: null, registered: false };
+  if (kind === "mobile" || kind === "international") return { kind, signature, spoof: `signature 【${signature}】 from a ${kind} number`, registered: false };
   const numbers = registered(signature);
   if (numbers) {
     const s = local(sender);
     const a2p = numbers.filter((n) => n.startsWith("106"));
+    const listed = kind === "a2p" ? a2p.some((n) => s.startsWith(n)) || numbers.some((n) => s.endsWith(n)) : numbers.includes(s);
     // Brands send from their service numbers and through many A2P codes; an A2P code is checked only
     // when the registry lists the brand's A2P prefixes (a code ending in the service number is its own).
-    const ok =
-      kind === "a2p"
-        ? a2p.length === 0 || a2p.some((n) => s.startsWith(n)) || numbers.some((n) => s.endsWith(n))
-        : numbers.includes(s);
-    if (!ok) return { kind, signature, spoof: `signature 【${signature}】 is registered to ${numbers.join("/")}, not to this sender` };
+    const ok = listed || (kind === "a2p" && a2p.length === 0);
+    if (!ok) return { kind, signature, spoof: `signature 【${signature}】 is registered to ${numbers.join("/")}, not to this sender`, registered: false };
+    return { kind, signature, spoof: null, registered: listed };
   }
-  return { kind, signature, spoof: null };
+  return { kind, signature, spoof: null, registered: false };
 }
