@@ -1,4 +1,6 @@
 import { readdirSync, readFileSync } from "node:fs";
+import { getPriority, setPriority } from "node:os";
+import { join } from "node:path";
 import pino from "pino";
 import { DeliveryRecordV1, VerdictV1, type DeliveryRecord } from "@spam/contracts";
 import { createKafkaClient, decodeRecord } from "@spam/kafka";
@@ -6,7 +8,7 @@ import { preciseNow, SmscStub } from "@spam/smsc-stub";
 import { freePort } from "@spam/infra-local";
 import { BENCH_ACCOUNT, PrivateStack, ServiceChild, serviceBuilt, sleep } from "./lib/stack.js";
 import { LoadSession, MessagePlanner, parseMix } from "./lib/smpp.js";
-import { LatencyHistogram, machineLoad, sampleProc, table, type ProcSample } from "./lib/stats.js";
+import { LatencyHistogram, machineLoad, readPidFile, sampleProc, table, type ProcSample } from "./lib/stats.js";
 import { usageOnHelp } from "./lib/usage.js";
 
 /**
@@ -18,7 +20,8 @@ import { usageOnHelp } from "./lib/usage.js";
  *
  */
 const USAGE = `usage: node benchmarks/dist/relay.bench.js [--rates 1000,2000] [--seconds 30] [--warmup 5]
-  [--deadline 50] [--mix traffic=0.85,spam=0.15] [--window 2000] [--scorer-nice 0] [--fallback none|local|none,local]`;
+  [--deadline 50] [--mix traffic=0.85,spam=0.15] [--window 2000] [--scorer-nice 0] [--fallback none|local|none,local]
+  [--storage-nice N]   (also run the storage tier, sink, decider and ClickHouse, at niceness N, 0–19)`;
 interface Args {
   rates: number[];
   seconds: number;
@@ -27,13 +30,15 @@ interface Args {
   mix: string;
   window: number;
   scorerNice: number;
+  /** Niceness of the storage tier (sink, decider, ClickHouse) when it runs beside the relay; null: not run. */
+  storageNice: number | null;
   /** One gateway per value, measured in turn at each rate (an interleaved A/B in one run). */
   fallbacks: Array<"none" | "local">;
 }
 
 function parseArgs(argv: readonly string[]): Args {
   usageOnHelp(USAGE, argv);
-  const a: Args = { rates: [1000, 2000], seconds: 30, warmup: 5, deadline: 50, mix: "traffic=0.85,spam=0.15", window: 2000, scorerNice: 0, fallbacks: ["none"] };
+  const a: Args = { rates: [1000, 2000], seconds: 30, warmup: 5, deadline: 50, mix: "traffic=0.85,spam=0.15", window: 2000, scorerNice: 0, storageNice: null, fallbacks: ["none"] };
   for (let i = 0; i < argv.length; i++) {
     const v = argv[i + 1];
     const num = (name: string) => {
@@ -63,6 +68,10 @@ function parseArgs(argv: readonly string[]): Args {
       case "--scorer-nice":
         a.scorerNice = num("scorer-nice");
         break;
+      case "--storage-nice":
+        a.storageNice = num("storage-nice");
+        if (a.storageNice > 19) throw new Error("--storage-nice: 0–19");
+        break;
       case "--fallback": {
         const list = (v ?? "").split(",");
         if (list.length === 0 || list.some((f) => f !== "none" && f !== "local")) throw new Error("--fallback: none, local or both (none,local)");
@@ -79,6 +88,29 @@ function parseArgs(argv: readonly string[]): Args {
     }
   }
   return a;
+}
+
+/** Sets every thread of `pid` to `nice`; returns each thread's niceness before. */
+function renice(pid: number, nice: number): Map<number, number> {
+  const before = new Map<number, number>();
+  for (const t of readdirSync(`/proc/${pid}/task`)) {
+    const tid = Number(t);
+    try {
+      before.set(tid, getPriority(tid));
+    } catch {
+      continue; // the thread ended
+    }
+    trySetPriority(tid, nice);
+  }
+  return before;
+}
+
+function trySetPriority(tid: number, nice: number): void {
+  try {
+    setPriority(tid, nice);
+  } catch {
+    // the thread ended
+  }
 }
 
 /** The Kafka broker's pid (shared: its CPU includes every other run on it). */
@@ -129,8 +161,9 @@ async function main(): Promise<void> {
     name: "relay-bench",
     gateways: 1,
     scorers: 1,
-    sinks: 0,
-    nice: { scorer: args.scorerNice },
+    sinks: args.storageNice === null ? 0 : 1,
+    ...(args.storageNice === null ? {} : { extra: ["decider"] }),
+    nice: { scorer: args.scorerNice, ...(args.storageNice === null ? {} : { sink: args.storageNice, decider: args.storageNice }) },
     gatewayEnv: {
       REPLIES_ENABLED: "false",
       RELAY_ENABLED: "true",
@@ -142,6 +175,10 @@ async function main(): Promise<void> {
   });
   process.stdout.write(`relay benchmark: fallback ${args.fallbacks.join(" against ")}, deadline ${args.deadline} ms, rates ${args.rates.join(", ")} msg/s, ${args.seconds} s each (+${args.warmup} s warm-up), mix ${args.mix}\n`);
   await stack.start();
+  // ClickHouse is the infrastructure's process: each of its threads (niceness is per thread on Linux) is reniced
+  // for the run and given its priority back afterwards.
+  const clickhouse = args.storageNice === null ? null : readPidFile(join(stack.config.LOCAL_DIR, "run", "clickhouse.pid"));
+  const clickhouseNice = clickhouse === null ? new Map<number, number>() : renice(clickhouse, args.storageNice!);
   const results: Array<Record<string, string | number>> = [];
   const cpuRows: Array<Array<string | number>> = [];
   const windows: Array<{ label: string; from: number; to: number }> = [];
@@ -174,6 +211,9 @@ async function main(): Promise<void> {
         const p: Phase = { rate, sent: new Map(), latency: new LatencyHistogram(), submitted: 0, answered: {}, arrivals: 0, ids: new Set() };
         phase = p;
         const pids: Array<[string, number | null]> = [["gateway", gateway.pid], ["scorer", scorer.pid], ["bench (client+stub)", process.pid], ["kafka broker (shared)", broker]];
+        if (args.storageNice !== null) {
+          pids.push(["sink", stack.byName("sink")[0]?.pid ?? null], ["decider", stack.byName("decider")[0]?.pid ?? null], ["clickhouse (shared)", clickhouse]);
+        }
         const before = new Map<string, ProcSample | null>(pids.map(([n, pid]) => [n, pid === null ? null : sampleProc(pid)]));
         const t0 = Date.now();
         const end = t0 + seconds * 1_000;
@@ -221,6 +261,7 @@ async function main(): Promise<void> {
     phase = null;
   } finally {
     for (const session of sessions) await session.close();
+    for (const [tid, nice] of clickhouseNice) trySetPriority(tid, nice);
   }
   // Outcomes as the gateway recorded them, and the scorer's block verdicts, from Kafka.
   const { records, blocks } = await readOutcomes(stack.brokers, stack.topics.delivery, stack.topics.verdicts);
