@@ -36,7 +36,7 @@ async function until(what: string, ok: () => boolean, timeoutMs: number): Promis
   }
 }
 
-async function startStack(tag: string): Promise<{ npm: ChildProcess; output: () => string; runDir: string }> {
+async function startStack(tag: string, overrides: NodeJS.ProcessEnv = {}): Promise<{ npm: ChildProcess; output: () => string; runDir: string; apiPort: number }> {
   const localDir = mkdtempSync(join(tmpdir(), `spam-start-${tag}-`));
   dirs.push(localDir);
   if (!pgServer) throw new Error("TEST_DATABASE_SERVER_URL must be set (the vitest global setup does this)");
@@ -58,13 +58,14 @@ async function startStack(tag: string): Promise<{ npm: ChildProcess; output: () 
     SCORER_METRICS_PORT: String(await freePort()),
     GATEWAY_METRICS_PORT: String(await freePort()),
     DEMO_FEED: "0",
+    ...overrides,
   };
   delete env.npm_lifecycle_event;
   const npm = spawn("npm", ["start"], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   npm.stdout!.on("data", (b: Buffer) => (out += b.toString()));
   npm.stderr!.on("data", (b: Buffer) => (out += b.toString()));
-  return { npm, output: () => out, runDir: join(localDir, "run") };
+  return { npm, output: () => out, runDir: join(localDir, "run"), apiPort: Number(env.API_PORT) };
 }
 
 const servicePids = (runDir: string): number[] =>
@@ -72,19 +73,19 @@ const servicePids = (runDir: string): number[] =>
     .filter((f) => /^svc-.*\.pid$/.test(f))
     .map((f) => Number(readFileSync(join(runDir, f), "utf8").trim()));
 
-describe("npm start stops everything it started, whatever signal reaches npm", () => {
-  afterAll(async () => {
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
-    if (!pgServer || pgDatabases.length === 0) return;
-    const client = new pg.Client({ connectionString: pgServer });
-    await client.connect();
-    try {
-      for (const db of pgDatabases) await client.query(`DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`);
-    } finally {
-      await client.end();
-    }
-  });
+afterAll(async () => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  if (!pgServer || pgDatabases.length === 0) return;
+  const client = new pg.Client({ connectionString: pgServer });
+  await client.connect();
+  try {
+    for (const db of pgDatabases) await client.query(`DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+});
 
+describe("npm start stops everything it started, whatever signal reaches npm", () => {
   for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) {
     it(`${signal} to npm`, async () => {
       const { npm, output, runDir } = await startStack(signal.toLowerCase());
@@ -104,4 +105,37 @@ describe("npm start stops everything it started, whatever signal reaches npm", (
       }
     }, 420_000);
   }
+});
+
+describe("npm start relays the demo feed through the local SMSC stub", () => {
+  it("forwards the legitimate messages, stops the spam, and the console counts both", async () => {
+    const password = "relay-check-2026";
+    const { npm, output, runDir, apiPort } = await startStack("relay", { DEMO_FEED: "1", API_DEMO_PASSWORD: password });
+    try {
+      await until("the platform to come up and the demo feed to be sent", () => output().includes("The spam platform is running"), 300_000);
+      expect(output()).toMatch(/Relay mode \(gateway in front of the local SMSC stub\)/);
+      const base = `http://127.0.0.1:${apiPort}`;
+      const login = await fetch(`${base}/api/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username: "analyst", password }) });
+      expect(login.status).toBe(200);
+      const { token } = (await login.json()) as { token: string };
+      let summary: { delivered: number; stopped: number; failOpen: number } = { delivered: 0, stopped: 0, failOpen: 0 };
+      // The sink makes the delivery records visible within a few seconds.
+      const deadline = Date.now() + 60_000;
+      while (Date.now() < deadline && (summary.delivered === 0 || summary.stopped === 0)) {
+        const res = await fetch(`${base}/api/delivery/summary`, { headers: { authorization: `Bearer ${token}` } });
+        expect(res.status).toBe(200);
+        summary = (await res.json()) as typeof summary;
+        if (summary.delivered === 0 || summary.stopped === 0) await new Promise((r) => setTimeout(r, 1_000));
+      }
+      expect(summary.delivered, output().slice(-2000)).toBeGreaterThan(0);
+      expect(summary.stopped, output().slice(-2000)).toBeGreaterThan(0);
+    } finally {
+      const pids = servicePids(runDir);
+      npm.kill("SIGTERM");
+      await until("npm to exit", () => npm.exitCode !== null || npm.signalCode !== null, 60_000).catch(() => undefined);
+      await until("every service to exit", () => !pids.some(isAlive), 90_000).catch(() => undefined);
+      if (npm.exitCode === null) npm.kill("SIGKILL");
+      for (const pid of servicePids(runDir)) if (isAlive(pid)) process.kill(pid, "SIGKILL");
+    }
+  }, 480_000);
 });
