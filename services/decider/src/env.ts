@@ -40,6 +40,13 @@ const deciderEnvShape = {
    * (src/verify.ts); decisions still go one by one.
    */
   DECIDER_LOOKUP_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(64),
+  /**
+   * The broker holds a fetch of reports until this many bytes or the wait below: each batch costs two
+   * ClickHouse queries whatever its size, so reports arriving one by one should not be fetched one by one.
+   * The wait is added to a lone report's acknowledgement at most.
+   */
+  DECIDER_REPORT_FETCH_MIN_BYTES: z.coerce.number().int().min(1).max(16 * 1024 * 1024).default(64 * 1024),
+  DECIDER_REPORT_FETCH_MAX_WAIT_MS: z.coerce.number().int().min(1).max(5_000).default(100),
   /** /healthz, /readyz, /metrics; 0 = off. */
   METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(0),
   METRICS_HOST: envSchemas.metricsHost,

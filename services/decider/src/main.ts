@@ -109,6 +109,8 @@ export function createDecider(env: DeciderEnv, logger: Logger, deps: DeciderDeps
     // ~250 reports a batch (the default 1 MiB is thousands): a backlog batch is decided in seconds, so its
     // replies are not held back for minutes, and a stopping decider finishes its batch within its grace period.
     fetchMaxBytesPerPartition: 128 * 1024,
+    fetchMinBytes: env.DECIDER_REPORT_FETCH_MIN_BYTES,
+    fetchMaxWaitMs: env.DECIDER_REPORT_FETCH_MAX_WAIT_MS,
     handleBatch: createReportHandler({ core, lookup, policy, lookupConcurrency: env.DECIDER_LOOKUP_CONCURRENCY, logger, now, publish }),
   });
 
