@@ -22,7 +22,7 @@ const sinkEnvShape = {
    * (and per materialized view) that ClickHouse writes and later merges: on
    * 18.16, 1,250-row inserts cost it two to three times the CPU a row of
    * 5,000-row ones do. So at up to ~10,000 msg/s the wait sets the insert size,
-   * and it bounds the time to visibility (wait + linger + insert, within 2.5 s).
+   * and it bounds the time to visibility (wait + linger + insert, within 2 s).
    */
   SINK_FETCH_MIN_BYTES: int(1, 64 * 1024 * 1024).default(8 * 1024 * 1024),
   SINK_FETCH_MAX_WAIT_MS: int(1, 5_000).default(1_000),
@@ -30,12 +30,8 @@ const sinkEnvShape = {
   SINK_FETCH_MAX_BYTES_PER_PARTITION: int(1024, 256 * 1024 * 1024).default(8 * 1024 * 1024),
   /** An insert goes out at once at this many rows. */
   SINK_MAX_ROWS: int(1, 1_000_000).default(100_000),
-  /**
-   * Gather window for the batches of one fetch across partitions. At 5,000 msg/s on two busy cores the
-   * partitions of one fetch take a few hundred ms to validate: at 100 ms a fetch became 2–3 inserts a table,
-   * at 500 ms about one, and ClickHouse merged half the rows (docs/PERFORMANCE.md, 2026-12-07).
-   */
-  SINK_LINGER_MS: int(1, 60_000).default(500),
+  /** Gather window for the batches of one fetch across partitions and topics. */
+  SINK_LINGER_MS: int(1, 60_000).default(100),
   SINK_RETRY_INITIAL_MS: int(1, 60_000).default(200),
   SINK_RETRY_MAX_MS: int(1, 300_000).default(5_000),
   /** Partition batches handled at once per consumer; they share one insert per table. */
