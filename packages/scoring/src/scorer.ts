@@ -257,9 +257,11 @@ export function createScorer(opts: ScorerOptions): Scorer {
     const sender = checkSender(msg.source, msg.text);
     for (const h of hits) {
       const l = h.score * thresholds.ruleWeight;
-      if (l > 0) {
+      // A spoofed signature is no allow signal (anyone can type 【招商银行】): an allow rule scores nothing then.
+      const applied = l < 0 && sender.spoof !== null ? 0 : l;
+      if (applied > 0) {
         const room = Math.max(0, thresholds.maxRuleLogit - positive);
-        const used = Math.min(l, room);
+        const used = Math.min(applied, room);
         positive += used;
         z += used;
         if (h.action === "block" && !sender.registered) blockRule = true;
@@ -270,9 +272,7 @@ export function createScorer(opts: ScorerOptions): Scorer {
           bestRule = h.score;
           ruleCategory = g;
         }
-      } else if (sender.spoof === null) z += l;
-      // A spoofed signature is no allow signal (anyone can type 【招商银行】): an allow rule scores nothing then.
-      const applied = l <= 0 && sender.spoof !== null ? 0 : l;
+      } else z += applied;
       contributions.push({
         source: "rule",
         id: h.ruleId.slice(0, 128),
