@@ -150,6 +150,7 @@ export function createSink(env: SinkEnv, logger: Logger, deps: SinkDeps = {}): S
         fetchMaxBytesPerPartition: env.SINK_FETCH_MAX_BYTES_PER_PARTITION,
         fetchMaxBytes: env.SINK_FETCH_MAX_BYTES_PER_PARTITION * 4,
         partitionsConsumedConcurrently: env.SINK_PARTITIONS_CONCURRENCY,
+        maxBufferedRecords: env.SINK_MAX_BUFFERED_RECORDS,
         // The consumer commits this batch's offsets only after every row is in ClickHouse.
         handleBatch: async (messages, context) => {
           const byTable = new Map<string, SinkRow[]>();

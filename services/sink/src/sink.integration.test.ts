@@ -170,8 +170,9 @@ describe.skipIf(!brokers || !clickhouseUrl)("sink against the real broker and Cl
         CLICKHOUSE_DATABASE: database,
         SINK_TOPICS: "verdicts",
         SINK_RETRY_MAX_MS: "2000",
-        // Memory bound = partitions × this (a verdict is ~600 bytes: ~1,700 rows per partition).
+        // Memory bound = the records read ahead, and partitions × this (a verdict is ~600 bytes: ~1,700 rows per partition).
         SINK_FETCH_MAX_BYTES_PER_PARTITION: String(1024 * 1024),
+        SINK_MAX_BUFFERED_RECORDS: "6000",
         LOG_LEVEL: "silent",
       });
       const sink = createSink(env, logger);
@@ -218,7 +219,7 @@ describe.skipIf(!brokers || !clickhouseUrl)("sink against the real broker and Cl
       expect(sawPaused).toBe(true);
       expect(dedup).toBe(produced);
       expect(hourly).toBe(produced);
-      // 60,000 verdicts arrived during the outage; the sink held only what it had fetched (3 partitions × 1 MiB).
+      // 60,000 verdicts arrived during the outage; the sink held only what it had read ahead.
       expect(maxPending).toBeLessThan(12_000);
       await ch.close();
     } finally {
@@ -226,6 +227,33 @@ describe.skipIf(!brokers || !clickhouseUrl)("sink against the real broker and Cl
       rmSync(dir, { recursive: true, force: true });
     }
   }, 240_000);
+
+  it("a fetch of a backlog larger than the old 2,048-record read-ahead becomes one insert, not one per 2,048", async () => {
+    const prefix = `${runId}.sinkfetch.`;
+    const database = `sink_fetch_${runId}`;
+    const topics = topicNames(prefix);
+    await ensureTopics({ kafka, names: topics, partitions: 1, logger });
+    await producer.connect();
+    const ch = await setupDatabase(clickhouseUrl!, database);
+    // The backlog is on the topic before the sink starts, so its first fetch brings all of it.
+    const N = 6_000;
+    await producer.sendMany(Array.from({ length: N }, (_, n) => ({ topic: topics.verdicts, key: `k${n}`, value: verdict(n, "fetch") })));
+    const sink = createSink(
+      loadSinkEnv({ KAFKA_BROKERS: brokers!.join(","), TOPIC_PREFIX: prefix, CLICKHOUSE_URL: clickhouseUrl!, CLICKHOUSE_DATABASE: database, SINK_TOPICS: "verdicts", LOG_LEVEL: "silent" }),
+      logger,
+    );
+    await sink.start();
+    try {
+      await until(async () => (await count(ch, sql`SELECT count() AS n FROM verdicts`)) >= N, 60_000, "the backlog inserted");
+    } finally {
+      await sink.stop();
+    }
+    const stats = sink.stats()["verdicts"]!;
+    expect(stats.rows).toBe(N);
+    expect(stats.maxRowsPerInsert).toBeGreaterThan(2_048);
+    expect(stats.inserts).toBeLessThanOrEqual(2);
+    await ch.close();
+  }, 120_000);
 
   it("rows the real server rejects are bisected out and the rest is stored", async () => {
     const database = `sink_reject_${runId}`;
