@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { isLatinScript, parseLabelledTsv, type Example, type PipelineOptions } from "@spam/classifier";
 import { createSentenceEmbedder, type SentenceEmbedder } from "@spam/embedding";
 import { normalize } from "@spam/normalize";
+import { VELOCITY_WINDOW_MAX_SECONDS } from "@spam/rules";
 import type { CommandIo } from "./command.js";
 
 /** Progress bar on stderr (redrawn in place on a TTY, a line per stage otherwise). */
@@ -20,6 +21,17 @@ export function progressBar(io: CommandIo): (stage: string, done: number, total:
     last = stage;
   };
 }
+
+/**
+ * When row `i` of a file (or line `i` of stdin) is received by `spam eval` and `spam score`. Rows are
+ * unrelated messages, so each arrives after the longest velocity window since the one before: with
+ * `--source` every row has the same sender, and rows received together would be that sender's burst
+ * (more than 20 a minute trips `velocity.rate`, and a velocity hit corroborates a block).
+ */
+export function unrelatedReceivedAt(i: number): number {
+  return UNRELATED_EPOCH_MS + i * (VELOCITY_WINDOW_MAX_SECONDS * 1000 + 1);
+}
+const UNRELATED_EPOCH_MS = Date.UTC(2020, 0, 1);
 
 export interface LoadedData {
   readonly examples: Example[];

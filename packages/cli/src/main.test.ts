@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough, Readable } from "node:stream";
@@ -79,6 +79,39 @@ describe("spam CLI", () => {
     const t = io();
     expect(await main(["eval", "--model", model, "--data", data, "--scorer", "--source", "1069012345"], t)).toBe(0);
     expect(t.out()).toMatch(/per class[^\n]*\n[^\n]*spam\s+suspect\s+commercial/);
+  });
+
+  it("scores every row as an unrelated message: one --source for all rows is no velocity burst", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "spam-cli-"));
+    const train = join(dir, "train.tsv");
+    await writeFile(train, lines.join("\n") + "\n");
+    const model = join(dir, "m.json");
+    expect(await main(["train", "--data", train, "--out", model, "--bits", "14"], io())).toBe(0);
+    // A velocity rule that blocks a sender's third message within a minute.
+    const rules = join(dir, "rules");
+    await mkdir(rules);
+    await writeFile(
+      join(rules, "velocity.yaml"),
+      ["rules:", "  - id: velocity.test-rate", "    description: more than 2 messages a minute", "    kind: velocity", "    metric: messages", "    threshold: 2",
+        "    windowSeconds: 60", "    score: 1", "    category: AD_Other", "    action: block", "    enabled: true", "    owner: test", "    version: 1", ""].join("\n"),
+    );
+    const chat = ["今晚一起吃饭吗", "明天几点出发", "到家了吗", "作业写完了吗", "周末去爬山吧", "我在楼下等你", "电影几点开始", "记得带伞"];
+    const data = join(dir, "chat.tsv");
+    await writeFile(data, chat.map((t) => `ham\t${t}`).join("\n") + "\n");
+
+    const s = io(chat.join("\n") + "\n");
+    expect(await main(["score", "--model", model, "--rules", rules, "--source", "13912345678"], s)).toBe(0);
+    const verdicts = s.out().trim().split("\n").map((l) => VerdictV1.parse(JSON.parse(l)));
+    expect(verdicts).toHaveLength(chat.length);
+    expect(verdicts.flatMap((v) => v.contributions.map((c) => c.id)).filter((id) => id.startsWith("velocity."))).toEqual([]);
+
+    const called = async (extra: string[]) => {
+      const e = io();
+      expect(await main(["eval", "--model", model, "--data", data, "--rules", rules, "--json", ...extra], e)).toBe(0);
+      const classes = (JSON.parse(e.out()) as { classes: { label: string; kind: string; called: number }[] }).classes;
+      return classes.find((c) => c.label === "ham" && c.kind === "all")!.called;
+    };
+    expect(await called(["--source", "13912345678"])).toBe(await called([]));
   });
 
   it("rejects bad usage with exit code 2", async () => {

@@ -8,3 +8,4 @@ export type { SenderVelocity } from "./velocity.js";
 export { AhoCorasick } from "./aho-corasick.js";
 export { regexSafetyProblem } from "./regex-guard.js";
 export { canonicalSender } from "./sender.js";
+export { VELOCITY_WINDOW_MAX_SECONDS } from "./schema.js";

@@ -1,6 +1,9 @@
 import { z } from "zod";
 import { SPAM_CATEGORIES, VERDICT_ACTIONS } from "@spam/contracts";
 
+/** The longest window a velocity rule may count over (one day). */
+export const VELOCITY_WINDOW_MAX_SECONDS = 86_400;
+
 /** Fine categories: the shared 14 labels plus `service` for notification senders. */
 const RULE_CATEGORIES = [...SPAM_CATEGORIES, "service"] as const;
 
@@ -78,7 +81,7 @@ const VelocityRule = z
     metric: z.enum(["distinct_recipients", "messages"]),
     /** Fires when the count in the window exceeds this. */
     threshold: z.number().int().min(1).max(100_000),
-    windowSeconds: z.number().int().min(1).max(86_400),
+    windowSeconds: z.number().int().min(1).max(VELOCITY_WINDOW_MAX_SECONDS),
   })
   .strict();
 

@@ -4,12 +4,12 @@ import { categoryGroup } from "@spam/contracts";
 import { loadRuleSet } from "@spam/rules";
 import { createScorer } from "@spam/scoring";
 import { UsageError, type Command } from "../command.js";
-import { embedderFor, embedWanted, loadExamples } from "../data.js";
+import { embedderFor, embedWanted, loadExamples, unrelatedReceivedAt } from "../data.js";
 import { classFigures, classTable, type Outcome } from "./classes.js";
 
 export const evalCommand: Command = {
   name: "eval",
-  summary: "evaluate a model (or, with --rules, the whole scorer) on labelled data",
+  summary: "evaluate a model (or, with --rules, the whole scorer) on labelled data; rows are unrelated messages (no velocity between rows)",
   usage: "spam eval --model MODEL --data F.tsv [--data …] [--scorer] [--rules DIR] [--source NUMBER] [--threshold 0.5] [--embedding-model DIR] [--json]",
   async run(argv, io) {
     const { values } = parseArgs({
@@ -50,7 +50,7 @@ export const evalCommand: Command = {
     const verdicts = useScorer
       ? binary.map((_, i) => {
           const embedding = embeddings[i];
-          return scorer.score({ id: `eval-${i}`, text: raw[i]!, source: values.source ?? "", destination: "", receivedAt: 0, ...(embedding ? { embedding } : {}) });
+          return scorer.score({ id: `eval-${i}`, text: raw[i]!, source: values.source ?? "", destination: "", receivedAt: unrelatedReceivedAt(i), ...(embedding ? { embedding } : {}) });
         })
       : null;
     // Commercial is its own class, not a spam call: the per-class figures below count it apart.

@@ -4,11 +4,11 @@ import { loadModel } from "@spam/classifier";
 import { loadRuleSet } from "@spam/rules";
 import { createScorer } from "@spam/scoring";
 import { UsageError, type Command } from "../command.js";
-import { embedderFor } from "../data.js";
+import { embedderFor, unrelatedReceivedAt } from "../data.js";
 
 export const scoreCommand: Command = {
   name: "score",
-  summary: "score one message per stdin line, print one JSON verdict per line",
+  summary: "score one message per stdin line (each an unrelated message: no velocity carries between lines), print one JSON verdict per line",
   usage: "spam score --model MODEL [--rules DIR] [--source NUMBER] [--embedding-model DIR] < texts.txt",
   async run(argv, io) {
     const { values } = parseArgs({
@@ -29,7 +29,7 @@ export const scoreCommand: Command = {
         if (line.trim() === "") continue;
         // Only undecided Latin-script messages get an embedding (milliseconds each).
         const embedding = embedder && scorer.wantsEmbedding(line) ? (await embedder.embed([line]))[0] : undefined;
-        const v = scorer.score({ id: `stdin-${n}`, text: line, source: values.source ?? "", destination: "", receivedAt: Date.now(), ...(embedding ? { embedding } : {}) });
+        const v = scorer.score({ id: `stdin-${n}`, text: line, source: values.source ?? "", destination: "", receivedAt: unrelatedReceivedAt(n), ...(embedding ? { embedding } : {}) });
         io.stdout.write(`${JSON.stringify(v)}\n`);
       }
     } finally {
