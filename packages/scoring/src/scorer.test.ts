@@ -132,6 +132,27 @@ describe("createScorer", () => {
     });
   });
 
+  describe("a spoofed brand that links off its own domains", () => {
+    const phishing = "【招商银行】您的信用卡已冻结，请登录 cmb-safe.top 解冻";
+    it("is blocked with no rule at all, whatever the text model says (its logit is clamped)", () => {
+      const v = createScorer({ ruleSet: null, model }).score(msg("b1", phishing, "13912345678"));
+      expect(v.action).toBe("block");
+      expect(v.category).toBe("fraud");
+      expect(v.contributions.find((c) => c.id === "builtin.brand-link")).toMatchObject({ category: "FR_Phishing(Bank)", detail: expect.stringContaining("cmb-safe.top") });
+    });
+    it("is a lookalike too when the brand's domain is only a part of the host", () => {
+      const v = createScorer({ ruleSet: null, model }).score(msg("b2", "【招商银行】您的积分即将过期，请登录 cmbchina.com.jf-cmb.top 兑换", "13912345678"));
+      expect(v.contributions.map((c) => c.id)).toContain("builtin.brand-link");
+    });
+    it("is no signal from the brand's own number, for the brand's own domain, or for a signature the registry does not know", () => {
+      const ids = (text: string, source: string) => createScorer({ ruleSet: null, model }).score(msg(`b-${source}-${text.length}`, text, source)).contributions.map((c) => c.id);
+      expect(ids(phishing, "95555")).not.toContain("builtin.brand-link");
+      expect(ids("【招商银行】您的信用卡账单已出，详见 www.cmbchina.com 或 m.cmbchina.com", "13912345678")).not.toContain("builtin.brand-link");
+      expect(ids("【悦享超市】会员积分即将过期，请登录 yx-shop.top 兑换", "13912345678")).not.toContain("builtin.brand-link");
+      expect(ids(phishing, "")).not.toContain("builtin.brand-link");
+    });
+  });
+
   describe("a rule about the text, from the number registered to the signed brand", () => {
     // Genuine notices from a bank's own number mention frozen cards and expiring points as phishing does.
     const notice = "【招商银行】尊敬的客户，您尾号1234的信用卡因逾期已冻结，请尽快还款，详询95555。";

@@ -7,7 +7,7 @@ import { normalize, type NormalizedText } from "@spam/normalize";
 import type { Logger } from "pino";
 import { z } from "zod";
 import { messageKind, notificationSignals } from "./notification.js";
-import { checkSender } from "./sender.js";
+import { checkSender, offBrandLink } from "./sender.js";
 
 /** What scoring needs from a rule set; @spam/rules' RuleSet satisfies it. */
 export interface RuleHitLike {
@@ -44,6 +44,8 @@ export const Thresholds = z
     noContactLogit: z.number(),
     /** Boost when a brand signature comes from a sender it cannot come from (sender.ts); corroborates. */
     spoofLogit: z.number().nonnegative(),
+    /** Boost when a spoofed registered brand links off its own domains (sender.ts `offBrandLink`); corroborates. */
+    brandLinkLogit: z.number().nonnegative(),
     /** Boost when a campaign spans many senders (number rotation). */
     campaignLogit: z.number(),
     campaignMinSenders: z.number().int().positive(),
@@ -74,6 +76,8 @@ export const DEFAULT_THRESHOLDS: Thresholds = {
   maxRuleLogit: 8,
   notificationLogit: -3,
   spoofLogit: 2,
+  // With the spoof's 2 it outweighs the text model's most confident ham (logit −8) by the spam threshold's 1.1.
+  brandLinkLogit: 8,
   noContactLogit: -1.5,
   campaignLogit: 1,
   campaignMinSenders: 20,
@@ -154,7 +158,7 @@ export function isCorroborating(h: Pick<RuleHitLike, "ruleId" | "action" | "scor
 }
 
 /** Contribution ids of the scorer's own corroborating signals (campaign boosts, a spoofed sender). */
-export const CORROBORATING_BUILTINS: readonly string[] = ["builtin.campaign-senders", "builtin.campaign-reports", "builtin.sender-spoof"];
+export const CORROBORATING_BUILTINS: readonly string[] = ["builtin.campaign-senders", "builtin.campaign-reports", "builtin.sender-spoof", "builtin.brand-link"];
 
 function logit(p: number): number {
   const q = Math.min(1 - 1e-6, Math.max(1e-6, p));
@@ -291,6 +295,20 @@ export function createScorer(opts: ScorerOptions): Scorer {
         category: "service",
         detail: `sender is registered to 【${sender.signature ?? ""}】: its rules neither corroborate a block nor force a flag`.slice(0, DETAIL_MAX),
       });
+    }
+    const offBrand = sender.spoof !== null ? offBrandLink(sender.signature, normalized.domains) : null;
+    if (offBrand !== null) {
+      z += thresholds.brandLinkLogit;
+      corroboration.push("builtin.brand-link");
+      harmfulRule = true;
+      contributions.push({
+        source: "rule",
+        id: "builtin.brand-link",
+        score: thresholds.brandLinkLogit,
+        category: offBrand.category,
+        detail: `signature 【${sender.signature ?? ""}】 from a sender not its own, linking to ${offBrand.host}, not a domain of that brand`.slice(0, DETAIL_MAX),
+      });
+      ruleCategory ??= groupOf(offBrand.category);
     }
     if (sender.spoof !== null) {
       z += thresholds.spoofLogit;

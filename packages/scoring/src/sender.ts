@@ -28,34 +28,44 @@ export function senderKind(sender: string): SenderKind {
 
 /**
  * Known senders and their signatures: the service numbers and A2P prefixes (106…) a signature may come
- * from. A registered signature from another service number, or from an A2P code outside the brand's listed
- * prefixes, is spoofed. Signatures not listed here are only checked against the sender kind.
+ * from, and the registrable domains its messages link to (subdomains included). A registered signature
+ * from another service number, or from an A2P code outside the brand's listed prefixes, is spoofed.
+ * Signatures not listed here are only checked against the sender kind.
  */
-const REGISTRY: Readonly<Record<string, readonly string[]>> = {
-  工商银行: ["95588"],
-  建设银行: ["95533"],
-  农业银行: ["95599"],
-  中国银行: ["95566"],
-  交通银行: ["95559"],
-  招商银行: ["95555"],
-  邮储银行: ["95580"],
-  中信银行: ["95558"],
-  民生银行: ["95568"],
-  光大银行: ["95595"],
-  浦发银行: ["95528"],
-  兴业银行: ["95561"],
-  平安银行: ["95511"],
-  华夏银行: ["95577"],
-  广发银行: ["95508"],
-  中国移动: ["10086", "10085", "10658"],
-  中国联通: ["10010", "10011", "10655"],
-  中国电信: ["10000", "10001", "10659"],
-  顺丰速运: ["95338"],
-  支付宝: ["95188"],
-  12306: ["12306"],
+interface Brand {
+  readonly numbers: readonly string[];
+  readonly domains: readonly string[];
+  /** The fraud category of a message impersonating it. */
+  readonly phishing: "FR_Phishing(Bank)" | "FR_Phishing(Other)";
+}
+const bank = (numbers: readonly string[], domains: readonly string[]): Brand => ({ numbers, domains, phishing: "FR_Phishing(Bank)" });
+const service = (numbers: readonly string[], domains: readonly string[]): Brand => ({ numbers, domains, phishing: "FR_Phishing(Other)" });
+
+const REGISTRY: Readonly<Record<string, Brand>> = {
+  工商银行: bank(["95588"], ["icbc.com.cn"]),
+  建设银行: bank(["95533"], ["ccb.com"]),
+  农业银行: bank(["95599"], ["abchina.com"]),
+  中国银行: bank(["95566"], ["boc.cn", "bankofchina.com"]),
+  交通银行: bank(["95559"], ["bankcomm.com"]),
+  招商银行: bank(["95555"], ["cmbchina.com"]),
+  邮储银行: bank(["95580"], ["psbc.com"]),
+  中信银行: bank(["95558"], ["citicbank.com"]),
+  民生银行: bank(["95568"], ["cmbc.com.cn"]),
+  光大银行: bank(["95595"], ["cebbank.com"]),
+  浦发银行: bank(["95528"], ["spdb.com.cn"]),
+  兴业银行: bank(["95561"], ["cib.com.cn"]),
+  平安银行: bank(["95511"], ["pingan.com"]),
+  华夏银行: bank(["95577"], ["hxb.com.cn"]),
+  广发银行: bank(["95508"], ["cgbchina.com.cn"]),
+  中国移动: service(["10086", "10085", "10658"], ["10086.cn"]),
+  中国联通: service(["10010", "10011", "10655"], ["10010.com"]),
+  中国电信: service(["10000", "10001", "10659"], ["189.cn"]),
+  顺丰速运: service(["95338"], ["sf-express.com"]),
+  支付宝: service(["95188"], ["alipay.com"]),
+  12306: service(["12306"], ["12306.cn"]),
 };
 
-function registered(signature: string): readonly string[] | undefined {
+function brandOf(signature: string): Brand | undefined {
   return Object.hasOwn(REGISTRY, signature) ? REGISTRY[signature] : undefined;
 }
 
@@ -85,7 +95,7 @@ export function checkSender(sender: string, text: string): SpoofCheck {
   const signature = claimedSignature(text);
   if (signature === null || kind === "unknown") return { kind, signature, spoof: null, registered: false };
   if (kind === "mobile" || kind === "international") return { kind, signature, spoof: `signature 【${signature}】 from a ${kind} number`, registered: false };
-  const numbers = registered(signature);
+  const numbers = brandOf(signature)?.numbers;
   if (numbers) {
     const s = local(sender);
     const a2p = numbers.filter((n) => n.startsWith("106"));
@@ -97,4 +107,22 @@ export function checkSender(sender: string, text: string): SpoofCheck {
     return { kind, signature, spoof: null, registered: listed };
   }
   return { kind, signature, spoof: null, registered: false };
+}
+
+export interface OffBrandLink {
+  /** The first linked host that is not one of the brand's domains. */
+  readonly host: string;
+  readonly category: Brand["phishing"];
+}
+
+/**
+ * A link in a message signed by a registered brand that leads off the brand's domains ("cmb-safe.top" under
+ * 【招商银行】), or null. The scorer asks only when the sender spoofs the signature: a spoofed brand that links
+ * elsewhere is impersonation, whereas a forwarded genuine notice links to the brand's own domain.
+ */
+export function offBrandLink(signature: string | null, hosts: readonly string[]): OffBrandLink | null {
+  const brand = signature === null ? undefined : brandOf(signature);
+  if (!brand) return null;
+  const host = hosts.find((h) => !brand.domains.some((d) => h === d || h.endsWith(`.${d}`)));
+  return host === undefined ? null : { host, category: brand.phishing };
 }
