@@ -1,6 +1,8 @@
+import { spawn } from "node:child_process";
 import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { PassThrough, Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { VerdictV1 } from "@spam/contracts";
@@ -113,6 +115,24 @@ describe("spam CLI", () => {
     };
     expect(await called(["--source", "13912345678"])).toBe(await called([]));
   });
+
+  it("stops quietly when its reader goes away (spam score … | head -1)", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "spam-cli-"));
+    const train = join(dir, "train.tsv");
+    await writeFile(train, lines.join("\n") + "\n");
+    const model = join(dir, "m.json");
+    expect(await main(["train", "--data", train, "--out", model, "--bits", "14"], io())).toBe(0);
+    const child = spawn(process.execPath, [fileURLToPath(new URL("../dist/main.js", import.meta.url)), "score", "--model", model], { stdio: ["pipe", "pipe", "pipe"] });
+    let err = "";
+    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    // Closing our end of its stdout after the first verdict is what `head -1` does.
+    child.stdout.once("data", () => child.stdout.destroy());
+    child.stdin.on("error", () => undefined);
+    child.stdin.end(Array.from({ length: 20_000 }, (_, i) => `今晚吃饭吗 ${i}`).join("\n") + "\n");
+    const code = await new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
+    expect(err).toBe("");
+    expect(code).toBe(0);
+  }, 60_000);
 
   it("rejects bad usage with exit code 2", async () => {
     const a = io();

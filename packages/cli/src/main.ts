@@ -50,6 +50,11 @@ export async function main(argv: readonly string[], io: CommandIo): Promise<numb
 
 // Run only when executed directly (not when imported by tests).
 if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
+  // The reader went away (`spam score … | head -1`): nobody wants the rest, so stop as Unix tools do, quietly.
+  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE") process.exit(0);
+    throw err;
+  });
   main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin }).then(
     (code) => {
       process.exitCode = code;
