@@ -157,7 +157,7 @@ export function isCorroborating(h: Pick<RuleHitLike, "ruleId" | "action" | "scor
   return h.score > 0 && (h.action === "block" || h.ruleId.startsWith("velocity"));
 }
 
-/** Contribution ids of the scorer's own corroborating signals (campaign boosts, a spoofed sender). */
+/** Contribution ids of the scorer's own corroborating signals (campaign boosts, a spoofed sender, an off-brand link). */
 export const CORROBORATING_BUILTINS: readonly string[] = ["builtin.campaign-senders", "builtin.campaign-reports", "builtin.sender-spoof", "builtin.brand-link"];
 
 function logit(p: number): number {
