@@ -37,6 +37,16 @@ const lines = [
   "IL_Gambling\t线上 赌场 注册 送 DIGIT 元 彩金 URL",
 ];
 
+/** A small model trained on `lines` in a new temporary directory. */
+async function trainedModel(): Promise<{ dir: string; model: string }> {
+  const dir = await mkdtemp(join(tmpdir(), "spam-cli-"));
+  const train = join(dir, "train.tsv");
+  await writeFile(train, lines.join("\n") + "\n");
+  const model = join(dir, "m.json");
+  expect(await main(["train", "--data", train, "--out", model, "--bits", "14"], io())).toBe(0);
+  return { dir, model };
+}
+
 describe("spam CLI", () => {
   it("trains (skipping malformed lines with their numbers), evaluates and scores", async () => {
     const dir = await mkdtemp(join(tmpdir(), "spam-cli-"));
@@ -84,11 +94,7 @@ describe("spam CLI", () => {
   });
 
   it("scores every row as an unrelated message: one --source for all rows is no velocity burst", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "spam-cli-"));
-    const train = join(dir, "train.tsv");
-    await writeFile(train, lines.join("\n") + "\n");
-    const model = join(dir, "m.json");
-    expect(await main(["train", "--data", train, "--out", model, "--bits", "14"], io())).toBe(0);
+    const { dir, model } = await trainedModel();
     // A velocity rule that blocks a sender's third message within a minute.
     const rules = join(dir, "rules");
     await mkdir(rules);
@@ -117,11 +123,7 @@ describe("spam CLI", () => {
   });
 
   it("stops quietly when its reader goes away (spam score … | head -1)", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "spam-cli-"));
-    const train = join(dir, "train.tsv");
-    await writeFile(train, lines.join("\n") + "\n");
-    const model = join(dir, "m.json");
-    expect(await main(["train", "--data", train, "--out", model, "--bits", "14"], io())).toBe(0);
+    const { model } = await trainedModel();
     const child = spawn(process.execPath, [fileURLToPath(new URL("../dist/main.js", import.meta.url)), "score", "--model", model], { stdio: ["pipe", "pipe", "pipe"] });
     let err = "";
     child.stderr.on("data", (d: Buffer) => (err += d.toString()));
