@@ -136,6 +136,20 @@ describe("spam CLI", () => {
     expect(code).toBe(0);
   }, 60_000);
 
+  it("refuses to cross-validate a file it cannot score, with what the file holds, instead of a report of nulls", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "spam-cli-"));
+    const onlyHam = join(dir, "ham.tsv");
+    await writeFile(onlyHam, "ham\t今晚一起吃饭吗\nham\t明天几点出发\n");
+    const empty = join(dir, "empty.tsv");
+    await writeFile(empty, "");
+    for (const data of [onlyHam, empty]) {
+      const c = io();
+      expect(await main(["cv", "--data", data, "--no-embedding"], c)).toBe(1);
+      expect(c.out()).toBe("");
+      expect(c.err()).toMatch(/needs spam and ham rows, or rows with a category \(it has \d+ spam, \d+ ham, 0 with a category\)/);
+    }
+  });
+
   it("rejects bad usage with exit code 2", async () => {
     const a = io();
     expect(await main(["train", "--out", "x"], a)).toBe(2);

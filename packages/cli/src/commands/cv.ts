@@ -37,6 +37,13 @@ export const cvCommand: Command = {
     const fw = Number(values["fixture-weight"] ?? "5");
     const requested = pipelineOptions(values); // usage errors before any file is read
     const target = await loadExamples([values.data], io, fileWeight(values.weight, 1));
+    // Without both binary classes or any category, every figure would be null: say what the file holds instead.
+    const rows = target.examples;
+    const binary = rows.some((e) => e.category === null && e.spam) && rows.some((e) => !e.spam);
+    if (!binary && !rows.some((e) => e.category !== null)) {
+      const f = target.files[0]!;
+      throw new Error(`${values.data}: cross-validation needs spam and ham rows, or rows with a category (it has ${f.spam - f.categories} spam, ${f.ham} ham, ${f.categories} with a category)`);
+    }
     const extra = await loadExamples(values.extra ?? [], io, fileWeight(values.weight, fw));
     const started = Date.now();
     const relabel = trainingRelabel(values);
