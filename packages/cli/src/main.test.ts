@@ -136,7 +136,7 @@ describe("spam CLI", () => {
     expect(code).toBe(0);
   }, 60_000);
 
-  it("refuses to cross-validate a file it cannot score, with what the file holds, instead of a report of nulls", async () => {
+  it("refuses to cross-validate or evaluate a file it cannot score, saying what it holds, instead of a report of nulls", async () => {
     const dir = await mkdtemp(join(tmpdir(), "spam-cli-"));
     const onlyHam = join(dir, "ham.tsv");
     await writeFile(onlyHam, "ham\t今晚一起吃饭吗\nham\t明天几点出发\n");
@@ -148,6 +148,11 @@ describe("spam CLI", () => {
       expect(c.out()).toBe("");
       expect(c.err()).toMatch(/needs spam and ham rows, or rows with a category \(it has \d+ spam, \d+ ham, 0 with a category\)/);
     }
+    const { model } = await trainedModel();
+    const e = io();
+    expect(await main(["eval", "--model", model, "--data", empty], e)).toBe(1);
+    expect(e.out()).toBe("");
+    expect(e.err()).toContain("no labelled rows to evaluate");
   });
 
   it("rejects bad usage with exit code 2", async () => {

@@ -31,6 +31,7 @@ export const evalCommand: Command = {
     const threshold = Number(values.threshold ?? "0.5");
     const clf = await loadModel(values.model);
     const { examples, files } = await loadExamples(values.data, io);
+    if (examples.length === 0) throw new Error(`${values.data.join(", ")}: no labelled rows to evaluate (label<TAB>text, one a line)`);
     // Rows are loaded file by file, in order.
     const fileOf = files.flatMap((f) => new Array<string>(f.rows).fill(f.file));
     const binaryIdx = examples.flatMap((e, i) => (e.category === null ? [i] : []));
