@@ -3,7 +3,7 @@
  * self time summed into a closed set of categories, so a change to the hot paths can be judged by the
  * share it could win at most before anyone builds it.
  */
-export const CATEGORIES = [
+const CATEGORIES = [
   "garbage collector",
   "record codec (JSON + zod)",
   "kafka client",
