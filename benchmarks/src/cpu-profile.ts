@@ -10,11 +10,12 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { summarizeProfile, type CpuProfile } from "./lib/cpuprofile.js";
-import { usageOnHelp } from "./lib/usage.js";
+import { isCpuProfile, summarizeProfile } from "./lib/cpuprofile.js";
+import { exitQuietlyWhenStdoutCloses, usageOnHelp } from "./lib/usage.js";
 
 const USAGE = "usage: node benchmarks/dist/cpu-profile.js --dir DIR [--run run.json] [--top 8]   (DIR: load.js --cpu-prof DIR)";
 usageOnHelp(USAGE);
+exitQuietlyWhenStdoutCloses();
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const fail = (message: string): never => {
   process.stderr.write(`cpu-profile: ${message}\n${USAGE}\n`);
@@ -26,17 +27,21 @@ const dir = a.dir ?? fail("--dir is required");
 const top = Number(a.top);
 if (!Number.isInteger(top) || top < 0) fail(`--top must be a whole number, got ${a.top}`);
 
-const names = new Map<number, string>();
-if (a.run) {
-  let run: { processes?: { name: string; pid: number }[] };
+/** pid → service name, from the `processes` of a load.js `--out` file. */
+function serviceNames(path: string): Map<number, string> {
+  let run: { processes?: unknown };
   try {
-    run = JSON.parse(readFileSync(a.run, "utf8")) as typeof run;
+    run = JSON.parse(readFileSync(path, "utf8")) as typeof run;
   } catch (e) {
-    fail(`cannot read the run file ${a.run}: ${(e as Error).message}`);
-    throw e;
+    return fail(`cannot read the run file ${path}: ${(e as Error).message}`);
   }
-  for (const p of run.processes ?? []) names.set(p.pid, p.name);
+  const names = new Map<number, string>();
+  for (const p of Array.isArray(run?.processes) ? (run.processes as { name?: unknown; pid?: unknown }[]) : []) {
+    if (typeof p?.pid === "number" && typeof p.name === "string") names.set(p.pid, p.name);
+  }
+  return names;
 }
+const names = a.run ? serviceNames(a.run) : new Map<number, string>();
 
 let files: string[] = [];
 try {
@@ -50,11 +55,15 @@ const pct = (share: number) => `${(100 * share).toFixed(1).padStart(5)} %`;
 for (const file of files) {
   // V8 names them CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile
   const pid = Number(file.split(".")[3]);
-  let profile: CpuProfile;
+  let profile: unknown;
   try {
-    profile = JSON.parse(readFileSync(join(dir, file), "utf8")) as CpuProfile;
+    profile = JSON.parse(readFileSync(join(dir, file), "utf8"));
   } catch (e) {
     out(`== ${file}: unreadable (${(e as Error).message}), skipped`);
+    continue;
+  }
+  if (!isCpuProfile(profile)) {
+    out(`== ${file}: not a V8 CPU profile (no nodes, samples and timeDeltas arrays), skipped`);
     continue;
   }
   const s = summarizeProfile(profile, top);

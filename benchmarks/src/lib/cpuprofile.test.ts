@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -78,6 +78,42 @@ describe("cpu-profile.js", () => {
       expect(stdout).toMatch(/^== scorer-1 \(CPU\.20261207\.161723\.4242\.0\.001\.cpuprofile\): main thread busy 0\.0 s/);
       expect(stdout).toContain(" 50.0 %  project code");
       expect(stdout).toContain(" 33.3 %  record codec (JSON + zod)");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("skips a file that is not JSON or not a CPU profile, saying so, and still summarises the rest", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "cpuprof-"));
+    try {
+      writeFileSync(join(dir, "CPU.20261207.161723.1.0.001.cpuprofile"), "{not json");
+      writeFileSync(join(dir, "CPU.20261207.161723.2.0.001.cpuprofile"), JSON.stringify({ nodes: "x" }));
+      writeFileSync(
+        join(dir, "CPU.20261207.161723.3.0.001.cpuprofile"),
+        JSON.stringify({ ...profile, nodes: [...profile.nodes, { id: 9, callFrame: { functionName: 7 } }], samples: [...profile.samples, 9], timeDeltas: [...profile.timeDeltas, 100] }),
+      );
+      const { stdout } = await run(process.execPath, [script, "--dir", dir]);
+      expect(stdout).toMatch(/CPU\.20261207\.161723\.1\.0\.001\.cpuprofile: unreadable \(.+\), skipped/);
+      expect(stdout).toContain("CPU.20261207.161723.2.0.001.cpuprofile: not a V8 CPU profile (no nodes, samples and timeDeltas arrays), skipped");
+      expect(stdout).toContain("== pid 3 (CPU.20261207.161723.3.0.001.cpuprofile): main thread busy 0.0 s");
+      expect(stdout).toContain(" 50.0 %  project code");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("stops quietly when its reader goes away (cpu-profile.js … | head -1)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "cpuprof-"));
+    try {
+      // Enough output to outlast the pipe's buffer after the reader has gone.
+      for (let pid = 1; pid <= 400; pid++) writeFileSync(join(dir, `CPU.20261207.161723.${pid}.0.001.cpuprofile`), JSON.stringify(profile));
+      const child = spawn(process.execPath, [script, "--dir", dir], { stdio: ["ignore", "pipe", "pipe"] });
+      let err = "";
+      child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+      child.stdout.once("data", () => child.stdout.destroy());
+      const code = await new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
+      expect(err).toBe("");
+      expect(code).toBe(0);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -24,6 +24,13 @@ export interface CpuProfile {
   readonly timeDeltas: readonly number[];
 }
 
+/** The shape `summarizeProfile` reads; it leaves out a node whose callFrame has another shape. */
+export function isCpuProfile(value: unknown): value is CpuProfile {
+  if (typeof value !== "object" || value === null) return false;
+  const p = value as Record<string, unknown>;
+  return Array.isArray(p.nodes) && Array.isArray(p.samples) && Array.isArray(p.timeDeltas);
+}
+
 export interface ProfileSummary {
   /** Main-thread time not idle, in seconds. */
   readonly busySeconds: number;
@@ -58,7 +65,11 @@ export function categorize(functionName: string, url: string): { category: Categ
 }
 
 export function summarizeProfile(profile: CpuProfile, topN = 8): ProfileSummary {
-  const frames = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
+  const frames = new Map<number, CpuProfile["nodes"][number]["callFrame"]>();
+  for (const n of profile.nodes) {
+    // A frame of another shape is left out (its samples with it) rather than read as something it is not.
+    if (typeof n?.callFrame?.functionName === "string" && typeof n.callFrame.url === "string") frames.set(n.id, n.callFrame);
+  }
   const self = new Map<number, number>();
   profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
   let busy = 0;

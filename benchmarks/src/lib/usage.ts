@@ -7,3 +7,11 @@ export function usageOnHelp(usage: string, argv: readonly string[] = process.arg
   process.stdout.write(usage.endsWith("\n") ? usage : `${usage}\n`);
   process.exit(0);
 }
+
+/** A summary piped into `head` stops quietly, with status 0, when its reader goes away, as Unix tools do. */
+export function exitQuietlyWhenStdoutCloses(): void {
+  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE") process.exit(0);
+    throw err;
+  });
+}
