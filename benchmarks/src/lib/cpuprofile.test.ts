@@ -68,24 +68,28 @@ describe("summarizeProfile", () => {
 describe("cpu-profile.js", () => {
   const script = repoPath("benchmarks/dist/cpu-profile.js");
   const run = promisify(execFile);
-
-  it("names each profile after its service from the run file and prints its categories", async () => {
+  /** A fresh folder for one test's profiles, removed after it. */
+  const inTempDir = async (body: (dir: string) => Promise<void>) => {
     const dir = mkdtempSync(join(tmpdir(), "cpuprof-"));
     try {
+      await body(dir);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+
+  it("names each profile after its service from the run file and prints its categories", async () =>
+    inTempDir(async (dir) => {
       writeFileSync(join(dir, "CPU.20261207.161723.4242.0.001.cpuprofile"), JSON.stringify(profile));
       writeFileSync(join(dir, "run.json"), JSON.stringify({ processes: [{ name: "scorer-1", pid: 4242 }] }));
       const { stdout } = await run(process.execPath, [script, "--dir", dir, "--run", join(dir, "run.json")]);
       expect(stdout).toMatch(/^== scorer-1 \(CPU\.20261207\.161723\.4242\.0\.001\.cpuprofile\): main thread busy 0\.0 s/);
       expect(stdout).toContain(" 50.0 %  project code");
       expect(stdout).toContain(" 33.3 %  record codec (JSON + zod)");
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 
-  it("skips a file that is not JSON or not a CPU profile, saying so, and still summarises the rest", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "cpuprof-"));
-    try {
+  it("skips a file that is not JSON or not a CPU profile, saying so, and still summarises the rest", async () =>
+    inTempDir(async (dir) => {
       writeFileSync(join(dir, "CPU.20261207.161723.1.0.001.cpuprofile"), "{not json");
       writeFileSync(join(dir, "CPU.20261207.161723.2.0.001.cpuprofile"), JSON.stringify({ nodes: "x" }));
       writeFileSync(
@@ -97,14 +101,10 @@ describe("cpu-profile.js", () => {
       expect(stdout).toContain("CPU.20261207.161723.2.0.001.cpuprofile: not a V8 CPU profile (no nodes, samples and timeDeltas arrays), skipped");
       expect(stdout).toContain("== pid 3 (CPU.20261207.161723.3.0.001.cpuprofile): main thread busy 0.0 s");
       expect(stdout).toContain(" 50.0 %  project code");
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 
-  it("stops quietly when its reader goes away (cpu-profile.js … | head -1)", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "cpuprof-"));
-    try {
+  it("stops quietly when its reader goes away (cpu-profile.js … | head -1)", async () =>
+    inTempDir(async (dir) => {
       // Enough output to outlast the pipe's buffer after the reader has gone.
       for (let pid = 1; pid <= 400; pid++) writeFileSync(join(dir, `CPU.20261207.161723.${pid}.0.001.cpuprofile`), JSON.stringify(profile));
       const child = spawn(process.execPath, [script, "--dir", dir], { stdio: ["ignore", "pipe", "pipe"] });
@@ -114,22 +114,15 @@ describe("cpu-profile.js", () => {
       const code = await new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
       expect(err).toBe("");
       expect(code).toBe(0);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 
-  it("says so and exits 2 when the folder holds no profile", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "cpuprof-"));
-    try {
+  it("says so and exits 2 when the folder holds no profile", async () =>
+    inTempDir(async (dir) => {
       const failed = await run(process.execPath, [script, "--dir", dir]).then(
         () => null,
         (e: { code: number; stderr: string }) => e,
       );
       expect(failed?.code).toBe(2);
       expect(failed?.stderr).toContain(`no .cpuprofile files in ${dir}`);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 });
