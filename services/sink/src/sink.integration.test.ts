@@ -78,13 +78,18 @@ describe.skipIf(!brokers || !clickhouseUrl)("sink against the real broker and Cl
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
     await producer.disconnect().catch(() => undefined);
   });
+  /** This run's own topics for one test (prefix `<run>.sink<name>.`), created, with the producer connected. */
+  const freshTopics = async (name: string, partitions: number) => {
+    const prefix = `${runId}.sink${name}.`;
+    const topics = topicNames(prefix);
+    await ensureTopics({ kafka, names: topics, partitions, logger });
+    await producer.connect();
+    return { prefix, topics };
+  };
 
   it("SIGKILL mid-batch and restart: every verdict exactly once in the deduplicated views", async () => {
-    const prefix = `${runId}.sinkkill.`;
+    const { prefix, topics } = await freshTopics("kill", 3);
     const database = `sink_kill_${runId}`;
-    const topics = topicNames(prefix);
-    await ensureTopics({ kafka, names: topics, partitions: 3, logger });
-    await producer.connect();
     const ch = await setupDatabase(clickhouseUrl!, database);
     const N = 30_000;
     // Produced in waves while the sink runs, so the kill lands between and inside inserts.
@@ -147,11 +152,8 @@ describe.skipIf(!brokers || !clickhouseUrl)("sink against the real broker and Cl
   }, 240_000);
 
   it("ClickHouse stopped for 30 s under load: nothing lost, consumption paused, memory bounded, backlog drains", async () => {
-    const prefix = `${runId}.sinkchdown.`;
+    const { prefix, topics } = await freshTopics("chdown", 3);
     const database = `sink_down_${runId}`;
-    const topics = topicNames(prefix);
-    await ensureTopics({ kafka, names: topics, partitions: 3, logger });
-    await producer.connect();
     // A private ClickHouse on its own ports and data dir: the shared server other tests use keeps running.
     const dir = mkdtempSync(join(tmpdir(), "sink-ch-"));
     // Ports the OS says are free: a random pick in 30,000–35,000 lies in the ephemeral range, where a
@@ -229,11 +231,8 @@ describe.skipIf(!brokers || !clickhouseUrl)("sink against the real broker and Cl
   }, 240_000);
 
   it("a fetch of a backlog larger than the old 2,048-record read-ahead becomes one insert, not one per 2,048", async () => {
-    const prefix = `${runId}.sinkfetch.`;
+    const { prefix, topics } = await freshTopics("fetch", 1);
     const database = `sink_fetch_${runId}`;
-    const topics = topicNames(prefix);
-    await ensureTopics({ kafka, names: topics, partitions: 1, logger });
-    await producer.connect();
     const ch = await setupDatabase(clickhouseUrl!, database);
     // The backlog is on the topic before the sink starts, so its first fetch brings all of it.
     const N = 6_000;
